@@ -1,0 +1,73 @@
+"""``doit-assets``: doit for a directory that holds only ``assets.toml``.
+
+``AssetsLoader`` is also a doit LOADER plugin, for projects that prefer
+``[tool.doit] loader = "assets"`` in ``pyproject.toml`` to a ``dodo.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from doit import loader as doit_loader
+from doit.cmd_base import TaskLoader2
+from doit.doit_cmd import DoitMain
+
+from .tasks import AssetTasks, doit_config
+
+opt_assets_file = {
+    "section": "task loader",
+    "name": "assets_file",
+    "short": "f",
+    "long": "file",
+    "type": str,
+    "default": "assets.toml",
+    "env_var": "DOIT_ASSETS_FILE",
+    "help": "the assets.toml to load [default: %(default)s]",
+}
+
+opt_project_dir = {
+    "section": "task loader",
+    "name": "project_dir",
+    "short": "d",
+    "long": "dir",
+    "type": str,
+    "default": None,
+    "help": "run in this directory [default: the current one]",
+}
+
+
+class AssetsLoader(TaskLoader2):  # type: ignore[misc]
+    """Load tasks straight from an ``assets.toml``; no dodo.py needed."""
+
+    cmd_options = (opt_assets_file, opt_project_dir)
+
+    def setup(self, opt_values: dict[str, Any]) -> None:
+        if opt_values.get("project_dir"):
+            os.chdir(opt_values["project_dir"])
+        self.assets_file = opt_values["assets_file"]
+
+    def load_doit_config(self) -> dict[str, Any]:
+        return doit_config()
+
+    def load_tasks(self, cmd: Any, pos_args: list[str]) -> list[Any]:
+        creator = AssetTasks(self.assets_file, reserved_names=frozenset(self.cmd_names))
+        return doit_loader.load_tasks(  # type: ignore[no-any-return]
+            {"assets_toml": creator},
+            self.cmd_names,
+            allow_delayed=cmd.execute_tasks,
+            args=pos_args,
+            config=self.config,
+            task_opts=self.task_opts,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``doit-assets`` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    return int(DoitMain(AssetsLoader()).run(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

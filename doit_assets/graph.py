@@ -1,0 +1,224 @@
+"""AssetGraph: the validated whole. Unknown names, cycles, clashing outputs.
+
+Every check collects its problems; ``build_graph`` raises them all at once,
+sorted by position, the way a compiler reports.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from .errors import (
+    AssetCycleError,
+    AssetDefinitionError,
+    AssetError,
+    DuplicateAssetError,
+    Location,
+    UnknownDependencyError,
+    did_you_mean,
+    raise_all,
+)
+from .spec import AssetKey, AssetSpec, is_directory
+from .template import parse_template
+
+# Where to point a message: (spec, field) -> location. Field is a TOML key, or
+# "dep:NAME" for the key that declared a dependency.
+Where = Callable[[AssetSpec, str], "Location | None"]
+
+
+def _spec_location(spec: AssetSpec, field: str) -> Location | None:
+    return spec.location
+
+
+@dataclass(frozen=True)
+class AssetGraph:
+    """Specs by key, in dependency order (every asset after its upstreams)."""
+
+    specs: dict[AssetKey, AssetSpec]
+    downstream: dict[AssetKey, tuple[AssetKey, ...]]
+
+    def __iter__(self) -> Iterator[AssetSpec]:
+        return iter(self.specs.values())
+
+    def __len__(self) -> int:
+        return len(self.specs)
+
+    def __getitem__(self, key: str) -> AssetSpec:
+        return self.specs[AssetKey(key)]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.specs
+
+    def upstream_of(self, key: str, depth: int | None = None) -> list[AssetKey]:
+        """Every asset ``key`` needs, nearest first, up to ``depth`` levels."""
+        return _walk(key, lambda k: self.specs[k].deps, depth)
+
+    def downstream_of(self, key: str, depth: int | None = None) -> list[AssetKey]:
+        """Every asset that needs ``key``, nearest first, up to ``depth`` levels."""
+        return _walk(key, lambda k: self.downstream.get(k, ()), depth)
+
+
+def _walk(
+    start: str, edges: Callable[[AssetKey], Sequence[AssetKey]], depth: int | None
+) -> list[AssetKey]:
+    seen: dict[AssetKey, None] = {}
+    frontier = [AssetKey(start)]
+    level = 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        nxt = []
+        for key in frontier:
+            for other in edges(key):
+                if other not in seen and other != start:
+                    seen[other] = None
+                    nxt.append(other)
+        frontier = nxt
+    return list(seen)
+
+
+def build_graph(
+    specs: Iterable[AssetSpec],
+    *,
+    where: Where = _spec_location,
+    reserved_names: Collection[str] = (),
+) -> AssetGraph:
+    """Validate specs as a whole and order them; raise AssetError listing every problem."""
+    problems: list[AssetError] = []
+    by_key: dict[AssetKey, AssetSpec] = {}
+    for spec in specs:
+        if spec.key in by_key:
+            first = by_key[spec.key].location
+            problems.append(
+                DuplicateAssetError(
+                    f"declared twice (first at {first})",
+                    location=where(spec, ""),
+                    key=spec.key,
+                    hint="Rename one of them",
+                )
+            )
+            continue
+        by_key[spec.key] = spec
+        if spec.key in reserved_names:
+            problems.append(
+                AssetDefinitionError(
+                    f"name clashes with the doit command '{spec.key}'",
+                    location=where(spec, ""),
+                    key=spec.key,
+                    hint=f"Rename it (e.g. '{spec.key}_data'); "
+                    f"'doit {spec.key}' would run the command, not the asset",
+                )
+            )
+    problems += _check_deps(by_key, where)
+    problems += _check_outputs(by_key, where)
+    order, cycle_problem = _order(by_key, where)
+    if cycle_problem:
+        problems.append(cycle_problem)
+    raise_all(problems)
+    downstream: dict[AssetKey, list[AssetKey]] = {}
+    for spec in by_key.values():
+        for dep in spec.deps:
+            downstream.setdefault(dep, []).append(spec.key)
+    return AssetGraph(
+        {key: by_key[key] for key in order},
+        {key: tuple(keys) for key, keys in downstream.items()},
+    )
+
+
+def _check_deps(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:
+    problems: list[AssetError] = []
+    for spec in by_key.values():
+        multi_path_deps = False
+        for dep in spec.deps:
+            upstream = by_key.get(dep)
+            if upstream is None:
+                problems.append(
+                    UnknownDependencyError(
+                        f"unknown dependency '{dep}'",
+                        location=where(spec, "dep:" + dep),
+                        key=spec.key,
+                        hint=did_you_mean(dep, by_key),
+                    )
+                )
+            elif len(upstream.paths) > 1:
+                multi_path_deps = True
+        if multi_path_deps and isinstance(spec.transform, str):
+            for ref in parse_template(spec.transform).refs:
+                upstream = by_key.get(AssetKey(ref.scope))
+                if ref.attr == "path" and upstream and len(upstream.paths) > 1:
+                    problems.append(
+                        AssetDefinitionError(
+                            f"'{ref.text}' is ambiguous: '{ref.scope}' has "
+                            f"{len(upstream.paths)} paths",
+                            location=where(spec, "transform"),
+                            key=spec.key,
+                            hint="Use '{" + ref.scope + ".paths}'",
+                        )
+                    )
+    return problems
+
+
+def _check_outputs(
+    by_key: dict[AssetKey, AssetSpec], where: Where
+) -> list[AssetError]:
+    """No two assets may own one path, nor a path inside another's directory."""
+    problems: list[AssetError] = []
+    owner: dict[str, AssetSpec] = {}
+    for spec in by_key.values():
+        for path in spec.paths:
+            bare = path.rstrip("/")
+            other = owner.get(bare)
+            if other is not None and other.key != spec.key:
+                problems.append(
+                    DuplicateAssetError(
+                        f"path '{path}' is also the path of asset '{other.key}'",
+                        location=where(spec, "path"),
+                        key=spec.key,
+                        hint="Each file has exactly one asset that makes it",
+                    )
+                )
+            else:
+                owner[bare] = spec
+    for spec in by_key.values():
+        for path in spec.paths:
+            parent = path.rstrip("/")
+            while "/" in parent:
+                parent = parent.rsplit("/", 1)[0]
+                other = owner.get(parent)
+                if other is not None and other.key != spec.key and any(
+                    is_directory(p) and p.rstrip("/") == parent for p in other.paths
+                ):
+                    problems.append(
+                        DuplicateAssetError(
+                            f"path '{path}' is inside the directory output of "
+                            f"asset '{other.key}'",
+                            location=where(spec, "path"),
+                            key=spec.key,
+                            hint="Each file has exactly one asset that makes it",
+                        )
+                    )
+                    break
+    return problems
+
+
+def _order(
+    by_key: dict[AssetKey, AssetSpec], where: Where
+) -> tuple[list[AssetKey], AssetError | None]:
+    sorter: graphlib.TopologicalSorter[AssetKey] = graphlib.TopologicalSorter()
+    for spec in by_key.values():
+        sorter.add(spec.key, *(d for d in spec.deps if d in by_key))
+    try:
+        return list(sorter.static_order()), None
+    except graphlib.CycleError as err:
+        # graphlib lists each node before the node that depends on it; reversed,
+        # the path reads as "depends on". Start at the first declared member.
+        cycle = list(reversed(err.args[1]))[:-1]
+        declared = list(by_key)
+        start = min(range(len(cycle)), key=lambda i: declared.index(cycle[i]))
+        cycle = cycle[start:] + cycle[:start]
+        first = by_key[cycle[0]]
+        target = cycle[1] if len(cycle) > 1 else cycle[0]
+        return [], AssetCycleError(
+            [*cycle, cycle[0]], location=where(first, "dep:" + target)
+        )

@@ -1,0 +1,52 @@
+"""The asset model: keys and specs. Frozen data, no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from .errors import Location
+
+# Letters, digits, '_', '-', '.', '/'. ':' is kept for partitions (`key:partition`).
+KEY_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+RESERVED_KEYS = frozenset({"self", "vars", "partition"})
+
+
+class AssetKey(str):
+    """The name of an asset, which is also the name of its doit task."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"AssetKey({str(self)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class AssetSpec:
+    """What should exist, how it is made and what it is made from.
+
+    ``paths`` are relative to the project directory, normalised, with a trailing
+    ``/`` for a directory output. ``transform`` is the template as written;
+    ``None`` declares a source asset, a file made outside the pipeline.
+    ``deps`` merges ``depends_on`` with every asset the template refers to.
+    """
+
+    key: AssetKey
+    paths: tuple[str, ...]
+    transform: str | Callable[..., object] | None = None
+    deps: tuple[AssetKey, ...] = ()
+    inputs: tuple[str, ...] = ()
+    description: str | None = None
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    code_version: str | None = None
+    location: Location | None = None
+
+    @property
+    def is_source(self) -> bool:
+        return self.transform is None
+
+
+def is_directory(path: str) -> bool:
+    """Directory outputs are written with a trailing slash: ``path = "build/plots/"``."""
+    return path.endswith("/")

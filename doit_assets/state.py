@@ -1,0 +1,43 @@
+"""doit's state in SQLite, saved task by task.
+
+doit keeps every state write in memory until the run ends, so a killed run
+loses all its completed tasks. This backend uses WAL and lets the reporter
+commit each task's state the moment it succeeds (``flush``). doit imports every
+BACKEND plugin on every task command in every project: keep this module light.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from doit.dependency import SqliteDB
+
+
+class AssetStateDB(SqliteDB):  # type: ignore[misc]
+    """doit's sqlite3 backend with WAL, a busy timeout and per-task commits."""
+
+    desc = "SQLite, committed after every task (doit-assets)"
+
+    def __init__(self, name: str, codec: Any, *, module_name: str | None = None) -> None:
+        folder = os.path.dirname(name)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        super().__init__(name, codec, module_name=module_name)
+
+    def _sqlite3(self, name: str) -> Any:
+        conn = super()._sqlite3(name)
+        conn.execute("pragma busy_timeout = 10000")
+        conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma synchronous = normal")
+        return conn
+
+    def flush(self, task_id: str) -> None:
+        """Commit one task's state now, not at the end of the run."""
+        if task_id in self._dirty:
+            self._conn.execute(
+                "insert or replace into doit values (?,?)",
+                (task_id, self.codec.encode(self._cache[task_id])),
+            )
+            self._dirty.discard(task_id)
+        self._conn.commit()

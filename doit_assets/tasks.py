@@ -1,0 +1,258 @@
+"""AssetGraph -> doit task dicts, and the task creator a ``dodo.py`` imports.
+
+One asset is one doit task named by its key: upstream files and ``inputs``
+become ``file_dep``, outputs become ``targets``, and ``AssetFreshness`` is the
+``uptodate`` check that covers what doit does not (definition, output content,
+directory inputs). Asset data for the reporter travels in ``task["meta"]``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shlex
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from .errors import AssetDefinitionError, AssetError, raise_all
+from .execute import CommandJob, materialize, remove_outputs, staging_path
+from .graph import AssetGraph, build_graph
+from .spec import AssetSpec, is_directory
+from .template import Ref, parse_template
+from .toml_loader import Project, load_toml
+from .versioning import AssetFreshness, fingerprint
+
+STATE_DIR = ".doit-assets"
+STATE_FILE = f"{STATE_DIR}/state.sqlite"
+BACKEND = "assets-sqlite"
+
+# doit's own commands; installed plugin commands are added from entry points.
+DOIT_COMMANDS = (
+    "help",
+    "run",
+    "list",
+    "info",
+    "clean",
+    "forget",
+    "ignore",
+    "dumpdb",
+    "strace",
+    "tabcompletion",
+    "reset-dep",
+)
+
+
+def doit_config(**overrides: Any) -> dict[str, Any]:
+    """``DOIT_CONFIG`` for an assets project: SQLite state under ``.doit-assets/``
+    and the lineage reporter."""
+    from .reporter import LineageReporter
+
+    config: dict[str, Any] = {
+        "backend": BACKEND,
+        "dep_file": STATE_FILE,
+        "reporter": LineageReporter,
+    }
+    config.update(overrides)
+    return config
+
+
+@lru_cache(maxsize=1)
+def command_names() -> frozenset[str]:
+    """Names ``doit NAME`` would take as a command rather than a task."""
+    from importlib.metadata import entry_points
+
+    plugins = {ep.name for ep in entry_points(group="doit.COMMAND")}
+    return frozenset(DOIT_COMMANDS) | plugins
+
+
+def load_graph(
+    path: str | os.PathLike[str] = "assets.toml",
+    reserved_names: frozenset[str] | None = None,
+) -> tuple[Project, AssetGraph]:
+    """Load and validate one ``assets.toml``: every problem is raised at once."""
+    project = load_toml(path)
+    graph = build_graph(
+        project.specs,
+        where=lambda spec, field: project.where(spec.key, field),
+        reserved_names=command_names() if reserved_names is None else reserved_names,
+    )
+    return project, graph
+
+
+class AssetTasks:
+    """A doit task creator for the assets of one ``assets.toml``.
+
+    Put an instance in a ``dodo.py``; doit calls ``create_doit_tasks`` when it
+    loads tasks. It is an instance attribute on purpose: doit treats any object
+    with that attribute as a creator, classes included.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "assets.toml",
+        reserved_names: frozenset[str] | None = None,
+    ) -> None:
+        self.path = path
+        self.reserved_names = reserved_names
+        self.create_doit_tasks = self._create
+
+    def _create(self) -> Iterator[dict[str, Any]]:
+        project, graph = load_graph(self.path, self.reserved_names)
+        yield from to_doit_tasks(project, graph)
+
+
+def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
+    """One doit task dict per asset, in dependency order."""
+    cwd = os.getcwd()
+    root = str(project.root)
+    prefix = "" if root == cwd else os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
+    problems = _missing_sources(project, graph)
+    inputs = _expand_inputs(project, graph, problems)
+    raise_all(problems)
+    return [
+        _task(spec, graph, project.vars, prefix, root, inputs[spec.key]) for spec in graph
+    ]
+
+
+def _task(
+    spec: AssetSpec,
+    graph: AssetGraph,
+    variables: Mapping[str, str],
+    prefix: str,
+    root: str,
+    inputs: list[str],
+) -> dict[str, Any]:
+    targets = tuple(prefix + p for p in spec.paths)
+    file_dep = [prefix + p for p in inputs]
+    dir_inputs = []
+    for dep in spec.deps:
+        for p in graph.specs[dep].paths:
+            (dir_inputs if is_directory(p) else file_dep).append(prefix + p)
+    meta: dict[str, Any] = {
+        "key": str(spec.key),
+        "paths": list(spec.paths),
+        "targets": list(targets),
+        "deps": {d: [prefix + p for p in graph.specs[d].paths] for d in spec.deps},
+        "location": str(spec.location) if spec.location else None,
+        "metadata": dict(spec.metadata),
+        "code_version": spec.code_version,
+        "root": root,
+    }
+    task: dict[str, Any] = {
+        "basename": str(spec.key),
+        "doc": spec.description or "",
+        "meta": {"asset": meta},
+        "task_dep": [str(d) for d in spec.deps],
+    }
+    if spec.is_source:
+        meta["kind"] = "source"
+        meta["transform"] = None
+        task["actions"] = None
+        files = [t for t in targets if not is_directory(t)]
+        dirs = tuple(t for t in targets if is_directory(t))
+        task["file_dep"] = files
+        if dirs:
+            task["uptodate"] = [AssetFreshness("source", (), dirs)]
+        return task
+    assert isinstance(spec.transform, str)  # Python transforms are not in TOML
+    template = parse_template(spec.transform)
+
+    def final(ref: Ref) -> str:
+        return _render_ref(ref, spec, graph, variables, lambda p: p)
+
+    def staged(ref: Ref) -> str:
+        return _render_ref(ref, spec, graph, variables, staging_path)
+
+    rendered = template.render(final)
+    meta["kind"] = "transform"
+    meta["transform"] = rendered
+    job = CommandJob(str(spec.key), template.render(staged), root, spec.paths)
+    task.update(
+        actions=[(materialize, [job])],
+        file_dep=file_dep,
+        targets=[t.rstrip("/") for t in targets],
+        uptodate=[
+            AssetFreshness(
+                fingerprint(rendered, spec.code_version, spec.paths),
+                targets,
+                tuple(dir_inputs),
+            )
+        ],
+        clean=[(remove_outputs, [list(targets)])],
+    )
+    return task
+
+
+def _render_ref(
+    ref: Ref,
+    spec: AssetSpec,
+    graph: AssetGraph,
+    variables: Mapping[str, str],
+    own_path: Any,
+) -> str:
+    if ref.scope == "vars":
+        return variables[ref.attr]
+    if ref.scope == "self":
+        paths = [own_path(p) for p in spec.paths]
+    else:
+        paths = list(graph.specs[ref.scope].paths)  # type: ignore[index]
+    return " ".join(shlex.quote(p.rstrip("/") or p) for p in paths)
+
+
+def _missing_sources(project: Project, graph: AssetGraph) -> list[AssetError]:
+    """A source asset is a file made outside the pipeline: it must be there."""
+    problems: list[AssetError] = []
+    for spec in graph:
+        if not spec.is_source:
+            continue
+        for path in spec.paths:
+            if not os.path.exists(project.root / path):
+                problems.append(
+                    AssetDefinitionError(
+                        f"source file '{path}' does not exist",
+                        location=project.where(spec.key, "path"),
+                        key=spec.key,
+                        hint="Create it, or give the asset a 'transform' that makes it",
+                    )
+                )
+    return problems
+
+
+def _expand_inputs(
+    project: Project, graph: AssetGraph, problems: list[AssetError]
+) -> dict[str, list[str]]:
+    """Expand ``inputs`` globs against the project directory, in a stable order."""
+    result: dict[str, list[str]] = {}
+    root = project.root
+    for spec in graph:
+        files: list[str] = []
+        for pattern in spec.inputs:
+            if glob.has_magic(pattern):
+                matches = sorted(
+                    p.replace(os.sep, "/")
+                    for p in glob.glob(pattern, root_dir=root, recursive=True)
+                    if os.path.isfile(root / p)
+                )
+                if not matches:
+                    problems.append(_input_error(project, spec, pattern, "matches no file"))
+                files += matches
+            elif os.path.isfile(root / pattern):
+                files.append(pattern)
+            else:
+                problems.append(_input_error(project, spec, pattern, "does not exist"))
+        result[spec.key] = list(dict.fromkeys(files))
+    return result
+
+
+def _input_error(
+    project: Project, spec: AssetSpec, pattern: str, problem: str
+) -> AssetError:
+    return AssetDefinitionError(
+        f"input '{pattern}' {problem}",
+        location=project.where(spec.key, "inputs"),
+        key=spec.key,
+        hint="List files the transform reads; outputs of other assets go in "
+        "'depends_on'",
+    )
+

@@ -1,0 +1,102 @@
+"""Transform templates: ``{self.path}``, ``{NAME.path}``, ``{NAME.paths}``, ``{vars.NAME}``.
+
+``{{`` and ``}}`` are literal braces. A template is parsed once into literal text
+and references; rendering substitutes each reference through a callback, so the
+same parse serves fingerprints (final paths) and execution (staging paths).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+PATH_ATTRIBUTES = ("path", "paths")
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """``{scope.attr}``: scope is ``self``, ``vars`` or an asset key."""
+
+    scope: str
+    attr: str
+    col: int  # 1-based column of the opening brace, for messages
+
+    @property
+    def text(self) -> str:
+        return "{" + f"{self.scope}.{self.attr}" + "}"
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    parts: tuple[str | Ref, ...]
+
+    @property
+    def refs(self) -> tuple[Ref, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Ref))
+
+    def render(self, resolve: Callable[[Ref], str]) -> str:
+        return "".join(p if isinstance(p, str) else resolve(p) for p in self.parts)
+
+
+class TemplateError(ValueError):
+    def __init__(self, problem: str, hint: str | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+
+
+def parse_template(text: str) -> Template:
+    """Split a template into literals and references, or raise TemplateError."""
+    parts: list[str | Ref] = []
+    literal: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "{" and text.startswith("{{", i):
+            literal.append("{")
+            i += 2
+        elif ch == "}" and text.startswith("}}", i):
+            literal.append("}")
+            i += 2
+        elif ch == "}":
+            raise TemplateError(
+                f"unbalanced '}}' at column {i + 1} of transform",
+                "Write '}}' for a literal brace",
+            )
+        elif ch == "{":
+            end = text.find("}", i + 1)
+            inner_open = text.find("{", i + 1)
+            if end == -1 or (inner_open != -1 and inner_open < end):
+                raise TemplateError(
+                    f"unbalanced '{{' at column {i + 1} of transform",
+                    "Write '{{' for a literal brace",
+                )
+            if literal:
+                parts.append("".join(literal))
+                literal = []
+            parts.append(_parse_ref(text[i + 1 : end], i + 1))
+            i = end + 1
+        else:
+            literal.append(ch)
+            i += 1
+    if literal:
+        parts.append("".join(literal))
+    return Template(tuple(parts))
+
+
+def _parse_ref(inner: str, col: int) -> Ref:
+    body = inner.strip()
+    if not body:
+        raise TemplateError(
+            f"empty reference '{{}}' at column {col} of transform",
+            "Write '{{}}' for literal braces",
+        )
+    if body.startswith("vars."):
+        return Ref("vars", body[len("vars.") :], col)
+    scope, dot, attr = body.rpartition(".")
+    if not dot:
+        raise TemplateError(
+            f"reference '{{{body}}}' names no attribute",
+            f"Write '{{{body}.path}}'",
+        )
+    return Ref(scope, attr, col)
