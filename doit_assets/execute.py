@@ -86,7 +86,9 @@ def _copy(source: IO[bytes], target: IO[str]) -> None:
 
 def materialize(job: CommandJob) -> TransformFailed | None:
     """doit action: run the transform on staging paths, then publish its outputs."""
-    staged = [(final, os.path.join(job.cwd, staging_path(final))) for final in job.outputs]
+    staged = [
+        (final, os.path.join(job.cwd, staging_path(final))) for final in job.outputs
+    ]
     _discard(staged)
     try:
         for _, stage in staged:
@@ -118,7 +120,8 @@ def _publish(stage: str, final: str) -> None:
         # Directories cannot be replaced in one step: move the old one aside
         # first, so that a crash in between leaves the output missing (and so
         # re-run next time), never mixed.
-        old = final + ".old"
+        head, tail = os.path.split(final)
+        old = os.path.join(head, STAGING_PREFIX + tail + ".old")
         shutil.rmtree(old, ignore_errors=True)
         os.replace(final, old)
         os.replace(stage, final)

@@ -83,9 +83,15 @@ def build_graph(
     *,
     where: Where = _spec_location,
     reserved_names: Collection[str] = (),
+    known_keys: Collection[str] = (),
+    problems: Iterable[AssetError] = (),
 ) -> AssetGraph:
-    """Validate specs as a whole and order them; raise AssetError listing every problem."""
-    problems: list[AssetError] = []
+    """Validate specs as a whole and order them; raise AssetError listing every problem.
+
+    ``known_keys`` are declared assets left out of ``specs`` because they have
+    problems of their own (passed in ``problems``, raised along with the rest).
+    """
+    problems = list(problems)
     by_key: dict[AssetKey, AssetSpec] = {}
     for spec in specs:
         if spec.key in by_key:
@@ -110,7 +116,7 @@ def build_graph(
                     f"'doit {spec.key}' would run the command, not the asset",
                 )
             )
-    problems += _check_deps(by_key, where)
+    problems += _check_deps(by_key, where, known_keys)
     problems += _check_outputs(by_key, where)
     order, cycle_problem = _order(by_key, where)
     if cycle_problem:
@@ -126,13 +132,15 @@ def build_graph(
     )
 
 
-def _check_deps(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:
+def _check_deps(
+    by_key: dict[AssetKey, AssetSpec], where: Where, known_keys: Collection[str]
+) -> list[AssetError]:
     problems: list[AssetError] = []
     for spec in by_key.values():
         multi_path_deps = False
         for dep in spec.deps:
             upstream = by_key.get(dep)
-            if upstream is None:
+            if upstream is None and dep not in known_keys:
                 problems.append(
                     UnknownDependencyError(
                         f"unknown dependency '{dep}'",
@@ -141,7 +149,7 @@ def _check_deps(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetEr
                         hint=did_you_mean(dep, by_key),
                     )
                 )
-            elif len(upstream.paths) > 1:
+            elif upstream is not None and len(upstream.paths) > 1:
                 multi_path_deps = True
         if multi_path_deps and isinstance(spec.transform, str):
             for ref in parse_template(spec.transform).refs:
@@ -159,9 +167,7 @@ def _check_deps(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetEr
     return problems
 
 
-def _check_outputs(
-    by_key: dict[AssetKey, AssetSpec], where: Where
-) -> list[AssetError]:
+def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:
     """No two assets may own one path, nor a path inside another's directory."""
     problems: list[AssetError] = []
     owner: dict[str, AssetSpec] = {}
@@ -186,8 +192,12 @@ def _check_outputs(
             while "/" in parent:
                 parent = parent.rsplit("/", 1)[0]
                 other = owner.get(parent)
-                if other is not None and other.key != spec.key and any(
-                    is_directory(p) and p.rstrip("/") == parent for p in other.paths
+                if (
+                    other is not None
+                    and other.key != spec.key
+                    and any(
+                        is_directory(p) and p.rstrip("/") == parent for p in other.paths
+                    )
                 ):
                     problems.append(
                         DuplicateAssetError(

@@ -19,7 +19,9 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
 
     desc = "SQLite, committed after every task (doit-assets)"
 
-    def __init__(self, name: str, codec: Any, *, module_name: str | None = None) -> None:
+    def __init__(
+        self, name: str, codec: Any, *, module_name: str | None = None
+    ) -> None:
         folder = os.path.dirname(name)
         if folder:
             os.makedirs(folder, exist_ok=True)

@@ -52,6 +52,8 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
         "backend": BACKEND,
         "dep_file": STATE_FILE,
         "reporter": LineageReporter,
+        # doit 0.37 crashes on a bare `doit forget`; ask for a name or --all instead
+        "forget_disable_default": True,
     }
     config.update(overrides)
     return config
@@ -71,11 +73,13 @@ def load_graph(
     reserved_names: frozenset[str] | None = None,
 ) -> tuple[Project, AssetGraph]:
     """Load and validate one ``assets.toml``: every problem is raised at once."""
-    project = load_toml(path)
+    project = load_toml(path, strict=False)
     graph = build_graph(
         project.specs,
         where=lambda spec, field: project.where(spec.key, field),
         reserved_names=command_names() if reserved_names is None else reserved_names,
+        known_keys=project.declared,
+        problems=project.problems,
     )
     return project, graph
 
@@ -106,12 +110,15 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
     """One doit task dict per asset, in dependency order."""
     cwd = os.getcwd()
     root = str(project.root)
-    prefix = "" if root == cwd else os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
+    prefix = (
+        "" if root == cwd else os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
+    )
     problems = _missing_sources(project, graph)
     inputs = _expand_inputs(project, graph, problems)
     raise_all(problems)
     return [
-        _task(spec, graph, project.vars, prefix, root, inputs[spec.key]) for spec in graph
+        _task(spec, graph, project.vars, prefix, root, inputs[spec.key])
+        for spec in graph
     ]
 
 
@@ -125,7 +132,7 @@ def _task(
 ) -> dict[str, Any]:
     targets = tuple(prefix + p for p in spec.paths)
     file_dep = [prefix + p for p in inputs]
-    dir_inputs = []
+    dir_inputs: list[str] = []
     for dep in spec.deps:
         for p in graph.specs[dep].paths:
             (dir_inputs if is_directory(p) else file_dep).append(prefix + p)
@@ -235,7 +242,9 @@ def _expand_inputs(
                     if os.path.isfile(root / p)
                 )
                 if not matches:
-                    problems.append(_input_error(project, spec, pattern, "matches no file"))
+                    problems.append(
+                        _input_error(project, spec, pattern, "matches no file")
+                    )
                 files += matches
             elif os.path.isfile(root / pattern):
                 files.append(pattern)
@@ -255,4 +264,3 @@ def _input_error(
         hint="List files the transform reads; outputs of other assets go in "
         "'depends_on'",
     )
-

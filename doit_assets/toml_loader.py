@@ -56,6 +56,10 @@ class Project:
     specs: tuple[AssetSpec, ...]
     # (asset key, field) -> line, so graph checks can point at the exact key
     lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Problems found in single assets; those assets are left out of ``specs``
+    # and reported together with the problems of the graph as a whole.
+    problems: tuple[AssetError, ...] = ()
+    declared: frozenset[str] = frozenset()
 
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
@@ -64,8 +68,13 @@ class Project:
         return Location(self.source, line)
 
 
-def load_toml(path: str | os.PathLike[str]) -> Project:
-    """Read, parse and check one ``assets.toml``; raise AssetError listing every problem."""
+def load_toml(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
+    """Read, parse and check one ``assets.toml``; raise AssetError listing every problem.
+
+    With ``strict=False`` only a file that cannot be read or parsed raises; the
+    problems of single assets are left in ``Project.problems`` so that
+    ``load_graph`` can report them together with those of the whole graph.
+    """
     path = Path(path)
     source = os.path.relpath(path) if path.is_absolute() else str(path)
     try:
@@ -83,7 +92,10 @@ def load_toml(path: str | os.PathLike[str]) -> Project:
             location=Location(source, err.lineno, err.colno),
         ) from None
     lines = _scan_lines(text)
-    return _Builder(source, path.parent.resolve(), data, lines).build()
+    project = _Builder(source, path.parent.resolve(), data, lines).build()
+    if strict:
+        raise_all(project.problems)
+    return project
 
 
 def _decode(raw: bytes, source: str) -> str:
@@ -145,9 +157,16 @@ class _Builder:
         variables = self._vars()
         settings = self._settings()
         specs = self._assets(variables)
-        raise_all(self.problems)
+        assets = self.data.get("assets")
         return Project(
-            self.source, self.root, variables, settings, tuple(specs), self.lines
+            self.source,
+            self.root,
+            variables,
+            settings,
+            tuple(specs),
+            self.lines,
+            tuple(self.problems),
+            frozenset(assets) if isinstance(assets, dict) else frozenset(),
         )
 
     def _table(self, name: str) -> dict[str, Any]:
@@ -218,9 +237,7 @@ class _Builder:
                 hint = "Use letters, digits, '_', '-', '.' and '/'"
             self.fail("invalid asset name", "assets", name, key=name, hint=hint)
         if not isinstance(table, dict):
-            self.fail(
-                f"must be a table, got {_type(table)}", "assets", name, key=name
-            )
+            self.fail(f"must be a table, got {_type(table)}", "assets", name, key=name)
             return None
         for field_name in table:
             self.lines[(name, field_name)] = self.line("assets", name, field_name) or 0
@@ -272,7 +289,9 @@ class _Builder:
         if isinstance(transform, str):
             refs = self._template_refs(name, transform, paths, variables)
         for dep in depends_on:
-            self.lines.setdefault((name, "dep:" + dep), self.lines[(name, "depends_on")])
+            self.lines.setdefault(
+                (name, "dep:" + dep), self.lines[(name, "depends_on")]
+            )
         for dep in refs:
             self.lines.setdefault((name, "dep:" + dep), self.lines[(name, "transform")])
         if len(self.problems) > before:
@@ -297,13 +316,15 @@ class _Builder:
                 "assets",
                 name,
                 key=name,
-                hint="Add path = \"build/NAME.csv\" (the file this asset is)",
+                hint='Add path = "build/NAME.csv" (the file this asset is)',
             )
             return []
         value = table["path"]
         raw = [value] if isinstance(value, str) else value
-        if not isinstance(raw, list) or not raw or not all(
-            isinstance(p, str) and p for p in raw
+        if (
+            not isinstance(raw, list)
+            or not raw
+            or not all(isinstance(p, str) and p for p in raw)
         ):
             self.fail(
                 "'path' must be a non-empty string or list of strings, "
@@ -350,7 +371,7 @@ class _Builder:
         value = table.get(field_name, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             hint = (
-                f"Write {field_name} = [\"{value}\"]" if isinstance(value, str) else None
+                f'Write {field_name} = ["{value}"]' if isinstance(value, str) else None
             )
             self.fail(
                 f"'{field_name}' must be a list of strings, got {_type(value)}",
@@ -397,7 +418,7 @@ class _Builder:
             if ref.scope == "vars":
                 if ref.attr not in variables:
                     hint = did_you_mean(ref.attr, variables) or (
-                        f"Declare it under [vars]: {ref.attr} = \"...\""
+                        f'Declare it under [vars]: {ref.attr} = "..."'
                     )
                     self.fail(
                         f"unknown variable '{ref.attr}' in transform",
@@ -452,7 +473,8 @@ def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
             header = _parse_dotted(stripped[1:])
             if header is not None:
                 table = header[0]
-                lines.setdefault(table, number)
+                for i in range(1, len(table) + 1):
+                    lines.setdefault(table[:i], number)
             continue
         parsed = _parse_dotted(stripped, terminator="=")
         if parsed is None:

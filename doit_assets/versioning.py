@@ -27,7 +27,9 @@ _CHUNK = 1 << 20
 _md5_cache: dict[tuple[str, int, int], str] = {}
 
 
-def fingerprint(transform: str, code_version: str | None, paths: tuple[str, ...]) -> str:
+def fingerprint(
+    transform: str, code_version: str | None, paths: tuple[str, ...]
+) -> str:
     """A stable digest of everything that defines how an asset is made.
 
     ``transform`` is the template rendered with final, project-relative paths,
@@ -143,6 +145,9 @@ class AssetFreshness:
         self.outputs = outputs
         self.dir_inputs = dir_inputs
 
+    def __repr__(self) -> str:
+        return "asset definition and outputs unchanged"
+
     def configure_task(self, task: Any) -> None:
         task.value_savers.append(self.record)
 
@@ -162,4 +167,3 @@ class AssetFreshness:
             if not all(unchanged(p, stored.get(p)) for p in paths):
                 return False
         return True
-
