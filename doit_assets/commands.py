@@ -1,17 +1,110 @@
-"""`doit assets ...`."""
+"""``doit assets ...``: set a project up, and query its assets and their history.
+
+A plain doit ``Command`` (not ``DoitCmdBase``) so that it works without a
+dodo.py; each sub-command loads what it needs itself.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from doit.cmd_base import Command
 
+from .errors import AssetError
+
+DODO_LINE = "from doit_assets.dodo import *"
+IGNORE_LINES = (".doit-assets/", ".doit-assets-staging.*")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="doit assets",
+        description="Set up an assets project and query its assets and history.",
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        default="assets.toml",
+        help="the assets.toml to read [default: %(default)s]",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser(
+        "init", help="write the one-line dodo.py and ignore the state folder"
+    )
+    return parser
+
 
 class AssetsCommand(Command):  # type: ignore[misc]
+    """The ``doit assets`` command plugin."""
+
     name = "assets"
-    doc_purpose = "inspect assets"
-    doc_usage = "init"
+    doc_purpose = "set up an assets project; query assets, history and lineage"
+    doc_usage = "COMMAND [ARGS]  (doit assets --help lists the commands)"
     doc_description = None
 
-    def execute(self, opt_values: Any, pos_args: Any) -> int:
-        return 0
+    def parse_execute(self, in_args: Sequence[str]) -> int:
+        # doit's own option parser has no sub-commands; argparse has.
+        # Loader options given before 'assets' (doit -d DIR assets ...) still apply.
+        folder = self.opt_vals.get("cwdPath") or self.opt_vals.get("project_dir")
+        if folder:
+            os.chdir(folder)
+        try:
+            args = _parser().parse_args(list(in_args))
+        except SystemExit as stop:
+            return int(stop.code or 0)
+        try:
+            return HANDLERS[args.command](args)
+        except AssetError as err:
+            sys.stderr.write(f"ERROR: {err}\n")
+            return 3
+
+    def execute(self, opt_values: Any, pos_args: Sequence[str]) -> int:
+        return self.parse_execute(pos_args)
+
+    def help(self) -> str:
+        return _parser().format_help()
+
+
+def _init(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    if os.path.exists("dodo.py"):
+        with open("dodo.py", encoding="utf-8") as f:
+            existing = f.read()
+        if DODO_LINE in existing:
+            out.write("dodo.py already loads the assets\n")
+        else:
+            sys.stderr.write(
+                "ERROR: dodo.py exists and does not load the assets. "
+                f"Add this line to it: {DODO_LINE}\n"
+            )
+            return 1
+    else:
+        with open("dodo.py", "w", encoding="utf-8") as f:
+            f.write(DODO_LINE + "\n")
+        out.write(f"wrote dodo.py: {DODO_LINE}\n")
+    present: list[str] = []
+    if os.path.exists(".gitignore"):
+        with open(".gitignore", encoding="utf-8") as f:
+            present = f.read().splitlines()
+    missing = [line for line in IGNORE_LINES if line not in present]
+    if missing:
+        with open(".gitignore", "a", encoding="utf-8") as f:
+            if present and present[-1] != "":
+                f.write("\n")
+            f.write("# doit-assets: state and history, staging of outputs\n")
+            f.write("".join(line + "\n" for line in missing))
+        out.write(".gitignore: added " + ", ".join(missing) + "\n")
+    else:
+        out.write(".gitignore already ignores the state folder\n")
+    if not os.path.exists(args.file):
+        out.write(f"next: declare your assets in {args.file}, then run 'doit'\n")
+    return 0
+
+
+HANDLERS: dict[str, Handler] = {"init": _init}
