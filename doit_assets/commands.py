@@ -15,6 +15,7 @@ from typing import Any
 from doit.cmd_base import Command
 
 from .errors import AssetError
+from .views import history_command, lineage_command, runs_command, show_command
 
 DODO_LINE = "from doit_assets.dodo import *"
 IGNORE_LINES = (".doit-assets/", ".doit-assets-staging.*")
@@ -37,7 +38,39 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "init", help="write the one-line dodo.py and ignore the state folder"
     )
+    history = sub.add_parser("history", help="materializations, newest first")
+    history.add_argument("asset", nargs="?", help="only this asset")
+    history.add_argument("--limit", type=_positive, default=20, metavar="N")
+    history.add_argument("--failed", action="store_true", help="only failures")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    lineage = sub.add_parser(
+        "lineage", help="the graph around an asset and the chain that made it"
+    )
+    lineage.add_argument("asset")
+    direction = lineage.add_mutually_exclusive_group()
+    direction.add_argument("--upstream", action="store_true", help="only upstream")
+    direction.add_argument("--downstream", action="store_true", help="only downstream")
+    lineage.add_argument("--depth", type=_positive, default=None, metavar="N")
+    lineage.add_argument("--json", action="store_true", help="print JSON")
+    show = sub.add_parser("show", help="an asset's declaration, outputs and status")
+    show.add_argument("asset")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    runs = sub.add_parser("runs", help="recent runs with their counts")
+    runs.add_argument("--limit", type=_positive, default=20, metavar="N")
+    runs.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number above 0, got '{text}'"
+        )
+    return value
 
 
 class AssetsCommand(Command):  # type: ignore[misc]
@@ -107,4 +140,10 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS: dict[str, Handler] = {"init": _init}
+HANDLERS: dict[str, Handler] = {
+    "init": _init,
+    "history": history_command,
+    "lineage": lineage_command,
+    "show": show_command,
+    "runs": runs_command,
+}

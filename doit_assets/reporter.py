@@ -1,7 +1,17 @@
-"""LineageReporter: doit's console output, with each task's state committed as it ends."""
+"""LineageReporter: doit's console output, plus the history of every materialization.
+
+doit calls reporters in the main process, also under ``-n``. The reporter
+commits doit's state of each task as it ends (doit alone saves only when the
+run ends, so a killed run would forget every finished task), then appends the
+materialization to the history. Up-to-date assets are only counted.
+doit imports every REPORTER plugin on every run in every project: heavy
+imports wait until a run of an assets project begins.
+"""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from typing import Any
 
 from doit import Globals
@@ -9,18 +19,85 @@ from doit.reporter import ConsoleReporter
 
 
 class LineageReporter(ConsoleReporter):  # type: ignore[misc]
-    desc = "console output; records materializations (doit-assets)"
+    desc = "console output, and a history of every materialization (doit-assets)"
+
+    def __init__(self, outstream: Any, options: dict[str, Any]) -> None:
+        super().__init__(outstream, options)
+        self.recorder: Any = None
+        self.progress: Any = None
+
+    # -- doit's hooks ----------------------------------------------------------
+
+    def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        super().initialize(tasks, selected_tasks)
+        if not any(_asset(task) for task in tasks.values()):
+            return  # a plain doit project that picked this reporter: console only
+        from .recorder import Recorder
+
+        command = shlex.join(["doit", *sys.argv[1:]])
+        self.recorder = Recorder(command, tasks, selected_tasks)
+        self.progress = self.recorder.make_progress(self.outstream)
+
+    def write(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.write_through(text)
+        else:
+            self.outstream.write(text)
+
+    def execute_task(self, task: Any) -> None:
+        super().execute_task(task)
+        if self.recorder and _asset(task):
+            self.recorder.started(task)
+            if self.progress:
+                self.progress.start(task.name)
 
     def add_success(self, task: Any) -> None:
         super().add_success(task)
-        _flush(task.name)
+        _flush_state(task.name)
+        if self.recorder and _asset(task):
+            executed = self.recorder.succeeded(task, _state(task.name))
+            if self.progress:
+                self.progress.finish(task.name, executed=executed)
 
     def add_failure(self, task: Any, fail: Any) -> None:
         super().add_failure(task, fail)
-        _flush(task.name)
+        _flush_state(task.name)
+        if self.recorder and _asset(task):
+            executed = self.recorder.failed(task, fail)
+            if self.progress:
+                self.progress.finish(task.name, executed=executed, failed=True)
+
+    def skip_uptodate(self, task: Any) -> None:
+        super().skip_uptodate(task)
+        if self.recorder and _asset(task):
+            self.recorder.up_to_date += 1
+            if self.progress:
+                self.progress.finish(task.name, executed=False)
+
+    def complete_run(self) -> None:
+        if self.progress:
+            self.progress.close()
+        super().complete_run()
+        if self.recorder:
+            self.recorder.close(failed=bool(self.failures or self.runtime_errors))
 
 
-def _flush(task_id: str) -> None:
+def _asset(task: Any) -> dict[str, Any] | None:
+    meta = task.meta
+    return meta.get("asset") if meta else None
+
+
+def _state(task_name: str) -> Any:
+    """Read doit's saved state of one task's file (its version when it was read)."""
+    backend = getattr(Globals.dep_manager, "backend", None)
+
+    def saved(path: str) -> Any:
+        return backend.get(task_name, path) if backend is not None else None
+
+    return saved
+
+
+def _flush_state(task_id: str) -> None:
     manager = Globals.dep_manager
     flush = getattr(getattr(manager, "backend", None), "flush", None)
     if flush is not None:

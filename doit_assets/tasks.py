@@ -27,6 +27,9 @@ STATE_DIR = ".doit-assets"
 STATE_FILE = f"{STATE_DIR}/state.sqlite"
 BACKEND = "assets-sqlite"
 
+# The [settings] of the project loaded last in this process, for the reporter.
+LOADED_SETTINGS: dict[str, object] = {}
+
 # doit's own commands; installed plugin commands are added from entry points.
 DOIT_COMMANDS = (
     "help",
@@ -113,6 +116,8 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
     prefix = (
         "" if root == cwd else os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
     )
+    LOADED_SETTINGS.clear()
+    LOADED_SETTINGS.update(project.settings)
     problems = _missing_sources(project, graph)
     inputs = _expand_inputs(project, graph, problems)
     raise_all(problems)
@@ -145,6 +150,8 @@ def _task(
         "metadata": dict(spec.metadata),
         "code_version": spec.code_version,
         "root": root,
+        "prefix": prefix,
+        "inputs": inputs,
     }
     task: dict[str, Any] = {
         "basename": str(spec.key),
@@ -154,7 +161,7 @@ def _task(
     }
     if spec.is_source:
         meta["kind"] = "source"
-        meta["transform"] = None
+        meta["transform"] = meta["fingerprint"] = None
         task["actions"] = None
         files = [t for t in targets if not is_directory(t)]
         dirs = tuple(t for t in targets if is_directory(t))
@@ -174,6 +181,7 @@ def _task(
     rendered = template.render(final)
     meta["kind"] = "transform"
     meta["transform"] = rendered
+    meta["fingerprint"] = fingerprint(rendered, spec.code_version, spec.paths)
     job = CommandJob(str(spec.key), template.render(staged), root, spec.paths)
     task.update(
         actions=[(materialize, [job])],
@@ -181,7 +189,7 @@ def _task(
         targets=[t.rstrip("/") for t in targets],
         uptodate=[
             AssetFreshness(
-                fingerprint(rendered, spec.code_version, spec.paths),
+                meta["fingerprint"],
                 targets,
                 tuple(dir_inputs),
             )

@@ -1,0 +1,391 @@
+"""The materialization history: an append-only SQLite store beside doit's state.
+
+doit keeps only the last success of each task and forgets a task when it
+fails; the history keeps every materialization, with the exact versions of
+what it read and a pointer to the materialization that produced each of them,
+so a user can walk back from any file on disk to the chain that made it.
+
+Each write commits at once (WAL, synchronous=NORMAL): a killed run loses at
+most the materialization that was in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import AssetError
+
+HISTORY_FILE = ".doit-assets/history.sqlite"
+
+# Each entry moves the schema one version up; never edit a released entry.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    create table runs (
+        id integer primary key,
+        started_at real not null,
+        ended_at real,
+        command text not null,
+        pid integer,
+        outcome text not null default 'running',
+        materialized integer not null default 0,
+        up_to_date integer not null default 0,
+        failed integer not null default 0
+    );
+    create table materializations (
+        id integer primary key,
+        run_id integer not null references runs(id),
+        asset text not null,
+        kind text not null,
+        status text not null,
+        started_at real,
+        ended_at real not null,
+        duration real,
+        transform text,
+        code_version text,
+        fingerprint text,
+        metadata text,
+        error text,
+        exit_code integer
+    );
+    create index materializations_by_asset on materializations(asset, id);
+    create table outputs (
+        materialization_id integer not null references materializations(id),
+        path text not null,
+        md5 text,
+        size integer,
+        primary key (materialization_id, path)
+    );
+    create index outputs_by_version on outputs(path, md5);
+    create table inputs (
+        materialization_id integer not null references materializations(id),
+        path text not null,
+        asset text,
+        md5 text,
+        upstream_id integer references materializations(id),
+        primary key (materialization_id, path)
+    );
+    create index inputs_by_upstream on inputs(upstream_id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    path: str
+    md5: str | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One file a materialization read; ``asset`` is None for a plain input file."""
+
+    path: str
+    asset: str | None
+    md5: str | None
+    upstream_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Materialization:
+    id: int
+    run_id: int
+    asset: str
+    kind: str  # 'transform' | 'source' (an observed new version of a source)
+    status: str  # 'success' | 'failed' | 'interrupted'
+    started_at: float | None
+    ended_at: float
+    duration: float | None
+    transform: str | None
+    code_version: str | None
+    fingerprint: str | None
+    metadata: Mapping[str, Any]
+    error: str | None
+    exit_code: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    started_at: float
+    ended_at: float | None
+    command: str
+    pid: int | None
+    outcome: str  # 'running' | 'success' | 'failed' | 'interrupted'
+    materialized: int
+    up_to_date: int
+    failed: int
+
+
+class HistoryError(AssetError):
+    """The history file cannot be used as it is."""
+
+
+class History:
+    """Read and append materializations. Open with ``History.open(path)``."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: str = HISTORY_FILE, *, create: bool = True) -> History:
+        """Open (and with ``create``, create or migrate) the store at ``path``."""
+        if not create and not os.path.exists(path):
+            raise FileNotFoundError(path)
+        folder = os.path.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        try:
+            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+            conn.execute("pragma journal_mode = wal")
+            conn.execute("pragma synchronous = normal")
+            history = cls(conn, path)
+            history._migrate()
+        except sqlite3.DatabaseError as err:
+            raise HistoryError(
+                f"{path}: cannot read the history: {err}",
+                hint="Move the file away to start a new history",
+            ) from None
+        return history
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("begin immediate")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
+        self.conn.execute("commit")
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("pragma user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{self.path}: history schema {version} is newer than this "
+                f"doit-assets knows ({SCHEMA_VERSION})",
+                hint="Upgrade doit-assets",
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction() as conn:
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"pragma user_version = {number + 1}")
+
+    # -- runs ------------------------------------------------------------------
+
+    def start_run(self, command: str, started_at: float | None = None) -> int:
+        """Open a run; runs left 'running' by a killed process become 'interrupted'."""
+        with self._transaction() as conn:
+            conn.execute(
+                "update runs set outcome = 'interrupted' where outcome = 'running'"
+            )
+            cursor = conn.execute(
+                "insert into runs (started_at, command, pid) values (?, ?, ?)",
+                (started_at or time.time(), command, os.getpid()),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def end_run(
+        self,
+        run_id: int,
+        outcome: str,
+        *,
+        materialized: int,
+        up_to_date: int,
+        failed: int,
+    ) -> None:
+        with self._transaction() as conn:
+            conn.execute(
+                "update runs set ended_at = ?, outcome = ?, materialized = ?, "
+                "up_to_date = ?, failed = ? where id = ?",
+                (time.time(), outcome, materialized, up_to_date, failed, run_id),
+            )
+
+    def runs(self, limit: int = 20) -> list[Run]:
+        rows = self.conn.execute(
+            "select * from runs order by id desc limit ?", (limit,)
+        ).fetchall()
+        return [Run(*row) for row in rows]
+
+    # -- materializations ------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        run_id: int,
+        asset: str,
+        kind: str,
+        status: str,
+        started_at: float | None,
+        ended_at: float,
+        transform: str | None = None,
+        code_version: str | None = None,
+        fingerprint: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        exit_code: int | None = None,
+        outputs: Sequence[Output] = (),
+        inputs: Sequence[Input] = (),
+    ) -> int:
+        """Append one materialization with its outputs and inputs, and commit.
+
+        Each input from an asset is linked to the latest successful
+        materialization that wrote that exact version of that file.
+        """
+        duration = None if started_at is None else max(ended_at - started_at, 0.0)
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "insert into materializations (run_id, asset, kind, status, "
+                "started_at, ended_at, duration, transform, code_version, "
+                "fingerprint, metadata, error, exit_code) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    asset,
+                    kind,
+                    status,
+                    started_at,
+                    ended_at,
+                    duration,
+                    transform,
+                    code_version,
+                    fingerprint,
+                    json.dumps(dict(metadata or {}), sort_keys=True, default=str),
+                    error,
+                    exit_code,
+                ),
+            )
+            mat_id = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "insert into outputs values (?, ?, ?, ?)",
+                [(mat_id, o.path, o.md5, o.size) for o in outputs],
+            )
+            conn.executemany(
+                "insert into inputs values (?, ?, ?, ?, ?)",
+                [(mat_id, i.path, i.asset, i.md5, self._producer(i)) for i in inputs],
+            )
+            column = {"success": "materialized", "failed": "failed"}.get(status)
+            if column and kind == "transform":
+                conn.execute(
+                    f"update runs set {column} = {column} + 1 where id = ?", (run_id,)
+                )
+        return mat_id
+
+    def _producer(self, item: Input) -> int | None:
+        if item.upstream_id is not None or item.asset is None or item.md5 is None:
+            return item.upstream_id
+        return self.producer_of(item.path, item.md5)
+
+    def producer_of(self, path: str, md5: str) -> int | None:
+        """The latest successful materialization that wrote this version of ``path``."""
+        row = self.conn.execute(
+            "select o.materialization_id from outputs o "
+            "join materializations m on m.id = o.materialization_id "
+            "where o.path = ? and o.md5 = ? and m.status = 'success' "
+            "order by o.materialization_id desc limit 1",
+            (path, md5),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def materializations(
+        self,
+        asset: str | None = None,
+        *,
+        limit: int = 20,
+        failed_only: bool = False,
+    ) -> list[Materialization]:
+        """Newest first."""
+        where, params = [], []
+        if asset is not None:
+            where.append("asset = ?")
+            params.append(asset)
+        if failed_only:
+            where.append("status != 'success'")
+        sql = "select * from materializations"
+        if where:
+            sql += " where " + " and ".join(where)
+        sql += " order by id desc limit ?"
+        rows = self.conn.execute(sql, (*params, limit)).fetchall()
+        return [_materialization(row) for row in rows]
+
+    def get(self, mat_id: int) -> Materialization | None:
+        row = self.conn.execute(
+            "select * from materializations where id = ?", (mat_id,)
+        ).fetchone()
+        return None if row is None else _materialization(row)
+
+    def last_success(self, asset: str) -> Materialization | None:
+        row = self.conn.execute(
+            "select * from materializations where asset = ? and status = 'success' "
+            "order by id desc limit 1",
+            (asset,),
+        ).fetchone()
+        return None if row is None else _materialization(row)
+
+    def outputs(self, mat_id: int) -> list[Output]:
+        rows = self.conn.execute(
+            "select path, md5, size from outputs where materialization_id = ? "
+            "order by path",
+            (mat_id,),
+        ).fetchall()
+        return [Output(*row) for row in rows]
+
+    def inputs(self, mat_id: int) -> list[Input]:
+        rows = self.conn.execute(
+            "select path, asset, md5, upstream_id from inputs "
+            "where materialization_id = ? order by asset is null, asset, path",
+            (mat_id,),
+        ).fetchall()
+        return [Input(*row) for row in rows]
+
+    def inputs_with_kind(self, mat_id: int) -> list[tuple[Input, str | None]]:
+        """Inputs with the kind of the materialization that made each version."""
+        rows = self.conn.execute(
+            "select i.path, i.asset, i.md5, i.upstream_id, m.kind from inputs i "
+            "left join materializations m on m.id = i.upstream_id "
+            "where i.materialization_id = ? order by i.asset is null, i.asset, i.path",
+            (mat_id,),
+        ).fetchall()
+        return [(Input(*row[:4]), row[4]) for row in rows]
+
+    def consumers(self, mat_id: int) -> list[Materialization]:
+        """Materializations that read a version this one wrote."""
+        rows = self.conn.execute(
+            "select distinct m.* from inputs i join materializations m "
+            "on m.id = i.materialization_id where i.upstream_id = ? order by m.id",
+            (mat_id,),
+        ).fetchall()
+        return [_materialization(row) for row in rows]
+
+    def last_durations(self, assets: Iterable[str]) -> dict[str, float]:
+        """The duration of each asset's latest successful materialization."""
+        result: dict[str, float] = {}
+        for asset in assets:
+            row = self.conn.execute(
+                "select duration from materializations where asset = ? and "
+                "status = 'success' and kind = 'transform' order by id desc limit 1",
+                (asset,),
+            ).fetchone()
+            if row is not None and row[0] is not None:
+                result[asset] = float(row[0])
+        return result
+
+
+def _materialization(row: Sequence[Any]) -> Materialization:
+    values = list(row)
+    values[11] = json.loads(values[11]) if values[11] else {}
+    return Materialization(*values)

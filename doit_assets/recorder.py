@@ -1,0 +1,214 @@
+"""What the reporter writes to the history, gathered from doit's tasks and state.
+
+Output versions come from the values ``AssetFreshness`` saved after the task
+ran; input versions from doit's own state of each ``file_dep`` (the md5 doit
+just stored), so nothing is hashed twice.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+from .history import History, Input, Output
+from .lock import RunLock
+from .progress import Progress, progress_enabled
+from .versioning import DIR_INPUTS, FINGERPRINT, OUTPUTS
+
+Saved = Callable[[str], Any]
+
+
+class Recorder:
+    """One run's view of the history: opened in ``initialize``, closed at the end."""
+
+    def __init__(
+        self, command: str, tasks: dict[str, Any], selected: Iterable[str] | None
+    ) -> None:
+        self.lock = RunLock()
+        self.lock.acquire(command)
+        try:
+            self.history = History.open()
+        except BaseException:
+            self.lock.release()
+            raise
+        self.run_id = self.history.start_run(command)
+        self.tasks = tasks
+        self.selected = _selected_assets(tasks, selected)
+        self.started_at: dict[str, float] = {}
+        self.materialized = self.failed_count = self.up_to_date = 0
+
+    def make_progress(self, stream: IO[str]) -> Progress | None:
+        from .tasks import LOADED_SETTINGS
+
+        if not progress_enabled(LOADED_SETTINGS.get("progress")):
+            return None
+        live = bool(getattr(stream, "isatty", lambda: False)())
+        return Progress(
+            stream,
+            len(self.selected),
+            lambda: self.history.last_durations(self.selected),
+            live=live,
+        )
+
+    # -- events ----------------------------------------------------------------
+
+    def started(self, task: Any) -> None:
+        self.started_at[task.name] = time.time()
+
+    def succeeded(self, task: Any, saved: Saved) -> bool:
+        """Record a materialization, or a source's new version.
+
+        Returns whether a transform ran (what the progress line counts as work).
+        """
+        began = self.started_at.pop(task.name, None)
+        if began is None:
+            return False
+        meta = task.meta["asset"]
+        values = task.values or {}
+        if meta["kind"] == "source":
+            outputs = _source_outputs(meta, saved, values)
+            inputs: list[Input] = []
+        else:
+            self.materialized += 1
+            outputs = _outputs(meta, values.get(OUTPUTS) or {})
+            inputs = _inputs(task, meta, saved, values.get(DIR_INPUTS) or {})
+        self.history.record(
+            run_id=self.run_id,
+            asset=meta["key"],
+            kind=meta["kind"],
+            status="success",
+            started_at=began,
+            ended_at=time.time(),
+            transform=meta["transform"],
+            code_version=meta["code_version"],
+            fingerprint=values.get(FINGERPRINT),
+            metadata=meta["metadata"],
+            outputs=outputs,
+            inputs=inputs,
+        )
+        return bool(meta["kind"] == "transform")
+
+    def failed(self, task: Any, fail: Any) -> bool:
+        """Record a failed materialization; False if it never started (upstream failed)."""
+        began = self.started_at.pop(task.name, None)
+        if began is None:
+            return False
+        self.failed_count += 1
+        meta = task.meta["asset"]
+        message = getattr(fail, "message", None) or str(fail)
+        self.history.record(
+            run_id=self.run_id,
+            asset=meta["key"],
+            kind=meta["kind"],
+            status="failed",
+            started_at=began,
+            ended_at=time.time(),
+            transform=meta["transform"],
+            code_version=meta["code_version"],
+            metadata=meta["metadata"],
+            error=message.strip(),
+            exit_code=getattr(fail, "exit_code", None),
+        )
+        return True
+
+    def close(self, *, failed: bool) -> None:
+        """End the run; an asset still running now was interrupted (Ctrl-C)."""
+        try:
+            for name, began in self.started_at.items():
+                meta = self.tasks[name].meta["asset"]
+                self.history.record(
+                    run_id=self.run_id,
+                    asset=meta["key"],
+                    kind=meta["kind"],
+                    status="interrupted",
+                    started_at=began,
+                    ended_at=time.time(),
+                    transform=meta["transform"],
+                    code_version=meta["code_version"],
+                    metadata=meta["metadata"],
+                    error="interrupted",
+                )
+            if self.started_at:
+                outcome = "interrupted"
+            elif failed or self.failed_count:
+                outcome = "failed"
+            else:
+                outcome = "success"
+            self.history.end_run(
+                self.run_id,
+                outcome,
+                materialized=self.materialized,
+                up_to_date=self.up_to_date,
+                failed=self.failed_count,
+            )
+            self.history.close()
+        finally:
+            self.lock.release()
+
+
+def _selected_assets(
+    tasks: dict[str, Any], selected: Iterable[str] | None
+) -> list[str]:
+    """Asset tasks this run may visit: the selection and everything it needs."""
+    names = list(selected) if selected else list(tasks)
+    seen: dict[str, None] = {}
+    stack = [n for n in names if n in tasks]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen[name] = None
+        task = tasks[name]
+        stack.extend(d for d in (*task.task_dep, *task.setup_tasks) if d in tasks)
+    return [n for n in seen if (tasks[n].meta or {}).get("asset")]
+
+
+def _project_path(meta: dict[str, Any], path: str) -> str:
+    """doit's path (relative to the working directory) -> the project-relative one."""
+    prefix: str = meta["prefix"]
+    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
+
+
+def _outputs(meta: dict[str, Any], states: dict[str, Any]) -> list[Output]:
+    outputs = []
+    for target, path in zip(meta["targets"], meta["paths"], strict=True):
+        state = states.get(target) or {}
+        outputs.append(Output(path, state.get("md5"), state.get("size")))
+    return outputs
+
+
+def _source_outputs(
+    meta: dict[str, Any], saved: Saved, values: dict[str, Any]
+) -> list[Output]:
+    directories = values.get(DIR_INPUTS) or {}
+    outputs = []
+    for target, path in zip(meta["targets"], meta["paths"], strict=True):
+        if target in directories:
+            state = directories[target] or {}
+            outputs.append(Output(path, state.get("md5"), state.get("size")))
+        else:
+            md5, size = _md5_size(saved(target))
+            outputs.append(Output(path, md5, size))
+    return outputs
+
+
+def _inputs(
+    task: Any, meta: dict[str, Any], saved: Saved, directories: dict[str, Any]
+) -> list[Input]:
+    owner = {path: dep for dep, paths in meta["deps"].items() for path in paths}
+    inputs = []
+    for dep in sorted(task.file_dep):
+        md5, _ = _md5_size(saved(dep))
+        inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
+    for dep, state in sorted(directories.items()):
+        md5 = (state or {}).get("md5")
+        inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
+    return inputs
+
+
+def _md5_size(state: Any) -> tuple[str | None, int | None]:
+    """doit's md5 checker saves (mtime, size, md5); the timestamp checker a float."""
+    if isinstance(state, (list, tuple)) and len(state) == 3:
+        return str(state[2]), int(state[1])
+    return None, None

@@ -1,0 +1,384 @@
+"""The text and JSON that ``doit assets history|lineage|show|runs`` print."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import AssetError, did_you_mean
+from .graph import AssetGraph
+from .history import HISTORY_FILE, History
+from .queries import (
+    JSON_VERSION,
+    chain_downstream,
+    chain_upstream,
+    current_outputs,
+    declared,
+    materialization_dict,
+    producer,
+    run_dict,
+)
+from .status import asset_statuses
+from .tasks import load_graph
+from .toml_loader import Project
+
+NO_HISTORY = (
+    "No history yet: {path} does not exist. Run 'doit' to materialize assets.\n"
+)
+
+
+def history_command(args: argparse.Namespace) -> int:
+    history = _open_history(args.json, {"materializations": []})
+    if history is None:
+        return 0
+    with _closing(history):
+        if args.asset and not history.materializations(args.asset, limit=1):
+            _check_known(args.file, args.asset)
+        mats = history.materializations(
+            args.asset, limit=args.limit, failed_only=args.failed
+        )
+        if args.json:
+            data = [materialization_dict(history, m) for m in mats]
+            return _print_json({"materializations": data})
+        if not mats:
+            what = " that failed" if args.failed else ""
+            of = f" of '{args.asset}'" if args.asset else ""
+            _out(f"No materializations{of}{what} recorded in {history.path}.\n")
+            return 0
+        rows = []
+        for mat in mats:
+            outputs = history.outputs(mat.id)
+            if mat.status == "success":
+                detail = "  ".join(
+                    f"{o.path} {_short(o.md5)} {_size(o.size)}" for o in outputs
+                )
+            else:
+                code = f"exit {mat.exit_code}: " if mat.exit_code is not None else ""
+                detail = code + _first_line(mat.error)
+            rows.append(
+                [
+                    str(mat.id),
+                    str(mat.run_id),
+                    mat.asset,
+                    mat.status if mat.kind == "transform" else "observed",
+                    _time(mat.ended_at),
+                    _seconds(mat.duration),
+                    detail,
+                ]
+            )
+        headers = ["ID", "RUN", "ASSET", "STATUS", "FINISHED", "TOOK", "OUTPUT"]
+        _out(_table(headers, rows, right={0, 1, 5}))
+        return 0
+
+
+def runs_command(args: argparse.Namespace) -> int:
+    history = _open_history(args.json, {"runs": []})
+    if history is None:
+        return 0
+    with _closing(history):
+        runs = history.runs(args.limit)
+        if args.json:
+            return _print_json({"runs": [run_dict(r) for r in runs]})
+        if not runs:
+            _out(f"No runs recorded in {history.path}.\n")
+            return 0
+        rows = [
+            [
+                str(r.id),
+                _time(r.started_at),
+                _seconds(None if r.ended_at is None else r.ended_at - r.started_at),
+                r.outcome,
+                str(r.materialized),
+                str(r.up_to_date),
+                str(r.failed),
+                r.command,
+            ]
+            for r in runs
+        ]
+        headers = ["RUN", "STARTED", "TOOK", "OUTCOME", "MADE", "UP-TO-DATE"]
+        headers += ["FAILED", "COMMAND"]
+        _out(_table(headers, rows, right={0, 2, 4, 5, 6}))
+        return 0
+
+
+def show_command(args: argparse.Namespace) -> int:
+    project, graph = load_graph(args.file)
+    key = _known_key(graph, args.asset)
+    spec = graph[key]
+    meta, status = asset_statuses(project, graph)[key]
+    outputs = current_outputs(project, spec)
+    history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
+    last = last_ok = None
+    if history is not None:
+        with _closing(history):
+            attempts = history.materializations(key, limit=1)
+            last = materialization_dict(history, attempts[0]) if attempts else None
+            success = history.last_success(key)
+            last_ok = success and materialization_dict(history, success)
+    data = {
+        "asset": key,
+        "declared_at": str(spec.location) if spec.location else None,
+        "kind": meta["kind"],
+        "description": spec.description,
+        "transform": meta["transform"],
+        "code_version": spec.code_version,
+        "depends_on": list(spec.deps),
+        "inputs": meta["inputs"],
+        "outputs": outputs,
+        "metadata": dict(spec.metadata),
+        "status": {"state": status.state, "reasons": status.reasons},
+        "last_materialization": last_ok,
+        "last_attempt": last,
+    }
+    if args.json:
+        return _print_json(data)
+    lines = [
+        ("asset", key),
+        ("declared", data["declared_at"] or "-"),
+        ("kind", meta["kind"]),
+        ("description", spec.description or "-"),
+    ]
+    if meta["kind"] == "transform":
+        lines.append(("transform", meta["transform"]))
+        lines.append(("code version", spec.code_version or "-"))
+        lines.append(("depends on", ", ".join(spec.deps) or "-"))
+        lines.append(("inputs", ", ".join(meta["inputs"]) or "-"))
+    for output in outputs:
+        if output["exists"]:
+            text = f"{output['path']}  {_size(output['size'])}  md5 {output['md5']}"
+        else:
+            text = f"{output['path']}  (missing)"
+        lines.append(("output", text))
+    state = status.state
+    if status.reasons:
+        state += ": " + "; ".join(status.reasons)
+    lines.append(("status", state))
+    lines.append(("last made", _describe(last_ok) if last_ok else "never"))
+    if last and (not last_ok or last["id"] != last_ok["id"]):
+        lines.append(("last attempt", _describe(last)))
+    width = max(len(label) for label, _ in lines)
+    _out("".join(f"{label:<{width}}  {value}\n" for label, value in lines))
+    return 0
+
+
+def lineage_command(args: argparse.Namespace) -> int:
+    project, graph = load_graph(args.file)
+    key = _known_key(graph, args.asset)
+    up, down = not args.downstream, not args.upstream
+    outputs = current_outputs(project, graph[key])
+    history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
+    data: dict[str, Any] = {"asset": key, "outputs": outputs, "declared": {}}
+    for direction, wanted in (("upstream", up), ("downstream", down)):
+        if wanted:
+            data["declared"][direction] = declared(graph, key, direction, args.depth)
+    mat_id = producer(history, outputs)
+    data["materialization"] = None
+    if history is not None and mat_id is not None:
+        with _closing(history):
+            chains = {"upstream": chain_upstream, "downstream": chain_downstream}
+            for direction, wanted in (("upstream", up), ("downstream", down)):
+                if wanted:
+                    chain = chains[direction](history, mat_id, args.depth)
+                    data["materialization"] = chain[0]
+                    data[f"{direction}_chain"] = chain[1:]
+    elif history is not None:
+        history.close()
+    if args.json:
+        return _print_json(data)
+    _out(_lineage_text(data, history is not None, project))
+    return 0
+
+
+def _lineage_text(data: dict[str, Any], has_history: bool, project: Project) -> str:
+    lines = [data["asset"]]
+    for output in data["outputs"]:
+        if output["exists"]:
+            lines.append(
+                f"  {output['path']}  {_size(output['size'])}  md5 {output['md5']}"
+            )
+        else:
+            lines.append(f"  {output['path']}  (missing)")
+    for direction, tree in data["declared"].items():
+        lines.append(f"\ndeclared {direction}:")
+        lines += _tree_lines(tree, "  ") or ["  (none)"]
+    mat = data["materialization"]
+    if mat is None:
+        lines.append("")
+        if not has_history:
+            lines.append(NO_HISTORY.format(path=HISTORY_FILE).rstrip())
+        elif not any(o["exists"] for o in data["outputs"]):
+            lines.append("No current version: the output does not exist.")
+        else:
+            lines.append(
+                "The current version was not made by any recorded materialization "
+                "(edited by hand, or made before the history began)."
+            )
+        return "\n".join(lines) + "\n"
+    lines.append(f"\ncurrent version made by {_describe(mat)}:")
+    lines += _mat_lines(mat, "  ")
+    for direction in ("upstream", "downstream"):
+        chain = data.get(f"{direction}_chain")
+        if chain is None:
+            continue
+        title = "made from" if direction == "upstream" else "read by"
+        lines.append(f"\n{title}:")
+        if not chain:
+            lines.append("  (nothing recorded)")
+        for entry in chain:
+            indent = "  " * entry["depth"]
+            lines.append(f"{indent}{entry['asset']} {_describe(entry)}")
+            if entry["kind"] == "transform":
+                lines += _mat_lines(entry, indent + "  ")
+    return "\n".join(lines) + "\n"
+
+
+def _mat_lines(mat: dict[str, Any], indent: str) -> list[str]:
+    lines = []
+    if mat["transform"]:
+        lines.append(f"{indent}$ {mat['transform']}")
+    for item in mat["inputs"]:
+        if item["upstream_id"] is None:
+            source = f"from {item['asset']} (unrecorded)" if item["asset"] else "file"
+        elif item["upstream_kind"] == "source":
+            source = f"from source {item['asset']}, observed #{item['upstream_id']}"
+        else:
+            source = f"from {item['asset']} #{item['upstream_id']}"
+        lines.append(f"{indent}read {item['path']}  {_short(item['md5'])}  {source}")
+    for output in mat["outputs"]:
+        lines.append(
+            f"{indent}wrote {output['path']}  {_short(output['md5'])}  "
+            f"{_size(output['size'])}"
+        )
+    return lines
+
+
+def _tree_lines(tree: list[dict[str, Any]], indent: str) -> list[str]:
+    lines = []
+    for node in tree:
+        lines.append(f"{indent}{node['asset']}")
+        lines += _tree_lines(node["children"], indent + "  ")
+    return lines
+
+
+def _describe(mat: dict[str, Any]) -> str:
+    when = _time_iso(mat["ended_at"])
+    if mat["kind"] == "source":
+        return f"#{mat['id']} (source, observed {when})"
+    took = _seconds(mat["duration_s"])
+    verb = {"success": "made"}.get(mat["status"], mat["status"])
+    text = f"#{mat['id']} (run {mat['run_id']}): {verb} {when} in {took}"
+    if mat["status"] != "success" and mat["error"]:
+        text += f": {_first_line(mat['error'])}"
+    return text
+
+
+# -- helpers -------------------------------------------------------------------
+
+
+def _open_history(quiet: bool, empty_json: dict[str, Any] | None) -> History | None:
+    if not os.path.exists(HISTORY_FILE):
+        if empty_json is not None and quiet:
+            _print_json(empty_json)
+            sys.stderr.write(NO_HISTORY.format(path=HISTORY_FILE))
+        else:
+            _out(NO_HISTORY.format(path=HISTORY_FILE))
+        return None
+    return History.open(HISTORY_FILE)
+
+
+class _closing:
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def __enter__(self) -> History:
+        return self.history
+
+    def __exit__(self, *exc: object) -> None:
+        self.history.close()
+
+
+def _known_key(graph: AssetGraph, key: str) -> str:
+    if key not in graph:
+        raise AssetError(
+            f"unknown asset '{key}'",
+            hint=did_you_mean(key, graph.specs) or "'doit list' shows the assets",
+        )
+    return key
+
+
+def _check_known(path: str, key: str) -> None:
+    """Raise for a name that is neither declared nor in the history."""
+    try:
+        _, graph = load_graph(path)
+    except AssetError:
+        return  # cannot tell; an empty answer will say there is nothing recorded
+    _known_key(graph, key)
+
+
+def _print_json(data: dict[str, Any]) -> int:
+    _out(json.dumps({"version": JSON_VERSION, **data}, indent=2) + "\n")
+    return 0
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+
+
+def _table(headers: Sequence[str], rows: list[list[str]], right: set[int]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    lines = []
+    for row in [list(headers), *rows]:
+        cells = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _time(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "-"
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _time_iso(text: str | None) -> str:
+    if text is None:
+        return "-"
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return _time(moment.timestamp())
+
+
+def _seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.2f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}m{secs:02d}s"
+
+
+def _size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def _short(md5: str | None) -> str:
+    return md5[:12] if md5 else "-"
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
