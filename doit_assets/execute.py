@@ -46,6 +46,7 @@ class CommandJob:
     command: str
     cwd: str
     outputs: tuple[str, ...]  # final paths, relative to cwd; dirs end in '/'
+    shown: str = ""  # the command as the user knows it: final paths, for messages
 
 
 class TransformFailed(TaskFailed):  # type: ignore[misc]
@@ -96,13 +97,13 @@ def materialize(job: CommandJob) -> TransformFailed | None:
         code = run_command(job.command, job.cwd)
         if code != 0:
             return TransformFailed(
-                f"asset '{job.key}': transform exited with code {code}: {job.command}",
+                f"transform exited with code {code}: {job.shown or job.command}",
                 exit_code=code,
             )
         missing = [final for final, stage in staged if not os.path.exists(stage)]
         if missing:
             return TransformFailed(
-                f"asset '{job.key}': transform succeeded but did not write "
+                "transform succeeded but did not write "
                 + ", ".join(f"'{m}'" for m in missing)
                 + ". Write each output to the path given by {self.path}",
                 exit_code=0,

@@ -37,6 +37,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         command = shlex.join(["doit", *sys.argv[1:]])
         self.recorder = Recorder(command, tasks, selected_tasks)
         self.progress = self.recorder.make_progress(self.outstream)
+        sys.excepthook = _quiet_interrupt(sys.excepthook)
 
     def write(self, text: str) -> None:
         if self.progress is not None:
@@ -80,6 +81,21 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         super().complete_run()
         if self.recorder:
             self.recorder.close(failed=bool(self.failures or self.runtime_errors))
+
+
+def _quiet_interrupt(previous: Any) -> Any:
+    """Ctrl-C ends a run with one line instead of doit's traceback."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.stderr.write(
+                "\ninterrupted: finished assets are saved; the one that was "
+                "running keeps its previous output and runs again next time\n"
+            )
+        else:
+            previous(kind, value, tb)
+
+    return hook
 
 
 def _asset(task: Any) -> dict[str, Any] | None:

@@ -182,7 +182,9 @@ def _task(
     meta["kind"] = "transform"
     meta["transform"] = rendered
     meta["fingerprint"] = fingerprint(rendered, spec.code_version, spec.paths)
-    job = CommandJob(str(spec.key), template.render(staged), root, spec.paths)
+    job = CommandJob(
+        str(spec.key), template.render(staged), root, spec.paths, shown=rendered
+    )
     task.update(
         actions=[(materialize, [job])],
         file_dep=file_dep,

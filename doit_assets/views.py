@@ -58,8 +58,7 @@ def history_command(args: argparse.Namespace) -> int:
                     f"{o.path} {_short(o.md5)} {_size(o.size)}" for o in outputs
                 )
             else:
-                code = f"exit {mat.exit_code}: " if mat.exit_code is not None else ""
-                detail = code + _first_line(mat.error)
+                detail = _first_line(mat.error)
             rows.append(
                 [
                     str(mat.id),
