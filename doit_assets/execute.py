@@ -11,14 +11,17 @@ fully rendered command and a working directory and reports an exit code.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 from doit.exceptions import TaskFailed
 
@@ -38,22 +41,16 @@ def staging_path(path: str) -> str:
     return staged + "/" if is_directory(path) else staged
 
 
-@dataclass(frozen=True, slots=True)
-class CommandJob:
-    """A rendered shell transform: run ``command`` in ``cwd``, outputs staged."""
-
-    key: str
-    command: str
-    cwd: str
-    outputs: tuple[str, ...]  # final paths, relative to cwd; dirs end in '/'
-    shown: str = ""  # the command as the user knows it: final paths, for messages
-
-
 class TransformFailed(TaskFailed):  # type: ignore[misc]
     """A transform exited non-zero or did not write its outputs."""
 
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        exit_code: int | None = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        super().__init__(message, exception=exception)
         self.exit_code = exit_code
 
 
@@ -85,7 +82,103 @@ def _copy(source: IO[bytes], target: IO[str]) -> None:
     source.close()
 
 
-def materialize(job: CommandJob) -> TransformFailed | None:
+@dataclass(frozen=True, slots=True)
+class CommandJob:
+    """A rendered shell transform: run ``command`` in ``cwd``, outputs staged."""
+
+    key: str
+    command: str
+    cwd: str
+    outputs: tuple[str, ...]  # final paths, relative to cwd; dirs end in '/'
+    shown: str = ""  # the command as the user knows it: final paths, for messages
+
+    def run(self) -> TransformFailed | None:
+        code = run_command(self.command, self.cwd)
+        if code != 0:
+            return TransformFailed(
+                f"transform exited with code {code}: {self.shown or self.command}",
+                exit_code=code,
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class PythonJob:
+    """A Python transform: call ``fn`` with its upstream assets bound by name.
+
+    ``bindings`` are (parameter, kind, paths, store): kind 'file' passes the
+    path(s), 'value' the value loaded with ``store``, 'output'/'outputs' the
+    staging path(s) to write. A value asset (``store`` set) keeps the return
+    value. Paths are relative to doit's working directory.
+    """
+
+    key: str
+    fn: Callable[..., Any]
+    cwd: str
+    outputs: tuple[str, ...]
+    bindings: tuple[tuple[str, str, tuple[str, ...], str | None], ...]
+    store: str | None = None
+
+    def describe(self) -> str:
+        return f"python {_reference(self.fn)}"
+
+    def run(self) -> TransformFailed | None:
+        from .values import STORES
+
+        kwargs: dict[str, Any] = {}
+        for param, kind, paths, store in self.bindings:
+            if kind == "value":
+                kwargs[param] = STORES[store or "pickle"].load(Path(paths[0]))
+            elif kind == "outputs" or len(paths) > 1:
+                kwargs[param] = tuple(Path(p) for p in paths)
+            else:
+                kwargs[param] = Path(paths[0])
+        try:
+            result = self.fn(**kwargs)
+        except Exception as err:  # the user's code: report it, with its traceback
+            failure = TransformFailed(f"{type(err).__name__}: {err}")
+            tb = err.__traceback__.tb_next if err.__traceback__ else None
+            failure.traceback = traceback.format_exception(type(err), err, tb)
+            return failure
+        if self.store is not None:
+            target = Path(self.cwd) / staging_path(self.outputs[0])
+            STORES[self.store].dump(result, target)
+        elif result is not None:
+            return TransformFailed(
+                f"returned a {type(result).__name__}, but a file asset writes its "
+                "output. Write to the 'output' parameter, or remove 'path' to "
+                "keep the return value",
+                exit_code=None,
+            )
+        return None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Under `doit -n` jobs travel by pickle; the function goes by name, and
+        # its module attribute may be the @asset wrapper rather than the function.
+        fields = (self.key, _reference(self.fn), self.cwd, self.outputs)
+        return (_python_job, (*fields, self.bindings, self.store))
+
+
+def _reference(fn: Callable[..., Any]) -> str:
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def _python_job(
+    key: str,
+    reference: str,
+    cwd: str,
+    outputs: tuple[str, ...],
+    bindings: tuple[tuple[str, str, tuple[str, ...], str | None], ...],
+    store: str | None,
+) -> PythonJob:
+    module_name, _, qualname = reference.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return PythonJob(key, getattr(target, "fn", target), cwd, outputs, bindings, store)
+
+
+def materialize(job: CommandJob | PythonJob) -> TransformFailed | None:
     """doit action: run the transform on staging paths, then publish its outputs."""
     staged = [
         (final, os.path.join(job.cwd, staging_path(final))) for final in job.outputs
@@ -94,12 +187,9 @@ def materialize(job: CommandJob) -> TransformFailed | None:
     try:
         for _, stage in staged:
             os.makedirs(stage if is_directory(stage) else os.path.dirname(stage))
-        code = run_command(job.command, job.cwd)
-        if code != 0:
-            return TransformFailed(
-                f"transform exited with code {code}: {job.shown or job.command}",
-                exit_code=code,
-            )
+        failure = job.run()
+        if failure is not None:
+            return failure
         missing = [final for final, stage in staged if not os.path.exists(stage)]
         if missing:
             return TransformFailed(

@@ -85,11 +85,13 @@ def build_graph(
     reserved_names: Collection[str] = (),
     known_keys: Collection[str] = (),
     problems: Iterable[AssetError] = (),
+    partial: Iterable[AssetSpec] = (),
 ) -> AssetGraph:
     """Validate specs as a whole and order them; raise AssetError listing every problem.
 
     ``known_keys`` are declared assets left out of ``specs`` because they have
-    problems of their own (passed in ``problems``, raised along with the rest).
+    problems of their own (passed in ``problems``, raised along with the rest);
+    ``partial`` holds them with their dependencies, checked like the others.
     """
     problems = list(problems)
     by_key: dict[AssetKey, AssetSpec] = {}
@@ -116,7 +118,7 @@ def build_graph(
                     f"'doit {spec.key}' would run the command, not the asset",
                 )
             )
-    problems += _check_deps(by_key, where, known_keys)
+    problems += _check_deps(by_key, where, known_keys, list(partial))
     problems += _check_outputs(by_key, where)
     order, cycle_problem = _order(by_key, where)
     if cycle_problem:
@@ -133,10 +135,14 @@ def build_graph(
 
 
 def _check_deps(
-    by_key: dict[AssetKey, AssetSpec], where: Where, known_keys: Collection[str]
+    by_key: dict[AssetKey, AssetSpec],
+    where: Where,
+    known_keys: Collection[str],
+    partial: list[AssetSpec],
 ) -> list[AssetError]:
     problems: list[AssetError] = []
-    for spec in by_key.values():
+    names = sorted({*by_key, *known_keys})
+    for spec in [*by_key.values(), *partial]:
         multi_path_deps = False
         for dep in spec.deps:
             upstream = by_key.get(dep)
@@ -146,7 +152,7 @@ def _check_deps(
                         f"unknown dependency '{dep}'",
                         location=where(spec, "dep:" + dep),
                         key=spec.key,
-                        hint=did_you_mean(dep, by_key),
+                        hint=did_you_mean(dep, names),
                     )
                 )
             elif upstream is not None and len(upstream.paths) > 1:

@@ -29,7 +29,8 @@ class AssetSpec:
     ``paths`` are relative to the project directory, normalised, with a trailing
     ``/`` for a directory output. ``transform`` is the template as written;
     ``None`` declares a source asset, a file made outside the pipeline.
-    ``deps`` merges ``depends_on`` with every asset the template refers to.
+    ``deps`` merges ``depends_on`` with every asset the template refers to
+    (or, for a Python function, every parameter names).
     """
 
     key: AssetKey
@@ -41,10 +42,19 @@ class AssetSpec:
     metadata: Mapping[str, object] = field(default_factory=dict)
     code_version: str | None = None
     location: Location | None = None
+    # A value asset (a Python asset without a path): the name of its value store.
+    io: str | None = None
+    # Python transforms: each parameter and the upstream asset it receives,
+    # or None for 'output'/'outputs' (where the function writes).
+    params: tuple[tuple[str, AssetKey | None], ...] = ()
 
     @property
     def is_source(self) -> bool:
         return self.transform is None
+
+    @property
+    def is_python(self) -> bool:
+        return callable(self.transform)
 
 
 def is_directory(path: str) -> bool:

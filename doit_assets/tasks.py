@@ -11,16 +11,20 @@ from __future__ import annotations
 import glob
 import os
 import shlex
+import sys
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from types import ModuleType
 from typing import Any
 
+from .codeversion import code_version
+from .decorators import collect
 from .errors import AssetDefinitionError, AssetError, raise_all
-from .execute import CommandJob, materialize, remove_outputs, staging_path
-from .graph import AssetGraph, build_graph
+from .execute import CommandJob, PythonJob, materialize, remove_outputs, staging_path
+from .graph import AssetGraph
+from .project import load_graph
 from .spec import AssetSpec, is_directory
 from .template import Ref, parse_template
-from .toml_loader import Project, load_toml
+from .toml_loader import Project
 from .versioning import AssetFreshness, fingerprint
 
 STATE_DIR = ".doit-assets"
@@ -29,21 +33,6 @@ BACKEND = "assets-sqlite"
 
 # The [settings] of the project loaded last in this process, for the reporter.
 LOADED_SETTINGS: dict[str, object] = {}
-
-# doit's own commands; installed plugin commands are added from entry points.
-DOIT_COMMANDS = (
-    "help",
-    "run",
-    "list",
-    "info",
-    "clean",
-    "forget",
-    "ignore",
-    "dumpdb",
-    "strace",
-    "tabcompletion",
-    "reset-dep",
-)
 
 
 def doit_config(**overrides: Any) -> dict[str, Any]:
@@ -60,31 +49,6 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
     }
     config.update(overrides)
     return config
-
-
-@lru_cache(maxsize=1)
-def command_names() -> frozenset[str]:
-    """Names ``doit NAME`` would take as a command rather than a task."""
-    from importlib.metadata import entry_points
-
-    plugins = {ep.name for ep in entry_points(group="doit.COMMAND")}
-    return frozenset(DOIT_COMMANDS) | plugins
-
-
-def load_graph(
-    path: str | os.PathLike[str] = "assets.toml",
-    reserved_names: frozenset[str] | None = None,
-) -> tuple[Project, AssetGraph]:
-    """Load and validate one ``assets.toml``: every problem is raised at once."""
-    project = load_toml(path, strict=False)
-    graph = build_graph(
-        project.specs,
-        where=lambda spec, field: project.where(spec.key, field),
-        reserved_names=command_names() if reserved_names is None else reserved_names,
-        known_keys=project.declared,
-        problems=project.problems,
-    )
-    return project, graph
 
 
 class AssetTasks:
@@ -105,8 +69,19 @@ class AssetTasks:
         self.create_doit_tasks = self._create
 
     def _create(self) -> Iterator[dict[str, Any]]:
-        project, graph = load_graph(self.path, self.reserved_names)
+        python_assets = collect(self._home_modules())
+        project, graph = load_graph(self.path, self.reserved_names, python_assets)
         yield from to_doit_tasks(project, graph)
+
+    def _home_modules(self) -> list[ModuleType]:
+        """The modules (a dodo.py) that hold this creator: their @assets belong here."""
+        cwd = os.getcwd()
+        found = []
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None) or ""
+            if path.startswith(cwd) and any(v is self for v in vars(module).values()):
+                found.append(module)
+        return found
 
 
 def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
@@ -169,22 +144,26 @@ def _task(
         if dirs:
             task["uptodate"] = [AssetFreshness("source", (), dirs)]
         return task
-    assert isinstance(spec.transform, str)  # Python transforms are not in TOML
-    template = parse_template(spec.transform)
-
-    def final(ref: Ref) -> str:
-        return _render_ref(ref, spec, graph, variables, lambda p: p)
-
-    def staged(ref: Ref) -> str:
-        return _render_ref(ref, spec, graph, variables, staging_path)
-
-    rendered = template.render(final)
     meta["kind"] = "transform"
-    meta["transform"] = rendered
-    meta["fingerprint"] = fingerprint(rendered, spec.code_version, spec.paths)
-    job = CommandJob(
-        str(spec.key), template.render(staged), root, spec.paths, shown=rendered
-    )
+    job: CommandJob | PythonJob
+    if callable(spec.transform):
+        job = _python_job(spec, graph, prefix, root)
+        meta["transform"] = shown = job.describe()
+        meta["code_version"] = spec.code_version or code_version(spec.transform, root)
+    else:
+        template = parse_template(spec.transform or "")
+
+        def final(ref: Ref) -> str:
+            return _render_ref(ref, spec, graph, variables, lambda p: p)
+
+        def staged(ref: Ref) -> str:
+            return _render_ref(ref, spec, graph, variables, staging_path)
+
+        meta["transform"] = shown = template.render(final)
+        job = CommandJob(
+            str(spec.key), template.render(staged), root, spec.paths, shown=shown
+        )
+    meta["fingerprint"] = fingerprint(shown, meta["code_version"], spec.paths)
     task.update(
         actions=[(materialize, [job])],
         file_dep=file_dep,
@@ -199,6 +178,26 @@ def _task(
         clean=[(remove_outputs, [list(targets)])],
     )
     return task
+
+
+def _python_job(
+    spec: AssetSpec, graph: AssetGraph, prefix: str, root: str
+) -> PythonJob:
+    """Bind each parameter: upstream files as paths, values by their store."""
+    bindings: list[tuple[str, str, tuple[str, ...], str | None]] = []
+    for param, dep in spec.params:
+        if dep is None:
+            staged = tuple(prefix + staging_path(p) for p in spec.paths)
+            bindings.append((param, param, staged, None))
+        else:
+            upstream = graph.specs[dep]
+            paths = tuple(prefix + p for p in upstream.paths)
+            kind = "value" if upstream.io else "file"
+            bindings.append((param, kind, paths, upstream.io))
+    assert callable(spec.transform)
+    return PythonJob(
+        str(spec.key), spec.transform, root, spec.paths, tuple(bindings), spec.io
+    )
 
 
 def _render_ref(

@@ -9,13 +9,13 @@ them all at once.
 from __future__ import annotations
 
 import os
-import posixpath
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .definition import AssetBuilder, type_name
 from .errors import (
     AssetDefinitionError,
     AssetError,
@@ -24,8 +24,7 @@ from .errors import (
     did_you_mean,
     raise_all,
 )
-from .spec import KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
-from .template import PATH_ATTRIBUTES, TemplateError, parse_template
+from .spec import AssetSpec
 
 if sys.version_info >= (3, 14):
     import tomllib
@@ -33,16 +32,7 @@ else:  # stdlib tomllib before 3.14 keeps line and column only in the message te
     import tomli as tomllib
 
 TOP_LEVEL_KEYS = ("assets", "vars", "settings")
-ASSET_KEYS = (
-    "path",
-    "transform",
-    "depends_on",
-    "inputs",
-    "description",
-    "metadata",
-    "code_version",
-)
-SETTINGS_KEYS = ("progress",)
+SETTINGS_KEYS = ("progress", "modules")
 
 
 @dataclass(frozen=True)
@@ -60,6 +50,7 @@ class Project:
     # and reported together with the problems of the graph as a whole.
     problems: tuple[AssetError, ...] = ()
     declared: frozenset[str] = frozenset()
+    partial: tuple[AssetSpec, ...] = ()
 
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
@@ -125,6 +116,7 @@ class _Builder:
         self.raw_lines = lines
         self.problems: list[AssetError] = []
         self.lines: dict[tuple[str, str], int] = {}
+        self.partial: list[AssetSpec] = []
 
     def line(self, *dotted: str) -> int | None:
         """The line of a dotted key, or of its closest declared parent."""
@@ -167,12 +159,13 @@ class _Builder:
             self.lines,
             tuple(self.problems),
             frozenset(assets) if isinstance(assets, dict) else frozenset(),
+            tuple(self.partial),
         )
 
     def _table(self, name: str) -> dict[str, Any]:
         value = self.data.get(name, {})
         if not isinstance(value, dict):
-            self.fail(f"'{name}' must be a table, got {_type(value)}", name)
+            self.fail(f"'{name}' must be a table, got {type_name(value)}", name)
             return {}
         return value
 
@@ -181,7 +174,9 @@ class _Builder:
         for name, value in self._table("vars").items():
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 self.fail(
-                    f"var '{name}' must be a string, got {_type(value)}", "vars", name
+                    f"var '{name}' must be a string, got {type_name(value)}",
+                    "vars",
+                    name,
                 )
             else:
                 result[name] = str(value)
@@ -190,6 +185,7 @@ class _Builder:
     def _settings(self) -> dict[str, object]:
         settings = self._table("settings")
         for name, value in settings.items():
+            self.lines[("[settings]", name)] = self.line("settings", name) or 0
             if name not in SETTINGS_KEYS:
                 self.fail(
                     f"unknown setting '{name}'",
@@ -200,260 +196,48 @@ class _Builder:
                 )
             elif name == "progress" and not isinstance(value, bool):
                 self.fail(
-                    f"setting 'progress' must be true or false, got {_type(value)}",
+                    f"setting 'progress' must be true or false, got {type_name(value)}",
                     "settings",
                     name,
+                )
+            elif name == "modules" and (
+                not isinstance(value, list)
+                or not all(isinstance(v, str) for v in value)
+            ):
+                self.fail(
+                    "setting 'modules' must be a list of module names, "
+                    f"got {type_name(value)}",
+                    "settings",
+                    name,
+                    hint='For example modules = ["pipeline"]',
                 )
         return settings
 
     def _assets(self, variables: Mapping[str, str]) -> list[AssetSpec]:
         assets = self._table("assets")
-        if not assets:
-            if not self.problems:
-                self.fail(
-                    "no assets declared",
-                    "assets",
-                    hint="Add a table such as [assets.report] with a 'path'",
-                )
-            return []
+        self.lines[("[assets]", "")] = self.line("assets") or 0
+        builder = AssetBuilder(self._locate, variables, str(self.root))
         specs = []
         for name, table in assets.items():
             self.lines[(name, "")] = self.line("assets", name) or 0
-            spec = self._asset(name, table, variables)
+            if isinstance(table, dict):
+                for field_name in table:
+                    self.lines[(name, field_name)] = (
+                        self.line("assets", name, field_name) or 0
+                    )
+            spec = builder.build(name, table)
             if spec is not None:
                 specs.append(spec)
+        for (name, dep), field_name in builder.dep_fields.items():
+            self.lines[(name, "dep:" + dep)] = self.lines.get((name, field_name), 0)
+        self.problems += builder.problems
+        self.partial = builder.partial
         return specs
 
-    def _asset(
-        self, name: str, table: object, variables: Mapping[str, str]
-    ) -> AssetSpec | None:
-        before = len(self.problems)
-        if not KEY_PATTERN.fullmatch(name) or name in RESERVED_KEYS:
-            if ":" in name:
-                hint = "':' is reserved for partitions (KEY:PARTITION)"
-            elif name in RESERVED_KEYS:
-                hint = f"'{name}' is reserved in templates; choose another name"
-            else:
-                hint = "Use letters, digits, '_', '-', '.' and '/'"
-            self.fail("invalid asset name", "assets", name, key=name, hint=hint)
-        if not isinstance(table, dict):
-            self.fail(f"must be a table, got {_type(table)}", "assets", name, key=name)
-            return None
-        for field_name in table:
-            self.lines[(name, field_name)] = self.line("assets", name, field_name) or 0
-            if field_name not in ASSET_KEYS:
-                self.fail(
-                    f"unknown key '{field_name}'",
-                    "assets",
-                    name,
-                    field_name,
-                    key=name,
-                    hint=did_you_mean(field_name, ASSET_KEYS)
-                    or "Allowed: " + ", ".join(ASSET_KEYS),
-                )
-
-        def at(field_name: str) -> tuple[str, ...]:
-            return ("assets", name, field_name)
-
-        paths = self._paths(name, table)
-        transform = table.get("transform")
-        if transform is not None and not isinstance(transform, str):
-            self.fail(
-                f"'transform' must be a string, got {_type(transform)}",
-                *at("transform"),
-                key=name,
-            )
-            transform = None
-        depends_on = self._strings(name, table, "depends_on")
-        inputs = self._strings(name, table, "inputs")
-        for pattern in inputs:
-            self._check_relative(name, "inputs", pattern)
-        description = self._optional_str(name, table, "description")
-        code_version = self._optional_str(name, table, "code_version")
-        metadata = table.get("metadata", {})
-        if not isinstance(metadata, dict):
-            self.fail(
-                f"'metadata' must be a table, got {_type(metadata)}",
-                *at("metadata"),
-                key=name,
-            )
-            metadata = {}
-        if transform is None and "transform" not in table and depends_on:
-            self.fail(
-                "a source asset cannot have 'depends_on'",
-                *at("depends_on"),
-                key=name,
-                hint="Add a 'transform' that makes it from its dependencies",
-            )
-        refs: list[str] = []
-        if isinstance(transform, str):
-            refs = self._template_refs(name, transform, paths, variables)
-        for dep in depends_on:
-            self.lines.setdefault(
-                (name, "dep:" + dep), self.lines[(name, "depends_on")]
-            )
-        for dep in refs:
-            self.lines.setdefault((name, "dep:" + dep), self.lines[(name, "transform")])
-        if len(self.problems) > before:
-            return None
-        deps = tuple(dict.fromkeys(AssetKey(d) for d in (*depends_on, *refs)))
-        return AssetSpec(
-            key=AssetKey(name),
-            paths=tuple(paths),
-            transform=transform,
-            deps=deps,
-            inputs=tuple(inputs),
-            description=description,
-            metadata=metadata,
-            code_version=code_version,
-            location=Location(self.source, self.line("assets", name)),
-        )
-
-    def _paths(self, name: str, table: dict[str, Any]) -> list[str]:
-        if "path" not in table:
-            self.fail(
-                "missing required key 'path'",
-                "assets",
-                name,
-                key=name,
-                hint='Add path = "build/NAME.csv" (the file this asset is)',
-            )
-            return []
-        value = table["path"]
-        raw = [value] if isinstance(value, str) else value
-        if (
-            not isinstance(raw, list)
-            or not raw
-            or not all(isinstance(p, str) and p for p in raw)
-        ):
-            self.fail(
-                "'path' must be a non-empty string or list of strings, "
-                f"got {_type(value)}",
-                "assets",
-                name,
-                "path",
-                key=name,
-            )
-            return []
-        return [p for p in (self._check_relative(name, "path", p) for p in raw) if p]
-
-    def _check_relative(self, name: str, field_name: str, path: str) -> str | None:
-        """Normalise a project-relative path, or report why it is not one."""
-        where = ("assets", name, field_name)
-        if posixpath.isabs(path) or os.path.isabs(path) or path.startswith("~"):
-            self.fail(
-                f"{field_name} '{path}' is absolute",
-                *where,
-                key=name,
-                hint="Use a path relative to the project directory",
-            )
-            return None
-        normal = posixpath.normpath(path.replace("\\", "/"))
-        if normal == ".." or normal.startswith("../"):
-            self.fail(
-                f"{field_name} '{path}' is outside the project directory",
-                *where,
-                key=name,
-                hint="Keep every file below the directory of assets.toml",
-            )
-            return None
-        if normal == ".":
-            self.fail(
-                f"{field_name} '{path}' is the project directory itself",
-                *where,
-                key=name,
-                hint="Name a file or a sub-directory",
-            )
-            return None
-        return normal + "/" if path.endswith("/") else normal
-
-    def _strings(self, name: str, table: dict[str, Any], field_name: str) -> list[str]:
-        value = table.get(field_name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            hint = (
-                f'Write {field_name} = ["{value}"]' if isinstance(value, str) else None
-            )
-            self.fail(
-                f"'{field_name}' must be a list of strings, got {_type(value)}",
-                "assets",
-                name,
-                field_name,
-                key=name,
-                hint=hint,
-            )
-            return []
-        return value
-
-    def _optional_str(
-        self, name: str, table: dict[str, Any], field_name: str
-    ) -> str | None:
-        value = table.get(field_name)
-        if value is None or isinstance(value, str):
-            return value
-        self.fail(
-            f"'{field_name}' must be a string, got {_type(value)}",
-            "assets",
-            name,
-            field_name,
-            key=name,
-        )
-        return None
-
-    def _template_refs(
-        self,
-        name: str,
-        transform: str,
-        paths: list[str],
-        variables: Mapping[str, str],
-    ) -> list[str]:
-        """Check a transform's references; return the asset keys it names."""
-        where = ("assets", name, "transform")
-        try:
-            template = parse_template(transform)
-        except TemplateError as err:
-            self.fail(err.problem, *where, key=name, hint=err.hint)
-            return []
-        deps = []
-        for ref in template.refs:
-            if ref.scope == "vars":
-                if ref.attr not in variables:
-                    hint = did_you_mean(ref.attr, variables) or (
-                        f'Declare it under [vars]: {ref.attr} = "..."'
-                    )
-                    self.fail(
-                        f"unknown variable '{ref.attr}' in transform",
-                        *where,
-                        key=name,
-                        hint=hint,
-                    )
-                continue
-            if ref.attr not in PATH_ATTRIBUTES:
-                self.fail(
-                    f"unknown attribute '{ref.attr}' in '{ref.text}'",
-                    *where,
-                    key=name,
-                    hint=did_you_mean(ref.attr, PATH_ATTRIBUTES)
-                    or "Use '.path' or '.paths'",
-                )
-                continue
-            if ref.scope == "self":
-                if ref.attr == "path" and len(paths) > 1:
-                    self.fail(
-                        "'{self.path}' is ambiguous for an asset with "
-                        f"{len(paths)} paths",
-                        *where,
-                        key=name,
-                        hint="Use '{self.paths}'",
-                    )
-            elif ref.scope not in deps:
-                deps.append(ref.scope)
-        return deps
-
-
-def _type(value: object) -> str:
-    names = {str: "string", bool: "boolean", int: "integer", float: "float"}
-    names.update({list: "array", dict: "table"})
-    return names.get(type(value), type(value).__name__)
+    def _locate(self, name: str, field_name: str) -> Location:
+        if field_name:
+            return Location(self.source, self.line("assets", name, field_name))
+        return Location(self.source, self.line("assets", name))
 
 
 def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
@@ -464,13 +248,15 @@ def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if in_multiline:
-            if stripped.count(in_multiline) % 2 == 1:
-                in_multiline = None
+            end = line.find(in_multiline)
+            if end == -1:
+                continue
+            in_multiline = _open_multiline(line[end + 3 :])
             continue
         if not stripped or stripped.startswith("#"):
             continue
-        if stripped.startswith("[") and not stripped.startswith("[["):
-            header = _parse_dotted(stripped[1:])
+        if stripped.startswith("["):
+            header = _parse_dotted(stripped.lstrip("["))
             if header is not None:
                 table = header[0]
                 for i in range(1, len(table) + 1):
@@ -483,10 +269,38 @@ def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
         full = table + dotted
         for i in range(len(table) + 1, len(full) + 1):
             lines.setdefault(full[:i], number)
-        for quote in ('"""', "'''"):
-            if rest.count(quote) % 2 == 1:
-                in_multiline = quote
+        in_multiline = _open_multiline(rest)
     return lines
+
+
+def _open_multiline(text: str, quote: str | None = None) -> str | None:
+    """The triple quote of a multi-line string still open at the end of ``text``.
+
+    Strings are skipped whole, so a '#' or quote inside one is not mistaken
+    for a comment or a delimiter, and a comment ends the scan.
+    """
+    i, n = 0, len(text)
+    while i < n:
+        if quote is not None:  # inside a multi-line string
+            end = text.find(quote, i)
+            if end == -1:
+                return quote
+            i, quote = end + 3, None
+            continue
+        ch = text[i]
+        if ch == "#":
+            return None
+        if text.startswith(('"""', "'''"), i):
+            quote = text[i : i + 3]
+            i += 3
+        elif ch in "\"'":
+            i += 1
+            while i < n and text[i] != ch:
+                i += 2 if ch == '"' and text[i] == "\\" else 1
+            i += 1
+        else:
+            i += 1
+    return quote
 
 
 def _parse_dotted(

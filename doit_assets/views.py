@@ -13,6 +13,7 @@ from typing import Any
 from .errors import AssetError, did_you_mean
 from .graph import AssetGraph
 from .history import HISTORY_FILE, History
+from .project import load_graph
 from .queries import (
     JSON_VERSION,
     chain_downstream,
@@ -24,7 +25,6 @@ from .queries import (
     run_dict,
 )
 from .status import asset_statuses
-from .tasks import load_graph
 from .toml_loader import Project
 
 NO_HISTORY = (
@@ -125,7 +125,7 @@ def show_command(args: argparse.Namespace) -> int:
         "kind": meta["kind"],
         "description": spec.description,
         "transform": meta["transform"],
-        "code_version": spec.code_version,
+        "code_version": meta["code_version"],
         "depends_on": list(spec.deps),
         "inputs": meta["inputs"],
         "outputs": outputs,
@@ -144,7 +144,8 @@ def show_command(args: argparse.Namespace) -> int:
     ]
     if meta["kind"] == "transform":
         lines.append(("transform", meta["transform"]))
-        lines.append(("code version", spec.code_version or "-"))
+        automatic = " (automatic)" if spec.is_python and not spec.code_version else ""
+        lines.append(("code version", (meta["code_version"] or "-") + automatic))
         lines.append(("depends on", ", ".join(spec.deps) or "-"))
         lines.append(("inputs", ", ".join(meta["inputs"]) or "-"))
     for output in outputs:

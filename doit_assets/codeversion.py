@@ -1,0 +1,109 @@
+"""Automatic code versions for Python assets.
+
+A code version is a digest of the function's syntax tree, so reformatting,
+comments and docstrings do not count while a changed literal or default does.
+It also covers what the function uses from its own project: helper functions
+and classes (followed recursively) and simple module-level constants. Code
+from installed packages is left out; pin those with an explicit
+``code_version`` when their upgrades should re-run an asset.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import os
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+_SIMPLE = (int, float, complex, str, bytes, bool, type(None))
+
+
+def code_version(fn: Callable[..., Any], project_root: str) -> str:
+    """A digest of ``fn`` and of the project code it reaches."""
+    root = os.path.realpath(project_root)
+    parts: list[str] = []
+    seen: set[int] = set()
+    _collect(fn, root, parts, seen, top=True)
+    digest = hashlib.sha256("\n".join(parts).encode(), usedforsecurity=False)
+    return digest.hexdigest()[:16]
+
+
+def _collect(
+    obj: Any, root: str, parts: list[str], seen: set[int], *, top: bool = False
+) -> None:
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    parts.append(_normalized_source(obj, strip_decorators=top))
+    code = getattr(obj, "__code__", None)
+    if code is None:
+        return
+    namespace = getattr(obj, "__globals__", {})
+    for name in sorted(set(_names(code))):
+        if name not in namespace:
+            continue
+        value = namespace[name]
+        value = getattr(value, "fn", value)  # an @asset used as a helper
+        if isinstance(value, _SIMPLE) or _is_simple_tuple(value):
+            parts.append(f"{name}={value!r}")
+        elif isinstance(value, (types.FunctionType, type)) and _in_project(value, root):
+            _collect(value, root, parts, seen)
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
+
+
+def _is_simple_tuple(value: object) -> bool:
+    return isinstance(value, (tuple, frozenset)) and all(
+        isinstance(v, _SIMPLE) for v in value
+    )
+
+
+def _in_project(obj: Any, root: str) -> bool:
+    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False
+    path = os.path.realpath(path)
+    if "site-packages" in path.split(os.sep) or "dist-packages" in path.split(os.sep):
+        return False
+    return bool(path.startswith(root + os.sep))
+
+
+def _normalized_source(obj: Any, *, strip_decorators: bool) -> str:
+    try:
+        source = textwrap.dedent(inspect.getsource(obj))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        # No source (built in a REPL, or compiled): fall back to the bytecode.
+        code = getattr(obj, "__code__", None)
+        return repr(code.co_code) + repr(code.co_consts) if code else repr(obj)
+    for node in ast.walk(tree):
+        if isinstance(
+            node,
+            (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module),
+        ):
+            body = node.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                node.body = body[1:] or [ast.Pass()]
+    if strip_decorators and tree.body:
+        first = tree.body[0]
+        if isinstance(first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            # The decorator's arguments (path, description, ...) are covered by
+            # the fingerprint where they matter; a new description must not re-run.
+            first.decorator_list = []
+    return ast.dump(tree, annotate_fields=False, include_attributes=False)

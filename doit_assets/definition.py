@@ -1,0 +1,413 @@
+"""One asset's fields -> AssetSpec, with the same rules for ``assets.toml`` and ``@asset``.
+
+``AssetBuilder`` checks names, types, paths, templates and Python functions,
+appending every problem it finds (each with the location ``locate`` gives
+for that field) instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import posixpath
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .errors import AssetDefinitionError, AssetError, Location, did_you_mean
+from .spec import KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
+from .template import PATH_ATTRIBUTES, TemplateError, parse_template
+from .values import STORES, value_path
+
+ASSET_KEYS = (
+    "path",
+    "transform",
+    "python",
+    "depends_on",
+    "inputs",
+    "description",
+    "metadata",
+    "code_version",
+    "io",
+    "ins",
+)
+OUTPUT_PARAMS = ("output", "outputs")
+
+# (asset name, field or "") -> where to point a message about it
+Locate = Callable[[str, str], Location]
+
+
+class AssetBuilder:
+    """Validate asset tables; problems go to ``problems``, field lines to ``fields``."""
+
+    def __init__(
+        self,
+        locate: Locate,
+        variables: Mapping[str, str],
+        root: str,
+        *,
+        decorator: bool = False,
+    ) -> None:
+        self.locate = locate
+        self.variables = variables
+        self.root = root
+        self.decorator = decorator
+        self.problems: list[AssetError] = []
+        self.dep_fields: dict[tuple[str, str], str] = {}  # (asset, dep) -> field
+        # Assets left out for their own problems, kept with their dependencies
+        # so that the graph can still report an unknown one among them.
+        self.partial: list[AssetSpec] = []
+
+    def fail(
+        self, name: str, field: str, problem: str, hint: str | None = None
+    ) -> None:
+        self.problems.append(
+            AssetDefinitionError(
+                problem, location=self.locate(name, field), key=name, hint=hint
+            )
+        )
+
+    def build(self, name: str, table: object) -> AssetSpec | None:
+        """The spec of one asset, or None when it has problems (then reported)."""
+        before = len(self.problems)
+        if not KEY_PATTERN.fullmatch(name) or name in RESERVED_KEYS:
+            if ":" in name:
+                hint = "':' is reserved for partitions (KEY:PARTITION)"
+            elif name in RESERVED_KEYS:
+                hint = f"'{name}' is reserved in templates; choose another name"
+            else:
+                hint = "Use letters, digits, '_', '-', '.' and '/'"
+            self.fail(name, "", "invalid asset name", hint)
+        if not isinstance(table, dict):
+            self.fail(name, "", f"must be a table, got {type_name(table)}")
+            return None
+        allowed = ASSET_KEYS + (("name",) if self.decorator else ())
+        for field in table:
+            if field not in allowed:
+                self.fail(
+                    name,
+                    field,
+                    f"unknown key '{field}'",
+                    did_you_mean(field, allowed) or "Allowed: " + ", ".join(allowed),
+                )
+        transform = self._optional_str(name, table, "transform")
+        function = self._function(name, table)
+        if transform is not None and function is not None:
+            self.fail(
+                name,
+                "python",
+                "has both 'transform' and 'python'",
+                "Keep one: a shell command or a Python function",
+            )
+        io = self._io(name, table, function)
+        paths = [value_path(name, io)] if io is not None else self._paths(name, table)
+        depends_on = self._strings(name, table, "depends_on")
+        inputs = self._strings(name, table, "inputs")
+        for pattern in inputs:
+            self._relative(name, "inputs", pattern)
+        description = self._optional_str(name, table, "description")
+        code_version = self._optional_str(name, table, "code_version")
+        metadata = table.get("metadata", {})
+        if not isinstance(metadata, dict):
+            self.fail(
+                name,
+                "metadata",
+                f"'metadata' must be a table, got {type_name(metadata)}",
+            )
+            metadata = {}
+        is_source = transform is None and function is None
+        if is_source and "transform" not in table and depends_on:
+            self.fail(
+                name,
+                "depends_on",
+                "a source asset cannot have 'depends_on'",
+                "Add a 'transform' that makes it from its dependencies",
+            )
+        refs: list[str] = []
+        params: list[tuple[str, AssetKey | None]] = []
+        if transform is not None:
+            refs = self._template_refs(name, transform, paths)
+        elif function is not None:
+            params = self._params(name, table, function, value=io is not None)
+            refs = [str(dep) for _, dep in params if dep is not None]
+        for field, named in (("depends_on", depends_on), ("python", refs)):
+            for dep in named:
+                self.dep_fields.setdefault((name, dep), field)
+        if transform is not None:
+            for dep in refs:
+                self.dep_fields[(name, dep)] = "transform"
+        deps = tuple(dict.fromkeys(AssetKey(d) for d in (*depends_on, *refs)))
+        if len(self.problems) > before:
+            where = self.locate(name, "")
+            self.partial.append(
+                AssetSpec(AssetKey(name), (), deps=deps, location=where)
+            )
+            return None
+        return AssetSpec(
+            key=AssetKey(name),
+            paths=tuple(paths),
+            transform=function if function is not None else transform,
+            deps=deps,
+            inputs=tuple(inputs),
+            description=description,
+            metadata=metadata,
+            code_version=code_version,
+            location=self.locate(name, ""),
+            io=io,
+            params=tuple(params),
+        )
+
+    # -- fields ----------------------------------------------------------------
+
+    def _paths(self, name: str, table: dict[str, Any]) -> list[str]:
+        if "path" not in table:
+            if self.decorator or "python" in table:
+                return []  # reported by _io: a Python asset without path is a value
+            self.fail(
+                name,
+                "",
+                "missing required key 'path'",
+                'Add path = "build/NAME.csv" (the file this asset is)',
+            )
+            return []
+        value = table["path"]
+        raw = [value] if isinstance(value, str) else value
+        if (
+            not isinstance(raw, list)
+            or not raw
+            or not all(isinstance(p, str) and p for p in raw)
+        ):
+            self.fail(
+                name,
+                "path",
+                "'path' must be a non-empty string or list of strings, "
+                f"got {type_name(value)}",
+            )
+            return []
+        return [p for p in (self._relative(name, "path", p) for p in raw) if p]
+
+    def _relative(self, name: str, field: str, path: str) -> str | None:
+        """Normalise a project-relative path, or report why it is not one."""
+        if posixpath.isabs(path) or os.path.isabs(path) or path.startswith("~"):
+            self.fail(
+                name,
+                field,
+                f"{_singular(field)} '{path}' is absolute",
+                "Use a path relative to the project directory",
+            )
+            return None
+        normal = posixpath.normpath(path.replace("\\", "/"))
+        if normal == ".." or normal.startswith("../"):
+            self.fail(
+                name,
+                field,
+                f"{_singular(field)} '{path}' is outside the project directory",
+                "Keep every file inside the project directory",
+            )
+            return None
+        if normal == ".":
+            self.fail(
+                name,
+                field,
+                f"{_singular(field)} '{path}' is the project directory itself",
+                "Name a file or a sub-directory",
+            )
+            return None
+        return normal + "/" if path.endswith("/") else normal
+
+    def _strings(self, name: str, table: dict[str, Any], field: str) -> list[str]:
+        value = table.get(field, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            hint = None
+            if isinstance(value, str):
+                example = (
+                    f'{field}=["{value}"]'
+                    if self.decorator
+                    else f'{field} = ["{value}"]'
+                )
+                hint = f"Write {example}"
+            self.fail(
+                name,
+                field,
+                f"'{field}' must be a list of strings, got {type_name(value)}",
+                hint,
+            )
+            return []
+        return value
+
+    def _optional_str(self, name: str, table: dict[str, Any], field: str) -> str | None:
+        value = table.get(field)
+        if value is None or isinstance(value, str):
+            return value
+        self.fail(name, field, f"'{field}' must be a string, got {type_name(value)}")
+        return None
+
+    def _template_refs(self, name: str, transform: str, paths: list[str]) -> list[str]:
+        """Check a transform's references; return the asset keys it names."""
+        try:
+            template = parse_template(transform)
+        except TemplateError as err:
+            self.fail(name, "transform", err.problem, err.hint)
+            return []
+        deps = []
+        for ref in template.refs:
+            if ref.scope == "vars":
+                if ref.attr not in self.variables:
+                    hint = did_you_mean(ref.attr, self.variables) or (
+                        f'Declare it under [vars]: {ref.attr} = "..."'
+                    )
+                    self.fail(
+                        name,
+                        "transform",
+                        f"unknown variable '{ref.attr}' in transform",
+                        hint,
+                    )
+                continue
+            if ref.attr not in PATH_ATTRIBUTES:
+                self.fail(
+                    name,
+                    "transform",
+                    f"unknown attribute '{ref.attr}' in '{ref.text}'",
+                    did_you_mean(ref.attr, PATH_ATTRIBUTES)
+                    or "Use '.path' or '.paths'",
+                )
+                continue
+            if ref.scope == "self":
+                if ref.attr == "path" and len(paths) > 1:
+                    self.fail(
+                        name,
+                        "transform",
+                        f"'{{self.path}}' is ambiguous for an asset with {len(paths)} paths",
+                        "Use '{self.paths}'",
+                    )
+            elif ref.scope not in deps:
+                deps.append(ref.scope)
+        return deps
+
+    # -- Python ----------------------------------------------------------------
+
+    def _function(self, name: str, table: dict[str, Any]) -> Callable[..., Any] | None:
+        value = table.get("python")
+        if value is None or callable(value):
+            return value
+        if not isinstance(value, str) or ":" not in value:
+            self.fail(
+                name,
+                "python",
+                f"'python' must be 'module:function', got {value!r}",
+                'For example python = "pipeline:clean"',
+            )
+            return None
+        module_name, _, attr = value.partition(":")
+        if self.root not in sys.path:
+            sys.path.insert(0, self.root)
+        try:
+            module = importlib.import_module(module_name)
+        except Exception as err:  # the user's module: any error is theirs
+            self.fail(
+                name,
+                "python",
+                f"cannot import '{module_name}': {type(err).__name__}: {err}",
+                "The project directory is on the import path; check the module name",
+            )
+            return None
+        target: Any = module
+        for part in attr.split("."):
+            target = getattr(target, part, None)
+        if target is None or not callable(target):
+            names = [n for n, v in vars(module).items() if callable(v)]
+            self.fail(
+                name,
+                "python",
+                f"module '{module_name}' has no function '{attr}'",
+                did_you_mean(attr, names),
+            )
+            return None
+        function: Callable[..., Any] = getattr(target, "fn", target)  # an @asset
+        return function
+
+    def _io(
+        self, name: str, table: dict[str, Any], function: Callable[..., Any] | None
+    ) -> str | None:
+        """The value store of a value asset (a Python asset with no path), else None."""
+        value = table.get("io")
+        if function is None or "path" in table:
+            if value is not None:
+                self.fail(
+                    name,
+                    "io",
+                    "'io' is for value assets (Python assets without a 'path')",
+                    "Remove 'io', or remove 'path' to keep the return value",
+                )
+            return None
+        if value is None:
+            return "pickle"
+        if not isinstance(value, str):
+            self.fail(
+                name,
+                "io",
+                f"'io' must be a store name or a value store, got {type_name(value)}",
+                "A store has name, extension, dump(value, path) and load(path)",
+            )
+            return None
+        if value not in STORES:
+            self.fail(
+                name,
+                "io",
+                f"unknown value store '{value}'",
+                did_you_mean(value, STORES) or "Known: " + ", ".join(sorted(STORES)),
+            )
+            return None
+        return value
+
+    def _params(
+        self,
+        name: str,
+        table: dict[str, Any],
+        function: Callable[..., Any],
+        *,
+        value: bool,
+    ) -> list[tuple[str, AssetKey | None]]:
+        """Bind each parameter to an upstream asset, or to where the output goes."""
+        ins = table.get("ins") or {}
+        if not isinstance(ins, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in ins.items()
+        ):
+            self.fail(name, "ins", "'ins' must map parameter names to asset keys")
+            ins = {}
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):
+            return []
+        params: list[tuple[str, AssetKey | None]] = []
+        for param in signature.parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                self.fail(
+                    name,
+                    "python",
+                    f"parameter '{param.name}' cannot be *args or **kwargs",
+                    "Name each upstream asset as a parameter",
+                )
+            elif param.name in OUTPUT_PARAMS and param.name not in ins:
+                if value:
+                    self.fail(
+                        name,
+                        "python",
+                        f"a value asset has no '{param.name}' parameter",
+                        "Return the value, or give the asset a 'path' to write",
+                    )
+                params.append((param.name, None))
+            else:
+                params.append((param.name, AssetKey(ins.get(param.name, param.name))))
+        return params
+
+
+def _singular(field: str) -> str:
+    return {"inputs": "input"}.get(field, field)
+
+
+def type_name(value: object) -> str:
+    names = {str: "string", bool: "boolean", int: "integer", float: "float"}
+    names.update({list: "array", dict: "table"})
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,144 @@
+"""A whole project: ``assets.toml``, the Python modules it names, and ``@asset``s.
+
+Everything is loaded and validated in one pass; every problem, in TOML or in
+Python, is raised together.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+from .decorators import AssetDef, collect
+from .definition import AssetBuilder
+from .errors import AssetDefinitionError, AssetError, Location
+from .graph import AssetGraph, build_graph
+from .spec import AssetSpec
+from .toml_loader import Project, load_toml
+
+# doit's own commands; installed plugin commands are added from entry points.
+DOIT_COMMANDS = (
+    "help",
+    "run",
+    "list",
+    "info",
+    "clean",
+    "forget",
+    "ignore",
+    "dumpdb",
+    "strace",
+    "tabcompletion",
+    "reset-dep",
+)
+
+
+@lru_cache(maxsize=1)
+def command_names() -> frozenset[str]:
+    """Names ``doit NAME`` would take as a command rather than a task."""
+    from importlib.metadata import entry_points
+
+    plugins = {ep.name for ep in entry_points(group="doit.COMMAND")}
+    return frozenset(DOIT_COMMANDS) | plugins
+
+
+def load_graph(
+    path: str | os.PathLike[str] = "assets.toml",
+    reserved_names: frozenset[str] | None = None,
+    python_assets: Iterable[AssetDef] = (),
+) -> tuple[Project, AssetGraph]:
+    """Load and validate a project: every problem is raised at once.
+
+    ``python_assets`` are ``@asset`` functions found outside ``assets.toml``
+    (in a dodo.py); the file may then be absent.
+    """
+    extra = list(python_assets)
+    if extra and not os.path.exists(path):
+        project = Project(str(path), Path.cwd(), {}, {}, ())
+    else:
+        project = load_toml(path, strict=False)
+    problems: list[AssetError] = list(project.problems)
+    modules = _import_modules(project, problems)
+    defs = collect(modules)
+    defs += [d for d in extra if all(d is not other for other in defs)]
+    partial = list(project.partial)
+    specs = list(project.specs) + _python_specs(project, defs, problems, partial)
+    if not specs and not problems:
+        problems.append(
+            AssetDefinitionError(
+                "no assets declared",
+                location=Location(
+                    project.source, project.lines.get(("[assets]", "")) or None
+                ),
+                hint="Add a table such as [assets.report] with a 'path'",
+            )
+        )
+    toml_keys = project.declared
+
+    def where(spec: AssetSpec, field: str) -> Location | None:
+        if spec.key in toml_keys:
+            return project.where(spec.key, field)
+        return spec.location
+
+    graph = build_graph(
+        specs,
+        where=where,
+        reserved_names=command_names() if reserved_names is None else reserved_names,
+        known_keys=toml_keys | {d.key for d in defs},
+        problems=problems,
+        partial=partial,
+    )
+    return project, graph
+
+
+def _import_modules(project: Project, problems: list[AssetError]) -> list[ModuleType]:
+    names = project.settings.get("modules") or []
+    if not isinstance(names, list):
+        return []
+    root = str(project.root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    modules = []
+    for name in names:
+        try:
+            modules.append(importlib.import_module(name))
+        except Exception as err:  # the user's module: any error is theirs
+            line = project.lines.get(("[settings]", "modules"))
+            problems.append(
+                AssetDefinitionError(
+                    f"setting 'modules': cannot import '{name}': "
+                    f"{type(err).__name__}: {err}",
+                    location=Location(project.source, line),
+                    hint="Modules are imported from the project directory",
+                )
+            )
+    return modules
+
+
+def _python_specs(
+    project: Project,
+    defs: list[AssetDef],
+    problems: list[AssetError],
+    partial: list[AssetSpec],
+) -> list[AssetSpec]:
+    locations: dict[str, Location] = {}
+    for d in defs:
+        locations.setdefault(d.key, d.location)
+    builder = AssetBuilder(
+        lambda name, field: locations[name],
+        project.vars,
+        str(project.root),
+        decorator=True,
+    )
+    specs = []
+    for d in defs:
+        spec = builder.build(d.key, dict(d.table))
+        if spec is not None:
+            specs.append(spec)
+    problems += builder.problems
+    partial += builder.partial
+    return specs
