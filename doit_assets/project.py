@@ -6,13 +6,10 @@ Python, is raised together.
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from types import ModuleType
 
 from .decorators import AssetDef, collect
 from .definition import AssetBuilder
@@ -62,8 +59,7 @@ def load_graph(
     else:
         project = load_toml(path, strict=False)
     problems: list[AssetError] = list(project.problems)
-    modules = _import_modules(project, problems)
-    defs = collect(modules)
+    defs = collect(project.modules)
     defs += [d for d in extra if all(d is not other for other in defs)]
     partial = list(project.partial)
     specs = list(project.specs) + _python_specs(project, defs, problems, partial)
@@ -93,30 +89,6 @@ def load_graph(
         partial=partial,
     )
     return project, graph
-
-
-def _import_modules(project: Project, problems: list[AssetError]) -> list[ModuleType]:
-    names = project.settings.get("modules") or []
-    if not isinstance(names, list):
-        return []
-    root = str(project.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(name))
-        except Exception as err:  # the user's module: any error is theirs
-            line = project.lines.get(("[settings]", "modules"))
-            problems.append(
-                AssetDefinitionError(
-                    f"setting 'modules': cannot import '{name}': "
-                    f"{type(err).__name__}: {err}",
-                    location=Location(project.source, line),
-                    hint="Modules are imported from the project directory",
-                )
-            )
-    return modules
 
 
 def _python_specs(

@@ -8,11 +8,13 @@ them all at once.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from .definition import AssetBuilder, type_name
@@ -51,6 +53,7 @@ class Project:
     problems: tuple[AssetError, ...] = ()
     declared: frozenset[str] = frozenset()
     partial: tuple[AssetSpec, ...] = ()
+    modules: tuple[ModuleType, ...] = ()  # imported from [settings] modules
 
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
@@ -117,6 +120,7 @@ class _Builder:
         self.problems: list[AssetError] = []
         self.lines: dict[tuple[str, str], int] = {}
         self.partial: list[AssetSpec] = []
+        self.modules: list[ModuleType] = []
 
     def line(self, *dotted: str) -> int | None:
         """The line of a dotted key, or of its closest declared parent."""
@@ -160,6 +164,7 @@ class _Builder:
             tuple(self.problems),
             frozenset(assets) if isinstance(assets, dict) else frozenset(),
             tuple(self.partial),
+            tuple(self.modules),
         )
 
     def _table(self, name: str) -> dict[str, Any]:
@@ -211,7 +216,27 @@ class _Builder:
                     name,
                     hint='For example modules = ["pipeline"]',
                 )
+            elif name == "modules":
+                # Imported before the assets are built: a module may register
+                # value stores or define the functions that 'python' names.
+                self._import(value)
         return settings
+
+    def _import(self, names: list[str]) -> None:
+        root = str(self.root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        for name in names:
+            try:
+                self.modules.append(importlib.import_module(name))
+            except Exception as err:  # the user's module: any error is theirs
+                self.fail(
+                    f"setting 'modules': cannot import '{name}': "
+                    f"{type(err).__name__}: {err}",
+                    "settings",
+                    "modules",
+                    hint="Modules are imported from the project directory",
+                )
 
     def _assets(self, variables: Mapping[str, str]) -> list[AssetSpec]:
         assets = self._table("assets")
