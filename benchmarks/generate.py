@@ -1,0 +1,143 @@
+"""Synthetic asset graphs, written three ways with identical work per node.
+
+The graph is a layered DAG of width about sqrt(N), each asset reading two
+assets of the layer above, plus a chain of about sqrt(N) assets hanging off
+the last layer. Layer 0 are source files. Every other node runs the same
+shell command: concatenate its inputs into its output.
+
+The same graph is written as ``assets.toml`` (doit-assets), as a hand-written
+``dodo.py`` (plain doit, with the same SQLite backend) and as a ``Makefile``.
+
+    python benchmarks/generate.py N DIR
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    path: str
+    deps: tuple[str, ...]  # names
+
+
+def layered_graph(n: int) -> list[Node]:
+    """N nodes: sources, layers of width ~sqrt(N), then a tail chain."""
+    width = max(2, round(math.sqrt(n)))
+    chain = min(width, max(n // 10, 1))
+    layered = n - chain
+    nodes: list[Node] = []
+    above: list[str] = []
+    layer = 0
+    while len(nodes) < layered:
+        count = min(width, layered - len(nodes))
+        current = []
+        for i in range(count):
+            name = f"l{layer}_{i}"
+            if layer == 0:
+                deps: tuple[str, ...] = ()
+            else:
+                deps = tuple(dict.fromkeys((above[i % len(above)], above[(i + 1) % len(above)])))
+            path = f"data/{name}.txt" if layer == 0 else f"build/{name}.txt"
+            nodes.append(Node(name, path, deps))
+            current.append(name)
+        above = current
+        layer += 1
+    previous = above[-1]
+    for i in range(chain):
+        name = f"chain_{i}"
+        nodes.append(Node(name, f"build/{name}.txt", (previous,)))
+        previous = name
+    return nodes
+
+
+def write_sources(nodes: list[Node], root: str) -> None:
+    os.makedirs(os.path.join(root, "data"), exist_ok=True)
+    for node in nodes:
+        if not node.deps:
+            with open(os.path.join(root, node.path), "w") as f:
+                f.write(f"{node.name}\n")
+
+
+def assets_toml(nodes: list[Node]) -> str:
+    lines = []
+    for node in nodes:
+        lines.append(f"[assets.{node.name}]")
+        lines.append(f'path = "{node.path}"')
+        if node.deps:
+            refs = " ".join("{" + d + ".path}" for d in node.deps)
+            lines.append(f'transform = "cat {refs} > {{self.path}}"')
+        lines.append("")
+    return "\n".join(lines)
+
+
+def dodo_py(nodes: list[Node]) -> str:
+    """What a user would write by hand: one task per node, file_dep and targets."""
+    paths = {node.name: node.path for node in nodes}
+    lines = [
+        '"""Hand-written doit tasks for the same graph."""',
+        "",
+        'DOIT_CONFIG = {"backend": "sqlite3", "dep_file": ".doit-plain.sqlite"}',
+        "",
+        "NODES = [",
+    ]
+    for node in nodes:
+        if node.deps:
+            deps = ", ".join(repr(paths[d]) for d in node.deps)
+            lines.append(f"    ({node.name!r}, {node.path!r}, [{deps}]),")
+    lines += [
+        "]",
+        "",
+        "",
+        "def task_build():",
+        "    for name, path, deps in NODES:",
+        "        yield {",
+        '            "name": name,',
+        '            "actions": ["mkdir -p build && cat %s > %s" % (" ".join(deps), path)],',
+        '            "file_dep": deps,',
+        '            "targets": [path],',
+        '            "clean": True,',
+        "        }",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def makefile(nodes: list[Node]) -> str:
+    paths = {node.name: node.path for node in nodes}
+    targets = [node.path for node in nodes if node.deps]
+    lines = [".PHONY: all", "all: " + " ".join(targets), ""]
+    for node in nodes:
+        if node.deps:
+            deps = " ".join(paths[d] for d in node.deps)
+            lines.append(f"{node.path}: {deps}")
+            lines.append(f"\t@mkdir -p build && cat {deps} > $@")
+    return "\n".join(lines) + "\n"
+
+
+def write_project(n: int, root: str) -> list[Node]:
+    """Write all three forms of an N-node graph into ``root``."""
+    nodes = layered_graph(n)
+    os.makedirs(root, exist_ok=True)
+    write_sources(nodes, root)
+    files = {
+        "assets.toml": assets_toml(nodes),
+        "dodo_plain.py": dodo_py(nodes),
+        "Makefile": makefile(nodes),
+        "dodo.py": "from doit_assets.dodo import *\n",
+    }
+    for name, text in files.items():
+        with open(os.path.join(root, name), "w") as f:
+            f.write(text)
+    return nodes
+
+
+if __name__ == "__main__":
+    count, folder = int(sys.argv[1]), sys.argv[2]
+    made = write_project(count, folder)
+    print(f"{len(made)} nodes written to {folder}")

@@ -1,0 +1,1174 @@
+"""``doit assets history|lineage|show|runs|init``, in text and JSON, after real runs;
+and the progress line that ``doit`` prints while it runs."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import PYTHON, Project, run_doit, run_doit_assets
+from doit_assets.history import History
+from history_support import (
+    HISTORY,
+    INPUT,
+    PARAMS,
+    PIPELINE,
+    TRANSFORMS,
+    assert_lines,
+    build_three_levels,
+    contents,
+    doit_json,
+    history_exists,
+    line_pattern,
+    md5,
+    normalise_times,
+    pipeline,
+)
+
+NO_HISTORY = (
+    "No history yet: .doit-assets/history.sqlite does not exist. "
+    "Run 'doit' to materialize assets."
+)
+PARAMS_3 = "threshold=2\n"
+SUMMARY = "4\n"
+TITLE = "header\n"
+BROKEN = """
+[assets.broken]
+path = "out/broken.txt"
+transform = "test -s {report.path} && exit 4"
+"""
+BROKEN_ERROR = "transform exited with code 4: test -s out/report.txt && exit 4"
+FIRST = contents()  # the files as run 1 made them
+THIRD = contents(params=PARAMS_3)  # ... and as run 3 remade them
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """PIPELINE through four runs; the materialization ids are:
+
+    run 1 `doit`:        1 raw_data (observed), 2 processed_data, 3 summary, 4 report
+    run 2 `doit report`: all up to date
+    run 3 `doit`:        params.txt edited: 5 processed_data, 6 summary, 7 report
+    run 4 `doit`:        'broken' added: 8 broken (failed)
+    """
+    project = pipeline(Project(tmp_path_factory.mktemp("story")))
+    assert project.doit().code == 0
+    assert project.doit("report").ran == []
+    project.write("params.txt", PARAMS_3)
+    assert project.doit().ran == ["processed_data", "summary", "report"]
+    project.write("assets.toml", project.read("assets.toml") + BROKEN)
+    fourth = project.doit()
+    assert fourth.code == 1 and fourth.ran == ["broken"], fourth
+    return project
+
+
+@pytest.fixture
+def built(project: Project) -> Project:
+    pipeline(project)
+    assert project.doit().code == 0
+    return project
+
+
+def short(text: str) -> str:
+    return md5(text)[:12]
+
+
+def norm(data: Any) -> Any:
+    """Times as in normalise_times, and each fingerprint (checked) as '<fp>'."""
+    data = normalise_times(data)
+    if isinstance(data, dict):
+        result = {}
+        for key, value in data.items():
+            if key == "fingerprint" and value is not None:
+                assert re.fullmatch("[0-9a-f]{32}", value), value
+                result[key] = "<fp>"
+            else:
+                result[key] = norm(value)
+        return result
+    if isinstance(data, list):
+        return [norm(item) for item in data]
+    return data
+
+
+def output(path: str, text: str) -> dict[str, Any]:
+    return {"path": path, "md5": md5(text), "size": len(text)}
+
+
+def read(path: str, asset: str | None, text: str, upstream: int | None) -> dict[str, Any]:
+    kind = None
+    if upstream is not None:
+        kind = "source" if asset == "raw_data" else "transform"
+    return {
+        "path": path,
+        "asset": asset,
+        "md5": md5(text),
+        "upstream_id": upstream,
+        "upstream_kind": kind,
+    }
+
+
+def mat(
+    mat_id: int, run_id: int, asset: str, *, status: str = "success", **fields: Any
+) -> dict[str, Any]:
+    """A materialization as the JSON formats give it (times normalised)."""
+    transform = TRANSFORMS.get(asset)
+    entry = {
+        "id": mat_id,
+        "run_id": run_id,
+        "asset": asset,
+        "kind": "transform" if transform else "source",
+        "status": status,
+        "started_at": "<iso>",
+        "ended_at": "<iso>",
+        "duration_s": "<s>",
+        "transform": transform,
+        "code_version": "1" if asset == "processed_data" else None,
+        "fingerprint": "<fp>" if transform else None,
+        "metadata": {"owner": "data-team", "rows": 3} if asset == "processed_data" else {},
+        "error": None,
+        "exit_code": None,
+        "outputs": [],
+        "inputs": [],
+    }
+    entry.update(fields)
+    return entry
+
+
+def made(mat_id: int, run_id: int, asset: str, files: dict[str, str]) -> dict[str, Any]:
+    """A successful materialization of PIPELINE made from ``files``."""
+    upstream = {1: (1, 2, 3), 3: (1, 5, 6)}[run_id]
+    raw_id, processed_id, summary_id = upstream
+    if asset == "raw_data":
+        return mat(mat_id, run_id, asset, outputs=[output("data/input.csv", INPUT)])
+    ins = {
+        "processed_data": [
+            read("data/input.csv", "raw_data", INPUT, raw_id),
+            read("params.txt", None, files["params.txt"], None),
+        ],
+        "summary": [
+            read("out/processed.csv", "processed_data", files["out/processed.csv"], processed_id)
+        ],
+        "report": [
+            read("out/processed.csv", "processed_data", files["out/processed.csv"], processed_id),
+            read("out/summary.txt", "summary", files["out/summary.txt"], summary_id),
+        ],
+    }[asset]
+    path = {
+        "processed_data": "out/processed.csv",
+        "summary": "out/summary.txt",
+        "report": "out/report.txt",
+    }[asset]
+    return mat(mat_id, run_id, asset, outputs=[output(path, files[path])], inputs=ins)
+
+
+BROKEN_MAT = mat(
+    8,
+    4,
+    "broken",
+    status="failed",
+    transform="test -s out/report.txt && exit 4",
+    fingerprint=None,
+    error=BROKEN_ERROR,
+    exit_code=4,
+)
+
+
+# -- history -----------------------------------------------------------------------
+
+
+def test_history_lists_materializations_newest_first(story: Project) -> None:
+    result = story.doit("assets", "history")
+    assert (result.code, result.err) == (0, ""), result
+    assert_lines(
+        result.out,
+        [
+            "ID  RUN  ASSET           STATUS    FINISHED              TOOK  OUTPUT",
+            f" 8    4  broken          failed    <time>  <took>  {BROKEN_ERROR}",
+            " 7    3  report          success   <time>  <took>  "
+            f"out/report.txt {short(THIRD['out/report.txt'])} 34 B",
+            " 6    3  summary         success   <time>  <took>  "
+            f"out/summary.txt {short(THIRD['out/summary.txt'])} 2 B",
+            " 5    3  processed_data  success   <time>  <took>  "
+            f"out/processed.csv {short(THIRD['out/processed.csv'])} 32 B",
+            " 4    1  report          success   <time>  <took>  "
+            f"out/report.txt {short(FIRST['out/report.txt'])} 34 B",
+            " 3    1  summary         success   <time>  <took>  "
+            f"out/summary.txt {short(FIRST['out/summary.txt'])} 2 B",
+            " 2    1  processed_data  success   <time>  <took>  "
+            f"out/processed.csv {short(FIRST['out/processed.csv'])} 32 B",
+            " 1    1  raw_data        observed  <time>  <took>  "
+            f"data/input.csv {short(INPUT)} 20 B",
+        ],
+    )
+
+
+def test_history_limit_asset_and_failed(story: Project) -> None:
+    assert_lines(
+        story.doit("assets", "history", "--limit", "2").out,
+        [
+            "ID  RUN  ASSET   STATUS   FINISHED              TOOK  OUTPUT",
+            f" 8    4  broken  failed   <time>  <took>  {BROKEN_ERROR}",
+            f" 7    3  report  success  <time>  <took>  out/report.txt "
+            f"{short(THIRD['out/report.txt'])} 34 B",
+        ],
+    )
+    assert_lines(
+        story.doit("assets", "history", "summary").out,
+        [
+            "ID  RUN  ASSET    STATUS   FINISHED              TOOK  OUTPUT",
+            f" 6    3  summary  success  <time>  <took>  out/summary.txt {short(SUMMARY)} 2 B",
+            f" 3    1  summary  success  <time>  <took>  out/summary.txt {short(SUMMARY)} 2 B",
+        ],
+    )
+    assert_lines(
+        story.doit("assets", "history", "--failed").out,
+        [
+            "ID  RUN  ASSET   STATUS  FINISHED              TOOK  OUTPUT",
+            f" 8    4  broken  failed  <time>  <took>  {BROKEN_ERROR}",
+        ],
+    )
+
+
+def test_history_says_when_nothing_matches(story: Project) -> None:
+    result = story.doit("assets", "history", "summary", "--failed")
+    assert (result.code, result.err) == (0, ""), result
+    assert result.out == (
+        "No materializations of 'summary' that failed recorded in "
+        ".doit-assets/history.sqlite.\n"
+    )
+
+
+def test_history_json_holds_every_field(story: Project) -> None:
+    data = doit_json(story, "history", "--limit", "2")
+    assert list(data) == ["version", "materializations"]
+    assert norm(data["materializations"]) == [
+        BROKEN_MAT,
+        made(7, 3, "report", THIRD),
+    ]
+    assert all(list(m) == list(BROKEN_MAT) for m in data["materializations"])
+
+
+def test_history_json_of_every_materialization(story: Project) -> None:
+    data = doit_json(story, "history")
+    assert norm(data["materializations"]) == [
+        BROKEN_MAT,
+        made(7, 3, "report", THIRD),
+        made(6, 3, "summary", THIRD),
+        made(5, 3, "processed_data", THIRD),
+        made(4, 1, "report", FIRST),
+        made(3, 1, "summary", FIRST),
+        made(2, 1, "processed_data", FIRST),
+        made(1, 1, "raw_data", FIRST),
+    ]
+
+
+def test_history_json_filters(story: Project) -> None:
+    assert norm(doit_json(story, "history", "--failed")["materializations"]) == [
+        BROKEN_MAT
+    ]
+    ids = [m["id"] for m in doit_json(story, "history", "processed_data")["materializations"]]
+    assert ids == [5, 2]
+    ids = [m["id"] for m in doit_json(story, "history", "--limit", "3")["materializations"]]
+    assert ids == [8, 7, 6]
+    assert doit_json(story, "history", "report", "--failed") == {
+        "version": 1,
+        "materializations": [],
+    }
+
+
+def test_history_json_times_are_utc_and_durations_match(story: Project) -> None:
+    for entry in doit_json(story, "history")["materializations"]:
+        started = datetime.datetime.fromisoformat(entry["started_at"].replace("Z", "+00:00"))
+        ended = datetime.datetime.fromisoformat(entry["ended_at"].replace("Z", "+00:00"))
+        assert started.utcoffset() == datetime.timedelta(0)
+        assert (ended - started).total_seconds() == pytest.approx(
+            entry["duration_s"], abs=0.002
+        )
+
+
+# -- runs --------------------------------------------------------------------------
+
+
+def test_runs_lists_runs_newest_first(story: Project) -> None:
+    result = story.doit("assets", "runs")
+    assert (result.code, result.err) == (0, ""), result
+    assert_lines(
+        result.out,
+        [
+            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
+            "  4  <time>  <took>  failed      0           4       1  doit",
+            "  3  <time>  <took>  success     3           1       0  doit",
+            "  2  <time>  <took>  success     0           4       0  doit report",
+            "  1  <time>  <took>  success     3           0       0  doit",
+        ],
+    )
+    assert_lines(
+        story.doit("assets", "runs", "--limit", "1").out,
+        [
+            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
+            "  4  <time>  <took>  failed      0           4       1  doit",
+        ],
+    )
+
+
+def test_runs_json(story: Project) -> None:
+    data = doit_json(story, "runs", "--limit", "3")
+    assert list(data) == ["version", "runs"]
+
+    def run(run_id: int, command: str, outcome: str, counts: tuple[int, int, int]) -> dict[str, Any]:
+        made, up_to_date, failed = counts
+        return {
+            "id": run_id,
+            "started_at": "<iso>",
+            "ended_at": "<iso>",
+            "duration_s": "<s>",
+            "command": command,
+            "outcome": outcome,
+            "materialized": made,
+            "up_to_date": up_to_date,
+            "failed": failed,
+        }
+
+    assert norm(data["runs"]) == [
+        run(4, "doit", "failed", (0, 4, 1)),
+        run(3, "doit", "success", (3, 1, 0)),
+        run(2, "doit report", "success", (0, 4, 0)),
+    ]
+    assert all(list(r) == list(run(1, "", "", (0, 0, 0))) for r in data["runs"])
+
+
+# -- lineage -----------------------------------------------------------------------
+
+
+def test_lineage_text_shows_the_graph_and_the_chain_both_ways(story: Project) -> None:
+    result = story.doit("assets", "lineage", "summary")
+    assert (result.code, result.err) == (0, ""), result
+    processed, summary = THIRD["out/processed.csv"], THIRD["out/summary.txt"]
+    report = THIRD["out/report.txt"]
+    assert_lines(
+        result.out,
+        [
+            "summary",
+            f"  out/summary.txt  2 B  md5 {md5(summary)}",
+            "",
+            "declared upstream:",
+            "  processed_data",
+            "    raw_data",
+            "",
+            "declared downstream:",
+            "  report",
+            "    broken",
+            "",
+            "current version made by #6 (run 3): made <time> in <took>:",
+            f"  $ {TRANSFORMS['summary']}",
+            f"  read out/processed.csv  {short(processed)}  from processed_data #5",
+            f"  wrote out/summary.txt  {short(summary)}  2 B",
+            "",
+            "made from:",
+            "  processed_data #5 (run 3): made <time> in <took>",
+            f"    $ {TRANSFORMS['processed_data']}",
+            f"    read data/input.csv  {short(INPUT)}  from source raw_data, observed #1",
+            f"    read params.txt  {short(PARAMS_3)}  file",
+            f"    wrote out/processed.csv  {short(processed)}  32 B",
+            "    raw_data #1 (source, observed <time>)",
+            "",
+            "read by:",
+            "  report #7 (run 3): made <time> in <took>",
+            f"    $ {TRANSFORMS['report']}",
+            f"    read out/processed.csv  {short(processed)}  from processed_data #5",
+            f"    read out/summary.txt  {short(summary)}  from summary #6",
+            f"    wrote out/report.txt  {short(report)}  34 B",
+        ],
+    )
+
+
+def test_lineage_upstream_only_and_depth(story: Project) -> None:
+    result = story.doit("assets", "lineage", "report", "--upstream", "--depth", "1")
+    processed, summary = THIRD["out/processed.csv"], THIRD["out/summary.txt"]
+    report = THIRD["out/report.txt"]
+    assert_lines(
+        result.out,
+        [
+            "report",
+            f"  out/report.txt  34 B  md5 {md5(report)}",
+            "",
+            "declared upstream:",
+            "  summary",
+            "  processed_data",
+            "",
+            "current version made by #7 (run 3): made <time> in <took>:",
+            f"  $ {TRANSFORMS['report']}",
+            f"  read out/processed.csv  {short(processed)}  from processed_data #5",
+            f"  read out/summary.txt  {short(summary)}  from summary #6",
+            f"  wrote out/report.txt  {short(report)}  34 B",
+            "",
+            "made from:",
+            "  processed_data #5 (run 3): made <time> in <took>",
+            f"    $ {TRANSFORMS['processed_data']}",
+            f"    read data/input.csv  {short(INPUT)}  from source raw_data, observed #1",
+            f"    read params.txt  {short(PARAMS_3)}  file",
+            f"    wrote out/processed.csv  {short(processed)}  32 B",
+            "  summary #6 (run 3): made <time> in <took>",
+            f"    $ {TRANSFORMS['summary']}",
+            f"    read out/processed.csv  {short(processed)}  from processed_data #5",
+            f"    wrote out/summary.txt  {short(summary)}  2 B",
+        ],
+    )
+
+
+def test_lineage_downstream_only_says_when_nothing_read_it(story: Project) -> None:
+    result = story.doit("assets", "lineage", "report", "--downstream")
+    report = THIRD["out/report.txt"]
+    lines = result.out.splitlines()
+    assert lines[:6] == [
+        "report",
+        f"  out/report.txt  34 B  md5 {md5(report)}",
+        "",
+        "declared downstream:",
+        "  broken",
+        "",
+    ]
+    assert lines[-2:] == ["read by:", "  (nothing recorded)"]
+    assert "made from:" not in lines and "declared upstream:" not in lines
+
+
+def test_lineage_json_walks_back_from_the_file_on_disk(story: Project) -> None:
+    data = doit_json(story, "lineage", "report")
+    assert list(data) == [
+        "version",
+        "asset",
+        "outputs",
+        "declared",
+        "materialization",
+        "upstream_chain",
+        "downstream_chain",
+    ]
+    report = THIRD["out/report.txt"]
+    assert data["asset"] == "report"
+    assert data["outputs"] == [
+        {"path": "out/report.txt", "exists": True, "md5": md5(report), "size": 34}
+    ]
+    assert data["declared"] == {
+        "upstream": [
+            {
+                "asset": "summary",
+                "children": [
+                    {
+                        "asset": "processed_data",
+                        "children": [{"asset": "raw_data", "children": []}],
+                    }
+                ],
+            },
+            {"asset": "processed_data", "children": [{"asset": "raw_data", "children": []}]},
+        ],
+        "downstream": [{"asset": "broken", "children": []}],
+    }
+    assert norm(data["materialization"]) == {**made(7, 3, "report", THIRD), "depth": 0}
+    assert [(e["id"], e["depth"]) for e in data["upstream_chain"]] == [(5, 1), (6, 1), (1, 2)]
+    assert norm(data["upstream_chain"]) == [
+        {**made(5, 3, "processed_data", THIRD), "depth": 1},
+        {**made(6, 3, "summary", THIRD), "depth": 1},
+        {**made(1, 1, "raw_data", FIRST), "depth": 2},
+    ]
+    assert data["downstream_chain"] == []
+
+
+def test_lineage_json_depth_and_direction(story: Project) -> None:
+    data = doit_json(story, "lineage", "report", "--upstream", "--depth", "1")
+    assert "downstream_chain" not in data
+    assert data["declared"] == {
+        "upstream": [
+            {"asset": "summary", "children": []},
+            {"asset": "processed_data", "children": []},
+        ]
+    }
+    assert [(e["id"], e["depth"]) for e in data["upstream_chain"]] == [(5, 1), (6, 1)]
+    data = doit_json(story, "lineage", "processed_data", "--downstream")
+    assert "upstream_chain" not in data
+    assert data["materialization"]["id"] == 5
+    assert data["declared"] == {
+        "downstream": [
+            {
+                "asset": "summary",
+                "children": [
+                    {"asset": "report", "children": [{"asset": "broken", "children": []}]}
+                ],
+            },
+            {"asset": "report", "children": [{"asset": "broken", "children": []}]},
+        ]
+    }
+    assert [(e["id"], e["depth"]) for e in data["downstream_chain"]] == [(6, 1), (7, 1)]
+
+
+def test_lineage_of_a_source_version_reaches_every_reader(story: Project) -> None:
+    data = doit_json(story, "lineage", "raw_data", "--downstream")
+    assert data["materialization"]["id"] == 1
+    assert data["materialization"]["kind"] == "source"
+    # both versions of processed_data read this version of the source
+    assert [(e["id"], e["depth"]) for e in data["downstream_chain"]] == [
+        (2, 1),
+        (5, 1),
+        (3, 2),
+        (4, 2),
+        (6, 2),
+        (7, 2),
+    ]
+    data = doit_json(story, "lineage", "raw_data", "--downstream", "--depth", "1")
+    assert [e["id"] for e in data["downstream_chain"]] == [2, 5]
+    assert doit_json(story, "lineage", "raw_data", "--upstream")["upstream_chain"] == []
+
+
+@pytest.mark.parametrize(
+    ("asset", "producer", "chain"),
+    [
+        ("raw_data", 1, []),
+        ("processed_data", 5, [1]),
+        ("summary", 6, [5, 1]),
+        ("report", 7, [5, 6, 1]),
+    ],
+)
+def test_lineage_finds_the_producer_of_every_file(
+    story: Project, asset: str, producer: int, chain: list[int]
+) -> None:
+    data = doit_json(story, "lineage", asset, "--upstream")
+    assert data["materialization"]["id"] == producer
+    assert [e["id"] for e in data["upstream_chain"]] == chain
+    # every pointer in the chain leads to an entry of the chain
+    ids = {producer, *chain}
+    for entry in [data["materialization"], *data["upstream_chain"]]:
+        for item in entry["inputs"]:
+            assert item["upstream_id"] is None or item["upstream_id"] in ids
+
+
+def test_lineage_of_a_missing_output(story: Project) -> None:
+    result = story.doit("assets", "lineage", "broken")
+    assert result.code == 0, result
+    assert result.out.splitlines()[-1] == "No current version: the output does not exist."
+    assert result.out.splitlines()[:2] == ["broken", "  out/broken.txt  (missing)"]
+    data = doit_json(story, "lineage", "broken")
+    assert data["materialization"] is None
+    assert data["outputs"] == [
+        {"path": "out/broken.txt", "exists": False, "md5": None, "size": None}
+    ]
+    assert (data["upstream_chain"], data["downstream_chain"]) == ([], [])
+
+
+def test_lineage_of_a_hand_edited_output_does_not_guess(built: Project) -> None:
+    built.write("out/summary.txt", "99\n")
+    result = built.doit("assets", "lineage", "summary", "--upstream")
+    assert result.code == 0, result
+    assert result.out.splitlines()[-1] == (
+        "The current version was not made by any recorded materialization "
+        "(edited by hand, or made before the history began)."
+    )
+    data = doit_json(built, "lineage", "summary", "--upstream")
+    assert data["materialization"] is None
+    assert data["outputs"][0]["md5"] == md5("99\n")
+    assert data["upstream_chain"] == []
+
+
+def test_lineage_walks_back_through_the_chain_that_made_each_file(
+    project: Project,
+) -> None:
+    build_three_levels(project)
+    ids = {
+        (m["asset"], m["run_id"]): m["id"]
+        for m in doit_json(project, "history")["materializations"]
+    }
+
+    def chain(asset: str) -> tuple[int, list[int]]:
+        data = doit_json(project, "lineage", asset, "--upstream")
+        return data["materialization"]["id"], [e["id"] for e in data["upstream_chain"]]
+
+    # re-made in run 2: the chain runs through run 2 back to the new source version
+    assert chain("total") == (
+        ids["total", 2],
+        [ids["count", 2], ids["tidy", 2], ids["raw", 2]],
+    )
+    # banner was not re-run: its file was made from the versions of run 1
+    assert chain("banner") == (
+        ids["banner", 1],
+        [ids["title", 1], ids["tidy", 1], ids["raw", 1]],
+    )
+    # title was re-made with the same bytes: the latest writer is named
+    assert chain("title") == (ids["title", 2], [ids["tidy", 2], ids["raw", 2]])
+    text = project.doit("assets", "lineage", "banner", "--upstream").out
+    assert f"  read out/title.txt  {short(TITLE)}  from title #{ids['title', 1]}" in (
+        text.splitlines()
+    )
+
+
+# -- show --------------------------------------------------------------------------
+
+
+def test_show_a_fresh_transform(story: Project) -> None:
+    result = story.doit("assets", "show", "processed_data")
+    assert (result.code, result.err) == (0, ""), result
+    assert_lines(
+        result.out,
+        [
+            "asset         processed_data",
+            "declared      assets.toml:5",
+            "kind          transform",
+            "description   Upper-cased rows",
+            f"transform     {TRANSFORMS['processed_data']}",
+            "code version  1",
+            "depends on    raw_data",
+            "inputs        params.txt",
+            f"output        out/processed.csv  32 B  md5 {md5(THIRD['out/processed.csv'])}",
+            "status        fresh",
+            "last made     #5 (run 3): made <time> in <took>",
+        ],
+    )
+
+
+def test_show_a_source(story: Project) -> None:
+    assert_lines(
+        story.doit("assets", "show", "raw_data").out,
+        [
+            "asset        raw_data",
+            "declared     assets.toml:1",
+            "kind         source",
+            "description  Rows as exported",
+            f"output       data/input.csv  20 B  md5 {md5(INPUT)}",
+            "status       source",
+            "last made    #1 (source, observed <time>)",
+        ],
+    )
+
+
+def test_show_a_failed_asset_gives_the_last_attempt(story: Project) -> None:
+    assert_lines(
+        story.doit("assets", "show", "broken").out,
+        [
+            "asset         broken",
+            "declared      assets.toml:21",
+            "kind          transform",
+            "description   -",
+            "transform     test -s out/report.txt && exit 4",
+            "code version  -",
+            "depends on    report",
+            "inputs        -",
+            "output        out/broken.txt  (missing)",
+            "status        missing: output 'out/broken.txt' does not exist",
+            "last made     never",
+            f"last attempt  #8 (run 4): failed <time> in <took>: {BROKEN_ERROR}",
+        ],
+    )
+
+
+def test_show_json(story: Project) -> None:
+    data = doit_json(story, "show", "processed_data")
+    assert norm(data) == {
+        "version": 1,
+        "asset": "processed_data",
+        "declared_at": "assets.toml:5",
+        "kind": "transform",
+        "description": "Upper-cased rows",
+        "transform": TRANSFORMS["processed_data"],
+        "code_version": "1",
+        "depends_on": ["raw_data"],
+        "inputs": ["params.txt"],
+        "outputs": [
+            {
+                "path": "out/processed.csv",
+                "exists": True,
+                "md5": md5(THIRD["out/processed.csv"]),
+                "size": 32,
+            }
+        ],
+        "metadata": {"owner": "data-team", "rows": 3},
+        "status": {"state": "fresh", "reasons": []},
+        "last_materialization": made(5, 3, "processed_data", THIRD),
+        "last_attempt": made(5, 3, "processed_data", THIRD),
+    }
+    broken = doit_json(story, "show", "broken")
+    assert broken["status"] == {
+        "state": "missing",
+        "reasons": ["output 'out/broken.txt' does not exist"],
+    }
+    assert broken["last_materialization"] is None
+    assert norm(broken["last_attempt"]) == BROKEN_MAT
+    source = doit_json(story, "show", "raw_data")
+    assert (source["kind"], source["transform"], source["status"]) == (
+        "source",
+        None,
+        {"state": "source", "reasons": []},
+    )
+
+
+def status_line(project: Project, asset: str) -> str:
+    result = project.doit("assets", "show", asset)
+    assert result.code == 0, result
+    (line,) = [line for line in result.out.splitlines() if line.startswith("status")]
+    return line.split(None, 1)[1]
+
+
+def test_show_stale_when_an_input_changed(built: Project) -> None:
+    built.write("params.txt", "threshold=5\n")
+    assert status_line(built, "processed_data") == "stale: input 'params.txt' changed"
+    built.write("data/input.csv", INPUT + "3,cy\n")
+    data = doit_json(built, "show", "processed_data")
+    assert data["status"] == {
+        "state": "stale",
+        "reasons": ["input 'data/input.csv' changed", "input 'params.txt' changed"],
+    }
+    # an asset's own status: summary's input has not changed yet
+    assert status_line(built, "summary") == "fresh"
+
+
+def test_show_stale_when_the_definition_changed(built: Project) -> None:
+    built.write(
+        "assets.toml", built.read("assets.toml").replace("tx.py count", "tx.py  count")
+    )
+    assert status_line(built, "summary") == "stale: its transform or code version changed"
+    built.write(
+        "assets.toml",
+        built.read("assets.toml").replace('code_version = "1"', 'code_version = "2"'),
+    )
+    assert status_line(built, "processed_data") == (
+        "stale: its transform or code version changed"
+    )
+    result = built.doit()
+    assert result.ran == ["processed_data", "summary"], result
+    assert status_line(built, "summary") == "fresh"
+
+
+def test_show_stale_when_an_output_was_edited(built: Project) -> None:
+    built.write("out/summary.txt", "99\n")
+    assert status_line(built, "summary") == (
+        "stale: output 'out/summary.txt' was changed since it was made"
+    )
+
+
+def test_show_missing_output(built: Project) -> None:
+    built.path("out/report.txt").unlink()
+    assert status_line(built, "report") == "missing: output 'out/report.txt' does not exist"
+
+
+def test_show_never_materialized(project: Project) -> None:
+    pipeline(project)
+    assert status_line(project, "processed_data") == (
+        "missing: output 'out/processed.csv' does not exist"
+    )
+    project.write("out/processed.csv", "made by hand\n")
+    assert status_line(project, "processed_data") == "stale: never materialized"
+    assert not history_exists(project)
+
+
+def test_show_after_a_failure_that_followed_a_success(built: Project) -> None:
+    built.write(
+        "assets.toml", built.read("assets.toml").replace("tx.py count", "tx.py nosuch")
+    )
+    assert built.doit().code == 1
+    result = built.doit("assets", "show", "summary")
+    lines = result.out.splitlines()
+    assert lines[-3] == "status        stale: never materialized (or its last run failed)"
+    assert line_pattern("last made     #3 (run 1): made <time> in <took>").match(lines[-2])
+    assert line_pattern(
+        "last attempt  #5 (run 2): failed <time> in <took>: transform exited with "
+        f"code 1: {PYTHON} tx.py nosuch out/summary.txt out/processed.csv"
+    ).match(lines[-1]), lines[-1]
+
+
+# -- missing history, empty history, unknown assets -------------------------------
+
+
+def test_history_and_runs_without_a_history(project: Project) -> None:
+    pipeline(project)
+    for command in ("history", "runs"):
+        result = project.doit("assets", command)
+        assert (result.code, result.out, result.err) == (0, NO_HISTORY + "\n", ""), result
+    result = project.doit("assets", "history", "--json")
+    assert result.code == 0, result
+    assert json.loads(result.out) == {"version": 1, "materializations": []}
+    assert result.err == NO_HISTORY + "\n"
+    result = project.doit("assets", "runs", "--json")
+    assert json.loads(result.out) == {"version": 1, "runs": []}
+    assert not history_exists(project)
+
+
+def test_lineage_without_a_history(project: Project) -> None:
+    pipeline(project)
+    result = project.doit("assets", "lineage", "summary")
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        "summary",
+        "  out/summary.txt  (missing)",
+        "",
+        "declared upstream:",
+        "  processed_data",
+        "    raw_data",
+        "",
+        "declared downstream:",
+        "  report",
+        "",
+        NO_HISTORY,
+    ]
+    assert not history_exists(project)
+
+
+def test_lineage_json_without_a_history_has_empty_chains(project: Project) -> None:
+    pipeline(project)
+    data = doit_json(project, "lineage", "summary")
+    assert data["materialization"] is None
+    assert data["upstream_chain"] == []
+    assert data["downstream_chain"] == []
+
+
+def test_show_without_a_history(project: Project) -> None:
+    pipeline(project)
+    result = project.doit("assets", "show", "summary")
+    assert result.code == 0, result
+    assert result.out.splitlines()[-2:] == [
+        "status        missing: output 'out/summary.txt' does not exist",
+        "last made     never",
+    ]
+    data = doit_json(project, "show", "summary")
+    assert (data["last_materialization"], data["last_attempt"]) == (None, None)
+    assert not history_exists(project)
+
+
+def test_commands_on_an_empty_history(project: Project) -> None:
+    pipeline(project)
+    project.write("out/summary.txt", "4\n")
+    History.open(str(project.path(HISTORY))).close()
+    assert project.doit("assets", "history").out == (
+        "No materializations recorded in .doit-assets/history.sqlite.\n"
+    )
+    assert project.doit("assets", "history", "summary").out == (
+        "No materializations of 'summary' recorded in .doit-assets/history.sqlite.\n"
+    )
+    assert project.doit("assets", "runs").out == (
+        "No runs recorded in .doit-assets/history.sqlite.\n"
+    )
+    assert doit_json(project, "runs") == {"version": 1, "runs": []}
+    assert doit_json(project, "history") == {"version": 1, "materializations": []}
+    lineage = project.doit("assets", "lineage", "summary", "--upstream")
+    assert lineage.out.splitlines()[-1] == (
+        "The current version was not made by any recorded materialization "
+        "(edited by hand, or made before the history began)."
+    )
+    show = project.doit("assets", "show", "summary")
+    assert show.out.splitlines()[-1] == "last made     never"
+
+
+@pytest.mark.parametrize("command", ["history", "lineage", "show"])
+def test_unknown_asset_suggests_a_close_name(story: Project, command: str) -> None:
+    result = story.doit("assets", command, "sumary")
+    assert (result.code, result.out) == (3, ""), result
+    assert result.err == "ERROR: unknown asset 'sumary'. Did you mean 'summary'?\n"
+    result = story.doit("assets", command, "zzz", "--json")
+    assert (result.code, result.out) == (3, ""), result
+    assert result.err == "ERROR: unknown asset 'zzz'. 'doit list' shows the assets\n"
+
+
+def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(built.path(HISTORY))
+    conn.execute("pragma user_version = 2")
+    conn.close()
+    message = (
+        "ERROR: .doit-assets/history.sqlite: history schema 2 is newer than this "
+        "doit-assets knows (1). Upgrade doit-assets\n"
+    )
+    for args in (["history"], ["runs"], ["lineage", "summary"], ["show", "summary"], []):
+        result = built.doit("assets", *args) if args else built.doit()
+        assert (result.code, result.err) == (3, message), result
+
+
+# -- where the commands run --------------------------------------------------------
+
+
+def test_commands_work_from_another_directory_with_d(story: Project, tmp_path: Path) -> None:
+    for args in (
+        ("history", "--json"),
+        ("runs", "--json"),
+        ("lineage", "report", "--json"),
+        ("show", "summary", "--json"),
+        ("show", "summary"),
+    ):
+        here = story.doit("assets", *args)
+        there = run_doit("-d", str(story.root), "assets", *args, cwd=tmp_path)
+        assert there.code == 0, there
+        assert there.out == here.out
+    relative = run_doit(
+        "-d", os.path.relpath(story.root, tmp_path), "assets", "runs", cwd=tmp_path
+    )
+    assert relative.out == story.doit("assets", "runs").out
+
+
+def test_commands_read_the_assets_file_given_with_f(project: Project) -> None:
+    pipeline(project)
+    project.path("assets.toml").rename(project.path("pipeline.toml"))
+    built = run_doit_assets("-f", "pipeline.toml", cwd=project.root)
+    assert built.ran == ["processed_data", "summary", "report"], built
+    assert status_line_f(project, "pipeline.toml", "summary") == "fresh"
+    missing = project.doit("assets", "show", "summary")
+    assert (missing.code, missing.err) == (
+        3,
+        "ERROR: assets.toml: file not found. Run 'doit assets init'\n",
+    )
+
+
+def status_line_f(project: Project, path: str, asset: str) -> str:
+    result = project.doit("assets", "-f", path, "show", asset)
+    assert result.code == 0, result
+    (line,) = [line for line in result.out.splitlines() if line.startswith("status")]
+    return line.split(None, 1)[1]
+
+
+# -- the progress line -------------------------------------------------------------
+
+PROGRESS = re.compile(r"   \[\d+/\d+\] ")
+
+
+def progress_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if PROGRESS.match(line)]
+
+
+def test_progress_follows_each_transform_in_a_log(project: Project) -> None:
+    pipeline(project)
+    result = project.doit()
+    assert_lines(
+        result.out,
+        [
+            ".  processed_data",
+            "   [2/4] processed_data done in <clock>; <clock> elapsed",
+            ".  summary",
+            "   [3/4] summary done in <clock>; <clock> elapsed",
+            ".  report",
+            "   [4/4] report done in <clock>; <clock> elapsed",
+        ],
+    )
+    assert project.doit().out == (
+        "-- raw_data\n-- processed_data\n-- summary\n-- report\n"
+    )
+
+
+def test_progress_counts_only_the_selected_assets(project: Project) -> None:
+    pipeline(project)
+    result = project.doit("summary")
+    assert_lines(
+        "\n".join(progress_lines(result.out)),
+        [
+            "   [2/3] processed_data done in <clock>; <clock> elapsed",
+            "   [3/3] summary done in <clock>; <clock> elapsed",
+        ],
+    )
+
+
+def test_progress_estimates_time_left_from_the_history(built: Project) -> None:
+    built.write("data/input.csv", INPUT + "3,cy\n")
+    result = built.doit()
+    assert_lines(
+        "\n".join(progress_lines(result.out)),
+        [
+            "   [2/4] processed_data done in <clock>; <clock> elapsed, ~<clock> left",
+            "   [3/4] summary done in <clock>; <clock> elapsed, ~<clock> left",
+            "   [4/4] report done in <clock>; <clock> elapsed",
+        ],
+    )
+
+
+def test_progress_reports_a_failure(project: Project) -> None:
+    pipeline(project, PIPELINE + BROKEN)
+    result = project.doit()
+    assert result.code == 1
+    assert_lines(
+        "\n".join(progress_lines(result.out)),
+        [
+            "   [2/5] processed_data done in <clock>; <clock> elapsed",
+            "   [3/5] summary done in <clock>; <clock> elapsed",
+            "   [4/5] report done in <clock>; <clock> elapsed",
+            "   [5/5] broken failed after <clock>; <clock> elapsed",
+        ],
+    )
+
+
+def test_progress_off_with_the_environment(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline(project)
+    monkeypatch.setenv("DOIT_ASSETS_PROGRESS", "0")
+    result = project.doit()
+    assert result.out == ".  processed_data\n.  summary\n.  report\n", result
+
+
+def test_progress_off_with_a_setting(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DOIT_ASSETS_PROGRESS", raising=False)
+    pipeline(project, "[settings]\nprogress = false\n\n" + PIPELINE)
+    result = project.doit()
+    assert result.out == ".  processed_data\n.  summary\n.  report\n", result
+    monkeypatch.setenv("DOIT_ASSETS_PROGRESS", "1")  # the environment wins
+    project.write("params.txt", "threshold=3\n")
+    again = project.doit()
+    assert len(progress_lines(again.out)) == 3, again
+
+
+def run_on_tty(project: Project, *args: str) -> tuple[int, str]:
+    """``doit ARGS`` with a terminal as its output; everything it wrote."""
+    master, slave = os.openpty()
+    env = dict(os.environ)
+    env.pop("DOIT_ASSETS_PROGRESS", None)
+    env.pop("DOIT_ASSETS_FILE", None)
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "doit", *args],
+        cwd=project.root,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return proc.wait(timeout=60), b"".join(chunks).decode()
+
+
+CLEAR = "\r\x1b[K"
+
+
+def test_progress_on_a_terminal_is_one_line_redrawn(project: Project) -> None:
+    pipeline(project)
+    code, out = run_on_tty(project)
+    assert code == 0, out
+    assert "done in" not in out
+    assert out.endswith(CLEAR)  # the line is erased when the run ends
+    draws = re.findall(re.escape(CLEAR) + r"(\[[^\r\n]*)", out)
+    shown = []
+    for draw in draws:
+        draw = re.sub(r"\d+:\d\d", "<clock>", draw)
+        if not shown or shown[-1] != draw:  # the ticker may redraw the same line
+            shown.append(draw)
+    assert shown == [
+        "[0/4] raw_data | <clock> elapsed",
+        "[1/4] - | <clock> elapsed",
+        "[1/4] processed_data | <clock> elapsed",
+        "[2/4] - | <clock> elapsed",
+        "[2/4] summary | <clock> elapsed",
+        "[3/4] - | <clock> elapsed",
+        "[3/4] report | <clock> elapsed",
+        "[4/4] - | <clock> elapsed",
+    ]
+    # doit's own lines stay whole: without the drawn line, only they are left
+    rest = re.sub(re.escape(CLEAR) + r"(\[[^\r\n]*)?", "", out)
+    assert rest == ".  processed_data\r\n.  summary\r\n.  report\r\n"
+
+
+def test_progress_on_a_terminal_can_be_turned_off(project: Project) -> None:
+    pipeline(project, "[settings]\nprogress = false\n\n" + PIPELINE)
+    code, out = run_on_tty(project)
+    assert (code, out) == (0, ".  processed_data\r\n.  summary\r\n.  report\r\n")
+
+
+# -- help and init -----------------------------------------------------------------
+
+USAGE = [
+    "usage: doit assets [-h] [-f FILE] COMMAND ...",
+    "",
+    "Set up an assets project and query its assets and history.",
+    "",
+    "positional arguments:",
+    "  COMMAND",
+    "    init                write the one-line dodo.py and ignore the state folder",
+    "    history             materializations, newest first",
+    "    lineage             the graph around an asset and the chain that made it",
+    "    show                an asset's declaration, outputs and status",
+    "    runs                recent runs with their counts",
+    "",
+    "options:",
+    "  -h, --help            show this help message and exit",
+    "  -f FILE, --file FILE  the assets.toml to read [default: assets.toml]",
+]
+
+
+def test_help_assets_describes_every_command(project: Project) -> None:
+    result = run_doit("help", "assets", cwd=project.root)
+    assert result.code == 0, result
+    assert result.out.splitlines()[: len(USAGE)] == USAGE
+    flag = run_doit("assets", "--help", cwd=project.root)
+    assert flag.code == 0, flag
+    assert flag.out.splitlines() == USAGE
+    listing = run_doit("help", cwd=project.root)
+    assert re.search(
+        r"^  doit assets +set up an assets project; query assets, history and lineage$",
+        listing.out,
+        re.M,
+    ), listing
+
+
+def test_sub_command_help_and_usage_errors(project: Project) -> None:
+    result = run_doit("assets", "history", "--help", cwd=project.root)
+    assert result.code == 0
+    assert result.out.splitlines()[0] == (
+        "usage: doit assets history [-h] [--limit N] [--failed] [--json] [asset]"
+    )
+    bad = run_doit("assets", "history", "--limit", "0", cwd=project.root)
+    assert bad.code == 2, bad
+    assert bad.err.splitlines()[-1] == (
+        "doit assets history: error: argument --limit: "
+        "expected a whole number above 0, got '0'"
+    )
+    both = run_doit("assets", "lineage", "x", "--upstream", "--downstream", cwd=project.root)
+    assert both.code == 2, both
+    assert both.err.splitlines()[-1] == (
+        "doit assets lineage: error: argument --downstream: "
+        "not allowed with argument --upstream"
+    )
+    none = run_doit("assets", cwd=project.root)
+    assert none.code == 2, none
+    assert none.err.splitlines()[-1] == (
+        "doit assets: error: the following arguments are required: COMMAND"
+    )
+
+
+def test_init_sets_a_project_up_once(project: Project) -> None:
+    result = run_doit("assets", "init", cwd=project.root)
+    assert result.code == 0, result
+    assert result.out == (
+        "wrote dodo.py: from doit_assets.dodo import *\n"
+        ".gitignore: added .doit-assets/, .doit-assets-staging.*\n"
+        "next: declare your assets in assets.toml, then run 'doit'\n"
+    )
+    assert project.read("dodo.py") == "from doit_assets.dodo import *\n"
+    assert project.read(".gitignore") == (
+        "# doit-assets: state and history, staging of outputs\n"
+        ".doit-assets/\n.doit-assets-staging.*\n"
+    )
+    project.write("assets.toml", PIPELINE.replace("{python}", PYTHON))
+    again = run_doit("assets", "init", cwd=project.root)
+    assert again.out == (
+        "dodo.py already loads the assets\n"
+        ".gitignore already ignores the state folder\n"
+    )
+
+
+def test_init_keeps_a_dodo_py_of_its_own(project: Project) -> None:
+    project.write("dodo.py", "def task_hello():\n    return {'actions': ['echo hi']}\n")
+    project.write(".gitignore", "*.pyc")
+    result = run_doit("assets", "init", cwd=project.root)
+    assert result.code == 1, result
+    assert result.err == (
+        "ERROR: dodo.py exists and does not load the assets. "
+        "Add this line to it: from doit_assets.dodo import *\n"
+    )
+    assert project.read(".gitignore") == "*.pyc"

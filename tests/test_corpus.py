@@ -1,0 +1,156 @@
+"""The corpus: every valid case loads to the expected tasks; every invalid case
+fails with exactly the message in its ``# error:`` header lines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_doit, run_doit_assets
+
+from doit_assets import AssetError, load_graph, to_doit_tasks
+from doit_assets.errors import AssetValidationError
+
+CORPUS = Path(__file__).parent / "corpus"
+VALID = sorted(p for p in (CORPUS / "valid").iterdir() if p.is_dir())
+INVALID = sorted((CORPUS / "invalid").glob("*.toml"))
+
+
+def expected_error(path: Path) -> str:
+    """The ``# error: ...`` header lines (read as bytes: one case is not UTF-8)."""
+    lines = []
+    for raw in path.read_bytes().split(b"\n"):
+        if not raw.startswith(b"# error: "):
+            break
+        lines.append(raw.decode("utf-8").removeprefix("# error: "))
+    assert lines, f"{path.name} has no '# error:' header"
+    return "\n".join(lines)
+
+
+def load_and_plan(path: str) -> list[dict[str, Any]]:
+    """Everything doit would do with the file: load, validate, make the tasks."""
+    project, graph = load_graph(path)
+    return to_doit_tasks(project, graph)
+
+
+def normalise(task: dict[str, Any]) -> dict[str, Any]:
+    meta = task["meta"]["asset"]
+    return {
+        "kind": meta["kind"],
+        "doc": task["doc"],
+        "transform": meta["transform"],
+        "file_dep": list(task.get("file_dep", [])),
+        "targets": list(task.get("targets", [])),
+        "task_dep": list(task["task_dep"]),
+        "metadata": meta["metadata"],
+        "code_version": meta["code_version"],
+    }
+
+
+def test_corpus_is_not_empty() -> None:
+    assert len(VALID) >= 5
+    assert len(INVALID) >= 60
+
+
+@pytest.mark.parametrize("case", VALID, ids=lambda p: p.name)
+def test_valid_corpus_loads_to_expected_tasks(
+    case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(case)
+    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    project, graph = load_graph("assets.toml")
+    tasks = to_doit_tasks(project, graph)
+    assert dict(project.vars) == expected["vars"]
+    assert dict(project.settings) == expected["settings"]
+    assert {t["basename"]: normalise(t) for t in tasks} == expected["tasks"]
+    # dependency order: every task comes after the tasks it depends on
+    seen: set[str] = set()
+    for task in tasks:
+        assert set(task["task_dep"]) <= seen, task["basename"]
+        seen.add(task["basename"])
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_corpus_reports_expected_error(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(path.parent)
+    expected = expected_error(path).replace("{path}", path.name)
+    with pytest.raises(AssetError) as exc:
+        load_and_plan(path.name)
+    assert str(exc.value) == expected
+
+
+def test_several_problems_are_one_error_listing_each() -> None:
+    path = CORPUS / "invalid" / "several-problems.toml"
+    with pytest.raises(AssetValidationError) as exc:
+        load_graph(path)
+    lines = [p.location.line for p in exc.value.problems]
+    assert lines == sorted(lines)
+    assert len(exc.value.problems) == len(expected_error(path).splitlines())
+
+
+def test_error_names_an_absolute_path_relative_to_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = CORPUS / "invalid" / "unknown-table.toml"
+    monkeypatch.chdir(CORPUS)
+    with pytest.raises(AssetError) as exc:
+        load_graph(path.resolve())
+    assert str(exc.value) == expected_error(path).replace(
+        "{path}", "invalid/unknown-table.toml"
+    )
+
+
+def test_missing_file_suggests_init(tmp_path: Path) -> None:
+    with pytest.raises(AssetError) as exc:
+        load_graph(tmp_path / "nowhere" / "assets.toml")
+    assert str(exc.value).endswith(
+        "nowhere/assets.toml: file not found. Run 'doit assets init'"
+    )
+
+
+# Real doit: the same messages on stderr, exit code 3, no traceback.
+THROUGH_DOIT = [
+    "toml-syntax-error",
+    "not-utf8",
+    "unknown-dep-in-depends-on",
+    "cycle-three",
+    "name-clashes-with-list",
+    "missing-source-file",
+    "several-problems",
+]
+
+
+@pytest.mark.parametrize("stem", THROUGH_DOIT)
+def test_doit_list_prints_corpus_error_and_exits_3(stem: str, tmp_path: Path) -> None:
+    case = CORPUS / "invalid" / f"{stem}.toml"
+    shutil.copyfile(case, tmp_path / "assets.toml")
+    (tmp_path / "dodo.py").write_text("from doit_assets.dodo import *\n")
+    result = run_doit("list", cwd=tmp_path)
+    expected = expected_error(case).replace("{path}", "assets.toml")
+    assert result.err == f"ERROR: {expected}\n", result
+    assert result.code == 3, result
+    assert "Traceback" not in result.out + result.err
+    assert result.out == ""
+
+
+def test_doit_run_with_invalid_file_builds_nothing(tmp_path: Path) -> None:
+    case = CORPUS / "invalid" / "unknown-dep-in-template.toml"
+    shutil.copyfile(case, tmp_path / "assets.toml")
+    (tmp_path / "dodo.py").write_text("from doit_assets.dodo import *\n")
+    result = run_doit(cwd=tmp_path)
+    expected = expected_error(case).replace("{path}", "assets.toml")
+    assert (result.code, result.err) == (3, f"ERROR: {expected}\n"), result
+    assert not (tmp_path / "out").exists()
+
+
+def test_doit_assets_script_prints_corpus_error_and_exits_3(tmp_path: Path) -> None:
+    case = CORPUS / "invalid" / "self-path-with-several-paths.toml"
+    shutil.copyfile(case, tmp_path / "assets.toml")
+    result = run_doit_assets("list", cwd=tmp_path)
+    expected = expected_error(case).replace("{path}", "assets.toml")
+    assert (result.code, result.err) == (3, f"ERROR: {expected}\n"), result
