@@ -27,31 +27,36 @@ class Node:
 
 
 def layered_graph(n: int) -> list[Node]:
-    """N nodes: sources, layers of width ~sqrt(N), then a tail chain."""
+    """N nodes: sources, layers of width ~sqrt(N), then a tail chain of N/100.
+
+    The chain also reads ``data/seed.txt``, the input exactly ~1% of the
+    graph depends on: editing it is the "1% change" scenario.
+    """
     width = max(2, round(math.sqrt(n)))
-    chain = min(width, max(n // 10, 1))
-    layered = n - chain
-    nodes: list[Node] = []
+    chain = max(1, n // 100)
+    layered = n - chain - 1
+    nodes: list[Node] = [Node("seed", "data/seed.txt", ())]
     above: list[str] = []
     layer = 0
-    while len(nodes) < layered:
-        count = min(width, layered - len(nodes))
+    while len(nodes) - 1 < layered:
+        count = min(width, layered - (len(nodes) - 1))
         current = []
         for i in range(count):
             name = f"l{layer}_{i}"
-            if layer == 0:
-                deps: tuple[str, ...] = ()
-            else:
-                deps = tuple(dict.fromkeys((above[i % len(above)], above[(i + 1) % len(above)])))
-            path = f"data/{name}.txt" if layer == 0 else f"build/{name}.txt"
-            nodes.append(Node(name, path, deps))
+            deps: tuple[str, ...] = ()
+            if layer:
+                picks = (above[i % len(above)], above[(i + 1) % len(above)])
+                deps = tuple(dict.fromkeys(picks))
+            folder = "build" if layer else "data"
+            nodes.append(Node(name, f"{folder}/{name}.txt", deps))
             current.append(name)
         above = current
         layer += 1
     previous = above[-1]
     for i in range(chain):
         name = f"chain_{i}"
-        nodes.append(Node(name, f"build/{name}.txt", (previous,)))
+        deps = ("seed", previous) if i == 0 else (previous,)
+        nodes.append(Node(name, f"build/{name}.txt", deps))
         previous = name
     return nodes
 
