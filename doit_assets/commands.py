@@ -114,13 +114,16 @@ def _init(args: argparse.Namespace) -> int:
         else:
             sys.stderr.write(
                 "ERROR: dodo.py exists and does not load the assets. "
-                f"Add this line to it: {DODO_LINE}\n"
+                f"Add {_lines(_dodo_text(args.file))} to it: "
+                + "; ".join(_dodo_text(args.file).strip().splitlines())
+                + "\n"
             )
-            return 1
+            return 3
     else:
+        text = _dodo_text(args.file)
         with open("dodo.py", "w", encoding="utf-8") as f:
-            f.write(DODO_LINE + "\n")
-        out.write(f"wrote dodo.py: {DODO_LINE}\n")
+            f.write(text)
+        out.write("wrote dodo.py: " + "; ".join(text.strip().splitlines()) + "\n")
     present: list[str] = []
     if os.path.exists(".gitignore"):
         with open(".gitignore", encoding="utf-8") as f:
@@ -138,6 +141,20 @@ def _init(args: argparse.Namespace) -> int:
     if not os.path.exists(args.file):
         out.write(f"next: declare your assets in {args.file}, then run 'doit'\n")
     return 0
+
+
+def _lines(text: str) -> str:
+    return "this line" if text.count("\n") == 1 else "these lines"
+
+
+def _dodo_text(assets_file: str) -> str:
+    if assets_file == "assets.toml":
+        return DODO_LINE + "\n"
+    return (
+        f"{DODO_LINE}\n"
+        "from doit_assets import AssetTasks\n\n"
+        f"assets_toml = AssetTasks({assets_file!r})\n"
+    )
 
 
 HANDLERS: dict[str, Handler] = {

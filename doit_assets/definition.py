@@ -83,14 +83,14 @@ class AssetBuilder:
             self.fail(name, "", f"must be a table, got {type_name(table)}")
             return None
         allowed = ASSET_KEYS + (("name",) if self.decorator else ())
-        for field in table:
-            if field not in allowed:
-                self.fail(
-                    name,
-                    field,
-                    f"unknown key '{field}'",
-                    did_you_mean(field, allowed) or "Allowed: " + ", ".join(allowed),
-                )
+        for field, value in table.items():
+            if field in allowed:
+                continue
+            hint = did_you_mean(field, allowed) or "Allowed: " + ", ".join(allowed)
+            if isinstance(value, dict) and not self.decorator:
+                # [assets.raw.orders] makes a table 'orders' inside asset 'raw'
+                hint = f"To name an asset '{name}.{field}', quote it: [assets.\"{name}.{field}\"]"
+            self.fail(name, field, f"unknown key '{field}'", hint)
         transform = self._optional_str(name, table, "transform")
         function = self._function(name, table)
         if transform is not None and function is not None:
@@ -188,33 +188,10 @@ class AssetBuilder:
         return [p for p in (self._relative(name, "path", p) for p in raw) if p]
 
     def _relative(self, name: str, field: str, path: str) -> str | None:
-        """Normalise a project-relative path, or report why it is not one."""
-        if posixpath.isabs(path) or os.path.isabs(path) or path.startswith("~"):
-            self.fail(
-                name,
-                field,
-                f"{_singular(field)} '{path}' is absolute",
-                "Use a path relative to the project directory",
-            )
-            return None
-        normal = posixpath.normpath(path.replace("\\", "/"))
-        if normal == ".." or normal.startswith("../"):
-            self.fail(
-                name,
-                field,
-                f"{_singular(field)} '{path}' is outside the project directory",
-                "Keep every file inside the project directory",
-            )
-            return None
-        if normal == ".":
-            self.fail(
-                name,
-                field,
-                f"{_singular(field)} '{path}' is the project directory itself",
-                "Name a file or a sub-directory",
-            )
-            return None
-        return normal + "/" if path.endswith("/") else normal
+        normal, problem, hint = check_relative(_singular(field), path)
+        if problem:
+            self.fail(name, field, problem, hint)
+        return normal
 
     def _strings(self, name: str, table: dict[str, Any], field: str) -> list[str]:
         value = table.get(field, [])
@@ -401,6 +378,33 @@ class AssetBuilder:
             else:
                 params.append((param.name, AssetKey(ins.get(param.name, param.name))))
         return params
+
+
+def check_relative(what: str, path: str) -> tuple[str | None, str | None, str | None]:
+    """Normalise a project-relative path: (path, None, None) or (None, problem, hint).
+
+    Directories keep their trailing '/'.
+    """
+    if posixpath.isabs(path) or os.path.isabs(path) or path.startswith("~"):
+        return (
+            None,
+            f"{what} '{path}' is absolute",
+            ("Use a path relative to the project directory"),
+        )
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    if normal == ".." or normal.startswith("../"):
+        return (
+            None,
+            f"{what} '{path}' is outside the project directory",
+            ("Keep every file inside the project directory"),
+        )
+    if normal == ".":
+        return (
+            None,
+            f"{what} '{path}' is the project directory itself",
+            ("Name a file or a sub-directory"),
+        )
+    return (normal + "/" if path.endswith("/") else normal), None, None
 
 
 def _singular(field: str) -> str:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -76,9 +77,17 @@ def run_command(command: str, cwd: str) -> int:
             proc.wait()
 
 
+# Called before a transform's output reaches the terminal (the progress line
+# erases itself there, so that the two never share a line).
+BEFORE_OUTPUT: list[Callable[[], None]] = []
+
+
 def _copy(source: IO[bytes], target: IO[str]) -> None:
     for line in iter(source.readline, b""):
+        for hook in BEFORE_OUTPUT:
+            hook()
         target.write(line.decode("utf-8", "replace"))
+        target.flush()
     source.close()
 
 
@@ -91,6 +100,10 @@ class CommandJob:
     cwd: str
     outputs: tuple[str, ...]  # final paths, relative to cwd; dirs end in '/'
     shown: str = ""  # the command as the user knows it: final paths, for messages
+    write_hint = (
+        "Write each output to the path {self.path} gives; it is moved into place "
+        "when the transform succeeds"
+    )
 
     def run(self) -> TransformFailed | None:
         code = run_command(self.command, self.cwd)
@@ -118,6 +131,10 @@ class PythonJob:
     outputs: tuple[str, ...]
     bindings: tuple[tuple[str, str, tuple[str, ...], str | None], ...]
     store: str | None = None
+    write_hint = (
+        "Write each output to the path in the 'output' parameter; it is moved "
+        "into place when the function returns"
+    )
 
     def describe(self) -> str:
         return f"python {_reference(self.fn)}"
@@ -187,22 +204,34 @@ def materialize(job: CommandJob | PythonJob) -> TransformFailed | None:
     try:
         for _, stage in staged:
             os.makedirs(stage if is_directory(stage) else os.path.dirname(stage))
+        started = time.time()
         failure = job.run()
         if failure is not None:
             return failure
         missing = [final for final, stage in staged if not os.path.exists(stage)]
         if missing:
-            return TransformFailed(
-                "transform succeeded but did not write "
-                + ", ".join(f"'{m}'" for m in missing)
-                + ". Write each output to the path given by {self.path}",
-                exit_code=0,
-            )
+            names = ", ".join(f"'{m}'" for m in missing)
+            touched = [m for m in missing if _changed_since(job.cwd, m, started)]
+            if touched:
+                problem = (
+                    f"transform wrote {', '.join(repr(m) for m in touched)} in place "
+                    "instead of to its staging path"
+                )
+            else:
+                problem = f"transform succeeded but did not write {names}"
+            return TransformFailed(f"{problem}. {job.write_hint}", exit_code=0)
         for final, stage in staged:
             _publish(stage, os.path.join(job.cwd, final))
         return None
     finally:
         _discard(staged)
+
+
+def _changed_since(cwd: str, path: str, moment: float) -> bool:
+    try:
+        return os.stat(os.path.join(cwd, path.rstrip("/"))).st_mtime >= moment - 1
+    except FileNotFoundError:
+        return False
 
 
 def _publish(stage: str, final: str) -> None:

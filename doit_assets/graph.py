@@ -6,10 +6,12 @@ sorted by position, the way a compiler reports.
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from .definition import check_relative
 from .errors import (
     AssetCycleError,
     AssetDefinitionError,
@@ -20,8 +22,8 @@ from .errors import (
     did_you_mean,
     raise_all,
 )
-from .spec import AssetKey, AssetSpec, is_directory
-from .template import parse_template
+from .spec import KEY_PATTERN, AssetKey, AssetSpec, is_directory
+from .template import TemplateError, parse_template
 
 # Where to point a message: (spec, field) -> location. Field is a TOML key, or
 # "dep:NAME" for the key that declared a dependency.
@@ -96,11 +98,12 @@ def build_graph(
     problems = list(problems)
     by_key: dict[AssetKey, AssetSpec] = {}
     for spec in specs:
+        spec = _with_template_deps(spec, where, problems)
         if spec.key in by_key:
             first = by_key[spec.key].location
             problems.append(
                 DuplicateAssetError(
-                    f"declared twice (first at {first})",
+                    f"declared twice (first at {first})" if first else "declared twice",
                     location=where(spec, ""),
                     key=spec.key,
                     hint="Rename one of them",
@@ -134,6 +137,49 @@ def build_graph(
     )
 
 
+def _with_template_deps(
+    spec: AssetSpec, where: Where, problems: list[AssetError]
+) -> AssetSpec:
+    """Check what a loader may not have: the key, the paths, and that every
+    asset the template names is a dependency (it is added when missing)."""
+    if not KEY_PATTERN.fullmatch(spec.key):
+        problems.append(
+            AssetDefinitionError(
+                "invalid asset name",
+                location=where(spec, ""),
+                key=spec.key,
+                hint="Use letters, digits, '_', '-', '.' and '/'",
+            )
+        )
+    for path in spec.paths:
+        _, problem, hint = check_relative("path", path)
+        if problem:
+            problems.append(
+                AssetDefinitionError(
+                    problem, location=where(spec, "path"), key=spec.key, hint=hint
+                )
+            )
+    if not isinstance(spec.transform, str):
+        return spec
+    try:
+        refs = parse_template(spec.transform).refs
+    except TemplateError as err:
+        problems.append(
+            AssetDefinitionError(
+                err.problem,
+                location=where(spec, "transform"),
+                key=spec.key,
+                hint=err.hint,
+            )
+        )
+        return spec
+    named = [AssetKey(r.scope) for r in refs if r.scope not in ("self", "vars")]
+    missing = [k for k in dict.fromkeys(named) if k not in spec.deps]
+    return (
+        dataclasses.replace(spec, deps=spec.deps + tuple(missing)) if missing else spec
+    )
+
+
 def _check_deps(
     by_key: dict[AssetKey, AssetSpec],
     where: Where,
@@ -147,12 +193,18 @@ def _check_deps(
         for dep in spec.deps:
             upstream = by_key.get(dep)
             if upstream is None and dep not in known_keys:
+                hint = did_you_mean(dep, names)
+                if not hint and any(d == dep for _, d in spec.params):
+                    hint = (
+                        f"A parameter names an upstream asset: rename '{dep}', or "
+                        f"map it with ins={{'{dep}': 'KEY'}}"
+                    )
                 problems.append(
                     UnknownDependencyError(
                         f"unknown dependency '{dep}'",
                         location=where(spec, "dep:" + dep),
                         key=spec.key,
-                        hint=did_you_mean(dep, names),
+                        hint=hint,
                     )
                 )
             elif upstream is not None and len(upstream.paths) > 1:

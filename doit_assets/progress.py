@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO
 
+from .execute import BEFORE_OUTPUT
+
 CLEAR = "\r\033[K"
 
 
@@ -53,6 +55,8 @@ class Progress:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
+        if live:
+            BEFORE_OUTPUT.append(self.erase)
 
     # -- events ----------------------------------------------------------------
 
@@ -88,8 +92,18 @@ class Progress:
             if self.live and self.running:
                 self._draw()
 
+    def erase(self) -> None:
+        """Take the line off the screen; the ticker draws it again."""
+        with self._lock:
+            if self._shown:
+                self.stream.write(CLEAR)
+                self.stream.flush()
+                self._shown = False
+
     def close(self) -> None:
         self._stop.set()
+        if self.erase in BEFORE_OUTPUT:
+            BEFORE_OUTPUT.remove(self.erase)
         with self._lock:
             if self._shown:
                 self.stream.write(CLEAR)

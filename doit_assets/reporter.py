@@ -47,7 +47,11 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def execute_task(self, task: Any) -> None:
         super().execute_task(task)
-        if self.recorder and _asset(task):
+        meta = _asset(task)
+        if meta and meta["kind"] == "source":
+            # doit prints nothing for a task without actions; say what happened.
+            self.write(f"~  {task.name} (source: new version)\n")
+        if self.recorder and meta:
             self.recorder.started(task)
             if self.progress:
                 self.progress.start(task.name)

@@ -13,13 +13,21 @@ import os
 import shlex
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .codeversion import code_version
 from .decorators import collect
 from .errors import AssetDefinitionError, AssetError, raise_all
-from .execute import CommandJob, PythonJob, materialize, remove_outputs, staging_path
+from .execute import (
+    STAGING_PREFIX,
+    CommandJob,
+    PythonJob,
+    materialize,
+    remove_outputs,
+    staging_path,
+)
 from .graph import AssetGraph
 from .project import load_graph
 from .spec import AssetSpec, is_directory
@@ -120,7 +128,7 @@ def _task(
         "key": str(spec.key),
         "paths": list(spec.paths),
         "targets": list(targets),
-        "deps": {d: [prefix + p for p in graph.specs[d].paths] for d in spec.deps},
+        "deps": {str(d): [prefix + p for p in graph.specs[d].paths] for d in spec.deps},
         "location": str(spec.location) if spec.location else None,
         "metadata": dict(spec.metadata),
         "code_version": spec.code_version,
@@ -238,18 +246,21 @@ def _missing_sources(project: Project, graph: AssetGraph) -> list[AssetError]:
 def _expand_inputs(
     project: Project, graph: AssetGraph, problems: list[AssetError]
 ) -> dict[str, list[str]]:
-    """Expand ``inputs`` globs against the project directory, in a stable order."""
+    """Expand ``inputs`` against the project directory, in a stable order.
+
+    A glob or a directory stands for the files it matches, less the asset's
+    own outputs (a glob over a folder that also holds the output must not make
+    the asset depend on itself) and doit-assets' own files.
+    """
     result: dict[str, list[str]] = {}
     root = project.root
     for spec in graph:
         files: list[str] = []
         for pattern in spec.inputs:
-            if glob.has_magic(pattern):
-                matches = sorted(
-                    p.replace(os.sep, "/")
-                    for p in glob.glob(pattern, root_dir=root, recursive=True)
-                    if os.path.isfile(root / p)
-                )
+            if glob.has_magic(pattern) or os.path.isdir(root / pattern):
+                if not glob.has_magic(pattern):
+                    pattern = pattern.rstrip("/") + "/**"
+                matches = _matching_files(root, pattern, spec.paths)
                 if not matches:
                     problems.append(
                         _input_error(project, spec, pattern, "matches no file")
@@ -261,6 +272,23 @@ def _expand_inputs(
                 problems.append(_input_error(project, spec, pattern, "does not exist"))
         result[spec.key] = list(dict.fromkeys(files))
     return result
+
+
+def _matching_files(root: Path, pattern: str, own: tuple[str, ...]) -> list[str]:
+    own_dirs = tuple(p for p in own if is_directory(p))
+    found = []
+    for match in glob.glob(pattern, root_dir=root, recursive=True):
+        path = match.replace(os.sep, "/")
+        if (
+            path in own
+            or path.startswith(own_dirs)
+            or path.startswith(STATE_DIR + "/")
+            or STAGING_PREFIX in path
+            or not os.path.isfile(root / path)
+        ):
+            continue
+        found.append(path)
+    return sorted(found)
 
 
 def _input_error(

@@ -7,10 +7,14 @@ same parse serves fingerprints (final paths) and execution (staging paths).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 PATH_ATTRIBUTES = ("path", "paths")
+# What a reference may contain: asset keys, dots and attribute names.
+_REF_CHARS = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +49,12 @@ class TemplateError(ValueError):
         self.hint = hint
 
 
+@cache
 def parse_template(text: str) -> Template:
-    """Split a template into literals and references, or raise TemplateError."""
+    """Split a template into literals and references, or raise TemplateError.
+
+    Cached: the loader checks each template and the task builder renders it.
+    """
     parts: list[str | Ref] = []
     literal: list[str] = []
     i, n = 0, len(text)
@@ -84,6 +92,9 @@ def parse_template(text: str) -> Template:
     return Template(tuple(parts))
 
 
+LITERAL_HINT = "Write '{{' and '}}' for literal braces, as in awk '{{print $1}}'"
+
+
 def _parse_ref(inner: str, col: int) -> Ref:
     body = inner.strip()
     if not body:
@@ -91,8 +102,19 @@ def _parse_ref(inner: str, col: int) -> Ref:
             f"empty reference '{{}}' at column {col} of transform",
             "Write '{{}}' for literal braces",
         )
+    if not _REF_CHARS.fullmatch(body):
+        raise TemplateError(
+            f"'{{{inner}}}' at column {col} of transform is not a reference",
+            LITERAL_HINT,
+        )
     if body.startswith("vars."):
-        return Ref("vars", body[len("vars.") :], col)
+        name = body[len("vars.") :]
+        if not name:
+            raise TemplateError(
+                f"'{{{body}}}' at column {col} of transform names no variable",
+                "Write '{vars.NAME}' with a NAME declared under [vars]",
+            )
+        return Ref("vars", name, col)
     scope, dot, attr = body.rpartition(".")
     if not dot:
         raise TemplateError(

@@ -75,7 +75,10 @@ def load_toml(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise AssetDefinitionError(
-            "file not found", location=Location(source), hint="Run 'doit assets init'"
+            "file not found",
+            location=Location(source),
+            hint="Declare assets in it, e.g. [assets.report] with a 'path' and a "
+            "'transform'",
         ) from None
     text = _decode(raw, source)
     try:
@@ -142,13 +145,21 @@ class _Builder:
         self.problems.append(kind(problem, location=where, key=key, hint=hint))
 
     def build(self) -> Project:
-        for name in self.data:
-            if name not in TOP_LEVEL_KEYS:
+        for name, value in self.data.items():
+            if name in TOP_LEVEL_KEYS:
+                continue
+            if isinstance(value, dict):
                 self.fail(
                     f"unknown table '{name}'",
                     name,
                     hint=did_you_mean(name, TOP_LEVEL_KEYS)
                     or "Allowed: " + ", ".join(TOP_LEVEL_KEYS),
+                )
+            else:
+                self.fail(
+                    f"unknown top-level key '{name}'",
+                    name,
+                    hint="Variables go under [vars], settings under [settings]",
                 )
         variables = self._vars()
         settings = self._settings()

@@ -146,7 +146,7 @@ class AssetFreshness:
         self.dir_inputs = dir_inputs
 
     def __repr__(self) -> str:
-        return "asset definition and outputs unchanged"
+        return "doit-assets check of the transform, code version and outputs"
 
     def configure_task(self, task: Any) -> None:
         task.value_savers.append(self.record)
