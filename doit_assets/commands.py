@@ -115,7 +115,7 @@ def _init(args: argparse.Namespace) -> int:
             sys.stderr.write(
                 "ERROR: dodo.py exists and does not load the assets. "
                 f"Add {_lines(_dodo_text(args.file))} to it: "
-                + "; ".join(_dodo_text(args.file).strip().splitlines())
+                + "; ".join(filter(None, _dodo_text(args.file).splitlines()))
                 + "\n"
             )
             return 3
@@ -123,7 +123,7 @@ def _init(args: argparse.Namespace) -> int:
         text = _dodo_text(args.file)
         with open("dodo.py", "w", encoding="utf-8") as f:
             f.write(text)
-        out.write("wrote dodo.py: " + "; ".join(text.strip().splitlines()) + "\n")
+        out.write("wrote dodo.py: " + "; ".join(filter(None, text.splitlines())) + "\n")
     present: list[str] = []
     if os.path.exists(".gitignore"):
         with open(".gitignore", encoding="utf-8") as f:

@@ -8,6 +8,7 @@ for text with times in it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -267,10 +268,8 @@ class Background:
 
     def kill_group(self) -> None:
         """End whatever this run left behind (a transform orphaned by SIGKILL)."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def __enter__(self) -> Background:
         return self
@@ -282,9 +281,7 @@ class Background:
         self.kill_group()
 
 
-def wait_for(
-    condition: Callable[[], bool], what: str, timeout: float = 30
-) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import PYTHON, Project, run_doit, run_doit_assets
-from doit_assets.history import History
 from history_support import (
     HISTORY,
     INPUT,
-    PARAMS,
     PIPELINE,
     TRANSFORMS,
     assert_lines,
@@ -32,6 +29,10 @@ from history_support import (
     pipeline,
 )
 
+from doit_assets.history import History
+
+# doit prints nothing for a task without actions; the reporter says what happened
+SOURCE_LINE = "~  raw_data (source: new version)\n"
 NO_HISTORY = (
     "No history yet: .doit-assets/history.sqlite does not exist. "
     "Run 'doit' to materialize assets."
@@ -82,7 +83,10 @@ def short(text: str) -> str:
 
 def norm(data: Any) -> Any:
     """Times as in normalise_times, and each fingerprint (checked) as '<fp>'."""
-    data = normalise_times(data)
+    return normalise_times(_fingerprints(data))
+
+
+def _fingerprints(data: Any) -> Any:
     if isinstance(data, dict):
         result = {}
         for key, value in data.items():
@@ -90,10 +94,10 @@ def norm(data: Any) -> Any:
                 assert re.fullmatch("[0-9a-f]{32}", value), value
                 result[key] = "<fp>"
             else:
-                result[key] = norm(value)
+                result[key] = _fingerprints(value)
         return result
     if isinstance(data, list):
-        return [norm(item) for item in data]
+        return [_fingerprints(item) for item in data]
     return data
 
 
@@ -101,7 +105,9 @@ def output(path: str, text: str) -> dict[str, Any]:
     return {"path": path, "md5": md5(text), "size": len(text)}
 
 
-def read(path: str, asset: str | None, text: str, upstream: int | None) -> dict[str, Any]:
+def read(
+    path: str, asset: str | None, text: str, upstream: int | None
+) -> dict[str, Any]:
     kind = None
     if upstream is not None:
         kind = "source" if asset == "raw_data" else "transform"
@@ -123,7 +129,7 @@ def mat(
         "id": mat_id,
         "run_id": run_id,
         "asset": asset,
-        "kind": "transform" if transform else "source",
+        "kind": "source" if asset == "raw_data" else "transform",
         "status": status,
         "started_at": "<iso>",
         "ended_at": "<iso>",
@@ -131,7 +137,9 @@ def mat(
         "transform": transform,
         "code_version": "1" if asset == "processed_data" else None,
         "fingerprint": "<fp>" if transform else None,
-        "metadata": {"owner": "data-team", "rows": 3} if asset == "processed_data" else {},
+        "metadata": {"owner": "data-team", "rows": 3}
+        if asset == "processed_data"
+        else {},
         "error": None,
         "exit_code": None,
         "outputs": [],
@@ -153,10 +161,20 @@ def made(mat_id: int, run_id: int, asset: str, files: dict[str, str]) -> dict[st
             read("params.txt", None, files["params.txt"], None),
         ],
         "summary": [
-            read("out/processed.csv", "processed_data", files["out/processed.csv"], processed_id)
+            read(
+                "out/processed.csv",
+                "processed_data",
+                files["out/processed.csv"],
+                processed_id,
+            )
         ],
         "report": [
-            read("out/processed.csv", "processed_data", files["out/processed.csv"], processed_id),
+            read(
+                "out/processed.csv",
+                "processed_data",
+                files["out/processed.csv"],
+                processed_id,
+            ),
             read("out/summary.txt", "summary", files["out/summary.txt"], summary_id),
         ],
     }[asset]
@@ -245,18 +263,12 @@ def test_history_says_when_nothing_matches(story: Project) -> None:
     )
 
 
-def test_history_json_holds_every_field(story: Project) -> None:
-    data = doit_json(story, "history", "--limit", "2")
-    assert list(data) == ["version", "materializations"]
-    assert norm(data["materializations"]) == [
-        BROKEN_MAT,
-        made(7, 3, "report", THIRD),
-    ]
-    assert all(list(m) == list(BROKEN_MAT) for m in data["materializations"])
-
-
-def test_history_json_of_every_materialization(story: Project) -> None:
+def test_history_json_holds_every_field_of_every_materialization(
+    story: Project,
+) -> None:
     data = doit_json(story, "history")
+    assert list(data) == ["version", "materializations"]
+    assert all(list(m) == list(BROKEN_MAT) for m in data["materializations"])
     assert norm(data["materializations"]) == [
         BROKEN_MAT,
         made(7, 3, "report", THIRD),
@@ -273,9 +285,14 @@ def test_history_json_filters(story: Project) -> None:
     assert norm(doit_json(story, "history", "--failed")["materializations"]) == [
         BROKEN_MAT
     ]
-    ids = [m["id"] for m in doit_json(story, "history", "processed_data")["materializations"]]
+    ids = [
+        m["id"]
+        for m in doit_json(story, "history", "processed_data")["materializations"]
+    ]
     assert ids == [5, 2]
-    ids = [m["id"] for m in doit_json(story, "history", "--limit", "3")["materializations"]]
+    ids = [
+        m["id"] for m in doit_json(story, "history", "--limit", "3")["materializations"]
+    ]
     assert ids == [8, 7, 6]
     assert doit_json(story, "history", "report", "--failed") == {
         "version": 1,
@@ -285,8 +302,12 @@ def test_history_json_filters(story: Project) -> None:
 
 def test_history_json_times_are_utc_and_durations_match(story: Project) -> None:
     for entry in doit_json(story, "history")["materializations"]:
-        started = datetime.datetime.fromisoformat(entry["started_at"].replace("Z", "+00:00"))
-        ended = datetime.datetime.fromisoformat(entry["ended_at"].replace("Z", "+00:00"))
+        started = datetime.datetime.fromisoformat(
+            entry["started_at"].replace("Z", "+00:00")
+        )
+        ended = datetime.datetime.fromisoformat(
+            entry["ended_at"].replace("Z", "+00:00")
+        )
         assert started.utcoffset() == datetime.timedelta(0)
         assert (ended - started).total_seconds() == pytest.approx(
             entry["duration_s"], abs=0.002
@@ -322,7 +343,9 @@ def test_runs_json(story: Project) -> None:
     data = doit_json(story, "runs", "--limit", "3")
     assert list(data) == ["version", "runs"]
 
-    def run(run_id: int, command: str, outcome: str, counts: tuple[int, int, int]) -> dict[str, Any]:
+    def run(
+        run_id: int, command: str, outcome: str, counts: tuple[int, int, int]
+    ) -> dict[str, Any]:
         made, up_to_date, failed = counts
         return {
             "id": run_id,
@@ -466,12 +489,19 @@ def test_lineage_json_walks_back_from_the_file_on_disk(story: Project) -> None:
                     }
                 ],
             },
-            {"asset": "processed_data", "children": [{"asset": "raw_data", "children": []}]},
+            {
+                "asset": "processed_data",
+                "children": [{"asset": "raw_data", "children": []}],
+            },
         ],
         "downstream": [{"asset": "broken", "children": []}],
     }
     assert norm(data["materialization"]) == {**made(7, 3, "report", THIRD), "depth": 0}
-    assert [(e["id"], e["depth"]) for e in data["upstream_chain"]] == [(5, 1), (6, 1), (1, 2)]
+    assert [(e["id"], e["depth"]) for e in data["upstream_chain"]] == [
+        (5, 1),
+        (6, 1),
+        (1, 2),
+    ]
     assert norm(data["upstream_chain"]) == [
         {**made(5, 3, "processed_data", THIRD), "depth": 1},
         {**made(6, 3, "summary", THIRD), "depth": 1},
@@ -498,7 +528,10 @@ def test_lineage_json_depth_and_direction(story: Project) -> None:
             {
                 "asset": "summary",
                 "children": [
-                    {"asset": "report", "children": [{"asset": "broken", "children": []}]}
+                    {
+                        "asset": "report",
+                        "children": [{"asset": "broken", "children": []}],
+                    }
                 ],
             },
             {"asset": "report", "children": [{"asset": "broken", "children": []}]},
@@ -550,7 +583,9 @@ def test_lineage_finds_the_producer_of_every_file(
 def test_lineage_of_a_missing_output(story: Project) -> None:
     result = story.doit("assets", "lineage", "broken")
     assert result.code == 0, result
-    assert result.out.splitlines()[-1] == "No current version: the output does not exist."
+    assert (
+        result.out.splitlines()[-1] == "No current version: the output does not exist."
+    )
     assert result.out.splitlines()[:2] == ["broken", "  out/broken.txt  (missing)"]
     data = doit_json(story, "lineage", "broken")
     assert data["materialization"] is None
@@ -716,10 +751,11 @@ def test_show_stale_when_an_input_changed(built: Project) -> None:
     assert status_line(built, "processed_data") == "stale: input 'params.txt' changed"
     built.write("data/input.csv", INPUT + "3,cy\n")
     data = doit_json(built, "show", "processed_data")
-    assert data["status"] == {
-        "state": "stale",
-        "reasons": ["input 'data/input.csv' changed", "input 'params.txt' changed"],
-    }
+    assert data["status"]["state"] == "stale"
+    assert sorted(data["status"]["reasons"]) == [
+        "input 'data/input.csv' changed",
+        "input 'params.txt' changed",
+    ]
     # an asset's own status: summary's input has not changed yet
     assert status_line(built, "summary") == "fresh"
 
@@ -728,7 +764,9 @@ def test_show_stale_when_the_definition_changed(built: Project) -> None:
     built.write(
         "assets.toml", built.read("assets.toml").replace("tx.py count", "tx.py  count")
     )
-    assert status_line(built, "summary") == "stale: its transform or code version changed"
+    assert (
+        status_line(built, "summary") == "stale: its transform or code version changed"
+    )
     built.write(
         "assets.toml",
         built.read("assets.toml").replace('code_version = "1"', 'code_version = "2"'),
@@ -750,7 +788,10 @@ def test_show_stale_when_an_output_was_edited(built: Project) -> None:
 
 def test_show_missing_output(built: Project) -> None:
     built.path("out/report.txt").unlink()
-    assert status_line(built, "report") == "missing: output 'out/report.txt' does not exist"
+    assert (
+        status_line(built, "report")
+        == "missing: output 'out/report.txt' does not exist"
+    )
 
 
 def test_show_never_materialized(project: Project) -> None:
@@ -770,8 +811,12 @@ def test_show_after_a_failure_that_followed_a_success(built: Project) -> None:
     assert built.doit().code == 1
     result = built.doit("assets", "show", "summary")
     lines = result.out.splitlines()
-    assert lines[-3] == "status        stale: never materialized (or its last run failed)"
-    assert line_pattern("last made     #3 (run 1): made <time> in <took>").match(lines[-2])
+    assert (
+        lines[-3] == "status        stale: never materialized (or its last run failed)"
+    )
+    assert line_pattern("last made     #3 (run 1): made <time> in <took>").match(
+        lines[-2]
+    )
     assert line_pattern(
         "last attempt  #5 (run 2): failed <time> in <took>: transform exited with "
         f"code 1: {PYTHON} tx.py nosuch out/summary.txt out/processed.csv"
@@ -785,7 +830,9 @@ def test_history_and_runs_without_a_history(project: Project) -> None:
     pipeline(project)
     for command in ("history", "runs"):
         result = project.doit("assets", command)
-        assert (result.code, result.out, result.err) == (0, NO_HISTORY + "\n", ""), result
+        assert (result.code, result.out, result.err) == (0, NO_HISTORY + "\n", ""), (
+            result
+        )
     result = project.doit("assets", "history", "--json")
     assert result.code == 0, result
     assert json.loads(result.out) == {"version": 1, "materializations": []}
@@ -880,7 +927,13 @@ def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
         "ERROR: .doit-assets/history.sqlite: history schema 2 is newer than this "
         "doit-assets knows (1). Upgrade doit-assets\n"
     )
-    for args in (["history"], ["runs"], ["lineage", "summary"], ["show", "summary"], []):
+    for args in (
+        ["history"],
+        ["runs"],
+        ["lineage", "summary"],
+        ["show", "summary"],
+        [],
+    ):
         result = built.doit("assets", *args) if args else built.doit()
         assert (result.code, result.err) == (3, message), result
 
@@ -888,13 +941,13 @@ def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
 # -- where the commands run --------------------------------------------------------
 
 
-def test_commands_work_from_another_directory_with_d(story: Project, tmp_path: Path) -> None:
+def test_commands_work_from_another_directory_with_d(
+    story: Project, tmp_path: Path
+) -> None:
     for args in (
         ("history", "--json"),
-        ("runs", "--json"),
-        ("lineage", "report", "--json"),
+        ("lineage", "report"),
         ("show", "summary", "--json"),
-        ("show", "summary"),
     ):
         here = story.doit("assets", *args)
         there = run_doit("-d", str(story.root), "assets", *args, cwd=tmp_path)
@@ -903,7 +956,17 @@ def test_commands_work_from_another_directory_with_d(story: Project, tmp_path: P
     relative = run_doit(
         "-d", os.path.relpath(story.root, tmp_path), "assets", "runs", cwd=tmp_path
     )
-    assert relative.out == story.doit("assets", "runs").out
+    assert_lines(
+        relative.out,
+        [
+            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
+            "  4  <time>  <took>  failed      0           4       1  doit",
+            "  3  <time>  <took>  success     3           1       0  doit",
+            "  2  <time>  <took>  success     0           4       0  doit report",
+            "  1  <time>  <took>  success     3           0       0  doit",
+        ],
+    )
+    assert not (tmp_path / ".doit-assets").exists()
 
 
 def test_commands_read_the_assets_file_given_with_f(project: Project) -> None:
@@ -915,7 +978,8 @@ def test_commands_read_the_assets_file_given_with_f(project: Project) -> None:
     missing = project.doit("assets", "show", "summary")
     assert (missing.code, missing.err) == (
         3,
-        "ERROR: assets.toml: file not found. Run 'doit assets init'\n",
+        "ERROR: assets.toml: file not found. Declare assets in it, e.g. "
+        "[assets.report] with a 'path' and a 'transform'\n",
     )
 
 
@@ -941,6 +1005,7 @@ def test_progress_follows_each_transform_in_a_log(project: Project) -> None:
     assert_lines(
         result.out,
         [
+            SOURCE_LINE.rstrip(),
             ".  processed_data",
             "   [2/4] processed_data done in <clock>; <clock> elapsed",
             ".  summary",
@@ -1000,7 +1065,9 @@ def test_progress_off_with_the_environment(
     pipeline(project)
     monkeypatch.setenv("DOIT_ASSETS_PROGRESS", "0")
     result = project.doit()
-    assert result.out == ".  processed_data\n.  summary\n.  report\n", result
+    assert result.out == SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n", (
+        result
+    )
 
 
 def test_progress_off_with_a_setting(
@@ -1009,7 +1076,9 @@ def test_progress_off_with_a_setting(
     monkeypatch.delenv("DOIT_ASSETS_PROGRESS", raising=False)
     pipeline(project, "[settings]\nprogress = false\n\n" + PIPELINE)
     result = project.doit()
-    assert result.out == ".  processed_data\n.  summary\n.  report\n", result
+    assert result.out == SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n", (
+        result
+    )
     monkeypatch.setenv("DOIT_ASSETS_PROGRESS", "1")  # the environment wins
     project.write("params.txt", "threshold=3\n")
     again = project.doit()
@@ -1071,13 +1140,20 @@ def test_progress_on_a_terminal_is_one_line_redrawn(project: Project) -> None:
     ]
     # doit's own lines stay whole: without the drawn line, only they are left
     rest = re.sub(re.escape(CLEAR) + r"(\[[^\r\n]*)?", "", out)
-    assert rest == ".  processed_data\r\n.  summary\r\n.  report\r\n"
+    assert rest == (SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n").replace(
+        "\n", "\r\n"
+    )
 
 
 def test_progress_on_a_terminal_can_be_turned_off(project: Project) -> None:
     pipeline(project, "[settings]\nprogress = false\n\n" + PIPELINE)
     code, out = run_on_tty(project)
-    assert (code, out) == (0, ".  processed_data\r\n.  summary\r\n.  report\r\n")
+    assert (code, out) == (
+        0,
+        (SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n").replace(
+            "\n", "\r\n"
+        ),
+    )
 
 
 # -- help and init -----------------------------------------------------------------
@@ -1110,7 +1186,7 @@ def test_help_assets_describes_every_command(project: Project) -> None:
     assert flag.out.splitlines() == USAGE
     listing = run_doit("help", cwd=project.root)
     assert re.search(
-        r"^  doit assets +set up an assets project; query assets, history and lineage$",
+        r"^  \S+ assets +set up an assets project; query assets, history and lineage$",
         listing.out,
         re.M,
     ), listing
@@ -1128,7 +1204,9 @@ def test_sub_command_help_and_usage_errors(project: Project) -> None:
         "doit assets history: error: argument --limit: "
         "expected a whole number above 0, got '0'"
     )
-    both = run_doit("assets", "lineage", "x", "--upstream", "--downstream", cwd=project.root)
+    both = run_doit(
+        "assets", "lineage", "x", "--upstream", "--downstream", cwd=project.root
+    )
     assert both.code == 2, both
     assert both.err.splitlines()[-1] == (
         "doit assets lineage: error: argument --downstream: "
@@ -1166,9 +1244,9 @@ def test_init_keeps_a_dodo_py_of_its_own(project: Project) -> None:
     project.write("dodo.py", "def task_hello():\n    return {'actions': ['echo hi']}\n")
     project.write(".gitignore", "*.pyc")
     result = run_doit("assets", "init", cwd=project.root)
-    assert result.code == 1, result
+    assert result.code == 3, result
     assert result.err == (
         "ERROR: dodo.py exists and does not load the assets. "
-        "Add this line to it: from doit_assets.dodo import *\n"
+        "Add these lines to it: from doit_assets.dodo import *\n"
     )
     assert project.read(".gitignore") == "*.pyc"

@@ -84,7 +84,10 @@ def test_console_script_runs_in_another_directory_with_d(
 def test_console_script_without_assets_toml_says_so(project: Project) -> None:
     result = project.doit_assets()
     assert result.code == 3, result
-    assert result.err == "ERROR: assets.toml: file not found. Run 'doit assets init'\n"
+    assert result.err == (
+        "ERROR: assets.toml: file not found. Declare assets in it, "
+        "e.g. [assets.report] with a 'path' and a 'transform'\n"
+    )
 
 
 def test_console_script_keeps_state_in_sqlite(project: Project) -> None:

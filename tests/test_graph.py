@@ -219,11 +219,20 @@ def test_a_file_next_to_a_directory_output_is_fine() -> None:
     assert len(build_graph(specs)) == 2
 
 
-def test_a_file_below_another_assets_file_path_is_not_inside_a_directory() -> None:
-    # 'out/a' is a file output; 'out/a/b' cannot coexist on disk, but the
-    # directory rule is about directory outputs only.
-    specs = [spec("a", paths=("out/a",)), spec("b", paths=("out/b/c",))]
-    assert len(build_graph(specs)) == 2
+def test_a_path_below_another_assets_file_output_is_reported() -> None:
+    # 'out/a' is a file, so nothing can ever be written at 'out/a/b'; today
+    # this passes validation and the second asset fails with a traceback.
+    specs = [spec("a", paths=("out/a",), line=1), spec("b", paths=("out/a/b",), line=4)]
+    with pytest.raises(AssetError) as exc:
+        build_graph(specs)
+    assert str(exc.value).startswith("assets.toml:4: asset 'b': path 'out/a/b' ")
+    assert "'a'" in str(exc.value)
+
+
+def test_the_same_path_twice_in_one_asset_is_reported() -> None:
+    with pytest.raises(AssetError) as exc:
+        build_graph([spec("dup", paths=("out/x", "out/x"), line=3)])
+    assert str(exc.value).startswith("assets.toml:3: asset 'dup': path 'out/x' ")
 
 
 def test_every_problem_is_reported_at_once_sorted_by_line() -> None:

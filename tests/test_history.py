@@ -9,17 +9,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import PYTHON, Project, run_doit, run_doit_assets
-from doit_assets.history import History, HistoryError, Input, Output
 from history_support import (
     HISTORY,
     INPUT,
     PARAMS,
+    THREE_LEVELS,
     TRANSFORMS,
     build_three_levels,
     contents,
-    file_md5,
     inputs,
     materializations,
     md5,
@@ -30,6 +28,8 @@ from history_support import (
     runs,
     summary_of,
 )
+
+from doit_assets.history import History, HistoryError, Input, Output
 
 # -- the History API -------------------------------------------------------------
 
@@ -122,7 +122,10 @@ def test_start_run_marks_runs_left_running_as_interrupted(history: History) -> N
     assert [r.outcome for r in history.runs()] == ["running"]
     second = history.start_run("doit report")
     got = {r.id: (r.command, r.outcome, r.ended_at) for r in history.runs()}
-    assert got == {first: ("doit", "interrupted", None), second: ("doit report", "running", None)}
+    assert got == {
+        first: ("doit", "interrupted", None),
+        second: ("doit report", "running", None),
+    }
     assert history.runs()[0].pid == os.getpid()
 
 
@@ -246,7 +249,9 @@ def test_inputs_from_assets_link_to_their_producer_and_plain_files_do_not(
     history: History,
 ) -> None:
     run_id = history.start_run("doit")
-    raw = record(history, run_id, "raw", kind="source", outputs=[Output("d/raw", "r1", 1)])
+    raw = record(
+        history, run_id, "raw", kind="source", outputs=[Output("d/raw", "r1", 1)]
+    )
     params = record(history, run_id, "p", outputs=[Output("params.txt", "p1", 1)])
     mat = record(
         history,
@@ -433,7 +438,14 @@ def test_an_up_to_date_run_records_no_materializations_only_counts(
     assert selected.ran == [] and selected.code == 0, selected
     assert materializations(built) == before
     got = [
-        (r["id"], r["command"], r["outcome"], r["materialized"], r["up_to_date"], r["failed"])
+        (
+            r["id"],
+            r["command"],
+            r["outcome"],
+            r["materialized"],
+            r["up_to_date"],
+            r["failed"],
+        )
         for r in runs(built)
     ]
     assert got == [
@@ -445,14 +457,20 @@ def test_an_up_to_date_run_records_no_materializations_only_counts(
 
 def test_the_same_definition_gives_the_same_fingerprint(built: Project) -> None:
     built.path("out/summary.txt").unlink()
-    built.write("assets.toml", built.read("assets.toml").replace('code_version = "1"', 'code_version = "2"'))
+    built.write(
+        "assets.toml",
+        built.read("assets.toml").replace('code_version = "1"', 'code_version = "2"'),
+    )
     result = built.doit()
     # processed_data writes the same bytes again: report is cut off
     assert result.ran == ["processed_data", "summary"], result
     first = {m["asset"]: m for m in materializations(built) if m["run_id"] == 1}
     second = {m["asset"]: m for m in materializations(built) if m["run_id"] == 2}
     assert second["summary"]["fingerprint"] == first["summary"]["fingerprint"]
-    assert second["processed_data"]["fingerprint"] != first["processed_data"]["fingerprint"]
+    assert (
+        second["processed_data"]["fingerprint"]
+        != first["processed_data"]["fingerprint"]
+    )
     assert second["processed_data"]["code_version"] == "2"
 
 
@@ -506,7 +524,8 @@ def test_a_transform_that_writes_nothing_is_recorded_as_failed(
     assert (silent["status"], silent["exit_code"]) == ("failed", 0)
     assert silent["error"] == (
         "transform succeeded but did not write 'out/silent.txt'. "
-        "Write each output to the path given by {self.path}"
+        "Write each output to the path {self.path} gives; it is moved into place "
+        "when the transform succeeds"
     )
 
 
@@ -567,10 +586,10 @@ def test_a_later_success_after_a_failure_is_recorded(project: Project) -> None:
     assert runs(project)[1]["outcome"] == "success"
 
 
-@pytest.fixture
-def rebuilt(project: Project) -> Project:
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """THREE_LEVELS built, then rebuilt in part after an edit of its source."""
-    return build_three_levels(project)
+    return build_three_levels(Project(tmp_path_factory.mktemp("rebuilt")))
 
 
 def test_partial_rebuild_links_new_rows_to_the_new_upstream_rows(
@@ -613,7 +632,10 @@ def test_partial_rebuild_leaves_the_rows_of_assets_not_re_run(
 
 
 def test_partial_rebuild_counts(rebuilt: Project) -> None:
-    got = [(r["outcome"], r["materialized"], r["up_to_date"], r["failed"]) for r in runs(rebuilt)]
+    got = [
+        (r["outcome"], r["materialized"], r["up_to_date"], r["failed"])
+        for r in runs(rebuilt)
+    ]
     assert got == [("success", 5, 0, 0), ("success", 4, 1, 0)]
 
 
@@ -663,6 +685,50 @@ def test_source_versions_are_observed_once_each_time_they_change(
     assert outputs(built, latest) == [("data/input.csv", md5(INPUT), len(INPUT))]
 
 
+def test_a_forced_run_does_not_observe_an_unchanged_source_again(
+    built: Project,
+) -> None:
+    # docs/history.md: a source observation is recorded when the file is new or
+    # has changed
+    forced = built.doit("-a")
+    assert forced.ran == ["processed_data", "summary", "report"], forced
+    sources = [m for m in materializations(built) if m["kind"] == "source"]
+    assert [(m["id"], m["run_id"]) for m in sources] == [(1, 1)]
+    processed = row(built, "processed_data", 2)
+    assert inputs(built, processed["id"])[0] == (
+        "data/input.csv",
+        "raw_data",
+        md5(INPUT),
+        1,
+    )
+
+
+def test_parallel_runs_record_the_same_lineage(project: Project) -> None:
+    project.write("data/raw.txt", "header\nrow1\n")
+    project.write("params.txt", "p=1\n")
+    project.assets(THREE_LEVELS)
+    result = project.doit("-n", "2")
+    assert result.code == 0, result
+    mats = {m["asset"]: m["id"] for m in materializations(project)}
+    assert sorted(mats) == ["banner", "count", "raw", "tidy", "title", "total"]
+    upstream = {
+        "tidy": "raw",
+        "count": "tidy",
+        "total": "count",
+        "title": "tidy",
+        "banner": "title",
+    }
+    for asset, parent in upstream.items():
+        linked = [i for i in inputs(project, mats[asset]) if i[1] is not None]
+        assert [(i[1], i[3]) for i in linked] == [(parent, mats[parent])], asset
+    (run,) = runs(project)
+    assert (run["command"], run["outcome"], run["materialized"]) == (
+        "doit -n 2",
+        "success",
+        5,
+    )
+
+
 def _recorded(project: Project, history: Path) -> list[tuple[object, ...]]:
     """Everything about each materialization that must not depend on the cwd."""
     conn = sqlite3.connect(history)
@@ -689,8 +755,17 @@ def _recorded(project: Project, history: Path) -> list[tuple[object, ...]]:
         conn.close()
 
 
+@pytest.mark.parametrize(
+    ("how", "args", "where"),
+    [
+        ("doit -f", ["-f", "copy/dodo.py"], "."),
+        ("doit -k", ["-k"], "copy/data"),
+        ("doit-assets -d", ["-d", "copy"], "."),
+    ],
+    ids=["doit-f", "doit-k", "doit-assets-d"],
+)
 def test_paths_are_project_relative_from_any_working_directory(
-    built: Project, tmp_path: Path
+    built: Project, tmp_path: Path, how: str, args: list[str], where: str
 ) -> None:
     here = _recorded(built, built.path(HISTORY))
     assert {o[0] for m in here for o in m[-2]} == {
@@ -699,12 +774,18 @@ def test_paths_are_project_relative_from_any_working_directory(
         "out/summary.txt",
         "out/report.txt",
     }
-    # the same project, copied and run from its parent directory
+    # the same project, copied and run from somewhere else
     elsewhere = tmp_path / "elsewhere"
-    shutil.copytree(built.root, elsewhere / "copy", ignore=shutil.ignore_patterns(".doit-assets", "out"))
-    result = run_doit("-f", "copy/dodo.py", cwd=elsewhere)
+    shutil.copytree(
+        built.root,
+        elsewhere / "copy",
+        ignore=shutil.ignore_patterns(".doit-assets", "out"),
+    )
+    run = run_doit_assets if how.startswith("doit-assets") else run_doit
+    result = run(*args, cwd=elsewhere / where)
     assert result.ran == ["processed_data", "summary", "report"], result
     assert _recorded(built, elsewhere / "copy" / HISTORY) == here
+    assert not (elsewhere / where / ".doit-assets").exists() or where == "copy"
 
 
 def test_paths_are_project_relative_when_the_assets_file_is_elsewhere(
@@ -712,7 +793,11 @@ def test_paths_are_project_relative_when_the_assets_file_is_elsewhere(
 ) -> None:
     here = _recorded(built, built.path(HISTORY))
     elsewhere = tmp_path / "elsewhere"
-    shutil.copytree(built.root, elsewhere / "copy", ignore=shutil.ignore_patterns(".doit-assets", "out"))
+    shutil.copytree(
+        built.root,
+        elsewhere / "copy",
+        ignore=shutil.ignore_patterns(".doit-assets", "out"),
+    )
     result = run_doit_assets("-f", "copy/assets.toml", cwd=elsewhere)
     assert result.code == 0, result
     assert result.ran == ["processed_data", "summary", "report"], result

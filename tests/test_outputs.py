@@ -42,6 +42,15 @@ def build_chain(project: Project) -> None:
     assert sorted(first.ran) == ["a", "b"], first
 
 
+def age(project: Project, *paths: str) -> None:
+    """Make outputs an hour old: the last good build was not a moment ago
+    (see test_transform_that_writes_nothing_soon_after_a_build_did_not_write_in_place).
+    """
+    hour_ago = time.time() - 3600
+    for path in paths:
+        os.utime(project.path(path), (hour_ago, hour_ago))
+
+
 @pytest.fixture
 def chain(project: Project, prebuilt: Prebuilt) -> Project:
     return project.copy_from(prebuilt("chain", build_chain))
@@ -120,20 +129,35 @@ def test_continue_builds_what_does_not_need_the_failed_asset(
 def test_transform_that_writes_nothing_fails_with_a_clear_message(
     chain: Project,
 ) -> None:
+    age(chain, "out/a.txt")
     edit_toml(chain, "{vars.python} tx.py cat {self.path} {src.path}", "true")
     chain.write("data/in.txt", "new\n")
     result = chain.doit()
     assert result.code == 1, result
     assert result.ran == ["a"]
     assert (
-        "transform succeeded but did not write 'out/a.txt'. "
-        "Write each output to the path given by {self.path}\n"
+        "transform succeeded but did not write 'out/a.txt'. Write each output to "
+        "the path {self.path} gives; it is moved into place when the transform "
+        "succeeds\n"
     ) in result.out
     assert chain.read("out/a.txt") == "good\n"
     assert chain.staging_dirs() == []
 
 
-def test_transform_writing_the_final_path_directly_is_not_taken_as_output(
+def test_transform_that_writes_nothing_soon_after_a_build_did_not_write_in_place(
+    chain: Project,
+) -> None:
+    # The previous run published out/a.txt a moment ago (as when runs follow
+    # each other quickly); the transform now writes nothing at all.
+    os.utime(chain.path("out/a.txt"))
+    edit_toml(chain, "{vars.python} tx.py cat {self.path} {src.path}", "true")
+    result = chain.doit()
+    assert result.code == 1, result
+    assert "transform succeeded but did not write 'out/a.txt'" in result.out, result
+    assert "in place" not in result.out
+
+
+def test_transform_writing_the_final_path_directly_is_told_to_use_staging(
     project: Project,
 ) -> None:
     project.assets(
@@ -145,7 +169,13 @@ def test_transform_writing_the_final_path_directly_is_not_taken_as_output(
     )
     result = project.doit()
     assert result.code == 1, result
-    assert "did not write 'out/direct.txt'" in result.out
+    assert result.ran == ["direct"]
+    assert (
+        "transform wrote 'out/direct.txt' in place instead of to its staging path. "
+        "Write each output to the path {self.path} gives; it is moved into place "
+        "when the transform succeeds\n"
+    ) in result.out
+    assert project.doit().ran == ["direct"]  # a failure is never up to date
 
 
 SPLIT = """\
@@ -209,6 +239,7 @@ def test_change_in_one_of_several_outputs_reruns_downstream(multi: Project) -> N
 
 
 def test_missing_one_of_several_outputs_publishes_none(multi: Project) -> None:
+    age(multi, "out/odd.txt", "out/even.txt")
     edit_toml(multi, '{self.paths}"', '{self.paths} only-first"')
     multi.write("data/raw.txt", "a\nb\n")
     result = multi.doit()

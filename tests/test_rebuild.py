@@ -272,6 +272,32 @@ def test_a_new_file_matched_by_an_input_glob_reruns_its_asset(
     assert with_inputs.doit().ran == ["configured"]
 
 
+def test_input_glob_matching_the_assets_own_output_does_not_make_a_cycle(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [vars]
+        python = "{python}"
+
+        [assets.summary]
+        path = "notes/summary.txt"
+        inputs = ["notes/*.txt"]
+        transform = "{vars.python} tx.py cat {self.path} notes/a.txt"
+        """
+    )
+    project.write("notes/a.txt", "a\n")
+    first = project.doit()
+    assert (first.code, first.ran) == (0, ["summary"]), first
+    second = project.doit()  # the glob now also matches notes/summary.txt
+    assert "Cyclic/recursive dependencies" not in second.err, second
+    assert (second.code, second.ran) == (0, []), second
+    project.write("notes/a.txt", "b\n")
+    third = project.doit()
+    assert (third.code, third.ran) == (0, ["summary"]), third
+    assert project.read("notes/summary.txt") == "b\n"
+
+
 def test_deleting_an_output_reruns_only_its_asset(built: Project) -> None:
     built.path("out/tidy.txt").unlink()
     result = built.doit()
