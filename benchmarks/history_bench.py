@@ -45,7 +45,15 @@ def build_store(path: Path, rows: int) -> History:
                 if d:
                     upstream = f"p{p}/a{d - 1}"
                     up_id = latest[upstream]
-                    ins.append((mat_id, f"build/{upstream}.txt", upstream, f"{up_id:032x}", up_id))
+                    ins.append(
+                        (
+                            mat_id,
+                            f"build/{upstream}.txt",
+                            upstream,
+                            f"{up_id:032x}",
+                            up_id,
+                        )
+                    )
                 latest[asset] = mat_id
         conn.executemany(
             "insert into materializations (id, run_id, asset, kind, status, "

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from generate import write_project  # noqa: E402
-from history_bench import bench_history  # noqa: E402
+from generate import write_project
+from history_bench import bench_history
 
 RESULTS = Path(__file__).parent / "results"
 BIN = Path(sys.executable).parent
@@ -59,7 +59,11 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
         wrapped = [TIME, "-f", "%M", "-o", rss.name, *cmd] if TIME else cmd
         start = time.perf_counter()
         proc = subprocess.run(
-            wrapped, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            wrapped,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
@@ -173,8 +177,18 @@ def write_results(measures: list[Measure], notes: list[str]) -> None:
     with open(RESULTS / "results.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
-            ["scenario", "n", "tool", "median_s", "runs", "peak_mb", "ran",
-             "ratio_vs_doit", "memory_ratio_vs_doit", "ratio_vs_make"]
+            [
+                "scenario",
+                "n",
+                "tool",
+                "median_s",
+                "runs",
+                "peak_mb",
+                "ran",
+                "ratio_vs_doit",
+                "memory_ratio_vs_doit",
+                "ratio_vs_make",
+            ]
         )
         for m in measures:
             writer.writerow(

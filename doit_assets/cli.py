@@ -46,7 +46,11 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
     def setup(self, opt_values: dict[str, Any]) -> None:
         if opt_values.get("project_dir"):
             os.chdir(opt_values["project_dir"])
-        self.assets_file = opt_values["assets_file"]
+        # Like doit with -f DODO: work in the folder of the file, so that the
+        # state and history sit beside it whichever directory we started in.
+        folder, self.assets_file = os.path.split(opt_values["assets_file"])
+        if folder:
+            os.chdir(folder)
 
     def load_doit_config(self) -> dict[str, Any]:
         return doit_config()

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -204,14 +203,14 @@ def materialize(job: CommandJob | PythonJob) -> TransformFailed | None:
     try:
         for _, stage in staged:
             os.makedirs(stage if is_directory(stage) else os.path.dirname(stage))
-        started = time.time()
+        before = {final: _stamp(job.cwd, final) for final in job.outputs}
         failure = job.run()
         if failure is not None:
             return failure
         missing = [final for final, stage in staged if not os.path.exists(stage)]
         if missing:
             names = ", ".join(f"'{m}'" for m in missing)
-            touched = [m for m in missing if _changed_since(job.cwd, m, started)]
+            touched = [m for m in missing if _stamp(job.cwd, m) != before[m]]
             if touched:
                 problem = (
                     f"transform wrote {', '.join(repr(m) for m in touched)} in place "
@@ -227,11 +226,12 @@ def materialize(job: CommandJob | PythonJob) -> TransformFailed | None:
         _discard(staged)
 
 
-def _changed_since(cwd: str, path: str, moment: float) -> bool:
+def _stamp(cwd: str, path: str) -> tuple[int, int] | None:
     try:
-        return os.stat(os.path.join(cwd, path.rstrip("/"))).st_mtime >= moment - 1
+        st = os.stat(os.path.join(cwd, path.rstrip("/")))
     except FileNotFoundError:
-        return False
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _publish(stage: str, final: str) -> None:

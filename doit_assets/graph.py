@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import graphlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from .definition import check_relative
 from .errors import (
@@ -22,7 +22,7 @@ from .errors import (
     did_you_mean,
     raise_all,
 )
-from .spec import KEY_PATTERN, AssetKey, AssetSpec, is_directory
+from .spec import KEY_PATTERN, AssetKey, AssetSpec
 from .template import TemplateError, parse_template
 
 # Where to point a message: (spec, field) -> location. Field is a TOML key, or
@@ -40,6 +40,8 @@ class AssetGraph:
 
     specs: dict[AssetKey, AssetSpec]
     downstream: dict[AssetKey, tuple[AssetKey, ...]]
+    # Each asset's input files, globs and directories expanded (by load_graph).
+    inputs: Mapping[AssetKey, tuple[str, ...]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[AssetSpec]:
         return iter(self.specs.values())
@@ -226,46 +228,43 @@ def _check_deps(
 
 
 def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:
-    """No two assets may own one path, nor a path inside another's directory."""
+    """Every path has one owner, and no path lies inside another asset's output."""
     problems: list[AssetError] = []
     owner: dict[str, AssetSpec] = {}
+
+    def clash(spec: AssetSpec, problem: str, hint: str | None = None) -> None:
+        problems.append(
+            DuplicateAssetError(
+                problem,
+                location=where(spec, "path"),
+                key=spec.key,
+                hint=hint or "Each file has exactly one asset that makes it",
+            )
+        )
+
     for spec in by_key.values():
         for path in spec.paths:
             bare = path.rstrip("/")
             other = owner.get(bare)
-            if other is not None and other.key != spec.key:
-                problems.append(
-                    DuplicateAssetError(
-                        f"path '{path}' is also the path of asset '{other.key}'",
-                        location=where(spec, "path"),
-                        key=spec.key,
-                        hint="Each file has exactly one asset that makes it",
-                    )
-                )
-            else:
+            if other is None:
                 owner[bare] = spec
+            elif other.key == spec.key:
+                clash(spec, f"path '{path}' is listed twice", "Remove one of them")
+            else:
+                clash(spec, f"path '{path}' is also the path of asset '{other.key}'")
     for spec in by_key.values():
-        for path in spec.paths:
+        for path in dict.fromkeys(spec.paths):
             parent = path.rstrip("/")
             while "/" in parent:
                 parent = parent.rsplit("/", 1)[0]
                 other = owner.get(parent)
-                if (
-                    other is not None
-                    and other.key != spec.key
-                    and any(
-                        is_directory(p) and p.rstrip("/") == parent for p in other.paths
-                    )
-                ):
-                    problems.append(
-                        DuplicateAssetError(
-                            f"path '{path}' is inside the directory output of "
-                            f"asset '{other.key}'",
-                            location=where(spec, "path"),
-                            key=spec.key,
-                            hint="Each file has exactly one asset that makes it",
-                        )
-                    )
+                if other is not None:
+                    kind = "directory" if parent + "/" in other.paths else "file"
+                    if other.key == spec.key:
+                        whose = f"another of its outputs ({kind})"
+                    else:
+                        whose = f"the {kind} output of asset '{other.key}'"
+                    clash(spec, f"path '{path}' is inside '{parent}', {whose}")
                     break
     return problems
 

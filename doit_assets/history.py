@@ -363,10 +363,11 @@ class History:
         return [(Input(*row[:4]), row[4]) for row in rows]
 
     def consumers(self, mat_id: int) -> list[Materialization]:
-        """Materializations that read a version this one wrote."""
+        """Successful materializations that read a version this one wrote."""
         rows = self.conn.execute(
             "select distinct m.* from inputs i join materializations m "
-            "on m.id = i.materialization_id where i.upstream_id = ? order by m.id",
+            "on m.id = i.materialization_id where i.upstream_id = ? "
+            "and m.status = 'success' order by m.id",
             (mat_id,),
         ).fetchall()
         return [_materialization(row) for row in rows]

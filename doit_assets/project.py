@@ -6,6 +6,7 @@ Python, is raised together.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from functools import lru_cache
@@ -14,6 +15,7 @@ from pathlib import Path
 from .decorators import AssetDef, collect
 from .definition import AssetBuilder
 from .errors import AssetDefinitionError, AssetError, Location
+from .files import check_files
 from .graph import AssetGraph, build_graph
 from .spec import AssetSpec
 from .toml_loader import Project, load_toml
@@ -80,6 +82,7 @@ def load_graph(
             return project.where(spec.key, field)
         return spec.location
 
+    inputs = check_files(project.root, specs, where, problems)
     graph = build_graph(
         specs,
         where=where,
@@ -88,7 +91,7 @@ def load_graph(
         problems=problems,
         partial=partial,
     )
-    return project, graph
+    return project, dataclasses.replace(graph, inputs=inputs)
 
 
 def _python_specs(

@@ -7,6 +7,7 @@ just stored), so nothing is hashed twice.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
@@ -14,7 +15,14 @@ from typing import IO, Any
 from .history import History, Input, Output
 from .lock import RunLock
 from .progress import Progress, progress_enabled
-from .versioning import DIR_INPUTS, FINGERPRINT, OUTPUTS
+from .versioning import (
+    DIR_INPUTS,
+    FINGERPRINT,
+    OUTPUTS,
+    AssetFreshness,
+    file_md5,
+    output_state,
+)
 
 Saved = Callable[[str], Any]
 
@@ -56,19 +64,26 @@ class Recorder:
     def started(self, task: Any) -> None:
         self.started_at[task.name] = time.time()
 
-    def succeeded(self, task: Any, saved: Saved) -> bool:
+    def succeeded(self, task: Any, saved: Saved) -> str:
         """Record a materialization, or a source's new version.
 
-        Returns whether a transform ran (what the progress line counts as work).
+        Returns 'materialized', 'observed' (a source with a new version),
+        'unchanged' (a source doit looked at again, e.g. under ``doit -a``)
+        or 'skipped' (it never started).
         """
         began = self.started_at.pop(task.name, None)
         if began is None:
-            return False
+            return "skipped"
         meta = task.meta["asset"]
         values = task.values or {}
         if meta["kind"] == "source":
             outputs = _source_outputs(meta, saved, values)
             inputs: list[Input] = []
+            last = self.history.last_success(meta["key"])
+            if last is not None and self.history.outputs(last.id) == sorted(
+                outputs, key=lambda o: o.path
+            ):
+                return "unchanged"
         else:
             self.materialized += 1
             outputs = _outputs(meta, values.get(OUTPUTS) or {})
@@ -87,7 +102,7 @@ class Recorder:
             outputs=outputs,
             inputs=inputs,
         )
-        return bool(meta["kind"] == "transform")
+        return "materialized" if meta["kind"] == "transform" else "observed"
 
     def failed(self, task: Any, fail: Any) -> bool:
         """Record a failed materialization; False if it never started (upstream failed)."""
@@ -106,9 +121,11 @@ class Recorder:
             ended_at=time.time(),
             transform=meta["transform"],
             code_version=meta["code_version"],
+            fingerprint=meta["fingerprint"],
             metadata=meta["metadata"],
             error=message.strip(),
             exit_code=getattr(fail, "exit_code", None),
+            inputs=_inputs(task, meta, _hash_now, _dir_states_now(task)),
         )
         return True
 
@@ -205,6 +222,20 @@ def _inputs(
         md5 = (state or {}).get("md5")
         inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
     return inputs
+
+
+def _hash_now(path: str) -> Any:
+    """After a failure doit has dropped the task's state: hash what is there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime, st.st_size, file_md5(path, st))
+
+
+def _dir_states_now(task: Any) -> dict[str, Any]:
+    uptodate = [u for u, _, _ in task.uptodate if isinstance(u, AssetFreshness)]
+    return {p: output_state(p) for u in uptodate for p in u.dir_inputs}
 
 
 def _md5_size(state: Any) -> tuple[str | None, int | None]:

@@ -48,9 +48,6 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
     def execute_task(self, task: Any) -> None:
         super().execute_task(task)
         meta = _asset(task)
-        if meta and meta["kind"] == "source":
-            # doit prints nothing for a task without actions; say what happened.
-            self.write(f"~  {task.name} (source: new version)\n")
         if self.recorder and meta:
             self.recorder.started(task)
             if self.progress:
@@ -60,9 +57,12 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         super().add_success(task)
         _flush_state(task.name)
         if self.recorder and _asset(task):
-            executed = self.recorder.succeeded(task, _state(task.name))
+            outcome = self.recorder.succeeded(task, _state(task.name))
+            if outcome == "observed":
+                # doit prints nothing for a task without actions; say what happened.
+                self.write(f"~  {task.name} (source: new version)\n")
             if self.progress:
-                self.progress.finish(task.name, executed=executed)
+                self.progress.finish(task.name, executed=outcome == "materialized")
 
     def add_failure(self, task: Any, fail: Any) -> None:
         super().add_failure(task, fail)

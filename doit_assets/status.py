@@ -86,8 +86,10 @@ def _reasons(
                 reasons.append(f"output '{target}' was changed since it was made")
         if not reasons:
             reasons.append("an upstream directory changed")
+    added = set(doit_reasons.get("added_file_dep", []))
     for path in doit_reasons.get("changed_file_dep", []):
-        reasons.append(f"input '{path}' changed")
+        if path not in added:  # doit lists a new input as changed too
+            reasons.append(f"input '{path}' changed")
     for path in doit_reasons.get("added_file_dep", []):
         reasons.append(f"new input '{path}'")
     for path in doit_reasons.get("removed_file_dep", []):

@@ -8,26 +8,24 @@ directory inputs). Asset data for the reporter travels in ``task["meta"]``.
 
 from __future__ import annotations
 
-import glob
 import os
 import shlex
 import sys
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from .codeversion import code_version
 from .decorators import collect
-from .errors import AssetDefinitionError, AssetError, raise_all
+from .errors import AssetError, Location, raise_all
 from .execute import (
-    STAGING_PREFIX,
     CommandJob,
     PythonJob,
     materialize,
     remove_outputs,
     staging_path,
 )
+from .files import STATE_DIR, check_files
 from .graph import AssetGraph
 from .project import load_graph
 from .spec import AssetSpec, is_directory
@@ -35,7 +33,6 @@ from .template import Ref, parse_template
 from .toml_loader import Project
 from .versioning import AssetFreshness, fingerprint
 
-STATE_DIR = ".doit-assets"
 STATE_FILE = f"{STATE_DIR}/state.sqlite"
 BACKEND = "assets-sqlite"
 
@@ -101,11 +98,13 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
     )
     LOADED_SETTINGS.clear()
     LOADED_SETTINGS.update(project.settings)
-    problems = _missing_sources(project, graph)
-    inputs = _expand_inputs(project, graph, problems)
-    raise_all(problems)
+    inputs = graph.inputs
+    if len(inputs) < len(graph):  # a graph built without load_graph
+        problems: list[AssetError] = []
+        inputs = check_files(project.root, list(graph), _spec_location, problems)
+        raise_all(problems)
     return [
-        _task(spec, graph, project.vars, prefix, root, inputs[spec.key])
+        _task(spec, graph, project.vars, prefix, root, list(inputs[spec.key]))
         for spec in graph
     ]
 
@@ -224,80 +223,5 @@ def _render_ref(
     return " ".join(shlex.quote(p.rstrip("/") or p) for p in paths)
 
 
-def _missing_sources(project: Project, graph: AssetGraph) -> list[AssetError]:
-    """A source asset is a file made outside the pipeline: it must be there."""
-    problems: list[AssetError] = []
-    for spec in graph:
-        if not spec.is_source:
-            continue
-        for path in spec.paths:
-            if not os.path.exists(project.root / path):
-                problems.append(
-                    AssetDefinitionError(
-                        f"source file '{path}' does not exist",
-                        location=project.where(spec.key, "path"),
-                        key=spec.key,
-                        hint="Create it, or give the asset a 'transform' that makes it",
-                    )
-                )
-    return problems
-
-
-def _expand_inputs(
-    project: Project, graph: AssetGraph, problems: list[AssetError]
-) -> dict[str, list[str]]:
-    """Expand ``inputs`` against the project directory, in a stable order.
-
-    A glob or a directory stands for the files it matches, less the asset's
-    own outputs (a glob over a folder that also holds the output must not make
-    the asset depend on itself) and doit-assets' own files.
-    """
-    result: dict[str, list[str]] = {}
-    root = project.root
-    for spec in graph:
-        files: list[str] = []
-        for pattern in spec.inputs:
-            if glob.has_magic(pattern) or os.path.isdir(root / pattern):
-                if not glob.has_magic(pattern):
-                    pattern = pattern.rstrip("/") + "/**"
-                matches = _matching_files(root, pattern, spec.paths)
-                if not matches:
-                    problems.append(
-                        _input_error(project, spec, pattern, "matches no file")
-                    )
-                files += matches
-            elif os.path.isfile(root / pattern):
-                files.append(pattern)
-            else:
-                problems.append(_input_error(project, spec, pattern, "does not exist"))
-        result[spec.key] = list(dict.fromkeys(files))
-    return result
-
-
-def _matching_files(root: Path, pattern: str, own: tuple[str, ...]) -> list[str]:
-    own_dirs = tuple(p for p in own if is_directory(p))
-    found = []
-    for match in glob.glob(pattern, root_dir=root, recursive=True):
-        path = match.replace(os.sep, "/")
-        if (
-            path in own
-            or path.startswith(own_dirs)
-            or path.startswith(STATE_DIR + "/")
-            or STAGING_PREFIX in path
-            or not os.path.isfile(root / path)
-        ):
-            continue
-        found.append(path)
-    return sorted(found)
-
-
-def _input_error(
-    project: Project, spec: AssetSpec, pattern: str, problem: str
-) -> AssetError:
-    return AssetDefinitionError(
-        f"input '{pattern}' {problem}",
-        location=project.where(spec.key, "inputs"),
-        key=spec.key,
-        hint="List files the transform reads; outputs of other assets go in "
-        "'depends_on'",
-    )
+def _spec_location(spec: AssetSpec, field: str) -> Location | None:
+    return spec.location

@@ -178,6 +178,9 @@ def lineage_command(args: argparse.Namespace) -> int:
             data["declared"][direction] = declared(graph, key, direction, args.depth)
     mat_id = producer(history, outputs)
     data["materialization"] = None
+    for direction, wanted in (("upstream", up), ("downstream", down)):
+        if wanted:
+            data[f"{direction}_chain"] = []
     if history is not None and mat_id is not None:
         with _closing(history):
             chains = {"upstream": chain_upstream, "downstream": chain_downstream}
@@ -229,12 +232,44 @@ def _lineage_text(data: dict[str, Any], has_history: bool, project: Project) -> 
         lines.append(f"\n{title}:")
         if not chain:
             lines.append("  (nothing recorded)")
-        for entry in chain:
-            indent = "  " * entry["depth"]
-            lines.append(f"{indent}{entry['asset']} {_describe(entry)}")
-            if entry["kind"] == "transform":
-                lines += _mat_lines(entry, indent + "  ")
+        lines += _chain_tree(mat, chain, upstream=direction == "upstream")
     return "\n".join(lines) + "\n"
+
+
+def _chain_tree(
+    root: dict[str, Any], chain: list[dict[str, Any]], *, upstream: bool
+) -> list[str]:
+    """The chain as a tree: each materialization under the one that read it
+    (upstream) or that it read (downstream); one met again is not repeated."""
+    by_id = {entry["id"]: entry for entry in chain}
+
+    def children(entry: dict[str, Any]) -> list[dict[str, Any]]:
+        if upstream:
+            ids = [i["upstream_id"] for i in entry["inputs"]]
+            return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+        return [
+            other
+            for other in chain
+            if any(i["upstream_id"] == entry["id"] for i in other["inputs"])
+        ]
+
+    lines: list[str] = []
+    shown: set[int] = set()
+
+    def walk(entry: dict[str, Any], indent: str) -> None:
+        for child in children(entry):
+            head = f"{indent}{child['asset']} {_describe(child)}"
+            if child["id"] in shown:
+                lines.append(head + " (shown above)")
+                continue
+            shown.add(child["id"])
+            lines.append(head)
+            if child["kind"] == "transform":
+                lines.extend(_mat_lines(child, indent + "  "))
+            walk(child, indent + "  ")
+
+    walk(root, "  ")
+    return lines
 
 
 def _mat_lines(mat: dict[str, Any], indent: str) -> list[str]:

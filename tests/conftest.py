@@ -152,6 +152,13 @@ class Project:
     def doit_assets(self, *args: str) -> DoitRun:
         return run_doit_assets(*args, cwd=self.root)
 
+    def doit_ok(self, *args: str) -> DoitRun:
+        """``doit ARGS``, which must succeed."""
+        result = self.doit(*args)
+        assert result.code == 0, result
+        assert "Traceback" not in result.err, result
+        return result
+
     def copy_from(self, template: Path) -> Project:
         """Fill this project with a copy of ``template``, file times kept."""
         shutil.copytree(template, self.root, symlinks=True, dirs_exist_ok=True)

@@ -19,6 +19,7 @@ from history_support import (
     PIPELINE,
     TRANSFORMS,
     assert_lines,
+    assets_cmd,
     build_three_levels,
     contents,
     doit_json,
@@ -186,15 +187,18 @@ def made(mat_id: int, run_id: int, asset: str, files: dict[str, str]) -> dict[st
     return mat(mat_id, run_id, asset, outputs=[output(path, files[path])], inputs=ins)
 
 
+# A failure keeps the versions it read, so "which inputs made it fail?" has
+# an answer too; it wrote nothing.
 BROKEN_MAT = mat(
     8,
     4,
     "broken",
     status="failed",
     transform="test -s out/report.txt && exit 4",
-    fingerprint=None,
+    fingerprint="<fp>",
     error=BROKEN_ERROR,
     exit_code=4,
+    inputs=[read("out/report.txt", "report", THIRD["out/report.txt"], 7)],
 )
 
 
@@ -202,7 +206,7 @@ BROKEN_MAT = mat(
 
 
 def test_history_lists_materializations_newest_first(story: Project) -> None:
-    result = story.doit("assets", "history")
+    result = assets_cmd(story, "history")
     assert (result.code, result.err) == (0, ""), result
     assert_lines(
         result.out,
@@ -229,7 +233,7 @@ def test_history_lists_materializations_newest_first(story: Project) -> None:
 
 def test_history_limit_asset_and_failed(story: Project) -> None:
     assert_lines(
-        story.doit("assets", "history", "--limit", "2").out,
+        assets_cmd(story, "history", "--limit", "2").out,
         [
             "ID  RUN  ASSET   STATUS   FINISHED              TOOK  OUTPUT",
             f" 8    4  broken  failed   <time>  <took>  {BROKEN_ERROR}",
@@ -238,7 +242,7 @@ def test_history_limit_asset_and_failed(story: Project) -> None:
         ],
     )
     assert_lines(
-        story.doit("assets", "history", "summary").out,
+        assets_cmd(story, "history", "summary").out,
         [
             "ID  RUN  ASSET    STATUS   FINISHED              TOOK  OUTPUT",
             f" 6    3  summary  success  <time>  <took>  out/summary.txt {short(SUMMARY)} 2 B",
@@ -246,7 +250,7 @@ def test_history_limit_asset_and_failed(story: Project) -> None:
         ],
     )
     assert_lines(
-        story.doit("assets", "history", "--failed").out,
+        assets_cmd(story, "history", "--failed").out,
         [
             "ID  RUN  ASSET   STATUS  FINISHED              TOOK  OUTPUT",
             f" 8    4  broken  failed  <time>  <took>  {BROKEN_ERROR}",
@@ -255,7 +259,7 @@ def test_history_limit_asset_and_failed(story: Project) -> None:
 
 
 def test_history_says_when_nothing_matches(story: Project) -> None:
-    result = story.doit("assets", "history", "summary", "--failed")
+    result = assets_cmd(story, "history", "summary", "--failed")
     assert (result.code, result.err) == (0, ""), result
     assert result.out == (
         "No materializations of 'summary' that failed recorded in "
@@ -318,7 +322,7 @@ def test_history_json_times_are_utc_and_durations_match(story: Project) -> None:
 
 
 def test_runs_lists_runs_newest_first(story: Project) -> None:
-    result = story.doit("assets", "runs")
+    result = assets_cmd(story, "runs")
     assert (result.code, result.err) == (0, ""), result
     assert_lines(
         result.out,
@@ -331,7 +335,7 @@ def test_runs_lists_runs_newest_first(story: Project) -> None:
         ],
     )
     assert_lines(
-        story.doit("assets", "runs", "--limit", "1").out,
+        assets_cmd(story, "runs", "--limit", "1").out,
         [
             "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
             "  4  <time>  <took>  failed      0           4       1  doit",
@@ -371,7 +375,7 @@ def test_runs_json(story: Project) -> None:
 
 
 def test_lineage_text_shows_the_graph_and_the_chain_both_ways(story: Project) -> None:
-    result = story.doit("assets", "lineage", "summary")
+    result = assets_cmd(story, "lineage", "summary")
     assert (result.code, result.err) == (0, ""), result
     processed, summary = THIRD["out/processed.csv"], THIRD["out/summary.txt"]
     report = THIRD["out/report.txt"]
@@ -413,7 +417,7 @@ def test_lineage_text_shows_the_graph_and_the_chain_both_ways(story: Project) ->
 
 
 def test_lineage_upstream_only_and_depth(story: Project) -> None:
-    result = story.doit("assets", "lineage", "report", "--upstream", "--depth", "1")
+    result = assets_cmd(story, "lineage", "report", "--upstream", "--depth", "1")
     processed, summary = THIRD["out/processed.csv"], THIRD["out/summary.txt"]
     report = THIRD["out/report.txt"]
     assert_lines(
@@ -442,12 +446,13 @@ def test_lineage_upstream_only_and_depth(story: Project) -> None:
             f"    $ {TRANSFORMS['summary']}",
             f"    read out/processed.csv  {short(processed)}  from processed_data #5",
             f"    wrote out/summary.txt  {short(summary)}  2 B",
+            "    processed_data #5 (run 3): made <time> in <took> (shown above)",
         ],
     )
 
 
 def test_lineage_downstream_only_says_when_nothing_read_it(story: Project) -> None:
-    result = story.doit("assets", "lineage", "report", "--downstream")
+    result = assets_cmd(story, "lineage", "report", "--downstream")
     report = THIRD["out/report.txt"]
     lines = result.out.splitlines()
     assert lines[:6] == [
@@ -581,7 +586,7 @@ def test_lineage_finds_the_producer_of_every_file(
 
 
 def test_lineage_of_a_missing_output(story: Project) -> None:
-    result = story.doit("assets", "lineage", "broken")
+    result = assets_cmd(story, "lineage", "broken")
     assert result.code == 0, result
     assert (
         result.out.splitlines()[-1] == "No current version: the output does not exist."
@@ -597,7 +602,7 @@ def test_lineage_of_a_missing_output(story: Project) -> None:
 
 def test_lineage_of_a_hand_edited_output_does_not_guess(built: Project) -> None:
     built.write("out/summary.txt", "99\n")
-    result = built.doit("assets", "lineage", "summary", "--upstream")
+    result = assets_cmd(built, "lineage", "summary", "--upstream")
     assert result.code == 0, result
     assert result.out.splitlines()[-1] == (
         "The current version was not made by any recorded materialization "
@@ -634,7 +639,7 @@ def test_lineage_walks_back_through_the_chain_that_made_each_file(
     )
     # title was re-made with the same bytes: the latest writer is named
     assert chain("title") == (ids["title", 2], [ids["tidy", 2], ids["raw", 2]])
-    text = project.doit("assets", "lineage", "banner", "--upstream").out
+    text = assets_cmd(project, "lineage", "banner", "--upstream").out
     assert f"  read out/title.txt  {short(TITLE)}  from title #{ids['title', 1]}" in (
         text.splitlines()
     )
@@ -644,7 +649,7 @@ def test_lineage_walks_back_through_the_chain_that_made_each_file(
 
 
 def test_show_a_fresh_transform(story: Project) -> None:
-    result = story.doit("assets", "show", "processed_data")
+    result = assets_cmd(story, "show", "processed_data")
     assert (result.code, result.err) == (0, ""), result
     assert_lines(
         result.out,
@@ -666,7 +671,7 @@ def test_show_a_fresh_transform(story: Project) -> None:
 
 def test_show_a_source(story: Project) -> None:
     assert_lines(
-        story.doit("assets", "show", "raw_data").out,
+        assets_cmd(story, "show", "raw_data").out,
         [
             "asset        raw_data",
             "declared     assets.toml:1",
@@ -681,7 +686,7 @@ def test_show_a_source(story: Project) -> None:
 
 def test_show_a_failed_asset_gives_the_last_attempt(story: Project) -> None:
     assert_lines(
-        story.doit("assets", "show", "broken").out,
+        assets_cmd(story, "show", "broken").out,
         [
             "asset         broken",
             "declared      assets.toml:21",
@@ -740,7 +745,7 @@ def test_show_json(story: Project) -> None:
 
 
 def status_line(project: Project, asset: str) -> str:
-    result = project.doit("assets", "show", asset)
+    result = assets_cmd(project, "show", asset)
     assert result.code == 0, result
     (line,) = [line for line in result.out.splitlines() if line.startswith("status")]
     return line.split(None, 1)[1]
@@ -809,7 +814,7 @@ def test_show_after_a_failure_that_followed_a_success(built: Project) -> None:
         "assets.toml", built.read("assets.toml").replace("tx.py count", "tx.py nosuch")
     )
     assert built.doit().code == 1
-    result = built.doit("assets", "show", "summary")
+    result = assets_cmd(built, "show", "summary")
     lines = result.out.splitlines()
     assert (
         lines[-3] == "status        stale: never materialized (or its last run failed)"
@@ -844,7 +849,7 @@ def test_history_and_runs_without_a_history(project: Project) -> None:
 
 def test_lineage_without_a_history(project: Project) -> None:
     pipeline(project)
-    result = project.doit("assets", "lineage", "summary")
+    result = assets_cmd(project, "lineage", "summary")
     assert result.code == 0, result
     assert result.out.splitlines() == [
         "summary",
@@ -872,7 +877,7 @@ def test_lineage_json_without_a_history_has_empty_chains(project: Project) -> No
 
 def test_show_without_a_history(project: Project) -> None:
     pipeline(project)
-    result = project.doit("assets", "show", "summary")
+    result = assets_cmd(project, "show", "summary")
     assert result.code == 0, result
     assert result.out.splitlines()[-2:] == [
         "status        missing: output 'out/summary.txt' does not exist",
@@ -887,23 +892,23 @@ def test_commands_on_an_empty_history(project: Project) -> None:
     pipeline(project)
     project.write("out/summary.txt", "4\n")
     History.open(str(project.path(HISTORY))).close()
-    assert project.doit("assets", "history").out == (
+    assert assets_cmd(project, "history").out == (
         "No materializations recorded in .doit-assets/history.sqlite.\n"
     )
-    assert project.doit("assets", "history", "summary").out == (
+    assert assets_cmd(project, "history", "summary").out == (
         "No materializations of 'summary' recorded in .doit-assets/history.sqlite.\n"
     )
-    assert project.doit("assets", "runs").out == (
+    assert assets_cmd(project, "runs").out == (
         "No runs recorded in .doit-assets/history.sqlite.\n"
     )
     assert doit_json(project, "runs") == {"version": 1, "runs": []}
     assert doit_json(project, "history") == {"version": 1, "materializations": []}
-    lineage = project.doit("assets", "lineage", "summary", "--upstream")
+    lineage = assets_cmd(project, "lineage", "summary", "--upstream")
     assert lineage.out.splitlines()[-1] == (
         "The current version was not made by any recorded materialization "
         "(edited by hand, or made before the history began)."
     )
-    show = project.doit("assets", "show", "summary")
+    show = assets_cmd(project, "show", "summary")
     assert show.out.splitlines()[-1] == "last made     never"
 
 
@@ -949,7 +954,7 @@ def test_commands_work_from_another_directory_with_d(
         ("lineage", "report"),
         ("show", "summary", "--json"),
     ):
-        here = story.doit("assets", *args)
+        here = assets_cmd(story, *args)
         there = run_doit("-d", str(story.root), "assets", *args, cwd=tmp_path)
         assert there.code == 0, there
         assert there.out == here.out
@@ -975,7 +980,7 @@ def test_commands_read_the_assets_file_given_with_f(project: Project) -> None:
     built = run_doit_assets("-f", "pipeline.toml", cwd=project.root)
     assert built.ran == ["processed_data", "summary", "report"], built
     assert status_line_f(project, "pipeline.toml", "summary") == "fresh"
-    missing = project.doit("assets", "show", "summary")
+    missing = assets_cmd(project, "show", "summary")
     assert (missing.code, missing.err) == (
         3,
         "ERROR: assets.toml: file not found. Declare assets in it, e.g. "
@@ -984,7 +989,7 @@ def test_commands_read_the_assets_file_given_with_f(project: Project) -> None:
 
 
 def status_line_f(project: Project, path: str, asset: str) -> str:
-    result = project.doit("assets", "-f", path, "show", asset)
+    result = assets_cmd(project, "-f", path, "show", asset)
     assert result.code == 0, result
     (line,) = [line for line in result.out.splitlines() if line.startswith("status")]
     return line.split(None, 1)[1]
@@ -1247,6 +1252,85 @@ def test_init_keeps_a_dodo_py_of_its_own(project: Project) -> None:
     assert result.code == 3, result
     assert result.err == (
         "ERROR: dodo.py exists and does not load the assets. "
-        "Add these lines to it: from doit_assets.dodo import *\n"
+        "Add this line to it: from doit_assets.dodo import *\n"
     )
     assert project.read(".gitignore") == "*.pyc"
+
+
+NOISY = """\
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.noisy]
+path = "out/noisy.txt"
+transform = "sleep 0.6; echo warning one >&2; sleep 0.6; echo warning two >&2; cp {raw.path} {self.path}"
+"""
+
+
+def test_progress_on_a_terminal_gives_way_to_a_transforms_messages(
+    project: Project,
+) -> None:
+    project.write("data/raw.txt", "a\n")
+    project.assets(NOISY)
+    code, out = run_on_tty(project)
+    assert code == 0, out
+    # the ticker has drawn the line while noisy ran, and each message still
+    # starts a line of its own
+    assert re.search(re.escape(CLEAR) + r"\[1/2\] noisy \| ", out), out
+    for message in ("warning one\r\n", "warning two\r\n"):
+        at = out.index(message)
+        assert out[:at].endswith((CLEAR, "\n")), out
+    rest = re.sub(re.escape(CLEAR) + r"(\[[^\r\n]*)?", "", out)
+    assert rest == (
+        "~  raw (source: new version)\r\n.  noisy\r\nwarning one\r\nwarning two\r\n"
+    )
+
+
+def test_show_names_a_new_input_once_and_a_dropped_one(built: Project) -> None:
+    built.write("extra.txt", "extra\n")
+    toml = built.read("assets.toml")
+    built.write(
+        "assets.toml",
+        toml.replace('inputs = ["params.txt"]', 'inputs = ["params.txt", "extra.txt"]'),
+    )
+    assert doit_json(built, "show", "processed_data")["status"] == {
+        "state": "stale",
+        "reasons": ["new input 'extra.txt'"],
+    }
+    built.write("assets.toml", toml.replace('inputs = ["params.txt"]', "inputs = []"))
+    assert status_line(built, "processed_data") == (
+        "stale: input 'params.txt' no longer used"
+    )
+
+
+def test_lineage_of_a_directory_output(project: Project) -> None:
+    project.write("data/lines.txt", "a\nb\n")
+    project.assets(
+        """\
+        [assets.lines]
+        path = "data/lines.txt"
+
+        [assets.parts]
+        path = "out/parts/"
+        transform = "{python} tx.py split {self.path} {lines.path}"
+
+        [assets.listing]
+        path = "out/listing.txt"
+        transform = "{python} tx.py listdir {self.path} {parts.path}"
+        """
+    )
+    assert project.doit().code == 0
+    data = doit_json(project, "lineage", "parts")
+    (out,) = data["outputs"]
+    assert (out["path"], out["exists"], out["size"]) == ("out/parts/", True, 4)
+    assert data["materialization"]["id"] == 2
+    assert data["materialization"]["outputs"] == [
+        {"path": "out/parts/", "md5": out["md5"], "size": 4}
+    ]
+    assert [e["id"] for e in data["upstream_chain"]] == [1]
+    assert [e["id"] for e in data["downstream_chain"]] == [3]
+    project.write("out/parts/part1.txt", "changed\n")
+    assert doit_json(project, "lineage", "parts")["materialization"] is None
+    assert status_line(project, "parts") == (
+        "stale: output 'out/parts/' was changed since it was made"
+    )

@@ -95,13 +95,8 @@ def test_after_sigkill_the_stores_open_cleanly(slow_project: Project) -> None:
     assert [
         (r["id"], r["outcome"], r["ended_at"], r["duration_s"]) for r in data["runs"]
     ] == [(1, "running", None, None)]
-    assert [
-        m["asset"] for m in doit_json(slow_project, "history")["materializations"]
-    ] == [
-        "second",
-        "first",
-        "raw",
-    ]
+    history = doit_json(slow_project, "history")["materializations"]
+    assert [m["asset"] for m in history] == ["second", "first", "raw"]
 
 
 def test_after_sigkill_the_next_run_makes_only_the_killed_asset(

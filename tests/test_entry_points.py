@@ -103,7 +103,7 @@ def test_pyproject_loader_runs_plain_doit_without_dodo_py(project: Project) -> N
     assert result.code == 0, result
     assert result.ran == ["shout"]
     assert project.read("out/shout.txt") == "HI\n"
-    assert project.doit().ran == []
+    assert project.doit_ok().ran == []
     listed = project.doit("list")
     assert listed.out.split() == ["raw", "shout", "Loud"]
     assert_sqlite_state(project, ["raw", "shout"])
@@ -174,7 +174,7 @@ def test_hand_written_dodo_py_mixes_assets_with_tasks(user_dodo: Project) -> Non
     assert user_dodo.read("pipelines/out/parts/part1.txt") == "CONF\n"
     assert user_dodo.read("hello.txt") == "hello\n"
     assert not user_dodo.exists("out")
-    assert user_dodo.doit().ran == []
+    assert user_dodo.doit_ok().ran == []
     listed = user_dodo.doit("list")
     assert [line.split(None, 1) for line in listed.out.splitlines()] == [
         ["hello", "say hello"],
@@ -189,10 +189,10 @@ def test_assets_of_a_toml_in_a_subdirectory_rebuild_when_stale(
 ) -> None:
     assert user_dodo.doit().code == 0
     user_dodo.write("pipelines/data/raw.txt", "again\n")
-    assert sorted(user_dodo.doit().ran) == ["parts", "shout"]
+    assert sorted(user_dodo.doit_ok().ran) == ["parts", "shout"]
     assert user_dodo.read("pipelines/out/parts/part0.txt") == "AGAIN\n"
     user_dodo.write("pipelines/conf.txt", "other\n")
-    assert sorted(user_dodo.doit().ran) == ["parts", "shout"]
+    assert sorted(user_dodo.doit_ok().ran) == ["parts", "shout"]
     assert user_dodo.read("pipelines/out/parts/part1.txt") == "OTHER\n"
 
 
@@ -287,7 +287,7 @@ def test_init_refuses_a_foreign_dodo_py(project: Project) -> None:
     foreign = "def task_build():\n    return {'actions': ['make']}\n"
     project.write("dodo.py", foreign)
     result = project.doit("assets", "init")
-    assert result.code == 1, result
+    assert result.code == 3, result
     assert result.err == (
         "ERROR: dodo.py exists and does not load the assets. "
         "Add this line to it: from doit_assets.dodo import *\n"
@@ -303,6 +303,23 @@ def test_init_in_another_directory_with_d(project: Project) -> None:
     assert project.read("sub/dodo.py") == DODO_LINE
     assert project.read("sub/.gitignore") == IGNORE_BLOCK
     assert not project.exists("dodo.py")
+
+
+def test_init_with_another_assets_file_writes_a_dodo_py_that_loads_it(
+    project: Project,
+) -> None:
+    small(project, dodo=False)
+    project.path("assets.toml").rename(project.path("pipeline.toml"))
+    result = project.doit("assets", "-f", "pipeline.toml", "init")
+    assert result.code == 0, result
+    assert project.read("dodo.py") == (
+        "from doit_assets.dodo import *\n"
+        "from doit_assets import AssetTasks\n\n"
+        "assets_toml = AssetTasks('pipeline.toml')\n"
+    )
+    built = project.doit()
+    assert built.code == 0, built
+    assert built.ran == ["shout"]
 
 
 def test_init_then_doit_builds_the_project(project: Project) -> None:

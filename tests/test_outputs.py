@@ -82,7 +82,7 @@ def test_failed_asset_runs_again_next_time(chain: Project) -> None:
     # the failure forgot a's state, so it runs; its bytes are the same as
     # before, so b does not
     assert fixed.ran == ["a"]
-    assert chain.doit().ran == []
+    assert chain.doit_ok().ran == []
 
 
 def test_failure_does_not_run_downstream(chain: Project) -> None:
@@ -221,7 +221,7 @@ def test_multi_path_asset_writes_every_path(multi: Project) -> None:
     assert multi.read("out/odd.txt") == "1\n3\n"
     assert multi.read("out/even.txt") == "2\n4\n"
     assert multi.read("out/joined.txt") == "1\n3\n2\n4\n"
-    assert multi.doit().ran == []
+    assert multi.doit_ok().ran == []
 
 
 def test_deleting_one_of_several_outputs_reruns_the_asset(multi: Project) -> None:
@@ -287,7 +287,7 @@ def test_directory_output_is_published_whole(directory: Project) -> None:
         "part1.txt",
     ]
     assert directory.staging_dirs() == []
-    assert directory.doit().ran == []
+    assert directory.doit_ok().ran == []
 
 
 def test_content_change_in_an_upstream_directory_reruns_downstream(
@@ -305,14 +305,14 @@ def test_upstream_directory_rewritten_with_same_content_does_not_rerun_downstrea
     edit_toml(directory, "tx.py split", "tx.py  split")
     result = directory.doit()
     assert result.ran == ["parts"]
-    assert directory.doit().ran == []
+    assert directory.doit_ok().ran == []
 
 
 def test_directory_output_loses_files_the_transform_no_longer_writes(
     directory: Project,
 ) -> None:
     directory.write("data/raw.txt", "a\n")
-    assert sorted(directory.doit().ran) == ["listing", "parts"]
+    assert sorted(directory.doit_ok().ran) == ["listing", "parts"]
     assert os.listdir(directory.path("out/parts")) == ["part0.txt"]
     assert directory.read("out/listing.txt") == "part0.txt: a\n"
 
@@ -328,7 +328,7 @@ def test_hand_editing_a_file_in_a_directory_output_reruns_it(
 
 def test_a_stray_file_in_a_directory_output_reruns_it(directory: Project) -> None:
     directory.write("out/parts/stray.txt", "?\n")
-    assert directory.doit().ran == ["parts"]
+    assert directory.doit_ok().ran == ["parts"]
     assert not directory.exists("out/parts/stray.txt")
 
 
@@ -336,7 +336,7 @@ def test_deleting_a_directory_output_reruns_it(directory: Project) -> None:
     for name in os.listdir(directory.path("out/parts")):
         directory.path(f"out/parts/{name}").unlink()
     directory.path("out/parts").rmdir()
-    assert directory.doit().ran == ["parts"]
+    assert directory.doit_ok().ran == ["parts"]
     assert directory.read("out/parts/part0.txt") == "a\n"
 
 
@@ -370,10 +370,10 @@ def test_adding_a_file_to_a_source_directory_reruns_downstream(
         """
     )
     project.write("data/images/one.txt", "1\n")
-    assert project.doit().ran == ["catalog"]
-    assert project.doit().ran == []
+    assert project.doit_ok().ran == ["catalog"]
+    assert project.doit_ok().ran == []
     project.write("data/images/two.txt", "2\n")
-    assert project.doit().ran == ["catalog"]
+    assert project.doit_ok().ran == ["catalog"]
     assert project.read("out/catalog.txt") == "one.txt: 1\ntwo.txt: 2\n"
 
 
@@ -402,7 +402,7 @@ def test_paths_with_spaces_quotes_and_substitutions_are_quoted(
     assert project.read(f"out/{name}") == "SAFE\n"
     assert not list(project.root.rglob("PWNED*"))
     assert "INJECTED" not in result.out.replace("data/my input; echo INJECTED", "")
-    assert project.doit().ran == []
+    assert project.doit_ok().ran == []
 
 
 def test_double_braces_render_as_literal_braces(project: Project) -> None:
@@ -443,7 +443,7 @@ def test_ctrl_c_keeps_previous_output_and_reruns_the_interrupted_asset(
         """
     )
     project.write("data/in.txt", "v1\n")
-    assert sorted(project.doit().ran) == ["after", "fast", "slow"]
+    assert sorted(project.doit_ok().ran) == ["after", "fast", "slow"]
 
     project.write("data/in.txt", "v2\n")
     edit_toml(
@@ -523,6 +523,6 @@ def test_outputs_land_in_directories_that_did_not_exist(project: Project) -> Non
         transform = "{vars.python} tx.py prefix {self.path} deep"
         """
     )
-    assert project.doit().ran == ["deep"]
+    assert project.doit_ok().ran == ["deep"]
     assert project.read("a/b/c/deep.txt") == "deep\n"
     assert Path(project.root / "a/b/c").is_dir()
