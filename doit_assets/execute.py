@@ -11,17 +11,20 @@ fully rendered command and a working directory and reports an exit code.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import importlib
+import inspect
 import os
+import selectors
 import shutil
 import subprocess
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from doit.exceptions import TaskFailed
 
@@ -31,13 +34,14 @@ STAGING_PREFIX = ".doit-assets-staging."
 
 
 def staging_path(path: str) -> str:
-    """``build/model.pkl`` stages as ``build/.doit-assets-staging.model.pkl/model.pkl``.
+    """``build/model.pkl`` stages as ``build/.doit-assets-staging.model.pkl``.
 
-    The file keeps its own name (tools that pick a format from the extension
-    still see it) and its own file system, so the final move is atomic.
+    Beside the output, so on its file system and the final move is atomic;
+    ending like it, so that tools which pick a format from the extension
+    still see the right one; hidden, and ignored by ``doit assets init``.
     """
     head, tail = os.path.split(path.rstrip("/"))
-    staged = os.path.join(head, STAGING_PREFIX + tail, tail)
+    staged = os.path.join(head, STAGING_PREFIX + tail)
     return staged + "/" if is_directory(path) else staged
 
 
@@ -55,22 +59,37 @@ class TransformFailed(TaskFailed):  # type: ignore[misc]
 
 
 def run_command(command: str, cwd: str) -> int:
-    """Run a shell command, streaming its output through doit's captured streams."""
+    """Run a shell command, streaming its output through doit's streams.
+
+    One thread reads both pipes as data arrives (a selector, not a thread per
+    pipe): doit shows or captures what the transform prints, as it would for
+    its own commands.
+    """
     proc = subprocess.Popen(
-        command,
-        shell=True,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        command, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     assert proc.stdout is not None and proc.stderr is not None
-    pump = threading.Thread(target=_copy, args=(proc.stderr, sys.stderr), daemon=True)
-    pump.start()
     try:
-        _copy(proc.stdout, sys.stdout)
-        pump.join()
+        with selectors.DefaultSelector() as selector:
+            for pipe, target in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
+                decoder = codecs.getincrementaldecoder("utf-8")("replace")
+                selector.register(pipe, selectors.EVENT_READ, (target, decoder))
+            while selector.get_map():
+                for key, _ in selector.select():
+                    target, decoder = key.data
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fileobj)
+                        target.write(decoder.decode(b"", final=True))
+                        continue
+                    for hook in BEFORE_OUTPUT:
+                        hook()
+                    target.write(decoder.decode(chunk))
+                    target.flush()
         return proc.wait()
     finally:
+        proc.stdout.close()
+        proc.stderr.close()
         if proc.poll() is None:  # interrupted: do not leave the transform running
             proc.kill()
             proc.wait()
@@ -79,15 +98,6 @@ def run_command(command: str, cwd: str) -> int:
 # Called before a transform's output reaches the terminal (the progress line
 # erases itself there, so that the two never share a line).
 BEFORE_OUTPUT: list[Callable[[], None]] = []
-
-
-def _copy(source: IO[bytes], target: IO[str]) -> None:
-    for line in iter(source.readline, b""):
-        for hook in BEFORE_OUTPUT:
-            hook()
-        target.write(line.decode("utf-8", "replace"))
-        target.flush()
-    source.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +212,10 @@ def materialize(job: CommandJob | PythonJob) -> TransformFailed | None:
     _discard(staged)
     try:
         for _, stage in staged:
-            os.makedirs(stage if is_directory(stage) else os.path.dirname(stage))
+            os.makedirs(
+                stage if is_directory(stage) else os.path.dirname(stage) or ".",
+                exist_ok=True,
+            )
         before = {final: _stamp(job.cwd, final) for final in job.outputs}
         failure = job.run()
         if failure is not None:
@@ -253,8 +266,14 @@ def _publish(stage: str, final: str) -> None:
 
 
 def _discard(staged: Sequence[tuple[str, str]]) -> None:
+    """Remove what a transform staged and did not publish (a failure, a kill)."""
     for _, stage in staged:
-        shutil.rmtree(os.path.dirname(stage.rstrip("/")), ignore_errors=True)
+        bare = stage.rstrip("/")
+        if os.path.isdir(bare):
+            shutil.rmtree(bare, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(bare)
 
 
 def remove_outputs(paths: Sequence[str]) -> None:
@@ -267,3 +286,8 @@ def remove_outputs(paths: Sequence[str]) -> None:
         elif os.path.exists(bare):
             os.remove(bare)
             print(f"{bare} - removed")
+
+
+# doit inspects an action's signature on every run of every task; a ready one
+# saves that work (it is a measurable part of a build of many small assets).
+materialize.__signature__ = inspect.signature(materialize)  # type: ignore[attr-defined]

@@ -25,6 +25,7 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         folder = os.path.dirname(name)
         if folder:
             os.makedirs(folder, exist_ok=True)
+        self._loaded = False
         super().__init__(name, codec, module_name=module_name)
 
     def _sqlite3(self, name: str) -> Any:
@@ -33,6 +34,37 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         conn.execute("pragma journal_mode = wal")
         conn.execute("pragma synchronous = normal")
         return conn
+
+    def get(self, task_id: str, dependency: str) -> Any:
+        # One query for every task instead of one per task: a no-op run asks
+        # about all of them.
+        if not self._loaded:
+            self._load_all()
+        return self._cache.get(task_id, {}).get(dependency)
+
+    def in_(self, task_id: str) -> bool:
+        if not self._loaded:
+            self._load_all()
+        return task_id in self._cache
+
+    def set(self, task_id: str, dependency: str, value: Any) -> None:
+        if not self._loaded:  # keep the rest of the task's saved state
+            self._load_all()
+        super().set(task_id, dependency, value)
+
+    def _load_all(self) -> None:
+        self._loaded = True
+        rows = self._conn.execute("select task_id, task_data from doit").fetchall()
+        for row in rows:
+            self._cache.setdefault(row["task_id"], row["task_data"] or {})
+
+    def remove(self, task_id: str) -> None:
+        super().remove(task_id)
+        self._cache.pop(task_id, None)
+
+    def remove_all(self) -> None:
+        super().remove_all()
+        self._loaded = True  # nothing left to load
 
     def flush(self, task_id: str) -> None:
         """Commit one task's state now, not at the end of the run."""

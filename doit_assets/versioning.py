@@ -10,6 +10,7 @@ asset) and the content of upstream *directories*, which doit cannot hash.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 from collections.abc import Mapping
@@ -128,12 +129,24 @@ def unchanged(path: str, stored: Mapping[str, Any] | None) -> bool:
     return current is not None and current["md5"] == stored.get("md5")
 
 
+_SIGNATURE = inspect.Signature(
+    [
+        inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("values", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+    ]
+)
+
+
 class AssetFreshness:
     """doit ``uptodate`` item: fingerprint, output content and directory inputs.
 
     Outputs and directory inputs are paths as doit sees them (relative to the
     working directory); directories keep their trailing ``/``.
     """
+
+    # doit asks for the signature of every uptodate callable on every check;
+    # this answers at once (inspect would otherwise work it out each time).
+    __signature__ = _SIGNATURE
 
     def __init__(
         self,

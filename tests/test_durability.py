@@ -38,10 +38,10 @@ transform = "{python} tx.py count {self.path} {first.path}"
 
 [assets.slow]
 path = "out/slow.txt"
-transform = "sleep $(cat delay.txt) && {python} tx.py cat {self.path} {second.path}"
+transform = "touch slow.started && sleep $(cat delay.txt) && {python} tx.py cat {self.path} {second.path}"
 inputs = ["delay.txt"]
 """
-STAGING = "out/.doit-assets-staging.slow.txt"
+STARTED = "slow.started"  # written by slow's transform as it begins
 INTERRUPTED = (
     "interrupted: finished assets are saved; the one that was running keeps its "
     "previous output and runs again next time"
@@ -57,11 +57,16 @@ def slow_project(project: Project) -> Project:
 
 
 def slow_is_running(project: Project) -> bool:
-    """slow's transform has started: its staging folder exists."""
-    return project.exists(STAGING)
+    """slow's transform has started (call forget_started before the run)."""
+    return project.exists(STARTED)
+
+
+def forget_started(project: Project) -> None:
+    project.path(STARTED).unlink(missing_ok=True)
 
 
 def test_sigkill_keeps_every_finished_materialization(slow_project: Project) -> None:
+    forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
         assert [m["asset"] for m in materializations(slow_project)] == [
@@ -86,6 +91,7 @@ def test_sigkill_keeps_every_finished_materialization(slow_project: Project) -> 
 
 
 def test_after_sigkill_the_stores_open_cleanly(slow_project: Project) -> None:
+    forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
         run.kill()
@@ -102,6 +108,7 @@ def test_after_sigkill_the_stores_open_cleanly(slow_project: Project) -> None:
 def test_after_sigkill_the_next_run_makes_only_the_killed_asset(
     slow_project: Project,
 ) -> None:
+    forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
         run.kill()
@@ -134,6 +141,7 @@ def test_ctrl_c_ends_with_one_line_and_keeps_the_previous_output(
     assert slow_project.read("out/slow.txt") == "2\n"
     slow_project.write("data/raw.txt", "a\nb\nc\n")
     slow_project.write("delay.txt", "2\n")
+    forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
         time.sleep(0.2)  # let the shell start sleep
@@ -154,6 +162,7 @@ def test_ctrl_c_records_the_running_asset_and_the_run_as_interrupted(
     assert slow_project.doit().code == 0
     slow_project.write("data/raw.txt", "a\nb\nc\n")
     slow_project.write("delay.txt", "2\n")
+    forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
         time.sleep(0.2)
@@ -168,7 +177,7 @@ def test_ctrl_c_records_the_running_asset_and_the_run_as_interrupted(
     assert slow["error"] == "interrupted"
     assert slow["started_at"] < slow["ended_at"]
     assert slow["transform"] == (
-        f"sleep $(cat delay.txt) && {PYTHON} tx.py cat out/slow.txt out/second.txt"
+        f"touch slow.started && sleep $(cat delay.txt) && {PYTHON} tx.py cat out/slow.txt out/second.txt"
     )
     run2 = runs(slow_project)[1]
     assert (run2["outcome"], run2["materialized"], run2["failed"]) == (
@@ -189,6 +198,7 @@ def test_ctrl_c_records_the_running_asset_and_the_run_as_interrupted(
 
 
 def test_a_second_run_is_refused_while_one_is_going_on(slow_project: Project) -> None:
+    forget_started(slow_project)
     with Background(slow_project) as first:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
         holder = json.loads(slow_project.read(".doit-assets/lock"))

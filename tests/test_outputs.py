@@ -457,7 +457,7 @@ def test_ctrl_c_keeps_previous_output_and_reruns_the_interrupted_asset(
         text=True,
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C
     )
-    staged = project.path("out/.doit-assets-staging.slow.txt/slow.txt")
+    staged = project.path("out/.doit-assets-staging.slow.txt")
     deadline = time.monotonic() + 20
     try:
         while not (staged.exists() and staged.read_text() == "partial"):
@@ -492,18 +492,16 @@ def test_ctrl_c_keeps_previous_output_and_reruns_the_interrupted_asset(
     assert project.read("out/after.txt") == "COMPLETE\n"
 
 
-def test_staging_path_keeps_the_file_name_beside_the_output() -> None:
+def test_staging_path_is_a_hidden_sibling_with_the_same_extension() -> None:
     from doit_assets.execute import staging_path
 
-    assert staging_path("build/model.pkl") == (
-        "build/.doit-assets-staging.model.pkl/model.pkl"
-    )
-    assert staging_path("build/plots/") == ("build/.doit-assets-staging.plots/plots/")
-    assert staging_path("top.txt") == ".doit-assets-staging.top.txt/top.txt"
+    assert staging_path("build/model.pkl") == "build/.doit-assets-staging.model.pkl"
+    assert staging_path("build/plots/") == "build/.doit-assets-staging.plots/"
+    assert staging_path("top.txt") == ".doit-assets-staging.top.txt"
 
 
 def test_staging_leftovers_from_a_killed_run_are_cleared(chain: Project) -> None:
-    leftover = chain.write("out/.doit-assets-staging.a.txt/a.txt", "half")
+    leftover = chain.write("out/.doit-assets-staging.a.txt", "half")
     chain.write("data/in.txt", "fresh\n")
     result = chain.doit()
     assert sorted(result.ran) == ["a", "b"]

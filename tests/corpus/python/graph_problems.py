@@ -1,0 +1,33 @@
+# error: {path}:10: dependency cycle: hen -> egg -> hen
+# error: {path}:20: asset 'second_copy': path 'build/copy.txt' is also the path of asset 'first_copy'. Each file has exactly one asset that makes it
+# error: {path}:25: asset 'waiting': unknown dependency 'nothing_yet'
+"""Problems of the graph: cycles, shared paths, unknown depends_on."""
+
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset
+def hen(egg: str) -> str:
+    return egg
+
+
+@asset
+def egg(hen: str) -> str:
+    return hen
+
+
+@asset(path="build/copy.txt")
+def second_copy(output: Path) -> None:
+    output.write_text("2")
+
+
+@asset(depends_on=["nothing_yet"])
+def waiting() -> int:
+    return 0
+
+
+@asset(path="build/copy.txt")
+def first_copy(output: Path) -> None:
+    output.write_text("1")

@@ -1,0 +1,20 @@
+# error: {path}:11: asset 'cities': unknown key 'dependson'. Did you mean 'depends_on'?
+# error: {path}:16: asset 'towns': unknown key 'colour'. Allowed: path, transform, python, depends_on, inputs, description, metadata, code_version, io, ins, name
+"""The decorator takes the keys of assets.toml, plus 'name'."""
+
+from doit_assets import asset
+
+
+@asset(dependson=["villages"])
+def cities() -> list[str]:
+    return []
+
+
+@asset(colour="red")
+def towns() -> list[str]:
+    return []
+
+
+@asset
+def villages() -> list[str]:
+    return []
