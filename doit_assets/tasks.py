@@ -13,11 +13,13 @@ import os
 import shlex
 import sys
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from . import cache
 from .codeversion import code_version
-from .decorators import collect
+from .decorators import AssetDef, collect
 from .errors import AssetError, Location, raise_all
 from .execute import (
     CommandJob,
@@ -28,8 +30,8 @@ from .execute import (
 )
 from .files import STATE_DIR, check_files
 from .graph import AssetGraph
-from .project import load_graph
-from .spec import AssetSpec, is_directory
+from .project import command_names, load_graph
+from .spec import AssetKey, AssetSpec, is_directory
 from .template import Ref, parse_template
 from .toml_loader import Project
 from .versioning import AssetFreshness, fingerprint
@@ -81,12 +83,32 @@ class AssetTasks:
         # collections of the run itself do not walk them again.
         gc.disable()
         try:
-            python_assets = collect(self._home_modules())
-            project, graph = load_graph(self.path, self.reserved_names, python_assets)
-            yield from to_doit_tasks(project, graph)
+            yield from self._tasks(collect(self._home_modules()))
         finally:
             gc.freeze()
             gc.enable()
+
+    def _tasks(self, python_assets: list[AssetDef]) -> list[dict[str, Any]]:
+        reserved = self.reserved_names
+        if reserved is None:
+            reserved = command_names()
+        key = None if python_assets else cache.cache_key(Path(self.path), reserved)
+        saved = cache.load(key) if key else None
+        if saved is not None:
+            settings, root, source, checks, compacts = saved
+            inputs = _check_files_again(Path(root), source, checks)
+        else:
+            project, graph = load_graph(self.path, reserved, python_assets)
+            compacts = _static_tasks(project, graph)
+            inputs = graph.inputs
+            settings = dict(project.settings)
+            if key and not project.modules and not any(s.is_python for s in graph):
+                checks = [_file_check(project, spec) for spec in graph]
+                root, source = str(project.root), project.source
+                cache.save(key, (settings, root, source, checks, compacts))
+        LOADED_SETTINGS.clear()
+        LOADED_SETTINGS.update(settings)
+        return _with_inputs(compacts, inputs)
 
     def _home_modules(self) -> list[ModuleType]:
         """The modules (a dodo.py) that hold this creator: their @assets belong here."""
@@ -101,11 +123,6 @@ class AssetTasks:
 
 def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
     """One doit task dict per asset, in dependency order."""
-    cwd = os.getcwd()
-    root = str(project.root)
-    prefix = (
-        "" if root == cwd else os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
-    )
     LOADED_SETTINGS.clear()
     LOADED_SETTINGS.update(project.settings)
     inputs = graph.inputs
@@ -113,62 +130,90 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
         problems: list[AssetError] = []
         inputs = check_files(project.root, list(graph), _spec_location, problems)
         raise_all(problems)
-    return [
-        _task(spec, graph, project.vars, prefix, root, list(inputs[spec.key]))
-        for spec in graph
-    ]
+    return _with_inputs(_static_tasks(project, graph), inputs)
 
 
-def _task(
+def _file_check(project: Project, spec: AssetSpec) -> tuple[Any, ...]:
+    """What ``check_files`` needs of an asset, as plain values for the cache."""
+    lines = (project.lines.get((spec.key, f)) for f in ("", "path", "inputs"))
+    return (str(spec.key), spec.paths, spec.is_source, spec.inputs, *lines)
+
+
+def _check_files_again(
+    root: Path, source: str, checks: list[tuple[Any, ...]]
+) -> Mapping[AssetKey, tuple[str, ...]]:
+    """Sources and inputs live on disk: checked on every run, cache or not."""
+    specs, lines = [], {}
+    for key, paths, is_source, inputs, *field_lines in checks:
+        transform = None if is_source else ""
+        specs.append(AssetSpec(AssetKey(key), paths, transform, inputs=inputs))
+        lines[key] = dict(zip(("", "path", "inputs"), field_lines, strict=True))
+
+    def where(spec: AssetSpec, field: str) -> Location:
+        by_field = lines[spec.key]
+        return Location(source, by_field.get(field) or by_field[""])
+
+    problems: list[AssetError] = []
+    inputs = check_files(root, specs, where, problems)
+    raise_all(problems)
+    return inputs
+
+
+def _prefix(project: Project) -> str:
+    """How doit's working directory reaches the project's files."""
+    root, cwd = str(project.root), os.getcwd()
+    if root == cwd:
+        return ""
+    return os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
+
+
+def _static_tasks(project: Project, graph: AssetGraph) -> list[Compact]:
+    """Each asset's task, but for the files ``inputs`` expand to (they can change)."""
+    prefix, root = _prefix(project), str(project.root)
+    return [_compact(spec, graph, project.vars, prefix, root) for spec in graph]
+
+
+def _with_inputs(
+    compacts: list[Compact],
+    inputs: Mapping[AssetKey, tuple[str, ...]],
+) -> list[dict[str, Any]]:
+    return [_task(c, inputs.get(AssetKey(c[1]), ())) for c in compacts]
+
+
+# An asset's task before it is a dict: plain values only (for a shell
+# transform), so that the cache can keep it with ``marshal``:
+# (kind, key, doc, paths, targets, deps, location, metadata, code_version,
+#  root, prefix, transform, fingerprint, job, file_dep, dir_inputs),
+# where deps is ((dep, its paths), ...) and job the staged command or a PythonJob.
+Compact = tuple[Any, ...]
+
+
+def _compact(
     spec: AssetSpec,
     graph: AssetGraph,
     variables: Mapping[str, str],
     prefix: str,
     root: str,
-    inputs: list[str],
-) -> dict[str, Any]:
+) -> Compact:
     targets = tuple(prefix + p for p in spec.paths)
-    file_dep = [prefix + p for p in inputs]
+    file_dep: list[str] = []
     dir_inputs: list[str] = []
+    deps = []
     for dep in spec.deps:
-        for p in graph.specs[dep].paths:
-            (dir_inputs if is_directory(p) else file_dep).append(prefix + p)
-    meta: dict[str, Any] = {
-        "key": str(spec.key),
-        "paths": list(spec.paths),
-        "targets": list(targets),
-        "deps": {str(d): [prefix + p for p in graph.specs[d].paths] for d in spec.deps},
-        "location": str(spec.location) if spec.location else None,
-        "metadata": dict(spec.metadata),
-        "code_version": spec.code_version,
-        "root": root,
-        "prefix": prefix,
-        "inputs": inputs,
-    }
-    task: dict[str, Any] = {
-        "basename": str(spec.key),
-        "doc": spec.description or "",
-        "meta": {"asset": meta},
-        "task_dep": [str(d) for d in spec.deps],
-    }
-    if spec.is_source:
-        meta["kind"] = "source"
-        meta["transform"] = meta["fingerprint"] = None
-        task["actions"] = None
-        files = [t for t in targets if not is_directory(t)]
-        dirs = tuple(t for t in targets if is_directory(t))
-        task["file_dep"] = files
-        if dirs:
-            task["uptodate"] = [AssetFreshness("source", (), dirs)]
-        return task
-    meta["kind"] = "transform"
-    job: CommandJob | PythonJob
+        paths = tuple(prefix + p for p in graph.specs[dep].paths)
+        deps.append((str(dep), paths))
+        for p in paths:
+            (dir_inputs if is_directory(p) else file_dep).append(p)
+    kind = "source" if spec.is_source else "transform"
+    transform = fp = None
+    job: str | PythonJob | None = None
+    version = spec.code_version
     if callable(spec.transform):
         job = _python_job(spec, graph, prefix, root)
-        meta["transform"] = shown = job.describe()
-        meta["code_version"] = spec.code_version or code_version(spec.transform, root)
-    else:
-        template = parse_template(spec.transform or "")
+        transform = job.describe()
+        version = version or code_version(spec.transform, root)
+    elif spec.transform is not None:
+        template = parse_template(spec.transform)
 
         def final(ref: Ref) -> str:
             return _render_ref(ref, spec, graph, variables, lambda p: p)
@@ -176,22 +221,70 @@ def _task(
         def staged(ref: Ref) -> str:
             return _render_ref(ref, spec, graph, variables, staging_path)
 
-        meta["transform"] = shown = template.render(final)
-        job = CommandJob(
-            str(spec.key), template.render(staged), root, spec.paths, shown=shown
-        )
-    meta["fingerprint"] = fingerprint(shown, meta["code_version"], spec.paths)
+        transform = template.render(final)
+        job = template.render(staged)
+    if transform is not None:
+        fp = fingerprint(transform, version, spec.paths)
+    location = str(spec.location) if spec.location else None
+    return (
+        kind,
+        str(spec.key),
+        spec.description or "",
+        spec.paths,
+        targets,
+        tuple(deps),
+        location,
+        dict(spec.metadata),
+        version,
+        root,
+        prefix,
+        transform,
+        fp,
+        job,
+        tuple(file_dep),
+        tuple(dir_inputs),
+    )
+
+
+def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
+    """The doit task dict of one asset, with its ``inputs`` files."""
+    (kind, key, doc, paths, targets, deps, location, metadata, version) = compact[:9]
+    (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:]
+    meta: dict[str, Any] = {
+        "key": key,
+        "kind": kind,
+        "paths": list(paths),
+        "targets": list(targets),
+        "deps": {dep: list(dep_paths) for dep, dep_paths in deps},
+        "location": location,
+        "metadata": metadata,
+        "code_version": version,
+        "root": root,
+        "prefix": prefix,
+        "transform": transform,
+        "fingerprint": fp,
+        "inputs": list(inputs),
+    }
+    task: dict[str, Any] = {
+        "basename": key,
+        "doc": doc,
+        "meta": {"asset": meta},
+        "task_dep": [dep for dep, _ in deps],
+    }
+    if kind == "source":
+        task["actions"] = None
+        task["file_dep"] = [t for t in targets if not is_directory(t)]
+        dirs = tuple(t for t in targets if is_directory(t))
+        if dirs:
+            task["uptodate"] = [AssetFreshness("source", (), dirs)]
+        return task
+    if isinstance(job, str):
+        job = CommandJob(key, job, root, paths, shown=transform)
     task.update(
         actions=[(materialize, [job])],
-        file_dep=file_dep,
+        file_dep=[prefix + p for p in inputs] + list(file_dep),
         targets=[t.rstrip("/") for t in targets],
-        uptodate=[
-            AssetFreshness(
-                meta["fingerprint"],
-                targets,
-                tuple(dir_inputs),
-            )
-        ],
+        uptodate=[AssetFreshness(fp, targets, dir_inputs)],
         clean=[(remove_outputs, [list(targets)])],
     )
     return task

@@ -1,5 +1,5 @@
-# error: {path}:16: asset 'forecast': unknown dependency 'rainfall'. A parameter names an upstream asset: rename 'rainfall', or map it with ins={'rainfall': 'KEY'}
-# error: {path}:21: asset 'sales_report': unknown dependency 'sales_totl'. Did you mean 'sales_total'?
+# error: {path}:15: asset 'forecast': unknown dependency 'rainfall'. A parameter names an upstream asset: rename 'rainfall', or map it with ins={'rainfall': 'KEY'}
+# error: {path}:20: asset 'sales_report': unknown dependency 'sales_totl'. Did you mean 'sales_total'?
 """Every parameter (but 'output') names an upstream asset."""
 
 from pathlib import Path

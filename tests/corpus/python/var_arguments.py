@@ -1,5 +1,5 @@
-# error: {path}:15: asset 'merged_parts': parameter 'parts' cannot be *args or **kwargs. Name each upstream asset as a parameter
-# error: {path}:20: asset 'gathered_parts': parameter 'rest' cannot be *args or **kwargs. Name each upstream asset as a parameter
+# error: {path}:13: asset 'merged_parts': parameter 'parts' cannot be *args or **kwargs. Name each upstream asset as a parameter
+# error: {path}:18: asset 'gathered_parts': parameter 'rest' cannot be *args or **kwargs. Name each upstream asset as a parameter
 """Upstream assets are named one by one: no *args, no **kwargs."""
 
 from doit_assets import asset
