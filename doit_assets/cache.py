@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .fastpath import code_stamp
 from .files import STATE_DIR
 
 CACHE_FILE = f"{STATE_DIR}/project.cache"
@@ -34,7 +35,7 @@ def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
     digest = hashlib.sha256(data)
     for part in (
         str(FORMAT),
-        _version(),
+        code_stamp(),
         str(toml.resolve()),
         os.getcwd(),
         "\0".join(sorted(reserved_names)),
@@ -74,14 +75,3 @@ def save(key: str, value: Any) -> None:
     except OSError:
         with contextlib.suppress(OSError):  # nothing is left behind
             os.unlink(temporary)
-
-
-def _version() -> str:
-    """Our own code, so that an upgrade (or an edit) never reads an old cache."""
-    here = Path(__file__).parent
-    stamps = []
-    for name in sorted(os.listdir(here)):
-        if name.endswith(".py"):
-            st = os.stat(here / name)
-            stamps.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
-    return ",".join(stamps)

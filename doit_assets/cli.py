@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from doit import loader as doit_loader
@@ -56,7 +55,9 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
         return doit_config()
 
     def load_tasks(self, cmd: Any, pos_args: list[str]) -> list[Any]:
-        creator = AssetTasks(self.assets_file, reserved_names=frozenset(self.cmd_names))
+        creator = AssetTasks(
+            self.assets_file, reserved_names=frozenset(self.cmd_names), standalone=True
+        )
         return doit_loader.load_tasks(  # type: ignore[no-any-return]
             {"assets_toml": creator},
             self.cmd_names,
@@ -67,11 +68,7 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``doit-assets`` console script."""
-    args = sys.argv[1:] if argv is None else argv
-    return int(DoitMain(AssetsLoader()).run(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def run(args: list[str]) -> int:
+    """doit, loading tasks from ``assets.toml`` (see console.py for the script)."""
+    code = DoitMain(AssetsLoader()).run(args)
+    return int(code or 0)  # some doit commands return None for success

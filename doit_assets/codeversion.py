@@ -40,19 +40,50 @@ def _collect(
         return
     seen.add(id(obj))
     parts.append(_normalized_source(obj, strip_decorators=top))
-    code = getattr(obj, "__code__", None)
+    if isinstance(obj, type):
+        # A class: what its methods use counts too.
+        for member in vars(obj).values():
+            member = getattr(member, "__func__", member)  # static/class methods
+            if isinstance(member, types.FunctionType):
+                _follow(member, root, parts, seen)
+    else:
+        _follow(obj, root, parts, seen)
+
+
+def _follow(fn: Any, root: str, parts: list[str], seen: set[int]) -> None:
+    """What a function reaches: globals, module attributes, closure values."""
+    code = getattr(fn, "__code__", None)
     if code is None:
         return
-    namespace = getattr(obj, "__globals__", {})
-    for name in sorted(set(_names(code))):
-        if name not in namespace:
+    namespace = getattr(fn, "__globals__", {})
+    names = sorted(set(_names(code)))
+    for name in names:
+        if name in namespace:
+            _use(name, namespace[name], root, parts, seen)
+            if isinstance(namespace[name], types.ModuleType) and _in_project(
+                namespace[name], root
+            ):
+                # `helpers.suffix()`: the attribute names are among the code's
+                # names too; follow those the module has.
+                module = namespace[name]
+                for attribute in names:
+                    if attribute in vars(module):
+                        member = vars(module)[attribute]
+                        _use(f"{name}.{attribute}", member, root, parts, seen)
+    for index, cell in enumerate(fn.__closure__ or ()):
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
             continue
-        value = namespace[name]
-        value = getattr(value, "fn", value)  # an @asset used as a helper
-        if isinstance(value, _SIMPLE) or _is_simple_tuple(value):
-            parts.append(f"{name}={value!r}")
-        elif isinstance(value, (types.FunctionType, type)) and _in_project(value, root):
-            _collect(value, root, parts, seen)
+        _use(f"<closure {index}>", value, root, parts, seen)
+
+
+def _use(name: str, value: Any, root: str, parts: list[str], seen: set[int]) -> None:
+    value = getattr(value, "fn", value)  # an @asset used as a helper
+    if isinstance(value, _SIMPLE) or _is_simple_tuple(value):
+        parts.append(f"{name}={value!r}")
+    elif isinstance(value, (types.FunctionType, type)) and _in_project(value, root):
+        _collect(value, root, parts, seen)
 
 
 def _names(code: types.CodeType) -> Iterator[str]:
@@ -69,7 +100,10 @@ def _is_simple_tuple(value: object) -> bool:
 
 
 def _in_project(obj: Any, root: str) -> bool:
-    module = sys.modules.get(getattr(obj, "__module__", "") or "")
+    if isinstance(obj, types.ModuleType):
+        module: Any = obj
+    else:
+        module = sys.modules.get(getattr(obj, "__module__", "") or "")
     path = getattr(module, "__file__", None)
     if not path:
         return False

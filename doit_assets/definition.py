@@ -346,19 +346,37 @@ class AssetBuilder:
         *,
         value: bool,
     ) -> list[tuple[str, AssetKey | None]]:
-        """Bind each parameter to an upstream asset, or to where the output goes."""
+        """Bind each parameter to an upstream asset, or to where the output goes.
+
+        A parameter with a default keeps it, unless ``ins`` maps it to an asset.
+        """
         ins = table.get("ins") or {}
         if not isinstance(ins, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in ins.items()
         ):
-            self.fail(name, "ins", "'ins' must map parameter names to asset keys")
-            ins = {}
+            self.fail(
+                name,
+                "ins",
+                "'ins' must map parameter names to asset keys",
+                "For example ins={'orders': 'raw/orders'}",
+            )
+            return []  # the parameters cannot be bound without it
         try:
             signature = inspect.signature(function)
         except (TypeError, ValueError):
             return []
+        unknown = [k for k in ins if k not in signature.parameters]
+        for key in unknown:
+            self.fail(
+                name,
+                "ins",
+                f"'ins' names '{key}', which is not a parameter of the function",
+                did_you_mean(key, signature.parameters),
+            )
         params: list[tuple[str, AssetKey | None]] = []
         for param in signature.parameters.values():
+            if param.default is not param.empty and param.name not in ins:
+                continue  # a setting with its default, not an upstream asset
             if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
                 self.fail(
                     name,

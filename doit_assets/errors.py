@@ -98,6 +98,10 @@ class AssetCycleError(AssetError):
         )
 
 
+class ProjectLocked(AssetError):
+    """Another doit run holds this project's lock."""
+
+
 class AssetValidationError(AssetError):
     """Several problems found in one pass, reported together, sorted by position."""
 

@@ -171,7 +171,7 @@ class PythonJob:
             STORES[self.store].dump(result, target)
         elif result is not None:
             return TransformFailed(
-                f"returned a {type(result).__name__}, but a file asset writes its "
+                f"returned {_article(type(result).__name__)}, but a file asset writes its "
                 "output. Write to the 'output' parameter, or remove 'path' to "
                 "keep the return value",
                 exit_code=None,
@@ -183,6 +183,10 @@ class PythonJob:
         # its module attribute may be the @asset wrapper rather than the function.
         fields = (self.key, _reference(self.fn), self.cwd, self.outputs)
         return (_python_job, (*fields, self.bindings, self.store))
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in "aeiou" else f"a {noun}"
 
 
 def _reference(fn: Callable[..., Any]) -> str:

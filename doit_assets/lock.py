@@ -12,18 +12,12 @@ import os
 import time
 from typing import IO, Any
 
-from .errors import AssetError
-
 LOCK_FILE = ".doit-assets/lock"
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: runs are not serialised
     fcntl = None  # type: ignore[assignment]
-
-
-class ProjectLocked(AssetError):
-    """Another doit run holds this project's lock."""
 
 
 class RunLock:
@@ -33,6 +27,17 @@ class RunLock:
 
     def acquire(self, command: str) -> None:
         """Take the lock or raise ProjectLocked naming its holder."""
+        holder = self.try_acquire(command)
+        if holder is not None:
+            from .errors import ProjectLocked  # imports doit: only when needed
+
+            raise ProjectLocked(
+                f"{self.path}: another doit run is using this project: {holder}",
+                hint="Wait for it to finish, or stop it, then run again",
+            )
+
+    def try_acquire(self, command: str) -> str | None:
+        """Take the lock and return None, or return who holds it."""
         folder = os.path.dirname(self.path)
         if folder:
             os.makedirs(folder, exist_ok=True)
@@ -44,10 +49,7 @@ class RunLock:
                 handle.seek(0)
                 holder = _describe(handle.read())
                 handle.close()
-                raise ProjectLocked(
-                    f"{self.path}: another doit run is using this project: {holder}",
-                    hint="Wait for it to finish, or stop it, then run again",
-                ) from None
+                return holder
         handle.seek(0)
         handle.truncate()
         handle.write(
@@ -55,6 +57,7 @@ class RunLock:
         )
         handle.flush()
         self._file = handle
+        return None
 
     def release(self) -> None:
         if self._file is not None:

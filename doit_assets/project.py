@@ -78,9 +78,9 @@ def load_graph(
     toml_keys = project.declared
 
     def where(spec: AssetSpec, field: str) -> Location | None:
-        if spec.key in toml_keys:
+        if spec.location is None or spec.location.path == project.source:
             return project.where(spec.key, field)
-        return spec.location
+        return spec.location  # a Python asset: its function
 
     inputs = check_files(project.root, specs, where, problems)
     graph = build_graph(
@@ -100,17 +100,16 @@ def _python_specs(
     problems: list[AssetError],
     partial: list[AssetSpec],
 ) -> list[AssetSpec]:
-    locations: dict[str, Location] = {}
-    for d in defs:
-        locations.setdefault(d.key, d.location)
+    current: list[Location] = []  # the function being built: every field is there
     builder = AssetBuilder(
-        lambda name, field: locations[name],
+        lambda name, field: current[-1],
         project.vars,
         str(project.root),
         decorator=True,
     )
     specs = []
     for d in defs:
+        current.append(d.location)
         spec = builder.build(d.key, dict(d.table))
         if spec is not None:
             specs.append(spec)

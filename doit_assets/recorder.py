@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from . import fastpath
 from .history import History, Input, Output
 from .lock import RunLock
 from .progress import Progress, progress_enabled
@@ -41,8 +42,11 @@ class Recorder:
             self.lock.release()
             raise
         self.run_id = self.history.start_run(command)
+        fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
+        self.everything = not selected or set(selected) >= set(tasks)
+        self.visited: list[str] = []  # in doit's order, for the fast path
         self.started_at: dict[str, float] = {}
         self.materialized = self.failed_count = self.up_to_date = 0
 
@@ -60,6 +64,9 @@ class Recorder:
         )
 
     # -- events ----------------------------------------------------------------
+
+    def finished(self, task: Any) -> None:
+        self.visited.append(task.name)
 
     def started(self, task: Any) -> None:
         self.started_at[task.name] = time.time()
@@ -160,8 +167,23 @@ class Recorder:
                 failed=self.failed_count,
             )
             self.history.close()
+            if outcome == "success" and self.everything:
+                self._vouch()
         finally:
             self.lock.release()
+
+    def _vouch(self) -> None:
+        """Write the fast path's manifest, if this project can use one."""
+        from .tasks import FAST_PATH
+
+        toml = FAST_PATH.get("toml")
+        if toml is None or len(self.visited) != len(self.tasks):
+            return
+        files = []
+        for task in self.tasks.values():
+            files += task.file_dep
+            files += task.targets
+        fastpath.write(toml, self.visited, files)
 
 
 def _selected_assets(

@@ -10,6 +10,7 @@ imports wait until a run of an assets project begins.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from typing import Any
@@ -34,7 +35,9 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             return  # a plain doit project that picked this reporter: console only
         from .recorder import Recorder
 
-        command = shlex.join(["doit", *sys.argv[1:]])
+        program = os.path.basename(sys.argv[0])
+        program = program if program == "doit-assets" else "doit"
+        command = shlex.join([program, *sys.argv[1:]])
         self.recorder = Recorder(command, tasks, selected_tasks)
         self.progress = self.recorder.make_progress(self.outstream)
         sys.excepthook = _quiet_interrupt(sys.excepthook)
@@ -56,6 +59,8 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
     def add_success(self, task: Any) -> None:
         super().add_success(task)
         _flush_state(task.name)
+        if self.recorder:
+            self.recorder.finished(task)
         if self.recorder and _asset(task):
             outcome = self.recorder.succeeded(task, _state(task.name))
             if outcome == "observed":
@@ -74,6 +79,8 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
+        if self.recorder:
+            self.recorder.finished(task)
         if self.recorder and _asset(task):
             self.recorder.up_to_date += 1
             if self.progress:

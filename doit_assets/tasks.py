@@ -9,6 +9,7 @@ directory inputs). Asset data for the reporter travels in ``task["meta"]``.
 from __future__ import annotations
 
 import gc
+import glob
 import os
 import shlex
 import sys
@@ -41,6 +42,9 @@ BACKEND = "assets-sqlite"
 
 # The [settings] of the project loaded last in this process, for the reporter.
 LOADED_SETTINGS: dict[str, object] = {}
+# Set when that project qualifies for the no-op fast path (see fastpath.py):
+# the assets.toml it came from, loaded by doit-assets, with nothing but files.
+FAST_PATH: dict[str, str] = {}
 
 
 def doit_config(**overrides: Any) -> dict[str, Any]:
@@ -71,9 +75,12 @@ class AssetTasks:
         self,
         path: str | os.PathLike[str] = "assets.toml",
         reserved_names: frozenset[str] | None = None,
+        *,
+        standalone: bool = False,
     ) -> None:
         self.path = path
         self.reserved_names = reserved_names
+        self.standalone = standalone  # loaded by doit-assets, not from a dodo.py
         self.create_doit_tasks = self._create
 
     def _create(self) -> Iterator[dict[str, Any]]:
@@ -102,12 +109,17 @@ class AssetTasks:
             compacts = _static_tasks(project, graph)
             inputs = graph.inputs
             settings = dict(project.settings)
-            if key and not project.modules and not any(s.is_python for s in graph):
-                checks = [_file_check(project, spec) for spec in graph]
+            checks = [_file_check(project, spec) for spec in graph]
+            if project.modules or any(spec.is_python for spec in graph):
+                key = None  # its code is not in the file: never cached
+            if key:
                 root, source = str(project.root), project.source
                 cache.save(key, (settings, root, source, checks, compacts))
         LOADED_SETTINGS.clear()
         LOADED_SETTINGS.update(settings)
+        FAST_PATH.clear()
+        if self.standalone and key and _only_plain_files(checks):
+            FAST_PATH["toml"] = str(self.path)
         return _with_inputs(compacts, inputs)
 
     def _home_modules(self) -> list[ModuleType]:
@@ -131,6 +143,16 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
         inputs = check_files(project.root, list(graph), _spec_location, problems)
         raise_all(problems)
     return _with_inputs(_static_tasks(project, graph), inputs)
+
+
+def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
+    """No directory outputs and no globs or directories in ``inputs``."""
+    for _, paths, _, inputs, *_ in checks:
+        if any(is_directory(p) for p in paths):
+            return False
+        if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):
+            return False
+    return True
 
 
 def _file_check(project: Project, spec: AssetSpec) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import pickle
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 VALUES_DIR = ".doit-assets/values"
 
@@ -35,11 +35,12 @@ class PickleStore:
     extension = ".pickle"
 
     def dump(self, value: object, path: Path) -> None:
+        # Protocol pinned, and sets in sorted order, so that equal values give
+        # equal bytes in every process (string hashes, hence set order, differ).
         import cloudpickle
 
-        # Protocol pinned so that equal values give equal bytes across runs.
         with open(path, "wb") as f:
-            cloudpickle.dump(value, f, protocol=5)
+            cloudpickle.dump(_sets_in_order(value), f, protocol=5)
 
     def load(self, path: Path) -> object:
         with open(path, "rb") as f:
@@ -58,6 +59,41 @@ class JsonStore:
 
     def load(self, path: Path) -> object:
         return json.loads(path.read_text(encoding="utf-8"))
+
+
+class _SetInOrder(set):  # type: ignore[type-arg]
+    """Pickles as a plain set whose items are written in sorted order."""
+
+    def __reduce__(self) -> Any:
+        return (set, (sorted(self),))
+
+
+class _FrozenSetInOrder(frozenset):  # type: ignore[type-arg]
+    def __reduce__(self) -> Any:
+        return (frozenset, (sorted(self),))
+
+
+def _sets_in_order(value: Any) -> Any:
+    """The value with every set (in dicts, lists and tuples) in sorted order.
+
+    A set's order follows string hashes, which differ between processes; the
+    pickle of an equal value must not. Sets inside other objects, and sets of
+    items that cannot be sorted, keep their order.
+    """
+    kind = type(value)
+    if kind in (set, frozenset):
+        try:
+            sorted(value)
+        except TypeError:
+            return value
+        return (_SetInOrder if kind is set else _FrozenSetInOrder)(value)
+    if kind is dict:
+        return {k: _sets_in_order(v) for k, v in value.items()}
+    if kind is list:
+        return [_sets_in_order(v) for v in value]
+    if kind is tuple:
+        return tuple(_sets_in_order(v) for v in value)
+    return value
 
 
 STORES: dict[str, ValueStore] = {"pickle": PickleStore(), "json": JsonStore()}

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
-from .errors import AssetError, did_you_mean
+from .decorators import AssetDef, collect
+from .errors import AssetError, Location, did_you_mean
 from .graph import AssetGraph
-from .history import HISTORY_FILE, History
+from .history import History
 from .project import load_graph
 from .queries import (
     JSON_VERSION,
@@ -24,7 +27,9 @@ from .queries import (
     producer,
     run_dict,
 )
+from .schema import HISTORY_FILE
 from .status import asset_statuses
+from .tasks import AssetTasks
 from .toml_loader import Project
 
 NO_HISTORY = (
@@ -106,7 +111,7 @@ def runs_command(args: argparse.Namespace) -> int:
 
 
 def show_command(args: argparse.Namespace) -> int:
-    project, graph = load_graph(args.file)
+    project, graph = load_project(args.file)
     key = _known_key(graph, args.asset)
     spec = graph[key]
     meta, status = asset_statuses(project, graph)[key]
@@ -167,7 +172,7 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def lineage_command(args: argparse.Namespace) -> int:
-    project, graph = load_graph(args.file)
+    project, graph = load_project(args.file)
     key = _known_key(graph, args.asset)
     up, down = not args.downstream, not args.upstream
     outputs = current_outputs(project, graph[key])
@@ -315,6 +320,33 @@ def _describe(mat: dict[str, Any]) -> str:
 # -- helpers -------------------------------------------------------------------
 
 
+def load_project(path: str) -> tuple[Project, AssetGraph]:
+    """The project as doit sees it: assets.toml, and the @assets of a dodo.py
+    here (imported as doit would), with the file that dodo.py loads."""
+    python_assets: list[AssetDef] = []
+    if os.path.exists("dodo.py"):
+        dodo = _import_dodo()
+        python_assets = collect([dodo])
+        creators = [v for v in vars(dodo).values() if isinstance(v, AssetTasks)]
+        if creators and path == "assets.toml":
+            path = str(creators[0].path)
+    return load_graph(path, python_assets=python_assets)
+
+
+def _import_dodo() -> ModuleType:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module("dodo")
+    except AssetError:
+        raise
+    except Exception as err:  # the user's file: any error is theirs
+        raise AssetError(
+            f"cannot import: {type(err).__name__}: {err}",
+            location=Location("dodo.py"),
+        ) from None
+
+
 def _open_history(quiet: bool, empty_json: dict[str, Any] | None) -> History | None:
     if not os.path.exists(HISTORY_FILE):
         if empty_json is not None and quiet:
@@ -349,7 +381,7 @@ def _known_key(graph: AssetGraph, key: str) -> str:
 def _check_known(path: str, key: str) -> None:
     """Raise for a name that is neither declared nor in the history."""
     try:
-        _, graph = load_graph(path)
+        _, graph = load_project(path)
     except AssetError:
         return  # cannot tell; an empty answer will say there is nothing recorded
     _known_key(graph, key)

@@ -1,5 +1,5 @@
-# error: {path}:13: asset 'reading_sum': 'ins' must map parameter names to asset keys
-# error: {path}:18: asset 'reading_max': 'ins' must map parameter names to asset keys
+# error: {path}:13: asset 'reading_sum': 'ins' must map parameter names to asset keys. For example ins={'orders': 'raw/orders'}
+# error: {path}:18: asset 'reading_max': 'ins' must map parameter names to asset keys. For example ins={'orders': 'raw/orders'}
 """A wrong 'ins' is one problem: its parameters are not reported again."""
 
 from doit_assets import asset

@@ -1,0 +1,136 @@
+"""The no-op fast path of ``doit-assets``: prove nothing changed without doit.
+
+After a full, successful run, the reporter writes a manifest: a digest of
+``assets.toml`` (and of this package's code), the size and modification time
+of every file any asset reads or writes, and of doit's state file. When
+``doit-assets`` is run again with no arguments and every one of those is
+unchanged, nothing can be stale: it prints doit's summary (``-- NAME`` for
+each asset), records the run in the history and stops, without importing
+doit or building its task graph. Anything else, and doit runs as always.
+
+Only projects whose assets are fully known from ``assets.toml`` and the
+files above qualify: no Python assets, no globs or directories in ``inputs``
+(a new file could match them), no directory outputs. This module imports
+nothing from doit, and nothing that does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .lock import RunLock
+from .schema import HISTORY_FILE, SCHEMA_VERSION
+
+MANIFEST = ".doit-assets/noop.manifest"
+STATE_FILES = (".doit-assets/state.sqlite", ".doit-assets/state.sqlite-wal")
+FORMAT = 1
+
+
+def code_stamp() -> str:
+    """This package's own code, so that an upgrade or an edit invalidates."""
+    here = Path(__file__).parent
+    stamps = []
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            st = os.stat(here / name)
+            stamps.append(f"{name}:{st.st_size}:{st.st_mtime_ns}")
+    return ",".join(stamps)
+
+
+def project_digest(toml: str) -> str | None:
+    try:
+        data = Path(toml).read_bytes()
+    except OSError:
+        return None
+    digest = hashlib.sha256(data)
+    for part in (str(FORMAT), code_stamp(), os.path.abspath(toml), os.getcwd()):
+        digest.update(b"\0" + part.encode())
+    return digest.hexdigest()
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
+
+
+def forget() -> None:
+    """Any run may change what the manifest vouches for: drop it first."""
+    with contextlib.suppress(OSError):  # there may be none
+        os.unlink(MANIFEST)
+
+
+def write(toml: str, names: list[str], files: Iterable[str]) -> None:
+    """Vouch for the project as it is now (call after doit saved its state)."""
+    digest = project_digest(toml)
+    if digest is None:
+        return
+    stamps = [(path, _stamp(path)) for path in dict.fromkeys(files)]
+    if any(stamp is None for _, stamp in stamps):
+        return
+    state = [(path, _stamp(path)) for path in STATE_FILES]
+    data = marshal.dumps((FORMAT, digest, state, names, stamps))
+    temporary = f"{MANIFEST}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "wb") as f:
+            f.write(data)
+        os.replace(temporary, MANIFEST)
+    except OSError:
+        forget()
+
+
+def try_noop(toml: str = "assets.toml") -> int | None:
+    """Answer a no-op run without doit, or return None to let doit run."""
+    try:
+        with open(MANIFEST, "rb") as f:
+            version, digest, state, names, stamps = marshal.load(f)
+    except Exception:  # missing or unreadable: doit decides
+        return None
+    if version != FORMAT or digest != project_digest(toml):
+        return None
+    for path, stamp in state:
+        if _stamp(path) != (tuple(stamp) if stamp else None):
+            return None
+    for path, stamp in stamps:
+        if _stamp(path) != tuple(stamp):
+            return None
+    lock = RunLock()
+    command = "doit-assets"
+    if lock.try_acquire(command) is not None:
+        return None  # a run is going on: let doit say so
+    try:
+        started = time.time()
+        out = sys.stdout
+        out.write("".join(f"-- {name}\n" for name in names))
+        out.flush()
+        _record_run(command, started, len(names))
+    finally:
+        lock.release()
+    return 0
+
+
+def _record_run(command: str, started: float, up_to_date: int) -> None:
+    """The run goes into the history like any other (counted, not listed)."""
+    if not os.path.exists(HISTORY_FILE):
+        return
+    conn = sqlite3.connect(HISTORY_FILE, timeout=10, isolation_level=None)
+    try:
+        if conn.execute("pragma user_version").fetchone()[0] != SCHEMA_VERSION:
+            return
+        conn.execute(
+            "insert into runs (started_at, ended_at, command, pid, outcome, "
+            "up_to_date) values (?, ?, ?, ?, 'success', ?)",
+            (started, time.time(), command, os.getpid(), up_to_date),
+        )
+    finally:
+        conn.close()

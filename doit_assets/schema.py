@@ -1,0 +1,61 @@
+"""The history's schema: where it lives and how each version is made.
+
+Kept apart from history.py, with no import of doit, so that the no-op fast
+path of ``doit-assets`` can append a run without loading doit at all.
+"""
+
+from __future__ import annotations
+
+HISTORY_FILE = ".doit-assets/history.sqlite"
+
+# Each entry moves the schema one version up; never edit a released entry.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    create table runs (
+        id integer primary key,
+        started_at real not null,
+        ended_at real,
+        command text not null,
+        pid integer,
+        outcome text not null default 'running',
+        materialized integer not null default 0,
+        up_to_date integer not null default 0,
+        failed integer not null default 0
+    );
+    create table materializations (
+        id integer primary key,
+        run_id integer not null references runs(id),
+        asset text not null,
+        kind text not null,
+        status text not null,
+        started_at real,
+        ended_at real not null,
+        duration real,
+        transform text,
+        code_version text,
+        fingerprint text,
+        metadata text,
+        error text,
+        exit_code integer
+    );
+    create index materializations_by_asset on materializations(asset, id);
+    create table outputs (
+        materialization_id integer not null references materializations(id),
+        path text not null,
+        md5 text,
+        size integer,
+        primary key (materialization_id, path)
+    );
+    create index outputs_by_version on outputs(path, md5);
+    create table inputs (
+        materialization_id integer not null references materializations(id),
+        path text not null,
+        asset text,
+        md5 text,
+        upstream_id integer references materializations(id),
+        primary key (materialization_id, path)
+    );
+    create index inputs_by_upstream on inputs(upstream_id);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,126 @@
+"""The no-op fast path of doit-assets: answered without doit, and never wrong."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from conftest import PYTHON, Project
+
+MANIFEST = ".doit-assets/noop.manifest"
+
+PIPELINE = """\
+[vars]
+python = "{python}"
+
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.upper]
+path = "out/upper.txt"
+transform = "{vars.python} tx.py upper {self.path} {raw.path}"
+
+[assets.count]
+path = "out/count.txt"
+transform = "{vars.python} tx.py count {self.path} {upper.path}"
+"""
+
+# Runs the console script's entry point in a fresh interpreter and reports
+# whether doit was imported at all.
+PROBE = """
+import sys
+from doit_assets.console import main
+code = main([])
+print("doit imported:", "doit" in sys.modules)
+sys.exit(code)
+"""
+
+
+def built(project: Project) -> Project:
+    project.write("data/raw.txt", "a\nb\n")
+    project.assets(PIPELINE, dodo=False)
+    assert project.doit_assets().ran == ["upper", "count"]
+    assert project.exists(MANIFEST)
+    return project
+
+
+def probe(project: Project) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-c", PROBE], cwd=project.root, capture_output=True, text=True
+    )
+
+
+def test_an_unchanged_project_is_answered_without_doit(project: Project) -> None:
+    built(project)
+    result = probe(project)
+    assert result.returncode == 0, result
+    assert result.stdout == "-- raw\n-- upper\n-- count\ndoit imported: False\n"
+
+
+def test_the_fast_answer_is_recorded_as_a_run(project: Project) -> None:
+    built(project)
+    probe(project)
+    runs = project.doit_assets("assets", "runs", "--json")
+    newest = json.loads(runs.out)["runs"][0]
+    assert (newest["command"], newest["outcome"], newest["up_to_date"]) == (
+        "doit-assets",
+        "success",
+        3,
+    )
+
+
+def test_a_changed_source_goes_to_doit(project: Project) -> None:
+    built(project)
+    project.write("data/raw.txt", "a\nb\nc\n")
+    result = probe(project)
+    assert "doit imported: True" in result.stdout
+    assert ".  upper" in result.stdout and ".  count" in result.stdout
+
+
+def test_a_hand_edited_output_goes_to_doit(project: Project) -> None:
+    built(project)
+    project.write("out/count.txt", "99\n")
+    assert project.doit_assets().ran == ["count"]
+    assert project.read("out/count.txt") == "2\n"
+
+
+def test_an_edited_assets_toml_goes_to_doit(project: Project) -> None:
+    built(project)
+    toml = project.path("assets.toml")
+    toml.write_text(toml.read_text().replace("tx.py count", "tx.py cat"))
+    assert project.doit_assets().ran == ["count"]
+
+
+def test_doit_forget_is_noticed(project: Project) -> None:
+    built(project)
+    assert project.doit_assets("forget", "--all").code == 0
+    assert project.doit_assets().ran == ["upper", "count"]
+
+
+def test_a_partial_or_failed_run_leaves_no_manifest(project: Project) -> None:
+    built(project)
+    project.write("data/raw.txt", "changed\n")
+    assert project.doit_assets("upper").ran == ["upper"]
+    assert not project.exists(MANIFEST)
+    assert project.doit_assets().ran == ["count"]
+    assert project.exists(MANIFEST)
+
+
+def test_glob_inputs_never_use_the_fast_path(project: Project) -> None:
+    project.write("data/raw.txt", "a\n")
+    project.write("notes/one.txt", "1\n")
+    project.assets(
+        PIPELINE + 'inputs = ["notes/*.txt"]\n',
+        dodo=False,
+    )
+    assert project.doit_assets().code == 0
+    assert not project.exists(MANIFEST)
+    project.write("notes/two.txt", "2\n")
+    assert project.doit_assets().ran == ["count"]
+
+
+def test_a_dodo_py_run_does_not_write_a_manifest(project: Project) -> None:
+    project.write("data/raw.txt", "a\n")
+    project.assets(PIPELINE)
+    assert project.doit().code == 0
+    assert not project.exists(MANIFEST)
