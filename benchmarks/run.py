@@ -77,14 +77,17 @@ TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
 TOOLS: dict[str, Callable[[list[str]], list[str]]] = {
+    # `doit` with the one-line dodo.py, and the `doit-assets` console script
+    # (the one with the no-op fast path).
     "doit-assets": lambda args: [str(BIN / "doit"), *args],
+    "doit-assets cli": lambda args: [str(BIN / "doit-assets"), *args],
     "doit": lambda args: [str(BIN / "doit"), "-f", "dodo_plain.py", *args],
     "make": lambda args: ["make", "-s", *args],
 }
 
 
 def executed(out: str) -> int:
-    """doit prints '.  NAME' for each task it runs."""
+    """doit prints '.  NAME' for each task it runs (sources: '~  NAME')."""
     return sum(1 for line in out.splitlines() if line.startswith(".  "))
 
 
