@@ -3,9 +3,11 @@
 A code version is a digest of the function's syntax tree, so reformatting,
 comments and docstrings do not count while a changed literal or default does.
 It also covers what the function uses from its own project: helper functions
-and classes (followed recursively) and simple module-level constants. Code
-from installed packages is left out; pin those with an explicit
-``code_version`` when their upgrades should re-run an asset.
+and classes (followed recursively, also as ``module.helper``), the values its
+closures hold, and module-level constants made of plain values (numbers,
+strings, and lists, tuples, sets and dicts of them). Code from installed
+packages is left out. An explicit ``code_version`` replaces all of this: the
+asset then re-runs only when that string changes.
 """
 
 from __future__ import annotations
@@ -80,10 +82,26 @@ def _follow(fn: Any, root: str, parts: list[str], seen: set[int]) -> None:
 
 def _use(name: str, value: Any, root: str, parts: list[str], seen: set[int]) -> None:
     value = getattr(value, "fn", value)  # an @asset used as a helper
-    if isinstance(value, _SIMPLE) or _is_simple_tuple(value):
-        parts.append(f"{name}={value!r}")
+    if _is_simple_tuple(value):
+        parts.append(f"{name}={_stable_repr(value)}")
     elif isinstance(value, (types.FunctionType, type)) and _in_project(value, root):
         _collect(value, root, parts, seen)
+
+
+def _stable_repr(value: Any) -> str:
+    """repr, with sets sorted: their order changes between processes."""
+    if isinstance(value, (set, frozenset)):
+        try:
+            return f"{type(value).__name__}({sorted(value)!r})"
+        except TypeError:
+            return repr(sorted(map(repr, value)))
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{k!r}: {_stable_repr(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__ + "(" + ", ".join(map(_stable_repr, value)) + ")"
+    return repr(value)
 
 
 def _names(code: types.CodeType) -> Iterator[str]:
@@ -93,10 +111,20 @@ def _names(code: types.CodeType) -> Iterator[str]:
             yield from _names(const)
 
 
-def _is_simple_tuple(value: object) -> bool:
-    return isinstance(value, (tuple, frozenset)) and all(
-        isinstance(v, _SIMPLE) for v in value
-    )
+def _is_simple_tuple(value: object, depth: int = 0) -> bool:
+    """Plain data: numbers and strings, in lists, tuples, sets and dicts."""
+    if isinstance(value, _SIMPLE):
+        return True
+    if depth > 4:
+        return False
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return len(value) <= 1000 and all(_is_simple_tuple(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= 1000 and all(
+            _is_simple_tuple(k, depth + 1) and _is_simple_tuple(v, depth + 1)
+            for k, v in value.items()
+        )
+    return False
 
 
 def _in_project(obj: Any, root: str) -> bool:

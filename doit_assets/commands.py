@@ -91,6 +91,11 @@ class AssetsCommand(Command):  # type: ignore[misc]
             args = _parser().parse_args(list(in_args))
         except SystemExit as stop:
             return int(stop.code or 0)
+        # As doit-assets -f does: work in the file's folder, where the state
+        # and the history of that project are.
+        folder, args.file = os.path.split(args.file)
+        if folder:
+            os.chdir(folder)
         try:
             return HANDLERS[args.command](args)
         except AssetError as err:

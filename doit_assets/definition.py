@@ -59,6 +59,10 @@ class AssetBuilder:
         # so that the graph can still report an unknown one among them.
         self.partial: list[AssetSpec] = []
 
+    def _type(self, value: object) -> str:
+        """A value's type in the words of where it was written."""
+        return type(value).__name__ if self.decorator else type_name(value)
+
     def fail(
         self, name: str, field: str, problem: str, hint: str | None = None
     ) -> None:
@@ -80,7 +84,7 @@ class AssetBuilder:
                 hint = "Use letters, digits, '_', '-', '.' and '/'"
             self.fail(name, "", "invalid asset name", hint)
         if not isinstance(table, dict):
-            self.fail(name, "", f"must be a table, got {type_name(table)}")
+            self.fail(name, "", f"must be a table, got {self._type(table)}")
             return None
         allowed = ASSET_KEYS + (("name",) if self.decorator else ())
         for field, value in table.items():
@@ -113,7 +117,7 @@ class AssetBuilder:
             self.fail(
                 name,
                 "metadata",
-                f"'metadata' must be a table, got {type_name(metadata)}",
+                f"'metadata' must be a table, got {self._type(metadata)}",
             )
             metadata = {}
         is_source = transform is None and function is None
@@ -129,7 +133,9 @@ class AssetBuilder:
         if transform is not None:
             refs = self._template_refs(name, transform, paths)
         elif function is not None:
-            params = self._params(name, table, function, value=io is not None)
+            # A Python asset without a path is a value asset (even if its
+            # store is misnamed: that is reported on its own).
+            params = self._params(name, table, function, value="path" not in table)
             refs = [str(dep) for _, dep in params if dep is not None]
         for field, named in (("depends_on", depends_on), ("python", refs)):
             for dep in named:
@@ -182,7 +188,7 @@ class AssetBuilder:
                 name,
                 "path",
                 "'path' must be a non-empty string or list of strings, "
-                f"got {type_name(value)}",
+                f"got {self._type(value)}",
             )
             return []
         return [p for p in (self._relative(name, "path", p) for p in raw) if p]
@@ -207,7 +213,7 @@ class AssetBuilder:
             self.fail(
                 name,
                 field,
-                f"'{field}' must be a list of strings, got {type_name(value)}",
+                f"'{field}' must be a list of strings, got {self._type(value)}",
                 hint,
             )
             return []
@@ -217,7 +223,7 @@ class AssetBuilder:
         value = table.get(field)
         if value is None or isinstance(value, str):
             return value
-        self.fail(name, field, f"'{field}' must be a string, got {type_name(value)}")
+        self.fail(name, field, f"'{field}' must be a string, got {self._type(value)}")
         return None
 
     def _template_refs(self, name: str, transform: str, paths: list[str]) -> list[str]:
@@ -309,7 +315,7 @@ class AssetBuilder:
     ) -> str | None:
         """The value store of a value asset (a Python asset with no path), else None."""
         value = table.get("io")
-        if function is None or "path" in table:
+        if "python" not in table or "path" in table:
             if value is not None:
                 self.fail(
                     name,
@@ -318,13 +324,13 @@ class AssetBuilder:
                     "Remove 'io', or remove 'path' to keep the return value",
                 )
             return None
-        if value is None:
-            return "pickle"
+        if value is None or function is None:
+            return "pickle"  # (a function that failed to import is reported)
         if not isinstance(value, str):
             self.fail(
                 name,
                 "io",
-                f"'io' must be a store name or a value store, got {type_name(value)}",
+                f"'io' must be a store name or a value store, got {self._type(value)}",
                 "A store has name, extension, dump(value, path) and load(path)",
             )
             return None
@@ -354,11 +360,16 @@ class AssetBuilder:
         if not isinstance(ins, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in ins.items()
         ):
+            example = (
+                "ins={'orders': 'raw/orders'}"
+                if self.decorator
+                else 'ins = { orders = "raw/orders" }'
+            )
             self.fail(
                 name,
                 "ins",
                 "'ins' must map parameter names to asset keys",
-                "For example ins={'orders': 'raw/orders'}",
+                f"For example {example}",
             )
             return []  # the parameters cannot be bound without it
         try:
@@ -372,6 +383,17 @@ class AssetBuilder:
                 "ins",
                 f"'ins' names '{key}', which is not a parameter of the function",
                 did_you_mean(key, signature.parameters),
+            )
+        writes = [
+            p for p in OUTPUT_PARAMS if p in signature.parameters and p not in ins
+        ]
+        if not value and not writes and "io" not in table:
+            self.fail(
+                name,
+                "python",
+                "a file asset's function has no 'output' parameter",
+                "Add one and write the file there, or remove 'path' to keep the "
+                "return value",
             )
         params: list[tuple[str, AssetKey | None]] = []
         for param in signature.parameters.values():

@@ -7,6 +7,7 @@ sorted by position, the way a compiler reports.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import graphlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -196,11 +197,14 @@ def _check_deps(
             upstream = by_key.get(dep)
             if upstream is None and dep not in known_keys:
                 hint = did_you_mean(dep, names)
-                if not hint and any(d == dep for _, d in spec.params):
-                    hint = (
-                        f"A parameter names an upstream asset: rename '{dep}', or "
-                        f"map it with ins={{'{dep}': 'KEY'}}"
-                    )
+                if any(p == d == dep for p, d in spec.params):  # not from 'ins'
+                    close = difflib.get_close_matches(dep, names, n=1)
+                    if not close or not close[0].isidentifier():
+                        key = close[0] if close else "KEY"
+                        hint = (
+                            f"A parameter names an upstream asset: rename '{dep}', "
+                            f"or map it with ins={{'{dep}': '{key}'}}"
+                        )
                 problems.append(
                     UnknownDependencyError(
                         f"unknown dependency '{dep}'",
@@ -261,10 +265,18 @@ def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[Asse
                 if other is not None:
                     kind = "directory" if parent + "/" in other.paths else "file"
                     if other.key == spec.key:
-                        whose = f"another of its outputs ({kind})"
+                        clash(
+                            spec,
+                            f"path '{path}' is inside '{parent}', another of its "
+                            f"outputs ({kind})",
+                            "An asset's outputs cannot contain one another",
+                        )
                     else:
-                        whose = f"the {kind} output of asset '{other.key}'"
-                    clash(spec, f"path '{path}' is inside '{parent}', {whose}")
+                        clash(
+                            spec,
+                            f"path '{path}' is inside '{parent}', the {kind} output "
+                            f"of asset '{other.key}'",
+                        )
                     break
     return problems
 

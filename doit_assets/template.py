@@ -79,6 +79,12 @@ def parse_template(text: str) -> Template:
                     f"unbalanced '{{' at column {i + 1} of transform",
                     "Write '{{' for a literal brace",
                 )
+            if i and text[i - 1] == "$":
+                raise TemplateError(
+                    f"'${{{text[i + 1 : end]}}}' at column {i} of transform is a "
+                    "shell variable, not a reference",
+                    "Write '${{NAME}}' (doubled braces) or '$NAME'",
+                )
             if literal:
                 parts.append("".join(literal))
                 literal = []

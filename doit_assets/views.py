@@ -279,8 +279,11 @@ def _chain_tree(
 
 def _mat_lines(mat: dict[str, Any], indent: str) -> list[str]:
     lines = []
-    if mat["transform"]:
-        lines.append(f"{indent}$ {mat['transform']}")
+    transform = mat["transform"]
+    if transform and transform.startswith("python "):
+        lines.append(f"{indent}called {transform.removeprefix('python ')}")
+    elif transform:
+        lines.append(f"{indent}$ {transform}")
     for item in mat["inputs"]:
         if item["upstream_id"] is None:
             source = f"from {item['asset']} (unrecorded)" if item["asset"] else "file"

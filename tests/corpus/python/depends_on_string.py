@@ -1,5 +1,5 @@
-# error: {path}:15: asset 'late_step': 'depends_on' must be a list of strings, got string. Write depends_on=["early_step"]
-# error: {path}:20: asset 'tuned_step': 'inputs' must be a list of strings, got string. Write inputs=["params.txt"]
+# error: {path}:15: asset 'late_step': 'depends_on' must be a list of strings, got str. Write depends_on=["early_step"]
+# error: {path}:20: asset 'tuned_step': 'inputs' must be a list of strings, got str. Write inputs=["params.txt"]
 """depends_on and inputs are lists, even of one."""
 
 from pathlib import Path
