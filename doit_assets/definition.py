@@ -117,7 +117,8 @@ class AssetBuilder:
             self.fail(
                 name,
                 "metadata",
-                f"'metadata' must be a table, got {self._type(metadata)}",
+                f"'metadata' must be {'a dict' if self.decorator else 'a table'}, "
+                f"got {self._type(metadata)}",
             )
             metadata = {}
         is_source = transform is None and function is None

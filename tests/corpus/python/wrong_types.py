@@ -1,6 +1,6 @@
 # error: {path}:11: asset 'typed_out': 'description' must be a string, got int
 # error: {path}:11: asset 'typed_out': 'code_version' must be a string, got float
-# error: {path}:11: asset 'typed_out': 'metadata' must be a table, got list
+# error: {path}:11: asset 'typed_out': 'metadata' must be a dict, got list
 """Each option has one type; every wrong one is reported, in order."""
 
 from pathlib import Path
