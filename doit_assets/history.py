@@ -225,6 +225,13 @@ class History:
                 "insert into inputs values (?, ?, ?, ?, ?)",
                 [(mat_id, i.path, i.asset, i.md5, self._producer(i)) for i in inputs],
             )
+            if status == "success" and kind == "transform":
+                conn.execute(
+                    "insert into latest values (?, ?, ?) on conflict (asset) do "
+                    "update set materialization_id = excluded.materialization_id, "
+                    "duration = excluded.duration",
+                    (asset, mat_id, duration),
+                )
             column = {"success": "materialized", "failed": "failed"}.get(status)
             if column and kind == "transform":
                 conn.execute(
@@ -321,16 +328,9 @@ class History:
 
     def last_durations(self, assets: Iterable[str]) -> dict[str, float]:
         """The duration of each asset's latest successful materialization."""
-        result: dict[str, float] = {}
-        for asset in assets:
-            row = self.conn.execute(
-                "select duration from materializations where asset = ? and "
-                "status = 'success' and kind = 'transform' order by id desc limit 1",
-                (asset,),
-            ).fetchone()
-            if row is not None and row[0] is not None:
-                result[asset] = float(row[0])
-        return result
+        wanted = set(assets)
+        rows = self.conn.execute("select asset, duration from latest").fetchall()
+        return {a: float(d) for a, d in rows if a in wanted and d is not None}
 
 
 def _materialization(row: Sequence[Any]) -> Materialization:

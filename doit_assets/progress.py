@@ -49,7 +49,9 @@ class Progress:
         self.running: dict[str, float] = {}
         self.started = time.monotonic()
         self._estimates = estimates
-        self._known: Mapping[str, float] | None = None
+        self._known: dict[str, float] | None = None
+        self._pending: dict[str, float] = {}
+        self._remaining = 0.0
         self.live = live
         self._shown = False
         self._lock = threading.Lock()
@@ -73,6 +75,7 @@ class Progress:
         with self._lock:
             began = self.running.pop(name, None)
             self.done.add(name)
+            self._settle(name)
             if self.live:
                 if self._shown or executed:
                     self._draw()
@@ -124,19 +127,30 @@ class Progress:
         return text
 
     def _left(self) -> float | None:
+        """Known durations of what is not done, less the time spent on what runs.
+
+        Kept as a running sum, so that each update costs the number of assets
+        running, not the number selected.
+        """
         if self._known is None:
-            self._known = self._estimates()
-        if not self._known:
+            self._known = dict(self._estimates())
+            self._pending = {n: s for n, s in self._known.items() if n not in self.done}
+            self._remaining = sum(self._pending.values())
+        if not self._pending:
             return None
         now = time.monotonic()
-        left, pending = 0.0, False
-        for name, seconds in self._known.items():
-            if name in self.done:
-                continue
-            pending = True
-            began = self.running.get(name)
-            left += max(seconds - (now - began), 0.0) if began else seconds
-        return left if pending else None
+        left = self._remaining
+        for name, began in self.running.items():
+            seconds = self._pending.get(name)
+            if seconds is not None:
+                left -= min(seconds, now - began)
+        return left
+
+    def _settle(self, name: str) -> None:
+        if self._known is not None:
+            seconds = self._pending.pop(name, None)
+            if seconds is not None:
+                self._remaining -= seconds
 
     def _draw(self) -> None:
         running = ", ".join(self.running) or "-"

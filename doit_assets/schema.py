@@ -57,5 +57,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     create index inputs_by_upstream on inputs(upstream_id);
     """,
+    # 2: each asset's latest successful transform, so that the progress line's
+    # estimate is one query, whatever the size of the history.
+    """
+    create table latest (
+        asset text primary key,
+        materialization_id integer not null references materializations(id),
+        duration real
+    );
+    insert into latest (asset, materialization_id, duration)
+        select asset, id, duration from materializations
+        where id in (
+            select max(id) from materializations
+            where status = 'success' and kind = 'transform' group by asset
+        );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -926,11 +926,11 @@ def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
     import sqlite3
 
     conn = sqlite3.connect(built.path(HISTORY))
-    conn.execute("pragma user_version = 2")
+    conn.execute("pragma user_version = 3")
     conn.close()
     message = (
-        "ERROR: .doit-assets/history.sqlite: history schema 2 is newer than this "
-        "doit-assets knows (1). Upgrade doit-assets\n"
+        "ERROR: .doit-assets/history.sqlite: history schema 3 is newer than this "
+        "doit-assets knows (2). Upgrade doit-assets\n"
     )
     for args in (
         ["history"],

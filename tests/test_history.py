@@ -54,7 +54,7 @@ def record(history: History, run_id: int, asset: str, **fields: object) -> int:
     return history.record(run_id=run_id, asset=asset, **values)  # type: ignore[arg-type]
 
 
-def test_open_migrates_an_empty_file_to_schema_version_1(tmp_path: Path) -> None:
+def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     path.touch()
     History.open(str(path)).close()
@@ -63,9 +63,9 @@ def test_open_migrates_an_empty_file_to_schema_version_1(tmp_path: Path) -> None
         name
         for (name,) in conn.execute("select name from sqlite_master where type='table'")
     }
-    assert conn.execute("pragma user_version").fetchone()[0] == 1
+    assert conn.execute("pragma user_version").fetchone()[0] == 2
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
-    assert tables == {"runs", "materializations", "outputs", "inputs"}
+    assert tables == {"runs", "materializations", "outputs", "inputs", "latest"}
     conn.close()
 
 
@@ -89,19 +89,43 @@ def test_reopening_keeps_what_was_recorded(tmp_path: Path) -> None:
     first.close()
     again = History.open(path)
     assert [m.asset for m in again.materializations()] == ["a"]
-    assert again.conn.execute("pragma user_version").fetchone()[0] == 1
+    assert again.conn.execute("pragma user_version").fetchone()[0] == 2
     again.close()
+
+
+def test_a_version_1_history_is_migrated_and_keeps_everything(tmp_path: Path) -> None:
+    from doit_assets.schema import MIGRATIONS
+
+    path = tmp_path / "history.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.executescript(
+        "insert into runs (id, started_at, command) values (1, 0, 'doit');"
+        "insert into materializations (id, run_id, asset, kind, status, ended_at, "
+        "duration) values (1, 1, 'a', 'transform', 'success', 1, 0.5),"
+        "(2, 1, 'a', 'transform', 'success', 2, 0.7),"
+        "(3, 1, 'a', 'transform', 'failed', 3, 0.1),"
+        "(4, 1, 'src', 'source', 'success', 4, 0.0);"
+        "pragma user_version = 1;"
+    )
+    conn.close()
+    history = History.open(str(path))
+    assert [m.id for m in history.materializations()] == [4, 3, 2, 1]
+    assert history.last_durations(["a", "src"]) == {"a": 0.7}
+    record(history, 1, "a", outputs=[Output("out/a", "m2", 3)])
+    assert history.last_durations(["a"]) == {"a": 1.5}
+    history.close()
 
 
 def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     conn = sqlite3.connect(path)
-    conn.execute("pragma user_version = 2")
+    conn.execute("pragma user_version = 3")
     conn.close()
     with pytest.raises(HistoryError) as exc:
         History.open(str(path))
     assert str(exc.value) == (
-        f"{path}: history schema 2 is newer than this doit-assets knows (1). "
+        f"{path}: history schema 3 is newer than this doit-assets knows (2). "
         "Upgrade doit-assets"
     )
 
