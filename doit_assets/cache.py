@@ -48,7 +48,7 @@ def load(key: str) -> Any | None:
     """What was saved under ``key``, or None (missing, stale or unreadable)."""
     try:
         with open(CACHE_FILE, "rb") as f:
-            saved_key, value = marshal.load(f)
+            saved_key, value = marshal.loads(f.read())  # one read, not one per object
     except Exception:  # a cache is only a cache: any problem means "rebuild"
         return None
     return value if saved_key == key else None

@@ -93,7 +93,7 @@ def try_noop(toml: str = "assets.toml") -> int | None:
     """Answer a no-op run without doit, or return None to let doit run."""
     try:
         with open(MANIFEST, "rb") as f:
-            version, digest, state, names, stamps = marshal.load(f)
+            version, digest, state, names, stamps = marshal.loads(f.read())
     except Exception:  # missing or unreadable: doit decides
         return None
     if version != FORMAT or digest != project_digest(toml):

@@ -95,17 +95,11 @@ class Recorder:
             self.materialized += 1
             outputs = _outputs(meta, values.get(OUTPUTS) or {})
             inputs = _inputs(task, meta, saved, values.get(DIR_INPUTS) or {})
-        self.history.record(
-            run_id=self.run_id,
-            asset=meta["key"],
-            kind=meta["kind"],
-            status="success",
-            started_at=began,
-            ended_at=time.time(),
-            transform=meta["transform"],
-            code_version=meta["code_version"],
+        self._record(
+            meta,
+            "success",
+            began,
             fingerprint=values.get(FINGERPRINT),
-            metadata=meta["metadata"],
             outputs=outputs,
             inputs=inputs,
         )
@@ -119,38 +113,43 @@ class Recorder:
         self.failed_count += 1
         meta = task.meta["asset"]
         message = getattr(fail, "message", None) or str(fail)
-        self.history.record(
-            run_id=self.run_id,
-            asset=meta["key"],
-            kind=meta["kind"],
-            status="failed",
-            started_at=began,
-            ended_at=time.time(),
-            transform=meta["transform"],
-            code_version=meta["code_version"],
+        self._record(
+            meta,
+            "failed",
+            began,
             fingerprint=meta["fingerprint"],
-            metadata=meta["metadata"],
             error=message.strip(),
             exit_code=getattr(fail, "exit_code", None),
             inputs=_inputs(task, meta, _hash_now, _dir_states_now(task)),
         )
         return True
 
+    def _record(
+        self, meta: dict[str, Any], status: str, began: float, **more: Any
+    ) -> None:
+        self.history.record(
+            run_id=self.run_id,
+            asset=meta["key"],
+            kind=meta["kind"],
+            status=status,
+            started_at=began,
+            ended_at=time.time(),
+            transform=meta["transform"],
+            code_version=meta["code_version"],
+            metadata=meta["metadata"],
+            **more,
+        )
+
     def close(self, *, failed: bool) -> None:
         """End the run; an asset still running now was interrupted (Ctrl-C)."""
         try:
             for name, began in self.started_at.items():
                 meta = self.tasks[name].meta["asset"]
-                self.history.record(
-                    run_id=self.run_id,
-                    asset=meta["key"],
-                    kind=meta["kind"],
-                    status="interrupted",
-                    started_at=began,
-                    ended_at=time.time(),
-                    transform=meta["transform"],
-                    code_version=meta["code_version"],
-                    metadata=meta["metadata"],
+                self._record(
+                    meta,
+                    "interrupted",
+                    began,
+                    fingerprint=meta["fingerprint"],
                     error="interrupted",
                 )
             if self.started_at:

@@ -167,6 +167,8 @@ def _check_files_again(
     """Sources and inputs live on disk: checked on every run, cache or not."""
     specs, lines = [], {}
     for key, paths, is_source, inputs, *field_lines in checks:
+        if not (is_source or inputs):
+            continue  # nothing of it on disk to check
         transform = None if is_source else ""
         specs.append(AssetSpec(AssetKey(key), paths, transform, inputs=inputs))
         lines[key] = dict(zip(("", "path", "inputs"), field_lines, strict=True))
@@ -217,12 +219,15 @@ def _compact(
     prefix: str,
     root: str,
 ) -> Compact:
-    targets = tuple(prefix + p for p in spec.paths)
+    # Without a prefix the very same tuples are reused: the cache then writes
+    # each path once (marshal refers back to an object it has written).
+    targets = tuple(prefix + p for p in spec.paths) if prefix else spec.paths
     file_dep: list[str] = []
     dir_inputs: list[str] = []
     deps = []
     for dep in spec.deps:
-        paths = tuple(prefix + p for p in graph.specs[dep].paths)
+        upstream = graph.specs[dep].paths
+        paths = tuple(prefix + p for p in upstream) if prefix else upstream
         deps.append((str(dep), paths))
         for p in paths:
             (dir_inputs if is_directory(p) else file_dep).append(p)
