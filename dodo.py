@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import glob
+import os
+import re
 
-DOIT_CONFIG = {"default_tasks": ["lint", "format", "types", "test"], "verbosity": 2}
+DOIT_CONFIG = {
+    "default_tasks": ["lint", "format", "types", "test", "docs"],
+    "verbosity": 2,
+}
 
 SOURCES = sorted(glob.glob("doit_assets/*.py"))
 TESTS = sorted(glob.glob("tests/**/*.py", recursive=True))
@@ -36,7 +41,35 @@ def task_examples():
         folder = example.rsplit("/", 1)[0]
         yield {
             "name": folder.split("/")[-1],
-            "actions": [f"doit -d {folder} forget --all", f"doit -d {folder}"],
+            "actions": [
+                f"doit -f {folder}/dodo.py forget --all",
+                f"doit -f {folder}/dodo.py",
+            ],
             "file_dep": [example],
             "uptodate": [False],
         }
+
+
+DOCS = ["README.md", "CHANGELOG.md", *sorted(glob.glob("docs/*.md"))]
+LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
+
+
+def check_links() -> bool:
+    """Every relative link in the docs points at a file that exists."""
+    broken = []
+    for doc in DOCS:
+        with open(doc, encoding="utf-8") as f:
+            text = f.read()
+        for target in LINK.findall(text):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            path = os.path.normpath(os.path.join(os.path.dirname(doc), target))
+            if not os.path.exists(path):
+                broken.append(f"{doc}: broken link to {target}")
+    print("\n".join(broken) or f"{len(DOCS)} documents, every link resolves")
+    return not broken
+
+
+def task_docs():
+    """the docs' links resolve"""
+    return {"actions": [check_links], "file_dep": DOCS}
