@@ -98,53 +98,42 @@ def fresh_copy(template: Path, into: Path) -> Path:
     return into
 
 
+SCENARIOS = ("cold", "no-op", "1% change", "list")
+
+
 def bench_size(n: int, repeat: int, work: Path) -> list[Measure]:
+    """Every scenario for every tool; the tools take turns in each repetition, so
+    that the machine's ups and downs fall on all of them alike."""
     template = work / f"template-{n}"
     nodes = write_project(n, str(template))
     chain = sum(1 for node in nodes if node.name.startswith("chain_"))
-    results: list[Measure] = []
-    for tool, command in TOOLS.items():
-        cold: list[float] = []
-        noop: list[float] = []
-        change: list[float] = []
-        peaks = {"cold": 0.0, "no-op": 0.0, "1% change": 0.0}
-        ran = {"cold": 0, "no-op": 0, "1% change": 0}
-        for i in range(repeat):
+    seconds: dict[tuple[str, str], list[float]] = {}
+    peaks: dict[tuple[str, str], float] = {}
+    ran: dict[tuple[str, str], int] = {}
+
+    def measure(tool: str, scenario: str, args: list[str], project: Path) -> None:
+        elapsed, peak, out = run(TOOLS[tool](args), project)
+        seconds.setdefault((tool, scenario), []).append(elapsed)
+        peaks[(tool, scenario)] = max(peaks.get((tool, scenario), 0.0), peak)
+        ran[(tool, scenario)] = executed(out)
+
+    for i in range(repeat):
+        for tool in TOOLS:
             project = fresh_copy(template, work / f"{tool}-{n}")
-            seconds, peak, out = run(command([]), project)
-            cold.append(seconds)
-            peaks["cold"] = max(peaks["cold"], peak)
-            ran["cold"] = executed(out)
-            seconds, peak, out = run(command([]), project)
-            noop.append(seconds)
-            peaks["no-op"] = max(peaks["no-op"], peak)
-            ran["no-op"] = executed(out)
-            seed = project / "data" / "seed.txt"
-            seed.write_text(f"seed {i}\n")
-            seconds, peak, out = run(command([]), project)
-            change.append(seconds)
-            peaks["1% change"] = max(peaks["1% change"], peak)
-            ran["1% change"] = executed(out)
-        for scenario, seconds_list in (
-            ("cold", cold),
-            ("no-op", noop),
-            ("1% change", change),
-        ):
-            count = None if tool == "make" else ran[scenario]
-            results.append(
-                Measure(scenario, n, tool, seconds_list, peaks[scenario], count)
-            )
-        if tool != "make":
-            listing = [run(command(["list"]), project) for _ in range(repeat)]
-            results.append(
-                Measure(
-                    "list",
-                    n,
-                    tool,
-                    [s for s, _, _ in listing],
-                    max(p for _, p, _ in listing),
-                )
-            )
+            measure(tool, "cold", [], project)
+            measure(tool, "no-op", [], project)
+            (project / "data" / "seed.txt").write_text(f"seed {i}\n")
+            measure(tool, "1% change", [], project)
+            if tool != "make":
+                measure(tool, "list", ["list"], project)
+    results = []
+    for tool in TOOLS:
+        for scenario in SCENARIOS:
+            key = (tool, scenario)
+            if key not in seconds:
+                continue
+            count = None if tool == "make" or scenario == "list" else ran[key]
+            results.append(Measure(scenario, n, tool, seconds[key], peaks[key], count))
     results += bench_load(n, repeat, template)
     print(f"N={n}: chain of {chain} re-ran on the 1% change", file=sys.stderr)
     return results
@@ -261,6 +250,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="scratch folder")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="doit-assets-bench-"))
+    # Byte-compile first, so that no measured run pays for it.
+    import doit
+    import doit_assets
+
+    for package in (doit, doit_assets):
+        folder = str(Path(package.__file__).parent)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", folder], check=True)
     measures: list[Measure] = []
     for n in args.sizes:
         measures += bench_size(n, args.repeat, work)
