@@ -252,6 +252,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="doit-assets-bench-"))
     # Byte-compile first, so that no measured run pays for it.
     import doit
+
     import doit_assets
 
     for package in (doit, doit_assets):
