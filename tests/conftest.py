@@ -61,6 +61,24 @@ else:
 """
 
 
+# A pipeline with a directory output in the middle (tx.py split / listdir).
+DIRECTORY = """\
+[vars]
+python = "{python}"
+
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.parts]
+path = "out/parts/"
+transform = "{vars.python} tx.py split {self.path} {raw.path}"
+
+[assets.listing]
+path = "out/listing.txt"
+transform = "{vars.python} tx.py listdir {self.path} {parts.path}"
+"""
+
+
 @dataclass(repr=False)
 class DoitRun:
     """What one doit process did."""

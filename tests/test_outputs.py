@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, Prebuilt, Project
+from conftest import DIRECTORY, PYTHON, Prebuilt, Project
 
 CHAIN = """\
 [vars]
@@ -248,23 +248,6 @@ def test_missing_one_of_several_outputs_publishes_none(multi: Project) -> None:
     assert multi.read("out/odd.txt") == "1\n3\n"  # not the new 'a'
     assert multi.read("out/even.txt") == "2\n4\n"
     assert multi.staging_dirs() == []
-
-
-DIRECTORY = """\
-[vars]
-python = "{python}"
-
-[assets.raw]
-path = "data/raw.txt"
-
-[assets.parts]
-path = "out/parts/"
-transform = "{vars.python} tx.py split {self.path} {raw.path}"
-
-[assets.listing]
-path = "out/listing.txt"
-transform = "{vars.python} tx.py listdir {self.path} {parts.path}"
-"""
 
 
 def build_directory(project: Project) -> None:

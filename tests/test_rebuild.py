@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Prebuilt, Project, run_doit
+from conftest import DIRECTORY, Prebuilt, Project, run_doit
 
 # raw -> tidy -> features (first line only) -> model -> report
 #            \-> stats (line count) --------/
@@ -490,23 +490,6 @@ def test_doit_info_names_a_missing_output(built: Project) -> None:
     result = built.doit("info", "model")
     assert result.code == 1, result
     assert " * The following targets do not exist:\n    - out/model.txt" in result.out
-
-
-DIRECTORY = """\
-[vars]
-python = "{python}"
-
-[assets.raw]
-path = "data/raw.txt"
-
-[assets.parts]
-path = "out/parts/"
-transform = "{vars.python} tx.py split {self.path} {raw.path}"
-
-[assets.listing]
-path = "out/listing.txt"
-transform = "{vars.python} tx.py listdir {self.path} {parts.path}"
-"""
 
 
 def test_doit_clean_removes_outputs_and_directory_outputs(project: Project) -> None:
