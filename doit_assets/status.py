@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from doit.dependency import Dependency, MD5Checker
+from doit.dependency import Dependency
 from doit.task import dict_to_task
 
 from .graph import AssetGraph
-from .state import AssetStateDB
+from .state import AssetStateDB, MD5Checker
 from .tasks import STATE_FILE, to_doit_tasks
 from .toml_loader import Project
 from .versioning import FINGERPRINT, OUTPUTS, unchanged

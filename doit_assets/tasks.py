@@ -51,6 +51,7 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
     """``DOIT_CONFIG`` for an assets project: SQLite state under ``.doit-assets/``
     and the lineage reporter."""
     from .reporter import LineageReporter
+    from .state import MD5Checker
 
     config: dict[str, Any] = {
         "backend": BACKEND,
@@ -58,6 +59,7 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
         "reporter": LineageReporter,
         # doit 0.37 crashes on a bare `doit forget`; ask for a name or --all instead
         "forget_disable_default": True,
+        "check_file_uptodate": MD5Checker,
     }
     config.update(overrides)
     return config

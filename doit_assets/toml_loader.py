@@ -55,9 +55,6 @@ class Project:
     partial: tuple[AssetSpec, ...] = ()
     modules: tuple[ModuleType, ...] = ()  # imported from [settings] modules
 
-    def where_spec(self, spec: AssetSpec, field_name: str) -> Location:
-        return self.where(spec.key, field_name)
-
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
         if line is None:

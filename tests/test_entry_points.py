@@ -3,6 +3,9 @@ a hand-written dodo.py, and ``doit assets init``."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import sqlite3
 
 import pytest
@@ -348,3 +351,21 @@ def assert_sqlite_state(project: Project, names: list[str]) -> None:
         saved = sorted(row[0] for row in conn.execute("select task_id from doit"))
     assert saved == names
     assert not list(project.root.glob(".doit.db*"))
+
+
+def test_state_keeps_doits_own_checker_name_and_md5s(project: Project) -> None:
+    # doit-assets hashes file_deps through its own cache; the saved state must
+    # stay what doit's md5 checker writes, so plain doit can read it.
+    project.write("data/raw.txt", "a\n")
+    project.assets(SMALL)
+    assert project.doit_ok().ran == ["shout"]
+    conn = sqlite3.connect(project.path(".doit-assets/state.sqlite"))
+    (data,) = conn.execute(
+        "select task_data from doit where task_id = 'shout'"
+    ).fetchone()
+    conn.close()
+    state = json.loads(data)
+    assert state["checker:"] == "MD5Checker"
+    mtime, size, digest = state["data/raw.txt"]
+    assert (size, digest) == (2, hashlib.md5(b"a\n").hexdigest())
+    assert mtime == os.path.getmtime(project.path("data/raw.txt"))
