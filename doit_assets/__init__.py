@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .decorators import AssetDef, asset
+    from .decorators import AssetDef, asset, observable_source
     from .errors import AssetError, Location
     from .graph import AssetGraph, build_graph
     from .project import load_graph
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 _HOMES = {
     "AssetDef": "decorators",
     "asset": "decorators",
+    "observable_source": "decorators",
     "AssetError": "errors",
     "Location": "errors",
     "AssetGraph": "graph",
@@ -57,6 +58,7 @@ __all__ = [
     "doit_config",
     "load_graph",
     "load_toml",
+    "observable_source",
     "register_store",
     "to_doit_tasks",
 ]

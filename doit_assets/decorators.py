@@ -11,6 +11,7 @@ problems are reported together, each at ``file.py:LINE``.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ def asset(
     code_version: str | None = None,
     io: str | ValueStore | None = None,
     ins: Mapping[str, str] | None = None,
+    group: str | None = None,
+    tags: Sequence[str] = (),
+    max_age: str | float | datetime.timedelta | None = None,
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -74,10 +78,38 @@ def asset(
     key, default: the function's name), ``io`` (the value store of a value
     asset: ``"pickle"``, ``"json"`` or a store object) and ``ins`` (parameter
     name -> asset key, for keys that are not valid Python names).
+    ``max_age`` also takes a ``timedelta`` or a number of seconds.
     """
     if fn is None:
         return lambda f: _define(f, options)
     return _define(fn, options)
+
+
+def observable_source(
+    fn: Callable[[], object] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    group: str | None = None,
+    tags: Sequence[str] = (),
+) -> Any:
+    """Declare a source made outside the pipeline, whose version ``fn`` returns.
+
+    ``fn`` takes no arguments and returns something that changes when the
+    source does (an ETag, a row count, a date); every run calls it, and a new
+    value makes the assets that depend on the source stale.
+    """
+    options: dict[str, Any] = {"name": name, "description": description}
+    options |= {"metadata": metadata, "group": group, "tags": tags}
+
+    def define(f: Callable[[], object]) -> AssetDef:
+        table = {k: _plain(v) for k, v in options.items() if v is not None}
+        table["observe"] = f
+        return AssetDef(f, table)
+
+    return define if fn is None else define(fn)
 
 
 def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDef:

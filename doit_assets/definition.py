@@ -11,14 +11,16 @@ import importlib
 import inspect
 import os
 import posixpath
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .clock import parse_duration
 from .errors import AssetDefinitionError, AssetError, Location, did_you_mean
 from .spec import KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
 from .template import PATH_ATTRIBUTES, TemplateError, parse_template
-from .values import STORES, value_path
+from .values import STORES, observation_path, value_path
 
 ASSET_KEYS = (
     "path",
@@ -31,7 +33,13 @@ ASSET_KEYS = (
     "code_version",
     "io",
     "ins",
+    "group",
+    "tags",
+    "max_age",
+    "observe",
 )
+# Group and tag names, as written after 'group:' and 'tag:' in a selection.
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 OUTPUT_PARAMS = ("output", "outputs")
 
 # (asset name, field or "") -> where to point a message about it
@@ -105,7 +113,13 @@ class AssetBuilder:
                 "Keep one: a shell command or a Python function",
             )
         io = self._io(name, table, function)
-        paths = [value_path(name, io)] if io is not None else self._paths(name, table)
+        observe = self._observe(name, table, transform is None and function is None)
+        if io is not None:
+            paths = [value_path(name, io)]
+        elif observe is not None:
+            paths = [observation_path(name)]
+        else:
+            paths = self._paths(name, table)
         depends_on = self._strings(name, table, "depends_on")
         inputs = self._strings(name, table, "inputs")
         for pattern in inputs:
@@ -122,6 +136,12 @@ class AssetBuilder:
             )
             metadata = {}
         is_source = transform is None and function is None
+        group = self._label(name, table, "group", table.get("group", "default"))
+        tags = [
+            self._label(name, table, "tags", t)
+            for t in self._strings(name, table, "tags")
+        ]
+        max_age = self._max_age(name, table, is_source)
         if is_source and "transform" not in table and depends_on:
             self.fail(
                 name,
@@ -163,6 +183,10 @@ class AssetBuilder:
             location=self.locate(name, ""),
             io=io,
             params=tuple(params),
+            group=group,
+            tags=tuple(dict.fromkeys(tags)),
+            max_age=max_age,
+            observe=observe,
         )
 
     # -- fields ----------------------------------------------------------------
@@ -268,6 +292,96 @@ class AssetBuilder:
             elif ref.scope not in deps:
                 deps.append(ref.scope)
         return deps
+
+    def _label(self, name: str, table: dict[str, Any], field: str, value: Any) -> str:
+        """A group or tag name: used in selections as group:NAME and tag:NAME."""
+        if not isinstance(value, str):
+            self.fail(
+                name, field, f"'{field}' must be a string, got {self._type(value)}"
+            )
+            return "default"
+        if not LABEL_PATTERN.fullmatch(value):
+            what = "group" if field == "group" else "tag"
+            self.fail(
+                name,
+                field,
+                f"invalid {what} name '{value}'",
+                "Use letters, digits, '_', '-' and '.'",
+            )
+        return value
+
+    def _max_age(
+        self, name: str, table: dict[str, Any], is_source: bool
+    ) -> float | None:
+        value = table.get("max_age")
+        if value is None:
+            return None
+        if self.decorator and hasattr(value, "total_seconds"):
+            value = value.total_seconds()
+        seconds: float | None
+        if (
+            self.decorator
+            and isinstance(value, (int, float))
+            and not isinstance(value, bool)
+        ):
+            seconds = float(value) if value > 0 else None
+        elif isinstance(value, str):
+            seconds = parse_duration(value)
+        else:
+            seconds = None
+        if seconds is None:
+            shown = repr(value) if isinstance(value, str) else self._type(value)
+            self.fail(
+                name,
+                "max_age",
+                f"'max_age' must be a duration like \"26h\", got {shown}",
+                'Write a number and a unit: s, m, h, d or w (for example "1h30m")',
+            )
+            return None
+        if is_source:
+            self.fail(
+                name,
+                "max_age",
+                "a source asset cannot have 'max_age'",
+                "Nothing can re-make a source; give the asset a 'transform' that "
+                "fetches it",
+            )
+            return None
+        return seconds
+
+    def _observe(
+        self, name: str, table: dict[str, Any], is_source: bool
+    ) -> str | Callable[[], object] | None:
+        """The observation of an observable source: a command or a function."""
+        value = table.get("observe")
+        if value is None:
+            return None
+        if not (isinstance(value, str) and value.strip()) and not callable(value):
+            self.fail(
+                name,
+                "observe",
+                f"'observe' must be a shell command, got {self._type(value)}",
+                'For example observe = "curl -sI https://example.com/data.csv"',
+            )
+            return None
+        if not is_source:
+            self.fail(
+                name,
+                "observe",
+                "'observe' is for source assets, which have no transform",
+                "Remove 'observe', or remove the transform",
+            )
+            return None
+        if "path" in table:
+            self.fail(
+                name,
+                "path",
+                "an observable source has no 'path': what 'observe' prints is its "
+                "version",
+                "Remove 'path'; without 'observe' the file itself is tracked",
+            )
+            return None
+        return value  # type: ignore[no-any-return]
 
     # -- Python ----------------------------------------------------------------
 

@@ -27,7 +27,7 @@ def check_files(
     """Report missing sources and inputs; return each asset's input files."""
     inputs: dict[AssetKey, tuple[str, ...]] = {}
     for spec in specs:
-        if spec.is_source:
+        if spec.is_source and spec.observe is None:
             problems += _source_problems(root, spec, where)
         inputs[spec.key] = _expand(root, spec, where, problems)
     return inputs

@@ -47,6 +47,13 @@ class AssetSpec:
     # Python transforms: each parameter and the upstream asset it receives,
     # or None for 'output'/'outputs' (where the function writes).
     params: tuple[tuple[str, AssetKey | None], ...] = ()
+    # For selection: one group per asset ("default" when unset), any tags.
+    group: str = "default"
+    tags: tuple[str, ...] = ()
+    # Freshness policy: stale once the last materialization is older (seconds).
+    max_age: float | None = None
+    # An observable source: a shell command or function whose output is its version.
+    observe: str | Callable[[], object] | None = None
 
     @property
     def is_source(self) -> bool:

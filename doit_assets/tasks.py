@@ -160,7 +160,8 @@ def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
 def _file_check(project: Project, spec: AssetSpec) -> tuple[Any, ...]:
     """What ``check_files`` needs of an asset, as plain values for the cache."""
     lines = (project.lines.get((spec.key, f)) for f in ("", "path", "inputs"))
-    return (str(spec.key), spec.paths, spec.is_source, spec.inputs, *lines)
+    on_disk = spec.is_source and spec.observe is None
+    return (str(spec.key), spec.paths, on_disk, spec.inputs, *lines)
 
 
 def _check_files_again(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 VALUES_DIR = ".doit-assets/values"
+OBSERVED_DIR = ".doit-assets/observed"
 
 
 @runtime_checkable
@@ -108,6 +109,11 @@ def register_store(store: ValueStore) -> str:
         )
     STORES[store.name] = store
     return store.name
+
+
+def observation_path(key: str) -> str:
+    """Where an observable source keeps what its last observation printed."""
+    return f"{OBSERVED_DIR}/{key}.txt"
 
 
 def value_path(key: str, store_name: str) -> str:
