@@ -15,6 +15,13 @@ from typing import Any
 from doit.cmd_base import Command
 
 from .errors import AssetError
+from .reports import (
+    GRAPH_FORMATS,
+    GRAPH_PAGE,
+    graph_command,
+    status_command,
+    why_command,
+)
 from .views import history_command, lineage_command, runs_command, show_command
 
 DODO_LINE = "from doit_assets.dodo import *"
@@ -26,7 +33,8 @@ Handler = Callable[[argparse.Namespace], int]
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doit assets",
-        description="Set up an assets project and query its assets and history.",
+        description="Set up an assets project, see what is stale and why, "
+        "materialize a selection, and query the history.",
     )
     parser.add_argument(
         "-f",
@@ -38,6 +46,44 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "init", help="write the one-line dodo.py and ignore the state folder"
     )
+    status = sub.add_parser(
+        "status", help="what is fresh, stale, missing or failed, and why"
+    )
+    status.add_argument("selection", nargs="*", metavar="SELECTION")
+    status.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with 1 when a selected asset would run (for CI)",
+    )
+    status.add_argument("--json", action="store_true", help="print JSON")
+    why = sub.add_parser("why", help="the causes that make an asset stale")
+    why.add_argument("asset")
+    why.add_argument("--json", action="store_true", help="print JSON")
+    graph = sub.add_parser("graph", help="the assets and their status as a graph")
+    graph.add_argument("selection", nargs="*", metavar="SELECTION")
+    graph.add_argument(
+        "--format", choices=GRAPH_FORMATS, default="dot", help="[default: %(default)s]"
+    )
+    graph.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=f"write here ('-' for stdout) [default: stdout; html: {GRAPH_PAGE}]",
+    )
+    materialize = sub.add_parser(
+        "materialize",
+        help="run the selected assets and what they need",
+        usage="doit assets materialize SELECTION... [--only] [-- DOIT_RUN_OPTIONS]",
+        epilog="Options after '--' go to doit run, e.g. -- -n 4 --continue",
+    )
+    materialize.add_argument("selection", nargs="+", metavar="SELECTION")
+    materialize.add_argument(
+        "--only",
+        action="store_true",
+        help="run only the selected assets, not what they need",
+    )
+    observe = sub.add_parser("observe", help="observe the observable sources now")
+    observe.add_argument("selection", nargs="*", metavar="SELECTION")
     history = sub.add_parser("history", help="materializations, newest first")
     history.add_argument("asset", nargs="?", help="only this asset")
     history.add_argument("--limit", type=_positive, default=20, metavar="N")
@@ -77,7 +123,7 @@ class AssetsCommand(Command):  # type: ignore[misc]
     """The ``doit assets`` command plugin."""
 
     name = "assets"
-    doc_purpose = "set up an assets project; query assets, history and lineage"
+    doc_purpose = "status, why, materialize, graph, history and lineage of assets"
     doc_usage = "COMMAND [ARGS]  (doit assets --help lists the commands)"
     doc_description = None
 
@@ -87,10 +133,14 @@ class AssetsCommand(Command):  # type: ignore[misc]
         folder = self.opt_vals.get("cwdPath") or self.opt_vals.get("project_dir")
         if folder:
             os.chdir(folder)
+        in_args = list(in_args)
+        # After '--': options for doit run (materialize)
+        split = in_args.index("--") if "--" in in_args else len(in_args)
         try:
-            args = _parser().parse_args(list(in_args))
+            args = _parser().parse_args(in_args[:split])
         except SystemExit as stop:
             return int(stop.code or 0)
+        args.doit_args = in_args[split + 1 :]
         # As doit-assets -f does: work in the file's folder, where the state
         # and the history of that project are.
         folder, args.file = os.path.split(args.file)
@@ -148,6 +198,18 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _materialize(args: argparse.Namespace) -> int:
+    from .materialize import materialize_command
+
+    return materialize_command(args)
+
+
+def _observe(args: argparse.Namespace) -> int:
+    from .materialize import observe_command
+
+    return observe_command(args)
+
+
 def _lines(text: str) -> str:
     return "this line" if text.count("\n") == 1 else "these lines"
 
@@ -168,4 +230,9 @@ HANDLERS: dict[str, Handler] = {
     "lineage": lineage_command,
     "show": show_command,
     "runs": runs_command,
+    "status": status_command,
+    "why": why_command,
+    "graph": graph_command,
+    "materialize": _materialize,
+    "observe": _observe,
 }

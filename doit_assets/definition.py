@@ -193,8 +193,9 @@ class AssetBuilder:
 
     def _paths(self, name: str, table: dict[str, Any]) -> list[str]:
         if "path" not in table:
-            if self.decorator or "python" in table:
-                return []  # reported by _io: a Python asset without path is a value
+            if self.decorator or "python" in table or "observe" in table:
+                # a value asset (see _io), or an observation (see _observe)
+                return []
             self.fail(
                 name,
                 "",

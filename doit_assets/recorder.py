@@ -15,6 +15,7 @@ from typing import IO, Any
 from . import fastpath
 from .history import History, Input, Output
 from .lock import RunLock
+from .observe import read_observation
 from .progress import Progress, progress_enabled
 from .versioning import (
     DIR_INPUTS,
@@ -26,6 +27,8 @@ from .versioning import (
 )
 
 Saved = Callable[[str], Any]
+# How much of an observation the history keeps in the row's metadata.
+OBSERVATION_KEPT = 200
 
 
 class Recorder:
@@ -83,8 +86,12 @@ class Recorder:
             return "skipped"
         meta = task.meta["asset"]
         values = task.values or {}
+        extra: dict[str, Any] = {}
         if meta["kind"] == "source":
-            outputs = _source_outputs(meta, saved, values)
+            if meta.get("observable"):
+                outputs = _observation(meta, extra)
+            else:
+                outputs = _source_outputs(meta, saved, values)
             inputs: list[Input] = []
             last = self.history.last_success(meta["key"])
             if last is not None and self.history.outputs(last.id) == sorted(
@@ -102,6 +109,7 @@ class Recorder:
             fingerprint=values.get(FINGERPRINT),
             outputs=outputs,
             inputs=inputs,
+            metadata={**meta["metadata"], **extra},
         )
         return "materialized" if meta["kind"] == "transform" else "observed"
 
@@ -136,8 +144,7 @@ class Recorder:
             ended_at=time.time(),
             transform=meta["transform"],
             code_version=meta["code_version"],
-            metadata=meta["metadata"],
-            **more,
+            **{"metadata": meta["metadata"], **more},
         )
 
     def close(self, *, failed: bool) -> None:
@@ -229,6 +236,15 @@ def _source_outputs(
             md5, size = _md5_size(saved(target))
             outputs.append(Output(path, md5, size))
     return outputs
+
+
+def _observation(meta: dict[str, Any], extra: dict[str, Any]) -> list[Output]:
+    """An observable source's version: the file its observation wrote."""
+    state = output_state(meta["targets"][0]) or {}
+    value = read_observation(meta["targets"][0])
+    if value is not None:
+        extra["observation"] = value[:OBSERVATION_KEPT]
+    return [Output(meta["paths"][0], state.get("md5"), state.get("size"))]
 
 
 def _inputs(

@@ -1,99 +1,478 @@
-"""Is an asset fresh? doit's own answer, read without running or writing anything.
+"""What would run, and why: each asset's status with its causes, nothing executed.
 
-The assets are turned into doit tasks exactly as a run would, and doit's
-``Dependency.get_status`` is asked with the project's saved state, so the
-answer cannot drift from what ``doit`` then does.
+The assets become doit tasks exactly as a run would make them, and each one
+is checked against doit's saved state the way doit checks it (fingerprint,
+outputs, file dependencies by md5, age). On top of doit, an asset whose
+upstream will re-run is stale *because of* it, before doit could know; and an
+upstream that only restores its own output (deleted or edited by hand) is
+expected to make the version it made before, so it does not make its
+readers stale. Nothing is written.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from doit.dependency import Dependency
 from doit.task import dict_to_task
 
+from . import clock
 from .graph import AssetGraph
+from .history import History, Materialization
+from .observe import read_observation
+from .schema import HISTORY_FILE
 from .state import AssetStateDB, MD5Checker
 from .tasks import STATE_FILE, to_doit_tasks
 from .toml_loader import Project
-from .versioning import FINGERPRINT, OUTPUTS, unchanged
+from .values import observation_path
+from .versioning import (
+    DIR_INPUTS,
+    FINGERPRINT,
+    MADE_AT,
+    OUTPUTS,
+    file_md5,
+    output_state,
+    too_old,
+    unchanged,
+)
+
+STATES = ("fresh", "stale", "missing", "failed", "source")
+# Causes that only mean "make the recorded version again".
+RESTORING = frozenset({"output_missing", "output_edited"})
 
 
-@dataclass(frozen=True)
+@dataclass
+class Cause:
+    """One reason an asset is stale; ``upstream`` nests the upstream's status."""
+
+    kind: str
+    text: str
+    path: str | None = None
+    old: str | None = None
+    new: str | None = None
+    changed_at: float | None = None
+    diff: list[str] = field(default_factory=list)
+    upstream: AssetStatus | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "text": self.text}
+        for name in ("path", "old", "new"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        if self.changed_at is not None:
+            data["changed_at"] = _iso(self.changed_at)
+        if self.diff:
+            data["diff"] = self.diff
+        if self.upstream is not None:
+            data["asset"] = self.upstream.asset
+            data["state"] = self.upstream.state
+            data["causes"] = [c.to_dict() for c in self.upstream.causes]
+        return data
+
+
+@dataclass
 class AssetStatus:
-    state: str  # 'fresh' | 'stale' | 'missing' | 'source'
-    reasons: list[str] = field(default_factory=list)
+    asset: str
+    kind: str  # 'transform' | 'source'
+    state: str  # one of STATES
+    causes: list[Cause] = field(default_factory=list)
+    will_run: bool = False  # doit would execute it (observable sources always)
+    made_at: float | None = None  # the last materialization, or observation
+    max_age: float | None = None
+    observation: str | None = None
+    last_error: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict, repr=False)  # the task's
+
+    @property
+    def reason(self) -> str:
+        """One line: the first cause, and where it comes from upstream."""
+        if not self.causes:
+            return ""
+        first = root = self.causes[0]
+        owner = self.asset
+        while root.upstream is not None and root.upstream.causes:
+            owner = root.upstream.asset
+            root = root.upstream.causes[0]
+        text = first.text
+        if root is not first:
+            text += f", because '{owner}': {root.text}"
+        more = len(self.causes) - 1
+        return text + (f" (and {more} more)" if more else "")
+
+    @property
+    def restores_only(self) -> bool:
+        """It runs only to make its recorded version again."""
+        return bool(self.causes) and all(c.kind in RESTORING for c in self.causes)
+
+    def age(self, now: float) -> float | None:
+        return None if self.made_at is None else max(0.0, now - self.made_at)
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        age = self.age(now)
+        return {
+            "asset": self.asset,
+            "kind": self.kind,
+            "state": self.state,
+            "reason": self.reason,
+            "will_run": self.will_run,
+            "made_at": _iso(self.made_at),
+            "age_s": None if age is None else round(age, 3),
+            "max_age_s": self.max_age,
+            "observation": self.observation,
+            "causes": [c.to_dict() for c in self.causes],
+        }
 
 
-def asset_statuses(
-    project: Project, graph: AssetGraph
-) -> dict[str, tuple[dict[str, Any], AssetStatus]]:
-    """Each asset's task meta and own status (a stale upstream is not propagated)."""
+def project_status(project: Project, graph: AssetGraph) -> dict[str, AssetStatus]:
+    """Every asset's status, upstream first (the graph's order)."""
     tasks = {}
     for task_dict in to_doit_tasks(project, graph):
-        task_dict = dict(task_dict, name=task_dict["basename"])
-        del task_dict["basename"]
+        task_dict = dict(task_dict, name=task_dict.pop("basename"))
         task = dict_to_task(task_dict)
         tasks[task.name] = task
-    state_exists = os.path.exists(STATE_FILE)
-    manager = (
-        Dependency(AssetStateDB, STATE_FILE, checker_cls=MD5Checker)
-        if state_exists
-        else None
-    )
-    result = {}
-    for name, task in tasks.items():
-        result[name] = (task.meta["asset"], _status(task, tasks, manager))
-    return result
+    with _state() as state, _history() as history:
+        checker = _Checker(state, history, tasks)
+        for task in tasks.values():
+            checker.check(task)
+        return checker.statuses
 
 
-def _status(
-    task: Any, tasks: dict[str, Any], manager: Dependency | None
-) -> AssetStatus:
-    meta = task.meta["asset"]
-    missing = [t for t in meta["targets"] if not os.path.exists(t.rstrip("/"))]
-    if meta["kind"] == "source":
-        if missing:
-            return AssetStatus(
-                "missing", [f"source file '{m}' is missing" for m in missing]
-            )
-        return AssetStatus("source", [])
-    if missing:
-        return AssetStatus("missing", [f"output '{m}' does not exist" for m in missing])
-    if manager is None:
-        return AssetStatus("stale", ["never materialized"])
-    values = manager.get_values(task.name)
-    if not values:
-        return AssetStatus("stale", ["never materialized (or its last run failed)"])
-    status = manager.get_status(task, tasks, get_log=True)
-    if status.status == "up-to-date":
-        return AssetStatus("fresh", [])
-    return AssetStatus("stale", _reasons(meta, values, status.reasons))
+def own_status(project: Project, graph: AssetGraph, key: str) -> AssetStatus:
+    return project_status(project, graph)[key]
 
 
-def _reasons(
-    meta: dict[str, Any], values: dict[str, Any], doit_reasons: dict[str, Any]
-) -> list[str]:
-    reasons = []
-    if "uptodate_false" in doit_reasons:
+class _Checker:
+    def __init__(
+        self,
+        state: Dependency | None,
+        history: History | None,
+        tasks: dict[str, Any],
+    ) -> None:
+        self.state = state
+        self.history = history
+        self.tasks = tasks
+        self.statuses: dict[str, AssetStatus] = {}
+        self.now = clock.now()
+
+    def check(self, task: Any) -> None:
+        meta = task.meta["asset"]
+        key = meta["key"]
+        values = self.state.get_values(key) if self.state else {}
+        status = AssetStatus(
+            key, meta["kind"], "fresh", max_age=meta["max_age"], meta=meta
+        )
+        self.statuses[key] = status
+        if meta["kind"] == "source":
+            status.state = "source"
+            if meta["observable"]:
+                self._observable(status, meta["targets"][0])
+            return
+        made_at = values.get(MADE_AT)
+        status.made_at = float(made_at) if made_at is not None else None
+        missing = [t for t in meta["targets"] if not os.path.exists(t.rstrip("/"))]
+        last = self.history.materializations(key, limit=1) if self.history else []
+        if not values:
+            failed = last and last[0].status != "success"
+            if failed:
+                status.state = "failed"
+                status.last_error = _first_line(last[0].error)
+                status.causes.append(
+                    Cause("last_failed", _failed_text(last[0]), new=status.last_error)
+                )
+            else:
+                status.causes.append(Cause("never_materialized", "never materialized"))
+        else:
+            self._own(status, task, meta, values)
+        for target in missing:
+            if values:
+                status.causes.insert(
+                    0,
+                    Cause(
+                        "output_missing", f"output '{target}' does not exist", target
+                    ),
+                )
+        if missing and status.state != "failed":
+            status.state = "missing"
+        elif status.causes and status.state == "fresh":
+            status.state = "stale"
+        status.will_run = bool(status.causes)
+
+    # -- an asset that has been made before --------------------------------------
+
+    def _own(
+        self, status: AssetStatus, task: Any, meta: dict[str, Any], values: Any
+    ) -> None:
+        causes = status.causes
         if values.get(FINGERPRINT) != meta["fingerprint"]:
-            reasons.append("its transform or code version changed")
+            causes += self._definition(meta)
         stored = values.get(OUTPUTS) or {}
         for target in meta["targets"]:
-            if not unchanged(target, stored.get(target)):
-                reasons.append(f"output '{target}' was changed since it was made")
-        if not reasons:
-            reasons.append("an upstream directory changed")
-    added = set(doit_reasons.get("added_file_dep", []))
-    for path in doit_reasons.get("changed_file_dep", []):
-        if path not in added:  # doit lists a new input as changed too
-            reasons.append(f"input '{path}' changed")
-    for path in doit_reasons.get("added_file_dep", []):
-        reasons.append(f"new input '{path}'")
-    for path in doit_reasons.get("removed_file_dep", []):
-        reasons.append(f"input '{path}' no longer used")
-    for path in doit_reasons.get("missing_file_dep", []):
-        reasons.append(f"input '{path}' is missing")
-    return reasons or ["doit would run it"]
+            if os.path.exists(target.rstrip("/")) and not unchanged(
+                target, stored.get(target)
+            ):
+                old = (stored.get(target) or {}).get("md5")
+                new = (output_state(target) or {}).get("md5")
+                causes.append(
+                    Cause(
+                        "output_edited",
+                        f"output '{target}' was changed since it was made",
+                        target,
+                        old,
+                        new,
+                        _mtime(target),
+                    )
+                )
+        owners = {p: dep for dep, paths in meta["deps"].items() for p in paths}
+        upstream_causes: dict[str, Cause] = {}
+        dirs = values.get(DIR_INPUTS) or {}
+        for path in sorted(task.file_dep) + sorted(dirs):
+            owner = owners.get(path)
+            cause = self._input(task.name, path, owner, path in dirs, dirs.get(path))
+            if cause is None:
+                continue
+            if cause.upstream is not None:
+                upstream_causes.setdefault(cause.upstream.asset, cause)
+            else:
+                causes.append(cause)
+        causes[:0] = upstream_causes.values()
+        previous = self._get(task.name, "deps:")
+        if previous:
+            for path in sorted(set(previous) - set(task.file_dep)):
+                causes.append(
+                    Cause("input_removed", f"input '{path}' no longer used", path)
+                )
+        if too_old(values, meta["max_age"]):
+            age = status.age(self.now)
+            limit = clock.format_duration(meta["max_age"])
+            text = (
+                f"older than its max_age {limit}"
+                if age is None
+                else f"made {clock.format_duration(age)} ago, past its max_age {limit}"
+            )
+            causes.append(Cause("max_age", text))
+
+    def _definition(self, meta: dict[str, Any]) -> list[Cause]:
+        """What changed in how the asset is made, from its last success."""
+        last = self.history.last_success(meta["key"]) if self.history else None
+        if last is None:
+            return [Cause("definition", "its transform or code version changed")]
+        causes = []
+        if last.transform != meta["transform"]:
+            old, new = last.transform or "", meta["transform"] or ""
+            causes.append(
+                Cause(
+                    "transform_changed",
+                    "its transform changed",
+                    old=old,
+                    new=new,
+                    diff=_diff(old, new),
+                )
+            )
+        if last.code_version != meta["code_version"]:
+            causes.append(
+                Cause(
+                    "code_version_changed",
+                    f"its code version changed: {last.code_version or '-'} → "
+                    f"{meta['code_version'] or '-'}",
+                    old=last.code_version,
+                    new=meta["code_version"],
+                )
+            )
+        if not causes:
+            made = sorted(o.path for o in self.history.outputs(last.id))  # type: ignore[union-attr]
+            if made != sorted(meta["paths"]):
+                causes.append(
+                    Cause(
+                        "paths_changed",
+                        f"its paths changed: {', '.join(made)} → "
+                        f"{', '.join(meta['paths'])}",
+                        old=", ".join(made),
+                        new=", ".join(meta["paths"]),
+                    )
+                )
+            else:
+                causes.append(Cause("definition", "its definition changed"))
+        return causes
+
+    def _input(
+        self,
+        task_name: str,
+        path: str,
+        owner: str | None,
+        is_dir: bool,
+        dir_state: Any,
+    ) -> Cause | None:
+        upstream = self.statuses.get(owner) if owner else None
+        if upstream is not None and upstream.will_run and upstream.kind != "source":
+            if not upstream.restores_only:
+                return Cause(
+                    "upstream",
+                    f"upstream '{upstream.asset}' will re-run",
+                    upstream=upstream,
+                )
+            # It makes its recorded version again: compare with that one.
+            recorded = self._recorded_md5(upstream.asset, path)
+            old = (
+                (dir_state or {}).get("md5")
+                if is_dir
+                else self._saved_md5(task_name, path)
+            )
+            if recorded == old:
+                return None
+            return Cause(
+                "input_changed", f"input '{path}' changed", path, old, recorded
+            )
+        if is_dir:
+            if unchanged(path, dir_state):
+                return None
+            new = (output_state(path) or {}).get("md5")
+            return Cause(
+                "input_changed",
+                f"input '{path}' changed",
+                path,
+                (dir_state or {}).get("md5"),
+                new,
+                _mtime(path),
+            )
+        saved = self._get(task_name, path)
+        if not os.path.exists(path):
+            if upstream is not None and upstream.observation is None:
+                return Cause(
+                    "not_observed",
+                    f"source '{upstream.asset}' has not been observed yet",
+                    path,
+                )
+            return Cause("input_missing", f"input '{path}' is missing", path)
+        if not saved:
+            return Cause("input_added", f"new input '{path}'", path)
+        st = os.stat(path)
+        if st.st_mtime == saved[0]:
+            return None  # doit's own short-cut: same mtime, same file
+        new = file_md5(path, st)
+        if new == saved[2]:
+            return None
+        if upstream is not None and upstream.observation is not None:
+            old = self._observed(upstream.asset, str(saved[2]))
+            return Cause(
+                "observation_changed",
+                f"source '{upstream.asset}' has a new version: "
+                f"{old or '?'} → {upstream.observation}",
+                path,
+                old,
+                upstream.observation,
+                st.st_mtime,
+            )
+        return Cause(
+            "input_changed",
+            f"input '{path}' changed",
+            path,
+            str(saved[2]),
+            new,
+            st.st_mtime,
+        )
+
+    def _observable(self, status: AssetStatus, path: str) -> None:
+        status.will_run = True  # observed on every run
+        status.observation = read_observation(path)
+        status.made_at = _mtime(path)
+
+    # -- lookups -----------------------------------------------------------------
+
+    def _get(self, task_name: str, key: str) -> Any:
+        if self.state is None:
+            return None
+        return self.state.backend.get(task_name, key)
+
+    def _saved_md5(self, task_name: str, path: str) -> str | None:
+        saved = self._get(task_name, path)
+        return str(saved[2]) if saved else None
+
+    def _recorded_md5(self, asset: str, path: str) -> str | None:
+        if self.state is None:
+            return None
+        outputs = self.state.get_values(asset).get(OUTPUTS) or {}
+        return (outputs.get(path) or {}).get("md5")
+
+    def _observed(self, source: str, md5: str) -> str | None:
+        """The observation of ``source`` that had this md5, from the history."""
+        if self.history is None:
+            return None
+        mat_id = self.history.producer_of(observation_path(source), md5)
+        mat = self.history.get(mat_id) if mat_id is not None else None
+        value = mat.metadata.get("observation") if mat else None
+        return str(value) if value is not None else None
+
+
+class _state:
+    """doit's saved state, opened for reading, or None before the first run."""
+
+    def __enter__(self) -> Dependency | None:
+        self.manager = None
+        if os.path.exists(STATE_FILE):
+            self.manager = Dependency(AssetStateDB, STATE_FILE, checker_cls=MD5Checker)
+        return self.manager
+
+    def __exit__(self, *exc: object) -> None:
+        if self.manager is not None:
+            self.manager.backend._conn.close()
+
+
+class _history:
+    def __enter__(self) -> History | None:
+        self.history = None
+        if os.path.exists(HISTORY_FILE):
+            self.history = History.open(HISTORY_FILE, create=False)
+        return self.history
+
+    def __exit__(self, *exc: object) -> None:
+        if self.history is not None:
+            self.history.close()
+
+
+def walk(status: AssetStatus) -> Iterator[tuple[int, Cause]]:
+    """Every cause under ``status``, depth first, with its depth."""
+
+    def visit(causes: list[Cause], depth: int) -> Iterator[tuple[int, Cause]]:
+        for cause in causes:
+            yield depth, cause
+            if cause.upstream is not None:
+                yield from visit(cause.upstream.causes, depth + 1)
+
+    yield from visit(status.causes, 0)
+
+
+def _diff(old: str, new: str) -> list[str]:
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), "before", "now", lineterm="", n=1
+    )
+    return list(lines)[2:]  # without the ---/+++ header
+
+
+def _failed_text(mat: Materialization) -> str:
+    error = _first_line(mat.error)
+    text = f"its last attempt failed (#{mat.id}, run {mat.run_id})"
+    return f"{text}: {error}" if error else text
+
+
+def _first_line(text: str | None) -> str:
+    stripped = (text or "").strip()
+    return stripped.splitlines()[0] if stripped else ""
+
+
+def _mtime(path: str) -> float | None:
+    try:
+        return os.stat(path.rstrip("/")).st_mtime
+    except OSError:
+        return None
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    from .queries import iso
+
+    return iso(timestamp)

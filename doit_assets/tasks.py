@@ -31,10 +31,12 @@ from .execute import (
 )
 from .files import STATE_DIR, check_files
 from .graph import AssetGraph
+from .observe import ObserveJob, observe
 from .project import command_names, load_graph
 from .spec import AssetKey, AssetSpec, is_directory
 from .template import Ref, parse_template
 from .toml_loader import Project
+from .values import OBSERVED_DIR
 from .versioning import AssetFreshness, fingerprint
 
 STATE_FILE = f"{STATE_DIR}/state.sqlite"
@@ -45,6 +47,9 @@ LOADED_SETTINGS: dict[str, object] = {}
 # Set when that project qualifies for the no-op fast path (see fastpath.py):
 # the assets.toml it came from, loaded by doit-assets, with nothing but files.
 FAST_PATH: dict[str, str] = {}
+# When not empty, only these assets become tasks (``materialize --only``):
+# the others' outputs are then plain files that the selection reads.
+ONLY: set[str] = set()
 
 
 def doit_config(**overrides: Any) -> dict[str, Any]:
@@ -148,9 +153,9 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
 
 
 def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
-    """No directory outputs and no globs or directories in ``inputs``."""
+    """No directory outputs, no observations, no globs or directories in ``inputs``."""
     for _, paths, _, inputs, *_ in checks:
-        if any(is_directory(p) for p in paths):
+        if any(is_directory(p) or p.startswith(OBSERVED_DIR + "/") for p in paths):
             return False
         if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):
             return False
@@ -204,13 +209,20 @@ def _with_inputs(
     compacts: list[Compact],
     inputs: Mapping[AssetKey, tuple[str, ...]],
 ) -> list[dict[str, Any]]:
-    return [_task(c, inputs.get(AssetKey(c[1]), ())) for c in compacts]
+    if ONLY:
+        compacts = [c for c in compacts if c[1] in ONLY]
+    made = [_task(c, inputs.get(AssetKey(c[1]), ())) for c in compacts]
+    if ONLY:
+        for task in made:
+            task["task_dep"] = [d for d in task["task_dep"] if d in ONLY]
+    return made
 
 
 # An asset's task before it is a dict: plain values only (for a shell
 # transform), so that the cache can keep it with ``marshal``:
 # (kind, key, doc, paths, targets, deps, location, metadata, code_version,
-#  root, prefix, transform, fingerprint, job, file_dep, dir_inputs),
+#  root, prefix, transform, fingerprint, job, file_dep, dir_inputs, max_age,
+#  observe),
 # where deps is ((dep, its paths), ...) and job the staged command or a PythonJob.
 Compact = tuple[Any, ...]
 
@@ -273,13 +285,16 @@ def _compact(
         job,
         tuple(file_dep),
         tuple(dir_inputs),
+        spec.max_age,
+        spec.observe,
     )
 
 
 def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
     """The doit task dict of one asset, with its ``inputs`` files."""
     (kind, key, doc, paths, targets, deps, location, metadata, version) = compact[:9]
-    (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:]
+    (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:16]
+    (max_age, observation) = compact[16:]
     meta: dict[str, Any] = {
         "key": key,
         "kind": kind,
@@ -294,6 +309,9 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         "transform": transform,
         "fingerprint": fp,
         "inputs": list(inputs),
+        "max_age": max_age,
+        "observe": observation if isinstance(observation, str) else None,
+        "observable": observation is not None,
     }
     task: dict[str, Any] = {
         "basename": key,
@@ -301,6 +319,11 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         "meta": {"asset": meta},
         "task_dep": [dep for dep, _ in deps],
     }
+    if observation is not None:
+        # Observed on every run; downstream assets depend on the answer's file.
+        job = ObserveJob(key, observation, root, targets[0])
+        task.update(actions=[(observe, [job])], targets=list(targets), uptodate=[False])
+        return task
     if kind == "source":
         task["actions"] = None
         task["file_dep"] = [t for t in targets if not is_directory(t)]
@@ -314,7 +337,7 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         actions=[(materialize, [job])],
         file_dep=[prefix + p for p in inputs] + list(file_dep),
         targets=[t.rstrip("/") for t in targets],
-        uptodate=[AssetFreshness(fp, targets, dir_inputs)],
+        uptodate=[AssetFreshness(fp, targets, dir_inputs, max_age)],
         clean=[(remove_outputs, [list(targets)])],
     )
     return task

@@ -16,11 +16,13 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from . import clock
 from .spec import is_directory
 
 FINGERPRINT = "asset:fingerprint"
 OUTPUTS = "asset:outputs"
 DIR_INPUTS = "asset:dir_inputs"
+MADE_AT = "asset:made_at"
 
 _CHUNK = 1 << 20
 # (path, size, mtime_ns) -> md5: a file is hashed at most once per process even
@@ -138,7 +140,7 @@ _SIGNATURE = inspect.Signature(
 
 
 class AssetFreshness:
-    """doit ``uptodate`` item: fingerprint, output content and directory inputs.
+    """doit ``uptodate`` item: fingerprint, output content, directory inputs, age.
 
     Outputs and directory inputs are paths as doit sees them (relative to the
     working directory); directories keep their trailing ``/``.
@@ -153,10 +155,12 @@ class AssetFreshness:
         fingerprint: str,
         outputs: tuple[str, ...],
         dir_inputs: tuple[str, ...] = (),
+        max_age: float | None = None,
     ) -> None:
         self.fingerprint = fingerprint
         self.outputs = outputs
         self.dir_inputs = dir_inputs
+        self.max_age = max_age
 
     def __repr__(self) -> str:
         return "doit-assets check of the transform, code version and outputs"
@@ -170,6 +174,7 @@ class AssetFreshness:
             FINGERPRINT: self.fingerprint,
             OUTPUTS: {p: output_state(p) for p in self.outputs},
             DIR_INPUTS: {p: output_state(p) for p in self.dir_inputs},
+            MADE_AT: clock.now(),
         }
 
     def __call__(self, task: Any, values: Mapping[str, Any]) -> bool:
@@ -179,4 +184,12 @@ class AssetFreshness:
             stored = values.get(group) or {}
             if not all(unchanged(p, stored.get(p)) for p in paths):
                 return False
-        return True
+        return not too_old(values, self.max_age)
+
+
+def too_old(values: Mapping[str, Any], max_age: float | None) -> bool:
+    """Past its ``max_age`` (or of unknown age, when it has one)."""
+    if max_age is None:
+        return False
+    made_at = values.get(MADE_AT)
+    return made_at is None or clock.now() - float(made_at) > max_age

@@ -28,7 +28,7 @@ from .queries import (
     run_dict,
 )
 from .schema import HISTORY_FILE
-from .status import asset_statuses
+from .status import project_status
 from .tasks import AssetTasks
 from .toml_loader import Project
 
@@ -114,7 +114,8 @@ def show_command(args: argparse.Namespace) -> int:
     project, graph = load_project(args.file)
     key = _known_key(graph, args.asset)
     spec = graph[key]
-    meta, status = asset_statuses(project, graph)[key]
+    status = project_status(project, graph)[key]
+    meta = status.meta
     outputs = current_outputs(project, spec)
     history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
     last = last_ok = None
@@ -135,7 +136,10 @@ def show_command(args: argparse.Namespace) -> int:
         "inputs": meta["inputs"],
         "outputs": outputs,
         "metadata": dict(spec.metadata),
-        "status": {"state": status.state, "reasons": status.reasons},
+        "status": {
+            "state": status.state,
+            "reasons": [c.text for c in status.causes],
+        },
         "last_materialization": last_ok,
         "last_attempt": last,
     }
@@ -160,8 +164,8 @@ def show_command(args: argparse.Namespace) -> int:
             text = f"{output['path']}  (missing)"
         lines.append(("output", text))
     state = status.state
-    if status.reasons:
-        state += ": " + "; ".join(status.reasons)
+    if status.causes:
+        state += ": " + status.reason
     lines.append(("status", state))
     lines.append(("last made", _describe(last_ok) if last_ok else "never"))
     if last and (not last_ok or last["id"] != last_ok["id"]):

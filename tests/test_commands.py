@@ -697,7 +697,8 @@ def test_show_a_failed_asset_gives_the_last_attempt(story: Project) -> None:
             "depends on    report",
             "inputs        -",
             "output        out/broken.txt  (missing)",
-            "status        missing: output 'out/broken.txt' does not exist",
+            "status        failed: its last attempt failed (#8, run 4): "
+            + BROKEN_ERROR,
             "last made     never",
             f"last attempt  #8 (run 4): failed <time> in <took>: {BROKEN_ERROR}",
         ],
@@ -731,8 +732,8 @@ def test_show_json(story: Project) -> None:
     }
     broken = doit_json(story, "show", "broken")
     assert broken["status"] == {
-        "state": "missing",
-        "reasons": ["output 'out/broken.txt' does not exist"],
+        "state": "failed",
+        "reasons": [f"its last attempt failed (#8, run 4): {BROKEN_ERROR}"],
     }
     assert broken["last_materialization"] is None
     assert norm(broken["last_attempt"]) == BROKEN_MAT
@@ -761,23 +762,24 @@ def test_show_stale_when_an_input_changed(built: Project) -> None:
         "input 'data/input.csv' changed",
         "input 'params.txt' changed",
     ]
-    # an asset's own status: summary's input has not changed yet
-    assert status_line(built, "summary") == "fresh"
+    # summary's own input has not changed yet, but the asset that makes it will run
+    assert status_line(built, "summary") == (
+        "stale: upstream 'processed_data' will re-run, because 'processed_data': "
+        "input 'data/input.csv' changed"
+    )
 
 
 def test_show_stale_when_the_definition_changed(built: Project) -> None:
     built.write(
         "assets.toml", built.read("assets.toml").replace("tx.py count", "tx.py  count")
     )
-    assert (
-        status_line(built, "summary") == "stale: its transform or code version changed"
-    )
+    assert status_line(built, "summary") == "stale: its transform changed"
     built.write(
         "assets.toml",
         built.read("assets.toml").replace('code_version = "1"', 'code_version = "2"'),
     )
     assert status_line(built, "processed_data") == (
-        "stale: its transform or code version changed"
+        "stale: its code version changed: 1 → 2"
     )
     result = built.doit()
     assert result.ran == ["processed_data", "summary"], result
@@ -801,9 +803,7 @@ def test_show_missing_output(built: Project) -> None:
 
 def test_show_never_materialized(project: Project) -> None:
     pipeline(project)
-    assert status_line(project, "processed_data") == (
-        "missing: output 'out/processed.csv' does not exist"
-    )
+    assert status_line(project, "processed_data") == "missing: never materialized"
     project.write("out/processed.csv", "made by hand\n")
     assert status_line(project, "processed_data") == "stale: never materialized"
     assert not history_exists(project)
@@ -816,8 +816,9 @@ def test_show_after_a_failure_that_followed_a_success(built: Project) -> None:
     assert built.doit().code == 1
     result = assets_cmd(built, "show", "summary")
     lines = result.out.splitlines()
-    assert (
-        lines[-3] == "status        stale: never materialized (or its last run failed)"
+    assert lines[-3] == (
+        "status        failed: its last attempt failed (#5, run 2): transform exited "
+        f"with code 1: {PYTHON} tx.py nosuch out/summary.txt out/processed.csv"
     )
     assert line_pattern("last made     #3 (run 1): made <time> in <took>").match(
         lines[-2]
@@ -880,7 +881,7 @@ def test_show_without_a_history(project: Project) -> None:
     result = assets_cmd(project, "show", "summary")
     assert result.code == 0, result
     assert result.out.splitlines()[-2:] == [
-        "status        missing: output 'out/summary.txt' does not exist",
+        "status        missing: never materialized",
         "last made     never",
     ]
     data = doit_json(project, "show", "summary")
@@ -1166,11 +1167,17 @@ def test_progress_on_a_terminal_can_be_turned_off(project: Project) -> None:
 USAGE = [
     "usage: doit assets [-h] [-f FILE] COMMAND ...",
     "",
-    "Set up an assets project and query its assets and history.",
+    "Set up an assets project, see what is stale and why, materialize a selection,",
+    "and query the history.",
     "",
     "positional arguments:",
     "  COMMAND",
     "    init                write the one-line dodo.py and ignore the state folder",
+    "    status              what is fresh, stale, missing or failed, and why",
+    "    why                 the causes that make an asset stale",
+    "    graph               the assets and their status as a graph",
+    "    materialize         run the selected assets and what they need",
+    "    observe             observe the observable sources now",
     "    history             materializations, newest first",
     "    lineage             the graph around an asset and the chain that made it",
     "    show                an asset's declaration, outputs and status",
@@ -1191,7 +1198,7 @@ def test_help_assets_describes_every_command(project: Project) -> None:
     assert flag.out.splitlines() == USAGE
     listing = run_doit("help", cwd=project.root)
     assert re.search(
-        r"^  \S+ assets +set up an assets project; query assets, history and lineage$",
+        r"^  \S+ assets +status, why, materialize, graph, history and lineage of assets$",
         listing.out,
         re.M,
     ), listing

@@ -1,0 +1,83 @@
+"""``doit assets materialize SELECTION``: run exactly the selected assets.
+
+The selection is turned into doit task names and handed to doit's own ``run``,
+in this process, with the loader the project uses (its dodo.py, or the
+assets.toml alone), so that a materialization is the same as ``doit KEY``:
+same state, same history, same reporter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from doit.cmd_base import ModuleTaskLoader
+from doit.doit_cmd import DoitMain
+
+from . import tasks
+from .errors import AssetError
+from .graph import AssetGraph
+from .selection import select
+from .views import load_project
+
+
+def materialize_command(args: argparse.Namespace) -> int:
+    _, graph = load_project(args.file)
+    keys = select(args.selection, graph)
+    if not keys:
+        raise AssetError(
+            f"selection '{' '.join(args.selection)}' selects no asset",
+            hint="'doit assets status SELECTION' shows what a selection holds",
+        )
+    if args.only:
+        _check_upstream_made(graph, keys)
+    return run_assets(args.file, keys, only=args.only, doit_args=args.doit_args)
+
+
+def observe_command(args: argparse.Namespace) -> int:
+    _, graph = load_project(args.file)
+    keys = [k for k in select(args.selection, graph) if graph[k].observe is not None]
+    if not keys:
+        sys.stdout.write("No observable source selected: nothing to observe.\n")
+        return 0
+    return run_assets(args.file, keys, only=True, doit_args=[])
+
+
+def run_assets(
+    assets_file: str, keys: Sequence[str], *, only: bool, doit_args: Sequence[str]
+) -> int:
+    """doit's ``run`` of these tasks (with ``only``: and no other asset)."""
+    argv = ["run", *doit_args, *keys]
+    tasks.ONLY.clear()
+    if only:
+        tasks.ONLY.update(keys)
+    try:
+        dodo = sys.modules.get("dodo")
+        if os.path.exists("dodo.py") and dodo is not None:
+            code = DoitMain(ModuleTaskLoader(dodo)).run(argv)
+        else:
+            from .cli import AssetsLoader
+
+            code = DoitMain(AssetsLoader()).run(["run", "-f", assets_file, *argv[1:]])
+    finally:
+        tasks.ONLY.clear()
+    return int(code or 0)
+
+
+def _check_upstream_made(graph: AssetGraph, keys: Sequence[str]) -> None:
+    """With --only, what the selection reads must already exist."""
+    chosen = set(keys)
+    for key in keys:
+        for dep in graph[key].deps:
+            if dep in chosen or graph[dep].observe is not None:
+                continue
+            missing = [p for p in graph[dep].paths if not os.path.exists(p.rstrip("/"))]
+            if missing:
+                raise AssetError(
+                    f"upstream '{dep}' has not been made "
+                    f"('{missing[0]}' does not exist)",
+                    key=key,
+                    hint="Select it too, or leave out --only so that it is made first",
+                )

@@ -1,0 +1,207 @@
+"""``doit assets status|why|graph``: what would run and why, as text, JSON or a picture."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+from typing import Any
+
+from . import clock
+from .history import History
+from .queries import materialization_dict
+from .schema import HISTORY_FILE
+from .selection import select
+from .status import STATES, AssetStatus, Cause, project_status
+from .views import _known_key, _print_json, _table, load_project
+
+GRAPH_PAGE = ".doit-assets/graph.html"
+GRAPH_FORMATS = ("dot", "mermaid", "json", "html")  # drawing.FORMATS
+HISTORY_SHOWN = 10
+
+
+def status_command(args: argparse.Namespace) -> int:
+    project, graph = load_project(args.file)
+    keys = select(args.selection, graph)
+    statuses = project_status(project, graph)
+    chosen = [statuses[k] for k in keys]
+    now = clock.now()
+    counts = {s: sum(1 for a in chosen if a.state == s) for s in STATES}
+    if args.json:
+        _print_json(
+            {
+                "assets": [a.to_dict(now) for a in chosen],
+                "summary": {s: n for s, n in counts.items() if n},
+            }
+        )
+    else:
+        rows = [[a.asset, a.state, _age(a, now), _reason(a)] for a in chosen]
+        sys.stdout.write(_table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
+        sys.stdout.write("\n" + summary_line(counts) + "\n")
+    if args.check and any(a.will_run and a.kind != "source" for a in chosen):
+        stale = sum(1 for a in chosen if a.will_run and a.kind != "source")
+        sys.stderr.write(
+            f"status --check: {stale} of {len(chosen)} selected assets would run\n"
+        )
+        return 1
+    return 0
+
+
+def why_command(args: argparse.Namespace) -> int:
+    project, graph = load_project(args.file)
+    key = _known_key(graph, args.asset)
+    status = project_status(project, graph)[key]
+    now = clock.now()
+    if args.json:
+        return _print_json(status.to_dict(now))
+    sys.stdout.write("\n".join(why_lines(status, now)) + "\n")
+    return 0
+
+
+def why_lines(status: AssetStatus, now: float) -> list[str]:
+    """The cause tree of one asset, down to the root causes."""
+    name = status.asset
+    if status.kind == "source":
+        if status.meta.get("observable"):
+            if status.observation is None:
+                return [f"{name} is an observable source, not observed yet"]
+            when = _when(status.made_at, now)
+            return [
+                f"{name} is an observable source: last observed {status.observation} "
+                f"(new since {when}); every run observes it again"
+            ]
+        return [f"{name} is a source: made outside the pipeline, read as it is"]
+    if not status.causes:
+        line = f"{name} is fresh: made {_when(status.made_at, now)}"
+        if status.max_age is not None:
+            line += f", max_age {clock.format_duration(status.max_age)}"
+        return [line + "; nothing it depends on has changed since"]
+    verb = "would run" if status.state != "fresh" else "is fresh"
+    lines = [f"{name} is {status.state} and {verb}, because:"]
+    lines += _cause_lines(status.causes, "  ", now)
+    return lines
+
+
+def _cause_lines(causes: list[Cause], indent: str, now: float) -> list[str]:
+    lines = []
+    for cause in causes:
+        text = cause.text
+        if cause.upstream is not None:
+            text += f" ({cause.upstream.state})"
+        lines.append(indent + text)
+        detail = indent + "  "
+        if cause.diff:
+            lines += [detail + line for line in cause.diff]
+        elif cause.kind in ("input_changed", "output_edited") and cause.old:
+            change = f"{_short(cause.old)} → {_short(cause.new)}"
+            if cause.changed_at is not None:
+                change += f", changed {_when(cause.changed_at, now)}"
+            lines.append(detail + change)
+        if cause.upstream is not None:
+            lines += _cause_lines(cause.upstream.causes, detail, now)
+    return lines
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    parts = [f"{n} {state}" for state, n in counts.items() if n]
+    noun = "asset" if total == 1 else "assets"
+    return f"{total} {noun}: " + (", ".join(parts) if parts else "none selected")
+
+
+def graph_command(args: argparse.Namespace) -> int:
+    from .drawing import render
+
+    project, graph = load_project(args.file)
+    keys = select(args.selection, graph)
+    statuses = project_status(project, graph)
+    now = clock.now()
+    chosen = {str(k) for k in keys}
+    history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
+    try:
+        nodes = [_node(statuses[k], graph[k], chosen, history, now) for k in keys]
+    finally:
+        if history is not None:
+            history.close()
+    title = f"{os.path.basename(os.getcwd())}: assets"
+    text = render(args.format, nodes, title)
+    output = args.output or (GRAPH_PAGE if args.format == "html" else None)
+    if output in (None, "-"):
+        sys.stdout.write(text)
+        return 0
+    folder = os.path.dirname(output)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(output, "w", encoding="utf-8") as f:
+        f.write(text)
+    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATES}
+    sys.stdout.write(f"wrote {output}: {summary_line(counts)}\n")
+    return 0
+
+
+def _node(
+    status: AssetStatus,
+    spec: Any,
+    chosen: set[str],
+    history: History | None,
+    now: float,
+) -> dict[str, Any]:
+    mats = (
+        history.materializations(status.asset, limit=HISTORY_SHOWN) if history else []
+    )
+    mat_dicts = [materialization_dict(history, m) for m in mats] if history else []
+    last = next((m for m in mat_dicts if m["status"] == "success"), None)
+    if last is None and history is not None and status.kind == "transform":
+        success = history.last_success(status.asset)
+        last = materialization_dict(history, success) if success else None
+    age = status.age(now)
+    return {
+        "asset": status.asset,
+        "kind": status.kind,
+        "state": status.state,
+        "reason": status.reason or _source_reason(status),
+        "group": spec.group,
+        "tags": list(spec.tags),
+        "description": spec.description,
+        "paths": list(spec.paths),
+        "transform": status.meta.get("transform"),
+        "deps": [d for d in spec.deps if d in chosen],
+        "max_age": None
+        if status.max_age is None
+        else clock.format_duration(status.max_age),
+        "age": None if age is None else clock.format_duration(age),
+        "last_materialization": last,
+        "history": mat_dicts,
+    }
+
+
+def _reason(status: AssetStatus) -> str:
+    return status.reason or _source_reason(status)
+
+
+def _source_reason(status: AssetStatus) -> str:
+    if status.kind != "source" or not status.meta.get("observable"):
+        return ""
+    if status.observation is None:
+        return "not observed yet"
+    return f"observed: {status.observation}"
+
+
+def _age(status: AssetStatus, now: float) -> str:
+    age = status.age(now)
+    text = "-" if age is None else clock.format_duration(age)
+    if status.max_age is not None:
+        text += f" / {clock.format_duration(status.max_age)}"
+    return text
+
+
+def _when(timestamp: float | None, now: float) -> str:
+    if timestamp is None:
+        return "at an unknown time"
+    moment = datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{moment} ({clock.format_duration(max(0.0, now - timestamp))} ago)"
+
+
+def _short(md5: str | None) -> str:
+    return md5[:12] if md5 else "(none)"
