@@ -14,9 +14,9 @@ from typing import Any
 
 from doit.cmd_base import Command
 
+from .drawing import FORMATS
 from .errors import AssetError
 from .reports import (
-    GRAPH_FORMATS,
     GRAPH_PAGE,
     graph_command,
     status_command,
@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="the assets and their status as a graph")
     graph.add_argument("selection", nargs="*", metavar="SELECTION")
     graph.add_argument(
-        "--format", choices=GRAPH_FORMATS, default="dot", help="[default: %(default)s]"
+        "--format", choices=FORMATS, default="dot", help="[default: %(default)s]"
     )
     graph.add_argument(
         "-o",

@@ -19,12 +19,12 @@ from doit.doit_cmd import DoitMain
 from . import tasks
 from .errors import AssetError
 from .graph import AssetGraph
+from .loading import load_assets
 from .selection import select
-from .views import load_project
 
 
 def materialize_command(args: argparse.Namespace) -> int:
-    _, graph = load_project(args.file)
+    graph = load_assets(args.file).graph
     keys = select(args.selection, graph)
     if not keys:
         raise AssetError(
@@ -37,7 +37,7 @@ def materialize_command(args: argparse.Namespace) -> int:
 
 
 def observe_command(args: argparse.Namespace) -> int:
-    _, graph = load_project(args.file)
+    graph = load_assets(args.file).graph
     keys = [k for k in select(args.selection, graph) if graph[k].observe is not None]
     if not keys:
         sys.stdout.write("No observable source selected: nothing to observe.\n")

@@ -9,22 +9,23 @@ import sys
 from typing import Any
 
 from . import clock
+from .drawing import render
 from .history import History
+from .loading import load_assets
 from .queries import materialization_dict
 from .schema import HISTORY_FILE
 from .selection import select
 from .status import STATES, AssetStatus, Cause, project_status
-from .views import _known_key, _print_json, _table, load_project
+from .views import _known_key, _print_json, _table
 
 GRAPH_PAGE = ".doit-assets/graph.html"
-GRAPH_FORMATS = ("dot", "mermaid", "json", "html")  # drawing.FORMATS
 HISTORY_SHOWN = 10
 
 
 def status_command(args: argparse.Namespace) -> int:
-    project, graph = load_project(args.file)
-    keys = select(args.selection, graph)
-    statuses = project_status(project, graph)
+    assets = load_assets(args.file)
+    keys = select(args.selection, assets.graph)
+    statuses = project_status(assets.tasks, keys)
     chosen = [statuses[k] for k in keys]
     now = clock.now()
     counts = {s: sum(1 for a in chosen if a.state == s) for s in STATES}
@@ -49,9 +50,9 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def why_command(args: argparse.Namespace) -> int:
-    project, graph = load_project(args.file)
-    key = _known_key(graph, args.asset)
-    status = project_status(project, graph)[key]
+    assets = load_assets(args.file)
+    key = _known_key(assets.graph, args.asset)
+    status = project_status(assets.tasks, [key])[key]
     now = clock.now()
     if args.json:
         return _print_json(status.to_dict(now))
@@ -111,11 +112,10 @@ def summary_line(counts: dict[str, int]) -> str:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    from .drawing import render
-
-    project, graph = load_project(args.file)
+    assets = load_assets(args.file)
+    graph = assets.graph
     keys = select(args.selection, graph)
-    statuses = project_status(project, graph)
+    statuses = project_status(assets.tasks, keys)
     now = clock.now()
     chosen = {str(k) for k in keys}
     history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from doit.dependency import Dependency
-from doit.task import dict_to_task
 
 from . import clock
-from .graph import AssetGraph
 from .history import History, Materialization
 from .observe import read_observation
 from .schema import HISTORY_FILE
 from .state import AssetStateDB, MD5Checker
-from .tasks import STATE_FILE, to_doit_tasks
-from .toml_loader import Project
+from .tasks import STATE_FILE
 from .values import observation_path
 from .versioning import (
     DIR_INPUTS,
@@ -127,39 +124,43 @@ class AssetStatus:
         }
 
 
-def project_status(project: Project, graph: AssetGraph) -> dict[str, AssetStatus]:
-    """Every asset's status, upstream first (the graph's order)."""
-    tasks = {}
-    for task_dict in to_doit_tasks(project, graph):
-        task_dict = dict(task_dict, name=task_dict.pop("basename"))
-        task = dict_to_task(task_dict)
-        tasks[task.name] = task
+def project_status(
+    tasks: list[dict[str, Any]], keys: Iterable[str] | None = None
+) -> dict[str, AssetStatus]:
+    """The status of ``keys`` (default: every asset) and of all they depend on.
+
+    ``tasks`` are the doit task dicts of the project, upstream first.
+    """
+    by_name = {t["basename"]: t for t in tasks}
+    wanted = set(by_name) if keys is None else _closure(by_name, keys)
     with _state() as state, _history() as history:
-        checker = _Checker(state, history, tasks)
-        for task in tasks.values():
-            checker.check(task)
+        checker = _Checker(state, history)
+        for name, task in by_name.items():
+            if name in wanted:
+                checker.check(task)
         return checker.statuses
 
 
-def own_status(project: Project, graph: AssetGraph, key: str) -> AssetStatus:
-    return project_status(project, graph)[key]
+def _closure(by_name: dict[str, dict[str, Any]], keys: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(keys)
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(by_name[name]["task_dep"])
+    return seen
 
 
 class _Checker:
-    def __init__(
-        self,
-        state: Dependency | None,
-        history: History | None,
-        tasks: dict[str, Any],
-    ) -> None:
+    def __init__(self, state: Dependency | None, history: History | None) -> None:
         self.state = state
         self.history = history
-        self.tasks = tasks
         self.statuses: dict[str, AssetStatus] = {}
         self.now = clock.now()
 
-    def check(self, task: Any) -> None:
-        meta = task.meta["asset"]
+    def check(self, task: dict[str, Any]) -> None:
+        meta = task["meta"]["asset"]
         key = meta["key"]
         values = self.state.get_values(key) if self.state else {}
         status = AssetStatus(
@@ -174,8 +175,8 @@ class _Checker:
         made_at = values.get(MADE_AT)
         status.made_at = float(made_at) if made_at is not None else None
         missing = [t for t in meta["targets"] if not os.path.exists(t.rstrip("/"))]
-        last = self.history.materializations(key, limit=1) if self.history else []
         if not values:
+            last = self.history.materializations(key, limit=1) if self.history else []
             failed = last and last[0].status != "success"
             if failed:
                 status.state = "failed"
@@ -204,7 +205,11 @@ class _Checker:
     # -- an asset that has been made before --------------------------------------
 
     def _own(
-        self, status: AssetStatus, task: Any, meta: dict[str, Any], values: Any
+        self,
+        status: AssetStatus,
+        task: dict[str, Any],
+        meta: dict[str, Any],
+        values: Any,
     ) -> None:
         causes = status.causes
         if values.get(FINGERPRINT) != meta["fingerprint"]:
@@ -229,9 +234,10 @@ class _Checker:
         owners = {p: dep for dep, paths in meta["deps"].items() for p in paths}
         upstream_causes: dict[str, Cause] = {}
         dirs = values.get(DIR_INPUTS) or {}
-        for path in sorted(task.file_dep) + sorted(dirs):
+        name, file_dep = task["basename"], task.get("file_dep", [])
+        for path in sorted(file_dep) + sorted(dirs):
             owner = owners.get(path)
-            cause = self._input(task.name, path, owner, path in dirs, dirs.get(path))
+            cause = self._input(name, path, owner, path in dirs, dirs.get(path))
             if cause is None:
                 continue
             if cause.upstream is not None:
@@ -239,9 +245,9 @@ class _Checker:
             else:
                 causes.append(cause)
         causes[:0] = upstream_causes.values()
-        previous = self._get(task.name, "deps:")
+        previous = self._get(name, "deps:")
         if previous:
-            for path in sorted(set(previous) - set(task.file_dep)):
+            for path in sorted(set(previous) - set(file_dep)):
                 causes.append(
                     Cause("input_removed", f"input '{path}' no longer used", path)
                 )

@@ -222,7 +222,7 @@ def _with_inputs(
 # transform), so that the cache can keep it with ``marshal``:
 # (kind, key, doc, paths, targets, deps, location, metadata, code_version,
 #  root, prefix, transform, fingerprint, job, file_dep, dir_inputs, max_age,
-#  observe),
+#  observe, group, tags),
 # where deps is ((dep, its paths), ...) and job the staged command or a PythonJob.
 Compact = tuple[Any, ...]
 
@@ -287,6 +287,8 @@ def _compact(
         tuple(dir_inputs),
         spec.max_age,
         spec.observe,
+        spec.group,
+        spec.tags,
     )
 
 
@@ -294,7 +296,7 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
     """The doit task dict of one asset, with its ``inputs`` files."""
     (kind, key, doc, paths, targets, deps, location, metadata, version) = compact[:9]
     (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:16]
-    (max_age, observation) = compact[16:]
+    (max_age, observation, group, tags) = compact[16:]
     meta: dict[str, Any] = {
         "key": key,
         "kind": kind,
@@ -310,8 +312,12 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         "fingerprint": fp,
         "inputs": list(inputs),
         "max_age": max_age,
-        "observe": observation if isinstance(observation, str) else None,
+        "observe": observation
+        if observation is None or isinstance(observation, str)
+        else f"python {observation.__module__}:{observation.__qualname__}",
         "observable": observation is not None,
+        "group": group,
+        "tags": list(tags),
     }
     task: dict[str, Any] = {
         "basename": key,

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
-from .decorators import AssetDef, collect
-from .errors import AssetError, Location, did_you_mean
+from .errors import AssetError, did_you_mean
 from .graph import AssetGraph
 from .history import History
-from .project import load_graph
+from .loading import load_project
 from .queries import (
     JSON_VERSION,
     chain_downstream,
@@ -29,7 +26,7 @@ from .queries import (
 )
 from .schema import HISTORY_FILE
 from .status import project_status
-from .tasks import AssetTasks
+from .tasks import to_doit_tasks
 from .toml_loader import Project
 
 NO_HISTORY = (
@@ -114,7 +111,7 @@ def show_command(args: argparse.Namespace) -> int:
     project, graph = load_project(args.file)
     key = _known_key(graph, args.asset)
     spec = graph[key]
-    status = project_status(project, graph)[key]
+    status = project_status(to_doit_tasks(project, graph), [key])[key]
     meta = status.meta
     outputs = current_outputs(project, spec)
     history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
@@ -325,33 +322,6 @@ def _describe(mat: dict[str, Any]) -> str:
 
 
 # -- helpers -------------------------------------------------------------------
-
-
-def load_project(path: str) -> tuple[Project, AssetGraph]:
-    """The project as doit sees it: assets.toml, and the @assets of a dodo.py
-    here (imported as doit would), with the file that dodo.py loads."""
-    python_assets: list[AssetDef] = []
-    if os.path.exists("dodo.py"):
-        dodo = _import_dodo()
-        python_assets = collect([dodo])
-        creators = [v for v in vars(dodo).values() if isinstance(v, AssetTasks)]
-        if creators and path == "assets.toml":
-            path = str(creators[0].path)
-    return load_graph(path, python_assets=python_assets)
-
-
-def _import_dodo() -> ModuleType:
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        return importlib.import_module("dodo")
-    except AssetError:
-        raise
-    except Exception as err:  # the user's file: any error is theirs
-        raise AssetError(
-            f"cannot import: {type(err).__name__}: {err}",
-            location=Location("dodo.py"),
-        ) from None
 
 
 def _open_history(quiet: bool, empty_json: dict[str, Any] | None) -> History | None:

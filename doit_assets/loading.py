@@ -1,0 +1,97 @@
+"""The project as the ``doit assets`` commands see it: what doit itself would load.
+
+``load_project`` gives the validated declarations. ``load_assets`` gives the
+doit tasks a run would make, and a graph for selections; for a project
+without Python assets both come from the project cache, so that ``status``
+on 10 000 assets costs about what a no-op run does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from .decorators import AssetDef, collect
+from .errors import AssetError, Location
+from .graph import AssetGraph
+from .project import load_graph
+from .spec import AssetKey, AssetSpec
+from .tasks import AssetTasks
+from .toml_loader import Project
+
+
+@dataclass(frozen=True)
+class Assets:
+    tasks: list[dict[str, Any]]  # doit task dicts, upstream first
+    graph: AssetGraph
+
+
+def load_project(path: str) -> tuple[Project, AssetGraph]:
+    """The project as doit sees it: assets.toml, and the @assets of a dodo.py
+    here (imported as doit would), with the file that dodo.py loads."""
+    path, python_assets = _with_dodo(path)
+    return load_graph(path, python_assets=python_assets)
+
+
+def load_assets(path: str) -> Assets:
+    """The tasks a run would make, from the cache when the project allows it."""
+    path, python_assets = _with_dodo(path)
+    creator = AssetTasks(path)
+    tasks = creator._tasks(python_assets)
+    return Assets(tasks, graph_of(tasks))
+
+
+def graph_of(tasks: list[dict[str, Any]]) -> AssetGraph:
+    """What selections and pictures need of each asset, read back from its task."""
+    specs: dict[AssetKey, AssetSpec] = {}
+    downstream: dict[AssetKey, list[AssetKey]] = defaultdict(list)
+    for task in tasks:
+        meta = task["meta"]["asset"]
+        key = AssetKey(meta["key"])
+        deps = tuple(AssetKey(d) for d in meta["deps"])
+        specs[key] = AssetSpec(
+            key,
+            tuple(meta["paths"]),
+            None if meta["kind"] == "source" else meta["transform"],
+            deps,
+            description=task["doc"] or None,
+            metadata=meta["metadata"],
+            code_version=meta["code_version"],
+            group=meta["group"],
+            tags=tuple(meta["tags"]),
+            max_age=meta["max_age"],
+            observe=meta["observe"],
+        )
+        for dep in deps:
+            downstream[dep].append(key)
+    return AssetGraph(specs, {k: tuple(v) for k, v in downstream.items()})
+
+
+def _with_dodo(path: str) -> tuple[str, list[AssetDef]]:
+    python_assets: list[AssetDef] = []
+    if os.path.exists("dodo.py"):
+        dodo = _import_dodo()
+        python_assets = collect([dodo])
+        creators = [v for v in vars(dodo).values() if isinstance(v, AssetTasks)]
+        if creators and path == "assets.toml":
+            path = str(creators[0].path)
+    return path, python_assets
+
+
+def _import_dodo() -> ModuleType:
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module("dodo")
+    except AssetError:
+        raise
+    except Exception as err:  # the user's file: any error is theirs
+        raise AssetError(
+            f"cannot import: {type(err).__name__}: {err}",
+            location=Location("dodo.py"),
+        ) from None
