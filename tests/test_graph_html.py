@@ -6,6 +6,7 @@ the screenshot to docs/graph.png.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import Project
 
 from doit_assets.drawing import render
 
@@ -274,3 +276,63 @@ def test_screenshot_is_a_picture_of_the_page(page: Path, tmp_path: Path) -> None
     assert png.stat().st_size > 20_000  # a blank page compresses to a few KiB
     if os.environ.get("DOIT_ASSETS_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(png, DOCS_PNG)
+
+
+E2E_PIPELINE = """\
+[vars]
+python = "{python}"
+
+[assets.raw]
+path = "data/raw.txt"
+group = "ingest"
+
+[assets.tidy]
+path = "out/tidy.txt"
+transform = "{vars.python} tx.py upper {self.path} {raw.path}"
+group = "ingest"
+
+[assets.features]
+path = "out/features.txt"
+transform = "{vars.python} tx.py cat {self.path} {tidy.path}"
+tags = ["ml"]
+
+[assets.report]
+path = "out/report.txt"
+transform = "{vars.python} tx.py count {self.path} {features.path}"
+tags = ["ml"]
+
+[assets.side]
+path = "out/side.txt"
+transform = "{vars.python} tx.py head {self.path} {raw.path}"
+"""
+
+
+def test_graph_command_page_draws_each_selected_asset_with_its_status(
+    project: Project, tmp_path: Path
+) -> None:
+    """The real command on a real project: what the page draws is what status says."""
+    project.write("data/raw.txt", "a\nb\n")
+    project.assets(E2E_PIPELINE)
+    project.doit_ok()
+    project.write("data/raw.txt", "a\nb\nc\n")  # tidy, features, report, side stale
+    project.path("out/side.txt").unlink()  # side missing
+    selection = "+report"
+    result = project.doit("assets", "graph", selection, "--format", "html")
+    assert result.code == 0, result
+    assert result.out == (
+        "wrote .doit-assets/graph.html: 4 assets: 3 stale, 1 source\n"
+    )
+    status = project.doit("assets", "status", selection, "--json")
+    expected = {a["asset"]: a["state"] for a in json.loads(status.out)["assets"]}
+    assert expected == {
+        "raw": "source",
+        "tidy": "stale",
+        "features": "stale",
+        "report": "stale",
+    }
+    page = project.path(".doit-assets/graph.html")
+    dom = _chromium("--dump-dom", page.as_uri(), tmp_path=tmp_path)
+    parser = _Assets()
+    parser.feed(dom.stdout)
+    assert parser.body.get("data-rendered") == "4", dom.stderr[-2000:]
+    assert {g["data-asset"]: g["data-state"] for g in parser.groups} == expected
