@@ -36,7 +36,6 @@ from .project import command_names, load_graph
 from .spec import AssetKey, AssetSpec, is_directory
 from .template import Ref, parse_template
 from .toml_loader import Project
-from .values import OBSERVED_DIR
 from .versioning import AssetFreshness, fingerprint
 
 STATE_FILE = f"{STATE_DIR}/state.sqlite"
@@ -125,7 +124,9 @@ class AssetTasks:
         LOADED_SETTINGS.clear()
         LOADED_SETTINGS.update(settings)
         FAST_PATH.clear()
-        if self.standalone and key and _only_plain_files(checks):
+        # max_age and observations change what is stale without a file changing
+        by_clock = any(c[16] is not None or c[17] is not None for c in compacts)
+        if self.standalone and key and not by_clock and _only_plain_files(checks):
             FAST_PATH["toml"] = str(self.path)
         return _with_inputs(compacts, inputs)
 
@@ -153,9 +154,9 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
 
 
 def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
-    """No directory outputs, no observations, no globs or directories in ``inputs``."""
+    """No directory outputs and no globs or directories in ``inputs``."""
     for _, paths, _, inputs, *_ in checks:
-        if any(is_directory(p) or p.startswith(OBSERVED_DIR + "/") for p in paths):
+        if any(is_directory(p) for p in paths):
             return False
         if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):
             return False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
+import pytest
 from conftest import PYTHON, Project
 
 MANIFEST = ".doit-assets/noop.manifest"
@@ -124,3 +126,19 @@ def test_a_dodo_py_run_does_not_write_a_manifest(project: Project) -> None:
     project.assets(PIPELINE)
     assert project.doit().code == 0
     assert not project.exists(MANIFEST)
+
+
+def test_max_age_and_observations_never_use_the_fast_path(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.write("data/raw.txt", "a\n")
+    project.write("version.txt", "v1\n")
+    project.assets(
+        PIPELINE + 'max_age = "1h"\n\n[assets.remote]\nobserve = "cat version.txt"\n',
+        dodo=False,
+    )
+    assert project.doit_assets().ran == ["remote", "upper", "count"]
+    assert not project.exists(MANIFEST)
+    assert project.doit_assets().ran == ["remote"]  # observed on every run
+    monkeypatch.setenv("DOIT_ASSETS_NOW", str(time.time() + 2 * 3600))
+    assert project.doit_assets().ran == ["remote", "count"]
