@@ -98,7 +98,8 @@ def fresh_copy(template: Path, into: Path) -> Path:
     return into
 
 
-SCENARIOS = ("cold", "no-op", "1% change", "list")
+SCENARIOS = ("cold", "no-op", "1% change", "list", "status")
+NOT_RUNS = ("list", "status")  # scenarios that execute no asset
 
 
 def bench_size(n: int, repeat: int, work: Path) -> list[Measure]:
@@ -126,13 +127,17 @@ def bench_size(n: int, repeat: int, work: Path) -> list[Measure]:
             measure(tool, "1% change", [], project)
             if tool != "make":
                 measure(tool, "list", ["list"], project)
+            if tool == "doit-assets":
+                # what would run, and why: compare with a no-op run
+                (project / "data" / "seed.txt").write_text(f"seed {i} again\n")
+                measure(tool, "status", ["assets", "status"], project)
     results = []
     for tool in TOOLS:
         for scenario in SCENARIOS:
             key = (tool, scenario)
             if key not in seconds:
                 continue
-            count = None if tool == "make" or scenario == "list" else ran[key]
+            count = ran[key] if tool != "make" and scenario not in NOT_RUNS else None
             results.append(Measure(scenario, n, tool, seconds[key], peaks[key], count))
     results += bench_load(n, repeat, template)
     print(f"N={n}: chain of {chain} re-ran on the 1% change", file=sys.stderr)

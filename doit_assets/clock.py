@@ -32,10 +32,14 @@ def parse_duration(text: str) -> float | None:
 
 
 def format_duration(seconds: float) -> str:
-    """The largest two units: ``1d2h``, ``3h``, ``45m``, ``12s``."""
+    """The largest two units: ``3d2h``, ``26h``, ``45m``, ``12s`` (hours below 2 days)."""
     if seconds < 1:
         return "0s"
     left = int(seconds)
+    if 3600 <= left < 2 * 86400:
+        hours, left = divmod(left, 3600)
+        minutes = left // 60
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
     parts: list[tuple[int, str]] = []
     for unit, size in _UNITS.items():
         if unit == "w":

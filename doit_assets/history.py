@@ -72,6 +72,16 @@ class Run:
     failed: int
 
 
+def connect_readonly(path: str) -> sqlite3.Connection:
+    """A connection that writes nothing, not even SQLite's ``-shm`` file.
+
+    With no write-ahead log beside the file (no run is writing), the file is
+    opened as immutable; during a run, read-only through the log.
+    """
+    flags = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
+    return sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=10)
+
+
 class HistoryError(AssetError):
     """The history file cannot be used as it is."""
 
@@ -84,10 +94,17 @@ class History:
         self.path = path
 
     @classmethod
-    def open(cls, path: str = HISTORY_FILE, *, create: bool = True) -> History:
-        """Open (and with ``create``, create or migrate) the store at ``path``."""
+    def open(
+        cls, path: str = HISTORY_FILE, *, create: bool = True, readonly: bool = False
+    ) -> History:
+        """Open (and with ``create``, create or migrate) the store at ``path``.
+
+        ``readonly`` opens an existing store for queries only, as it is.
+        """
         if not create and not os.path.exists(path):
             raise FileNotFoundError(path)
+        if readonly:
+            return cls(connect_readonly(path), path)
         folder = os.path.dirname(path)
         if folder:
             os.makedirs(folder, exist_ok=True)

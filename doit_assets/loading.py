@@ -42,6 +42,7 @@ def load_assets(path: str) -> Assets:
     """The tasks a run would make, from the cache when the project allows it."""
     path, python_assets = _with_dodo(path)
     creator = AssetTasks(path)
+    creator.write_cache = False  # status and friends write nothing
     tasks = creator._tasks(python_assets)
     return Assets(tasks, graph_of(tasks))
 

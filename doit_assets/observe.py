@@ -21,6 +21,12 @@ from .execute import TransformFailed
 EMPTY_HINT = "An observation prints the source's version: an ETag, a date, a row count"
 
 
+class ObservationFailed(Exception):
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 @dataclass(frozen=True, slots=True)
 class ObserveJob:
     key: str
@@ -29,16 +35,15 @@ class ObserveJob:
     path: str  # the observation file, as doit sees it
 
     def value(self) -> str:
-        """What the observation prints now; raises TransformFailed."""
+        """What the observation prints now; raises ObservationFailed."""
         if callable(self.observe):
             try:
                 result = self.observe()
             except Exception as err:  # the user's function: any error is theirs
                 text = "".join(traceback.format_exception(err)[1:])
-                raise TransformFailed(
+                raise ObservationFailed(
                     f"observation of '{self.key}' raised {type(err).__name__}: {err}\n"
-                    + text,
-                    exception=err,
+                    + text
                 ) from None
             return str(result).strip()
         proc = subprocess.run(
@@ -51,7 +56,7 @@ class ObserveJob:
         )
         sys.stderr.write(proc.stderr)
         if proc.returncode != 0:
-            raise TransformFailed(
+            raise ObservationFailed(
                 f"observation of '{self.key}' failed: '{self.observe}' exited "
                 f"with code {proc.returncode}",
                 exit_code=proc.returncode,
@@ -63,8 +68,8 @@ def observe(job: ObserveJob) -> TransformFailed | None:
     """doit action of an observable source: record its version if it changed."""
     try:
         value = job.value()
-    except TransformFailed as failed:
-        return failed
+    except ObservationFailed as failed:
+        return TransformFailed(str(failed), exit_code=failed.exit_code)
     if not value:
         return TransformFailed(
             f"observation of '{job.key}' printed nothing. {EMPTY_HINT}"

@@ -37,7 +37,7 @@ def status_command(args: argparse.Namespace) -> int:
             }
         )
     else:
-        rows = [[a.asset, a.state, _age(a, now), _reason(a)] for a in chosen]
+        rows = [[a.asset, a.state, _age(a, now), a.reason] for a in chosen]
         sys.stdout.write(_table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
         sys.stdout.write("\n" + summary_line(counts) + "\n")
     if args.check and any(a.will_run and a.kind != "source" for a in chosen):
@@ -78,8 +78,10 @@ def why_lines(status: AssetStatus, now: float) -> list[str]:
         if status.max_age is not None:
             line += f", max_age {clock.format_duration(status.max_age)}"
         return [line + "; nothing it depends on has changed since"]
-    verb = "would run" if status.state != "fresh" else "is fresh"
-    lines = [f"{name} is {status.state} and {verb}, because:"]
+    if status.state == "failed":
+        lines = [f"{name} failed last time and would run again, because:"]
+    else:
+        lines = [f"{name} is {status.state} and would run, because:"]
     lines += _cause_lines(status.causes, "  ", now)
     return lines
 
@@ -160,7 +162,7 @@ def _node(
         "asset": status.asset,
         "kind": status.kind,
         "state": status.state,
-        "reason": status.reason or _source_reason(status),
+        "reason": status.reason,
         "group": spec.group,
         "tags": list(spec.tags),
         "description": spec.description,
@@ -174,18 +176,6 @@ def _node(
         "last_materialization": last,
         "history": mat_dicts,
     }
-
-
-def _reason(status: AssetStatus) -> str:
-    return status.reason or _source_reason(status)
-
-
-def _source_reason(status: AssetStatus) -> str:
-    if status.kind != "source" or not status.meta.get("observable"):
-        return ""
-    if status.observation is None:
-        return "not observed yet"
-    return f"observed: {status.observation}"
 
 
 def _age(status: AssetStatus, now: float) -> str:

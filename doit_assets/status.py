@@ -12,18 +12,16 @@ readers stale. Nothing is written.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from doit.dependency import Dependency
-
 from . import clock
-from .history import History, Materialization
+from .history import History, Materialization, connect_readonly
 from .observe import read_observation
 from .schema import HISTORY_FILE
-from .state import AssetStateDB, MD5Checker
 from .tasks import STATE_FILE
 from .values import observation_path
 from .versioning import (
@@ -87,6 +85,10 @@ class AssetStatus:
     @property
     def reason(self) -> str:
         """One line: the first cause, and where it comes from upstream."""
+        if self.meta.get("observable"):
+            if self.observation is None:
+                return "not observed yet"
+            return f"observed: {self.observation}"
         if not self.causes:
             return ""
         first = root = self.causes[0]
@@ -153,7 +155,7 @@ def _closure(by_name: dict[str, dict[str, Any]], keys: Iterable[str]) -> set[str
 
 
 class _Checker:
-    def __init__(self, state: Dependency | None, history: History | None) -> None:
+    def __init__(self, state: SavedState | None, history: History | None) -> None:
         self.state = state
         self.history = history
         self.statuses: dict[str, AssetStatus] = {}
@@ -391,7 +393,7 @@ class _Checker:
     def _get(self, task_name: str, key: str) -> Any:
         if self.state is None:
             return None
-        return self.state.backend.get(task_name, key)
+        return self.state.get(task_name, key)
 
     def _saved_md5(self, task_name: str, path: str) -> str | None:
         saved = self._get(task_name, path)
@@ -413,25 +415,39 @@ class _Checker:
         return str(value) if value is not None else None
 
 
-class _state:
-    """doit's saved state, opened for reading, or None before the first run."""
+class SavedState:
+    """doit's saved state, read-only: each task's values and file versions."""
 
-    def __enter__(self) -> Dependency | None:
-        self.manager = None
-        if os.path.exists(STATE_FILE):
-            self.manager = Dependency(AssetStateDB, STATE_FILE, checker_cls=MD5Checker)
-        return self.manager
+    def __init__(self, path: str) -> None:
+        conn = connect_readonly(path)
+        try:
+            rows = conn.execute("select task_id, task_data from doit").fetchall()
+        finally:
+            conn.close()
+        self.tasks = {task: json.loads(data) if data else {} for task, data in rows}
+
+    def get(self, task_name: str, key: str) -> Any:
+        return self.tasks.get(task_name, {}).get(key)
+
+    def get_values(self, task_name: str) -> dict[str, Any]:
+        return self.get(task_name, "_values_:") or {}
+
+
+class _state:
+    """The saved state, or None before the first run."""
+
+    def __enter__(self) -> SavedState | None:
+        return SavedState(STATE_FILE) if os.path.exists(STATE_FILE) else None
 
     def __exit__(self, *exc: object) -> None:
-        if self.manager is not None:
-            self.manager.backend._conn.close()
+        pass
 
 
 class _history:
     def __enter__(self) -> History | None:
         self.history = None
         if os.path.exists(HISTORY_FILE):
-            self.history = History.open(HISTORY_FILE, create=False)
+            self.history = History.open(HISTORY_FILE, readonly=True)
         return self.history
 
     def __exit__(self, *exc: object) -> None:

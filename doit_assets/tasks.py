@@ -87,6 +87,7 @@ class AssetTasks:
         self.path = path
         self.reserved_names = reserved_names
         self.standalone = standalone  # loaded by doit-assets, not from a dodo.py
+        self.write_cache = True  # off for commands that must not write
         self.create_doit_tasks = self._create
 
     def _create(self) -> Iterator[dict[str, Any]]:
@@ -118,7 +119,7 @@ class AssetTasks:
             checks = [_file_check(project, spec) for spec in graph]
             if project.modules or any(spec.is_python for spec in graph):
                 key = None  # its code is not in the file: never cached
-            if key:
+            if key and self.write_cache:
                 root, source = str(project.root), project.source
                 cache.save(key, (settings, root, source, checks, compacts))
         LOADED_SETTINGS.clear()

@@ -66,7 +66,9 @@ def history_command(args: argparse.Namespace) -> int:
                     str(mat.id),
                     str(mat.run_id),
                     mat.asset,
-                    mat.status if mat.kind == "transform" else "observed",
+                    "observed"
+                    if mat.kind == "source" and mat.status == "success"
+                    else mat.status,
                     _time(mat.ended_at),
                     _seconds(mat.duration),
                     detail,

@@ -138,17 +138,16 @@ def entry(asset: str, state: str, **fields: Any) -> dict[str, Any]:
     return data
 
 
-SOURCE = entry(
-    "raw", "source", kind="source", will_run=False, made_at=None, age_s=None
-)
+SOURCE = entry("raw", "source", kind="source", will_run=False, made_at=None, age_s=None)
 
 
-def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file and folder under ``root``: content and modification time."""
+def snapshot(root: Path) -> dict[str, tuple[bytes, int] | None]:
+    """Every file under ``root`` with its content and modification time, and
+    every folder. (Not the folders' times: SQLite makes and removes its -wal
+    and -shm files beside a database whenever it is opened, even to read.)"""
     return {
         str(p.relative_to(root)): (
-            b"<dir>" if p.is_dir() else p.read_bytes(),
-            p.stat().st_mtime_ns,
+            None if p.is_dir() else (p.read_bytes(), p.stat().st_mtime_ns)
         )
         for p in sorted(root.rglob("*"))
     }
@@ -219,11 +218,6 @@ def test_before_any_run_every_transform_is_missing_never_materialized(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="status loads the project through the project cache, and saves "
-    ".doit-assets/project.cache when it is not there",
-)
 def test_status_before_any_run_creates_no_state_folder(project: Project) -> None:
     write_chain(project)
     before = snapshot(project.root)
@@ -243,7 +237,12 @@ def test_status_json_gives_each_asset_and_a_summary(built: Project) -> None:
     result = ok(built.doit("assets", "status", "--json"))
     assert json.loads(result.out) == {
         "version": 1,
-        "assets": [SOURCE, entry("a", "fresh"), entry("b", "fresh"), entry("c", "fresh")],
+        "assets": [
+            SOURCE,
+            entry("a", "fresh"),
+            entry("b", "fresh"),
+            entry("c", "fresh"),
+        ],
         "summary": {"fresh": 3, "source": 1},
     }
 
@@ -400,8 +399,7 @@ def test_output_edited_by_hand_is_stale_and_doit_makes_it_again(
     assert why(built, "b") == [
         "b is stale and would run, because:",
         "  output 'out/b.txt' was changed since it was made",
-        f"    {md5(A_TEXT)[:12]} → {md5(HAND)[:12]}, "
-        f"changed {local(EDITED)} (1h ago)",
+        f"    {md5(A_TEXT)[:12]} → {md5(HAND)[:12]}, changed {local(EDITED)} (1h ago)",
     ]
     assert built.doit_ok().ran == ["b"]
     assert built.read("out/b.txt") == "X\nY\n"
@@ -452,7 +450,9 @@ def test_failed_attempt_is_failed_with_its_error(built: Project) -> None:
     edit_toml(built, "tx.py count", "tx.py fail")
     run = built.doit()
     assert run.code == 1 and run.ran == ["c"], run
-    error_text = f"transform exited with code 1: {PYTHON} tx.py fail out/c.txt out/b.txt"
+    error_text = (
+        f"transform exited with code 1: {PYTHON} tx.py fail out/c.txt out/b.txt"
+    )
     failed = f"its last attempt failed (#5, run 2): {error_text}"
     check = built.doit("assets", "status", "--check")
     assert check.code == 1, check
@@ -466,7 +466,10 @@ def test_failed_attempt_is_failed_with_its_error(built: Project) -> None:
         "4 assets: 2 fresh, 1 failed, 1 source",
     ]
     assert check.err == "status --check: 1 of 4 selected assets would run\n"
-    assert why(built, "c") == ["c is failed and would run, because:", f"  {failed}"]
+    assert why(built, "c") == [
+        "c failed last time and would run again, because:",
+        f"  {failed}",
+    ]
     assert why_json(built, "c")["causes"] == [
         {"kind": "last_failed", "text": failed, "new": error_text}
     ]
@@ -521,10 +524,6 @@ def test_status_and_why_write_nothing(built: Project) -> None:
     assert snapshot(built.root) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after an edit of assets.toml, status saves .doit-assets/project.cache",
-)
 def test_status_writes_nothing_after_assets_toml_changed(built: Project) -> None:
     assert built.doit_ok().ran == []  # the copy's own project cache
     edit_toml(built, 'code_version = "1"', 'code_version = "2"')
@@ -639,32 +638,33 @@ def test_max_age_makes_an_asset_stale_once_it_is_older(
     project.write("data/raw.txt", RAW)
     project.assets(MAX_AGE)
     clock(BUILT)
-    assert project.doit_ok().ran == ["daily", "digest", "weekly", "summary"]
+    assert project.doit_ok().ran == ["daily", "weekly", "digest", "summary"]
 
     clock(BUILT + DAY)  # within both limits
     check = ok(project.doit("assets", "status", "--check"))
     assert check.out.splitlines() == [
         "ASSET    STATUS  AGE        REASON",
         "raw      source  -",
-        "daily    fresh   1d / 1d2h",
-        "digest   fresh   1d",
-        "weekly   fresh   1d / 7d",
-        "summary  fresh   1d",
+        "daily    fresh   24h / 26h",
+        "weekly   fresh   24h / 7d",
+        "digest   fresh   24h",
+        "summary  fresh   24h",
         "",
         "5 assets: 4 fresh, 1 source",
     ]
 
     clock(BUILT + 2 * DAY)  # past daily's 26 hours
-    past = "made 2d ago, past its max_age 1d2h"
+    past = "made 2d ago, past its max_age 26h"
     assert status(project) == [
-        "ASSET    STATUS  AGE        REASON",
+        "ASSET    STATUS  AGE       REASON",
         "raw      source  -",
-        f"daily    stale   2d / 1d2h  {past}",
-        f"digest   stale   2d         upstream 'daily' will re-run, because 'daily': {past}",
+        f"daily    stale   2d / 26h  {past}",
         "weekly   fresh   2d / 7d",
+        f"digest   stale   2d        upstream 'daily' will re-run, because 'daily': "
+        f"{past}",
         "summary  fresh   2d",
         "",
-        "5 assets: 3 fresh, 2 stale, 1 source",
+        "5 assets: 2 fresh, 2 stale, 1 source",
     ]
     assert why_json(project, "daily") == {
         "version": 1,
@@ -680,21 +680,23 @@ def test_max_age_makes_an_asset_stale_once_it_is_older(
     assert project.doit_ok().ran == ["daily", "digest"]
     assert project.read("out/daily.txt") == f"made-at-{BUILT + 2 * DAY}\n{RAW}"
     assert status(project)[2:6] == [
-        "daily    fresh   0s / 1d2h",
-        "digest   fresh   0s",
+        "daily    fresh   0s / 26h",
         "weekly   fresh   2d / 7d",
+        "digest   fresh   0s",
         "summary  fresh   2d",
     ]
 
     clock("2023-11-22T22:13:20Z")  # BUILT + 8 days, as an ISO time
     again = project.doit_ok()
     # weekly makes the same bytes again: summary is cut off
-    assert again.ran == ["daily", "digest", "weekly"], again
+    assert again.ran == ["daily", "weekly", "digest"], again
     assert again.up_to_date == ["raw", "summary"], again
-    assert ok(project.doit("assets", "status", "--check")).out.splitlines()[2:5] == [
-        "daily    fresh   0s / 1d2h",
-        "digest   fresh   0s",
+    assert project.read("out/daily.txt") == f"made-at-2023-11-22T22:13:20Z\n{RAW}"
+    assert ok(project.doit("assets", "status", "--check")).out.splitlines()[2:6] == [
+        "daily    fresh   0s / 26h",
         "weekly   fresh   0s / 7d",
+        "digest   fresh   0s",
+        "summary  fresh   8d",  # made at BUILT, cut off since
     ]
 
 
@@ -779,9 +781,7 @@ def test_observed_source_makes_its_readers_stale_when_its_version_changes(
     observe = ok(project.doit("assets", "observe"))
     assert observe.ran == ["remote"], observe
     assert "~  remote (source: new version)" in observe.out.splitlines()
-    history = json.loads(
-        ok(project.doit("assets", "history", "remote", "--json")).out
-    )
+    history = json.loads(ok(project.doit("assets", "history", "remote", "--json")).out)
     assert normalise_times(history["materializations"]) == [
         observation_row(4, 2, "v2"),
         observation_row(1, 1, "v1"),
@@ -830,11 +830,6 @@ def test_observe_with_no_observable_source_says_so(project: Project) -> None:
     assert result.out == "No observable source selected: nothing to observe.\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observe.py raises TransformFailed, a doit CatchedException that is "
-    "not a BaseException: doit shows a TypeError traceback and exits with 2",
-)
 def test_observation_that_fails_fails_the_run_with_its_command(
     project: Project,
 ) -> None:
@@ -906,11 +901,6 @@ def test_python_observable_source_is_observed_like_a_command(
     assert project.read("out/fetched.txt") == "fetched\nv2\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="observe.py raises TransformFailed, a doit CatchedException that is "
-    "not a BaseException: doit shows a TypeError traceback and exits with 2",
-)
 def test_python_observation_that_raises_fails_the_run_with_its_error(
     project: Project,
 ) -> None:
