@@ -9,13 +9,14 @@ import sys
 from typing import Any
 
 from . import clock
+from .causes import STATES, AssetStatus, Cause
 from .drawing import render
 from .history import History
 from .loading import load_assets
 from .queries import materialization_dict
 from .schema import HISTORY_FILE
 from .selection import select
-from .status import STATES, AssetStatus, Cause, project_status
+from .status import project_status
 from .views import _known_key, _print_json, _table
 
 GRAPH_PAGE = ".doit-assets/graph.html"
