@@ -56,10 +56,15 @@ class AssetStatus:
     observation: str | None = None
     last_error: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, repr=False)  # the task's
+    # a partitioned asset as a whole: how many partitions are in each state
+    partition_counts: dict[str, int] | None = None
+    partition_total: int = 0
 
     @property
     def reason(self) -> str:
         """One line: the first cause, and where it comes from upstream."""
+        if self.partition_counts is not None:
+            return partition_summary(self.partition_counts, self.partition_total)
         if self.meta.get("observable"):
             if self.observation is None:
                 return "not observed yet"
@@ -98,7 +103,21 @@ class AssetStatus:
             "max_age_s": self.max_age,
             "observation": self.observation,
             "causes": [c.to_dict() for c in self.causes],
+            **(
+                {"partitions": {"total": self.partition_total, **self.partition_counts}}
+                if self.partition_counts is not None
+                else {}
+            ),
         }
+
+
+def partition_summary(counts: dict[str, int], total: int) -> str:
+    """``87/91 fresh, 3 missing, 1 failed``."""
+    if not total:
+        return "no partitions yet"
+    fresh = counts.get("fresh", 0)
+    others = [f"{n} {s}" for s, n in counts.items() if s != "fresh" and n]
+    return ", ".join([f"{fresh}/{total} fresh", *others])
 
 
 def _iso(timestamp: float | None) -> str | None:

@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit with 1 when a selected asset would run (for CI)",
     )
+    status.add_argument(
+        "--partitions",
+        action="store_true",
+        help="one line per partition instead of one per partitioned asset",
+    )
     status.add_argument("--json", action="store_true", help="print JSON")
     why = sub.add_parser("why", help="the causes that make an asset stale")
     why.add_argument("asset")

@@ -18,6 +18,13 @@ from typing import Any
 
 from .clock import parse_duration
 from .errors import AssetDefinitionError, AssetError, Location, did_you_mean
+from .partitions import (
+    Mapping_,
+    PartitionsDef,
+    PartitionsError,
+    parse_mapping,
+    parse_partitions,
+)
 from .spec import KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
 from .template import PATH_ATTRIBUTES, TemplateError, parse_template
 from .values import STORES, observation_path, value_path
@@ -37,6 +44,8 @@ ASSET_KEYS = (
     "tags",
     "max_age",
     "observe",
+    "partitions",
+    "partition_mapping",
 )
 # Group and tag names, as written after 'group:' and 'tag:' in a selection.
 LABEL_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -56,11 +65,13 @@ class AssetBuilder:
         root: str,
         *,
         decorator: bool = False,
+        timezone: str = "UTC",
     ) -> None:
         self.locate = locate
         self.variables = variables
         self.root = root
         self.decorator = decorator
+        self.timezone = timezone
         self.problems: list[AssetError] = []
         self.dep_fields: dict[tuple[str, str], str] = {}  # (asset, dep) -> field
         # Assets left out for their own problems, kept with their dependencies
@@ -114,7 +125,10 @@ class AssetBuilder:
             )
         io = self._io(name, table, function)
         observe = self._observe(name, table, transform is None and function is None)
-        if io is not None:
+        partitions = self._partitions(name, table, observe)
+        if io is not None and partitions is not None:
+            paths = [value_path(name + "/{partition}", io)]
+        elif io is not None:
             paths = [value_path(name, io)]
         elif observe is not None:
             paths = [observation_path(name)]
@@ -151,8 +165,9 @@ class AssetBuilder:
             )
         refs: list[str] = []
         params: list[tuple[str, AssetKey | None]] = []
+        self._partition_paths(name, paths, partitions, io is not None)
         if transform is not None:
-            refs = self._template_refs(name, transform, paths)
+            refs = self._template_refs(name, transform, paths, partitions)
         elif function is not None:
             # A Python asset without a path is a value asset (even if its
             # store is misnamed: that is reported on its own).
@@ -165,6 +180,7 @@ class AssetBuilder:
             for dep in refs:
                 self.dep_fields[(name, dep)] = "transform"
         deps = tuple(dict.fromkeys(AssetKey(d) for d in (*depends_on, *refs)))
+        mappings = self._mappings(name, table, deps)
         if len(self.problems) > before:
             where = self.locate(name, "")
             self.partial.append(
@@ -187,6 +203,8 @@ class AssetBuilder:
             tags=tuple(dict.fromkeys(tags)),
             max_age=max_age,
             observe=observe,
+            partitions=partitions,
+            mappings=mappings,
         )
 
     # -- fields ----------------------------------------------------------------
@@ -252,7 +270,13 @@ class AssetBuilder:
         self.fail(name, field, f"'{field}' must be a string, got {self._type(value)}")
         return None
 
-    def _template_refs(self, name: str, transform: str, paths: list[str]) -> list[str]:
+    def _template_refs(
+        self,
+        name: str,
+        transform: str,
+        paths: list[str],
+        partitions: PartitionsDef | None,
+    ) -> list[str]:
         """Check a transform's references; return the asset keys it names."""
         try:
             template = parse_template(transform)
@@ -261,6 +285,11 @@ class AssetBuilder:
             return []
         deps = []
         for ref in template.refs:
+            if ref.scope == "partition":
+                problem = _partition_ref_problem(ref.text, ref.attr, partitions)
+                if problem:
+                    self.fail(name, "transform", *problem)
+                continue
             if ref.scope == "vars":
                 if ref.attr not in self.variables:
                     hint = did_you_mean(ref.attr, self.variables) or (
@@ -383,6 +412,91 @@ class AssetBuilder:
             )
             return None
         return value  # type: ignore[no-any-return]
+
+    # -- partitions ------------------------------------------------------------
+
+    def _partitions(
+        self, name: str, table: dict[str, Any], observe: object
+    ) -> PartitionsDef | None:
+        value = table.get("partitions")
+        if value is None:
+            return None
+        try:
+            partitions = parse_partitions(value, self.timezone, self.decorator)
+        except PartitionsError as err:
+            self.fail(name, "partitions", err.problem, err.hint)
+            return None
+        if observe is not None:
+            self.fail(
+                name,
+                "partitions",
+                "an observable source cannot have partitions",
+                "Observe the whole source; partition the assets made from it",
+            )
+            return None
+        return partitions
+
+    def _partition_paths(
+        self,
+        name: str,
+        paths: list[str],
+        partitions: PartitionsDef | None,
+        value: bool,
+    ) -> None:
+        """Each partition needs files of its own; only partitions have them."""
+        for path in paths:
+            for ref in re.findall(r"\{partition(?:\.[^}]*)?\}", path):
+                problem = _partition_ref_problem(ref, ref[11:-1], partitions, "path")
+                if problem:
+                    self.fail(name, "path", *problem)
+                    return
+            if partitions is None or value:
+                continue
+            names = partitions.names
+            whole = "{partition}" in path
+            by_dimension = bool(names) and all(
+                "{partition." + n + "}" in path for n in names
+            )
+            if not (whole or by_dimension):
+                each = "".join("{partition." + n + "}" for n in names) or "{partition}"
+                self.fail(
+                    name,
+                    "path",
+                    f"path '{path}' is the same file for every partition",
+                    f"Put {each if names else '{partition}'} in it, e.g. "
+                    f'"build/{name}/{{partition}}.csv"',
+                )
+
+    def _mappings(
+        self, name: str, table: dict[str, Any], deps: tuple[AssetKey, ...]
+    ) -> tuple[tuple[AssetKey, Mapping_], ...]:
+        value = table.get("partition_mapping")
+        if value is None:
+            return ()
+        if not isinstance(value, dict):
+            self.fail(
+                name,
+                "partition_mapping",
+                "'partition_mapping' must map upstream assets to a mapping, "
+                f"got {self._type(value)}",
+                'For example partition_mapping = { daily_sales = "all" }',
+            )
+            return ()
+        mappings = []
+        for dep, spec in value.items():
+            if dep not in deps:
+                self.fail(
+                    name,
+                    "partition_mapping",
+                    f"'partition_mapping' names '{dep}', which it does not depend on",
+                    did_you_mean(dep, deps) or "Name an upstream asset",
+                )
+                continue
+            try:
+                mappings.append((AssetKey(dep), parse_mapping(spec)))
+            except PartitionsError as err:
+                self.fail(name, "partition_mapping", err.problem, err.hint)
+        return tuple(mappings)
 
     # -- Python ----------------------------------------------------------------
 
@@ -522,6 +636,16 @@ class AssetBuilder:
                     f"parameter '{param.name}' cannot be *args or **kwargs",
                     "Name each upstream asset as a parameter",
                 )
+            elif param.name == "partition" and "partition" not in ins:
+                if "partitions" not in table:
+                    self.fail(
+                        name,
+                        "python",
+                        "parameter 'partition', but the asset has no 'partitions'",
+                        "Declare them, e.g. partitions={'daily': {'start': "
+                        "'2024-01-01'}}",
+                    )
+                params.append((param.name, None))
             elif param.name in OUTPUT_PARAMS and param.name not in ins:
                 if value:
                     self.fail(
@@ -561,6 +685,32 @@ def check_relative(what: str, path: str) -> tuple[str | None, str | None, str | 
             ("Name a file or a sub-directory"),
         )
     return (normal + "/" if path.endswith("/") else normal), None, None
+
+
+def _partition_ref_problem(
+    text: str,
+    attr: str,
+    partitions: PartitionsDef | None,
+    where: str = "transform",
+) -> tuple[str, str] | None:
+    """(problem, hint) for a '{partition...}' reference that cannot be filled."""
+    if partitions is None:
+        return (
+            f"'{text}' in {where}, but the asset has no 'partitions'",
+            'Declare them, e.g. partitions = { daily = { start = "2024-01-01" } }',
+        )
+    names = partitions.names
+    if attr and attr not in names:
+        if not names:
+            return (
+                f"'{text}' in {where}: the partitions have one dimension",
+                "Write '{partition}'",
+            )
+        return (
+            f"unknown partition dimension '{attr}' in '{text}'",
+            did_you_mean(attr, names) or "Dimensions: " + ", ".join(names),
+        )
+    return None
 
 
 def _singular(field: str) -> str:

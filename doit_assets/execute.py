@@ -149,11 +149,19 @@ class PythonJob:
         return f"python {_reference(self.fn)}"
 
     def run(self) -> TransformFailed | None:
+        from .partitions import PartitionKey
         from .values import STORES
 
         kwargs: dict[str, Any] = {}
         for param, kind, paths, store in self.bindings:
-            if kind == "value":
+            if kind == "partition":
+                dims = dict(d.split("=", 1) for d in paths[1:])
+                kwargs[param] = PartitionKey(paths[0], dims)
+            elif kind == "values":  # partition key -> value, of several partitions
+                pairs = (p.split("=", 1) for p in paths)
+                load = STORES[store or "pickle"].load
+                kwargs[param] = {key: load(Path(path)) for key, path in pairs}
+            elif kind == "value":
                 kwargs[param] = STORES[store or "pickle"].load(Path(paths[0]))
             elif kind == "outputs" or len(paths) > 1:
                 kwargs[param] = tuple(Path(p) for p in paths)

@@ -35,7 +35,10 @@ def check_files(
 
 def _source_problems(root: Path, spec: AssetSpec, where: Where) -> list[AssetError]:
     problems: list[AssetError] = []
-    for path in spec.paths:
+    paths = spec.paths
+    if spec.partitions is not None:
+        paths = tuple(spec.partitions.all_paths(paths))
+    for path in paths:
         full = root / path
         if not os.path.exists(full):
             problem, hint = (

@@ -23,6 +23,7 @@ from .errors import (
     did_you_mean,
     raise_all,
 )
+from .partitions import DEFAULT, PartitionsError, resolve
 from .spec import KEY_PATTERN, AssetKey, AssetSpec
 from .template import TemplateError, parse_template
 
@@ -126,6 +127,7 @@ def build_graph(
             )
     problems += _check_deps(by_key, where, known_keys, list(partial))
     problems += _check_outputs(by_key, where)
+    problems += _check_partitions(by_key, where)
     order, cycle_problem = _order(by_key, where)
     if cycle_problem:
         problems.append(cycle_problem)
@@ -176,7 +178,9 @@ def _with_template_deps(
             )
         )
         return spec
-    named = [AssetKey(r.scope) for r in refs if r.scope not in ("self", "vars")]
+    named = [
+        AssetKey(r.scope) for r in refs if r.scope not in ("self", "vars", "partition")
+    ]
     missing = [k for k in dict.fromkeys(named) if k not in spec.deps]
     return (
         dataclasses.replace(spec, deps=spec.deps + tuple(missing)) if missing else spec
@@ -229,6 +233,67 @@ def _check_deps(
                         )
                     )
     return problems
+
+
+def _check_partitions(
+    by_key: dict[AssetKey, AssetSpec], where: Where
+) -> list[AssetError]:
+    """Each partitioned edge has a mapping; a single '.path' reads one partition."""
+    problems: list[AssetError] = []
+    for spec in by_key.values():
+        single: set[str] = set()
+        if isinstance(spec.transform, str):
+            refs = parse_template(spec.transform).refs
+            single = {r.scope for r in refs if r.attr == "path"}
+        for dep in spec.deps:
+            upstream = by_key.get(dep)
+            if upstream is None:
+                continue
+            mapping = spec.mapping(dep)
+            field = "partition_mapping" if mapping is not DEFAULT else "partitions"
+            if upstream.partitions is None:
+                if mapping is not DEFAULT:
+                    problems.append(
+                        AssetDefinitionError(
+                            f"'partition_mapping' names '{dep}', which has no partitions",
+                            location=where(spec, "partition_mapping"),
+                            key=spec.key,
+                            hint=f"Remove '{dep}' from 'partition_mapping'",
+                        )
+                    )
+                continue
+            try:
+                how = resolve(spec.partitions, upstream.partitions, mapping)
+            except PartitionsError as err:
+                problems.append(
+                    AssetDefinitionError(
+                        f"cannot read '{dep}': {err.problem}",
+                        location=where(spec, field),
+                        key=spec.key,
+                        hint=err.hint,
+                    )
+                )
+                continue
+            if dep in single and how != "identity" and not how.startswith("dimension"):
+                problems.append(
+                    AssetDefinitionError(
+                        f"'{{{dep}.path}}' names one file, but each "
+                        f"{'run' if spec.partitions is None else 'partition'} of "
+                        f"'{spec.key}' reads {_how(how)} of '{dep}'",
+                        location=where(spec, "transform"),
+                        key=spec.key,
+                        hint="Use '{" + dep + ".paths}'",
+                    )
+                )
+    return problems
+
+
+def _how(kind: str) -> str:
+    return {
+        "all": "every partition",
+        "overlap": "the partitions within its window",
+        "offset": "an earlier partition (none for the first)",
+    }.get(kind, "several partitions")
 
 
 def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:

@@ -57,6 +57,14 @@ class Materialization:
     metadata: Mapping[str, Any]
     error: str | None
     exit_code: int | None
+    partition: str | None = None
+
+    @property
+    def task(self) -> str:
+        """The asset, or ``asset:partition``: the doit task that made it."""
+        return (
+            self.asset if self.partition is None else f"{self.asset}:{self.partition}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,7 @@ class Run:
     materialized: int
     up_to_date: int
     failed: int
+    backfill_id: int | None = None
 
 
 def connect_readonly(path: str) -> sqlite3.Connection:
@@ -80,6 +89,9 @@ def connect_readonly(path: str) -> sqlite3.Connection:
     """
     flags = "mode=ro" if os.path.exists(path + "-wal") else "mode=ro&immutable=1"
     return sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=10)
+
+
+ANY = "*"  # every partition (no partition key can be '*')
 
 
 class HistoryError(AssetError):
@@ -151,15 +163,21 @@ class History:
 
     # -- runs ------------------------------------------------------------------
 
-    def start_run(self, command: str, started_at: float | None = None) -> int:
+    def start_run(
+        self,
+        command: str,
+        started_at: float | None = None,
+        backfill_id: int | None = None,
+    ) -> int:
         """Open a run; runs left 'running' by a killed process become 'interrupted'."""
         with self._transaction() as conn:
             conn.execute(
                 "update runs set outcome = 'interrupted' where outcome = 'running'"
             )
             cursor = conn.execute(
-                "insert into runs (started_at, command, pid) values (?, ?, ?)",
-                (started_at or time.time(), command, os.getpid()),
+                "insert into runs (started_at, command, pid, backfill_id) "
+                "values (?, ?, ?, ?)",
+                (started_at or time.time(), command, os.getpid(), backfill_id),
             )
         return int(cursor.lastrowid or 0)
 
@@ -204,6 +222,7 @@ class History:
         exit_code: int | None = None,
         outputs: Sequence[Output] = (),
         inputs: Sequence[Input] = (),
+        partition: str | None = None,
     ) -> int:
         """Append one materialization with its outputs and inputs, and commit.
 
@@ -215,8 +234,8 @@ class History:
             cursor = conn.execute(
                 "insert into materializations (run_id, asset, kind, status, "
                 "started_at, ended_at, duration, transform, code_version, "
-                "fingerprint, metadata, error, exit_code) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, metadata, error, exit_code, partition) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     asset,
@@ -231,6 +250,7 @@ class History:
                     json.dumps(dict(metadata or {}), sort_keys=True, default=str),
                     error,
                     exit_code,
+                    partition,
                 ),
             )
             mat_id = int(cursor.lastrowid or 0)
@@ -247,7 +267,11 @@ class History:
                     "insert into latest values (?, ?, ?) on conflict (asset) do "
                     "update set materialization_id = excluded.materialization_id, "
                     "duration = excluded.duration",
-                    (asset, mat_id, duration),
+                    (
+                        asset if partition is None else f"{asset}:{partition}",
+                        mat_id,
+                        duration,
+                    ),
                 )
             column = {"success": "materialized", "failed": "failed"}.get(status)
             if column and kind == "transform":
@@ -278,12 +302,19 @@ class History:
         *,
         limit: int = 20,
         failed_only: bool = False,
+        partition: str | None = ANY,
     ) -> list[Materialization]:
-        """Newest first."""
-        where, params = [], []
+        """Newest first; of one partition (None: the unpartitioned asset) or all."""
+        where: list[str] = []
+        params: list[Any] = []
         if asset is not None:
             where.append("asset = ?")
             params.append(asset)
+        if partition is None:
+            where.append("partition is null")
+        elif partition != ANY:
+            where.append("partition = ?")
+            params.append(partition)
         if failed_only:
             where.append("status != 'success'")
         sql = "select * from materializations"
@@ -299,12 +330,17 @@ class History:
         ).fetchone()
         return None if row is None else _materialization(row)
 
-    def last_success(self, asset: str) -> Materialization | None:
-        row = self.conn.execute(
-            "select * from materializations where asset = ? and status = 'success' "
-            "order by id desc limit 1",
-            (asset,),
-        ).fetchone()
+    def last_success(
+        self, asset: str, partition: str | None = ANY
+    ) -> Materialization | None:
+        sql = "select * from materializations where asset = ? and status = 'success'"
+        params: tuple[Any, ...] = (asset,)
+        if partition is None:
+            sql += " and partition is null"
+        elif partition != ANY:
+            sql += " and partition = ?"
+            params += (partition,)
+        row = self.conn.execute(sql + " order by id desc limit 1", params).fetchone()
         return None if row is None else _materialization(row)
 
     def outputs(self, mat_id: int) -> list[Output]:

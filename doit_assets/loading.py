@@ -52,8 +52,10 @@ def graph_of(tasks: list[dict[str, Any]]) -> AssetGraph:
     specs: dict[AssetKey, AssetSpec] = {}
     downstream: dict[AssetKey, list[AssetKey]] = defaultdict(list)
     for task in tasks:
-        meta = task["meta"]["asset"]
+        meta = task["meta"].get("asset") or task["meta"]["asset_group"]
         key = AssetKey(meta["key"])
+        if key in specs:
+            continue  # another partition of the same asset
         deps = tuple(AssetKey(d) for d in meta["deps"])
         specs[key] = AssetSpec(
             key,
@@ -66,7 +68,7 @@ def graph_of(tasks: list[dict[str, Any]]) -> AssetGraph:
             group=meta["group"],
             tags=tuple(meta["tags"]),
             max_age=meta["max_age"],
-            observe=meta["observe"],
+            observe=meta.get("observe"),
         )
         for dep in deps:
             downstream[dep].append(key)

@@ -123,6 +123,7 @@ def _python_specs(
         project.vars,
         str(project.root),
         decorator=True,
+        timezone=str(project.settings.get("timezone", "UTC")),
     )
     specs = []
     for d in defs:

@@ -47,6 +47,7 @@ def materialization_dict(history: History, mat: Materialization) -> dict[str, An
         "id": mat.id,
         "run_id": mat.run_id,
         "asset": mat.asset,
+        "partition": mat.partition,
         "kind": mat.kind,
         "status": mat.status,
         "started_at": iso(mat.started_at),

@@ -44,7 +44,9 @@ class Recorder:
         except BaseException:
             self.lock.release()
             raise
-        self.run_id = self.history.start_run(command)
+        from .tasks import BACKFILL
+
+        self.run_id = self.history.start_run(command, backfill_id=BACKFILL.get("id"))
         fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
@@ -93,7 +95,7 @@ class Recorder:
             else:
                 outputs = _source_outputs(meta, saved, values)
             inputs: list[Input] = []
-            last = self.history.last_success(meta["key"])
+            last = self.history.last_success(meta["key"], meta.get("partition"))
             if last is not None and self.history.outputs(last.id) == sorted(
                 outputs, key=lambda o: o.path
             ):
@@ -138,6 +140,7 @@ class Recorder:
         self.history.record(
             run_id=self.run_id,
             asset=meta["key"],
+            partition=meta.get("partition"),
             kind=meta["kind"],
             status=status,
             started_at=began,

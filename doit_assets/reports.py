@@ -9,14 +9,16 @@ import sys
 from typing import Any
 
 from . import clock
-from .causes import STATES, AssetStatus, Cause
+from .causes import STATES, AssetStatus, Cause, partition_summary
 from .drawing import render
+from .errors import AssetError, did_you_mean
 from .history import History
 from .loading import load_assets
 from .queries import materialization_dict
 from .schema import HISTORY_FILE
 from .selection import select
-from .status import project_status
+from .spec import AssetKey
+from .status import partitions_of, project_status, summarize
 from .views import _known_key, _print_json, _table
 
 GRAPH_PAGE = ".doit-assets/graph.html"
@@ -27,7 +29,7 @@ def status_command(args: argparse.Namespace) -> int:
     assets = load_assets(args.file)
     keys = select(args.selection, assets.graph)
     statuses = project_status(assets.tasks, keys)
-    chosen = [statuses[k] for k in keys]
+    chosen = shown_statuses(assets.tasks, keys, statuses, args.partitions)
     now = clock.now()
     counts = {s: sum(1 for a in chosen if a.state == s) for s in STATES}
     if args.json:
@@ -41,24 +43,89 @@ def status_command(args: argparse.Namespace) -> int:
         rows = [[a.asset, a.state, _age(a, now), a.reason] for a in chosen]
         sys.stdout.write(_table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
         sys.stdout.write("\n" + summary_line(counts) + "\n")
-    if args.check and any(a.will_run and a.kind != "source" for a in chosen):
-        stale = sum(1 for a in chosen if a.will_run and a.kind != "source")
+    parts = partitions_of(assets.tasks)
+    members = [statuses[n] for k in keys for n in parts.get(k, [k])]
+    would_run = sum(1 for a in members if a.will_run and a.kind != "source")
+    if args.check and would_run:
+        noun = "partitions and assets" if parts else "assets"
         sys.stderr.write(
-            f"status --check: {stale} of {len(chosen)} selected assets would run\n"
+            f"status --check: {would_run} of {len(members)} selected {noun} would run\n"
         )
         return 1
     return 0
 
 
+def shown_statuses(
+    tasks: list[dict[str, Any]],
+    keys: list[AssetKey],
+    statuses: dict[str, AssetStatus],
+    each_partition: bool,
+) -> list[AssetStatus]:
+    """One status per asset (a partitioned one summed up), or per partition."""
+    parts = partitions_of(tasks)
+    groups = {
+        t["meta"]["asset_group"]["key"]: t["meta"]["asset_group"]
+        for t in tasks
+        if "asset_group" in t.get("meta", {})
+    }
+    shown = []
+    for key in keys:
+        if key not in parts:
+            shown.append(statuses[key])
+        elif each_partition:
+            shown += [statuses[n] for n in parts[key]]
+        else:
+            members = [statuses[n] for n in parts[key]]
+            shown.append(summarize(key, members, groups[key]))
+    return shown
+
+
 def why_command(args: argparse.Namespace) -> int:
     assets = load_assets(args.file)
-    key = _known_key(assets.graph, args.asset)
-    status = project_status(assets.tasks, [key])[key]
+    parts = partitions_of(assets.tasks)
+    name = args.asset
+    if name.partition(":")[0] not in parts or ":" not in name:
+        name = _known_key(assets.graph, name)
+    else:
+        _known_partition(parts, name)
+    statuses = project_status(assets.tasks, [name.partition(":")[0]])
     now = clock.now()
+    if name in parts:  # every partition that would run, each with its causes
+        members = [statuses[n] for n in parts[name]]
+        waiting = [m for m in members if m.causes]
+        if args.json:
+            return _print_json(
+                {
+                    "asset": name,
+                    "partitions": [m.to_dict(now) for m in members],
+                }
+            )
+        lines = [f"{name}: {partition_summary(_counts(members), len(members))}"]
+        for member in waiting:
+            lines += ["", *why_lines(member, now)]
+        sys.stdout.write("\n".join(lines) + "\n")
+        return 0
+    status = statuses[name]
     if args.json:
         return _print_json(status.to_dict(now))
     sys.stdout.write("\n".join(why_lines(status, now)) + "\n")
     return 0
+
+
+def _counts(members: list[AssetStatus]) -> dict[str, int]:
+    counts = {s: sum(1 for m in members if m.state == s) for s in STATES}
+    return {s: n for s, n in counts.items() if n}
+
+
+def _known_partition(parts: dict[str, list[str]], name: str) -> None:
+    key = name.partition(":")[0]
+    if name not in parts[key]:
+        keys = [n.partition(":")[2] for n in parts[key]]
+        raise AssetError(
+            f"asset '{key}' has no partition '{name.partition(':')[2]}'",
+            hint=did_you_mean(name.partition(":")[2], keys)
+            or f"'doit assets status {key} --partitions' lists them",
+        )
 
 
 def why_lines(status: AssetStatus, now: float) -> list[str]:
@@ -119,11 +186,16 @@ def graph_command(args: argparse.Namespace) -> int:
     graph = assets.graph
     keys = select(args.selection, graph)
     statuses = project_status(assets.tasks, keys)
+    shown = {s.asset: s for s in shown_statuses(assets.tasks, keys, statuses, False)}
     now = clock.now()
     chosen = {str(k) for k in keys}
-    history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
+    history = (
+        History.open(HISTORY_FILE, readonly=True)
+        if os.path.exists(HISTORY_FILE)
+        else None
+    )
     try:
-        nodes = [_node(statuses[k], graph[k], chosen, history, now) for k in keys]
+        nodes = [_node(shown[k], graph[k], chosen, history, now) for k in keys]
     finally:
         if history is not None:
             history.close()

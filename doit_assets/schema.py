@@ -72,5 +72,23 @@ MIGRATIONS: tuple[str, ...] = (
             where status = 'success' and kind = 'transform' group by asset
         );
     """,
+    # 3: partitions (a materialization of one partition names its key) and
+    # backfills (the partitions asked for, so that a backfill can resume).
+    """
+    alter table materializations add column partition text;
+    create index materializations_by_partition
+        on materializations(asset, partition, id);
+    alter table runs add column backfill_id integer references backfills(id);
+    create table backfills (
+        id integer primary key,
+        created_at real not null,
+        command text not null,
+        selection text not null,
+        range_from text,
+        range_to text,
+        filter text,
+        targets text not null
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

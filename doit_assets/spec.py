@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .errors import Location
+from .partitions import DEFAULT, Mapping_, PartitionsDef
 
 # Letters, digits, '_', '-', '.', '/'. ':' is kept for partitions (`key:partition`).
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
@@ -54,6 +55,12 @@ class AssetSpec:
     max_age: float | None = None
     # An observable source: a shell command or function whose output is its version.
     observe: str | Callable[[], object] | None = None
+    # Partitions: ``paths`` then hold ``{partition}``; mappings by upstream key.
+    partitions: PartitionsDef | None = None
+    mappings: tuple[tuple[AssetKey, Mapping_], ...] = ()
+
+    def mapping(self, dep: str) -> Mapping_:
+        return dict(self.mappings).get(AssetKey(dep), DEFAULT)
 
     @property
     def is_source(self) -> bool:

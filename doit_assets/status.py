@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import clock
-from .causes import AssetStatus, Cause
+from .causes import STATES, AssetStatus, Cause
 from .history import History, Materialization, connect_readonly
 from .observe import read_observation
 from .schema import HISTORY_FILE
@@ -43,14 +43,55 @@ def project_status(
 
     ``tasks`` are the doit task dicts of the project, upstream first.
     """
-    by_name = {t["basename"]: t for t in tasks}
-    wanted = set(by_name) if keys is None else _closure(by_name, keys)
+    by_name = {
+        t["meta"]["asset"]["task"]: t for t in tasks if "asset" in t.get("meta", {})
+    }
+    if keys is None:
+        wanted = set(by_name)
+    else:
+        parts = partitions_of(tasks)
+        wanted = _closure(by_name, [n for k in keys for n in parts.get(k, [k])])
     with _state() as state, _history() as history:
         checker = _Checker(state, history)
         for name, task in by_name.items():
             if name in wanted:
                 checker.check(task)
         return checker.statuses
+
+
+def partitions_of(tasks: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each partitioned asset's partition tasks (``KEY:PARTITION``), in order."""
+    found: dict[str, list[str]] = {}
+    for task in tasks:
+        meta = task.get("meta", {})
+        if "asset_group" in meta:
+            found[meta["asset_group"]["key"]] = []
+        elif "asset" in meta and meta["asset"]["partition"] is not None:
+            found[meta["asset"]["key"]].append(meta["asset"]["task"])
+    return found
+
+
+def summarize(
+    key: str, partitions: list[AssetStatus], meta: dict[str, Any]
+) -> AssetStatus:
+    """One status for a partitioned asset: counts by state, the worst state first."""
+    counts = {s: sum(1 for p in partitions if p.state == s) for s in STATES}
+    state = next(
+        (s for s in ("failed", "missing", "stale") if counts[s]),
+        "fresh" if partitions else "missing",
+    )
+    made = [p.made_at for p in partitions if p.made_at is not None]
+    return AssetStatus(
+        key,
+        meta["kind"],
+        state,
+        will_run=any(p.will_run for p in partitions),
+        made_at=max(made) if made else None,
+        max_age=meta.get("max_age"),
+        meta=meta,
+        partition_counts={s: n for s, n in counts.items() if n},
+        partition_total=len(partitions),
+    )
 
 
 def _closure(by_name: dict[str, dict[str, Any]], keys: Iterable[str]) -> set[str]:
@@ -60,7 +101,7 @@ def _closure(by_name: dict[str, dict[str, Any]], keys: Iterable[str]) -> set[str
         name = stack.pop()
         if name not in seen:
             seen.add(name)
-            stack.extend(by_name[name]["task_dep"])
+            stack.extend(d for d in by_name[name]["task_dep"] if d in by_name)
     return seen
 
 
@@ -73,7 +114,7 @@ class _Checker:
 
     def check(self, task: dict[str, Any]) -> None:
         meta = task["meta"]["asset"]
-        key = meta["key"]
+        key = meta["task"]  # the asset, or asset:partition
         values = self.state.get_values(key) if self.state else {}
         status = AssetStatus(
             key, meta["kind"], "fresh", max_age=meta["max_age"], meta=meta
@@ -88,7 +129,13 @@ class _Checker:
         status.made_at = float(made_at) if made_at is not None else None
         missing = [t for t in meta["targets"] if not os.path.exists(t.rstrip("/"))]
         if not values:
-            last = self.history.materializations(key, limit=1) if self.history else []
+            last = (
+                self.history.materializations(
+                    meta["key"], limit=1, partition=meta["partition"]
+                )
+                if self.history
+                else []
+            )
             failed = last and last[0].status != "success"
             if failed:
                 status.state = "failed"
@@ -143,10 +190,10 @@ class _Checker:
                         _mtime(target),
                     )
                 )
-        owners = {p: dep for dep, paths in meta["deps"].items() for p in paths}
+        owners = meta["owners"]
         upstream_causes: dict[str, Cause] = {}
         dirs = values.get(DIR_INPUTS) or {}
-        name, file_dep = task["basename"], task.get("file_dep", [])
+        name, file_dep = meta["task"], task.get("file_dep", [])
         for path in sorted(file_dep) + sorted(dirs):
             owner = owners.get(path)
             cause = self._input(name, path, owner, path in dirs, dirs.get(path))
@@ -175,7 +222,11 @@ class _Checker:
 
     def _definition(self, meta: dict[str, Any]) -> list[Cause]:
         """What changed in how the asset is made, from its last success."""
-        last = self.history.last_success(meta["key"]) if self.history else None
+        last = (
+            self.history.last_success(meta["key"], meta["partition"])
+            if self.history
+            else None
+        )
         if last is None:
             return [Cause("definition", "its transform or code version changed")]
         causes = []

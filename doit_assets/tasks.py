@@ -11,32 +11,28 @@ from __future__ import annotations
 import gc
 import glob
 import os
-import shlex
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from . import cache
-from .codeversion import code_version
+from . import cache, clock
+from .compacts import KEY, Compact, static_tasks, task_name
 from .decorators import AssetDef, collect
 from .errors import AssetError, Location, raise_all
 from .execute import (
     CommandJob,
-    PythonJob,
     materialize,
     remove_outputs,
-    staging_path,
 )
 from .files import STATE_DIR, check_files
 from .graph import AssetGraph
 from .observe import ObserveJob, observe
 from .project import command_names, load_graph
 from .spec import AssetKey, AssetSpec, is_directory
-from .template import Ref, parse_template
 from .toml_loader import Project
-from .versioning import AssetFreshness, fingerprint
+from .versioning import AssetFreshness
 
 STATE_FILE = f"{STATE_DIR}/state.sqlite"
 BACKEND = "assets-sqlite"
@@ -46,6 +42,8 @@ LOADED_SETTINGS: dict[str, object] = {}
 # Set when that project qualifies for the no-op fast path (see fastpath.py):
 # the assets.toml it came from, loaded by doit-assets, with nothing but files.
 FAST_PATH: dict[str, str] = {}
+# Set by ``doit assets backfill`` while it runs doit: its id, for the history.
+BACKFILL: dict[str, int] = {}
 # When not empty, only these assets become tasks (``materialize --only``):
 # the others' outputs are then plain files that the selection reads.
 ONLY: set[str] = set()
@@ -108,25 +106,35 @@ class AssetTasks:
             reserved = command_names()
         key = None if python_assets else cache.cache_key(Path(self.path), reserved)
         saved = cache.load(key) if key else None
-        if saved is not None:
-            settings, root, source, checks, compacts = saved
+        if saved is not None and (saved[5] is None or clock.now() < saved[5]):
+            settings, root, source, checks, compacts, renews_at = saved
             inputs = _check_files_again(Path(root), source, checks)
         else:
             project, graph = load_graph(self.path, reserved, python_assets)
-            compacts = _static_tasks(project, graph)
+            compacts = static_tasks(project, graph)
             inputs = graph.inputs
             settings = dict(project.settings)
             checks = [_file_check(project, spec) for spec in graph]
             if project.modules or any(spec.is_python for spec in graph):
                 key = None  # its code is not in the file: never cached
+            # open time windows gain a partition as time passes
+            renewals = [
+                spec.partitions.renews_at(clock.now())
+                for spec in graph
+                if spec.partitions is not None
+            ]
+            renews_at = min((r for r in renewals if r is not None), default=None)
             if key and self.write_cache:
                 root, source = str(project.root), project.source
-                cache.save(key, (settings, root, source, checks, compacts))
+                saved = (settings, root, source, checks, compacts, renews_at)
+                cache.save(key, saved)
         LOADED_SETTINGS.clear()
         LOADED_SETTINGS.update(settings)
         FAST_PATH.clear()
         # max_age and observations change what is stale without a file changing
-        by_clock = any(c[16] is not None or c[17] is not None for c in compacts)
+        by_clock = renews_at is not None or any(
+            c[16] is not None or c[17] is not None for c in compacts
+        )
         if self.standalone and key and not by_clock and _only_plain_files(checks):
             FAST_PATH["toml"] = str(self.path)
         return _with_inputs(compacts, inputs)
@@ -151,7 +159,7 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
         problems: list[AssetError] = []
         inputs = check_files(project.root, list(graph), _spec_location, problems)
         raise_all(problems)
-    return _with_inputs(_static_tasks(project, graph), inputs)
+    return _with_inputs(static_tasks(project, graph), inputs)
 
 
 def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
@@ -168,7 +176,10 @@ def _file_check(project: Project, spec: AssetSpec) -> tuple[Any, ...]:
     """What ``check_files`` needs of an asset, as plain values for the cache."""
     lines = (project.lines.get((spec.key, f)) for f in ("", "path", "inputs"))
     on_disk = spec.is_source and spec.observe is None
-    return (str(spec.key), spec.paths, on_disk, spec.inputs, *lines)
+    paths = spec.paths
+    if spec.partitions is not None and on_disk:
+        paths = tuple(spec.partitions.all_paths(paths))
+    return (str(spec.key), paths, on_disk, spec.inputs, *lines)
 
 
 def _check_files_again(
@@ -193,118 +204,57 @@ def _check_files_again(
     return inputs
 
 
-def _prefix(project: Project) -> str:
-    """How doit's working directory reaches the project's files."""
-    root, cwd = str(project.root), os.getcwd()
-    if root == cwd:
-        return ""
-    return os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
-
-
-def _static_tasks(project: Project, graph: AssetGraph) -> list[Compact]:
-    """Each asset's task, but for the files ``inputs`` expand to (they can change)."""
-    prefix, root = _prefix(project), str(project.root)
-    return [_compact(spec, graph, project.vars, prefix, root) for spec in graph]
-
-
 def _with_inputs(
     compacts: list[Compact],
     inputs: Mapping[AssetKey, tuple[str, ...]],
 ) -> list[dict[str, Any]]:
     if ONLY:
-        compacts = [c for c in compacts if c[1] in ONLY]
-    made = [_task(c, inputs.get(AssetKey(c[1]), ())) for c in compacts]
+        compacts = [c for c in compacts if task_name(c) in ONLY]
+    made = [_task(c, inputs.get(AssetKey(c[KEY]), ())) for c in compacts]
     if ONLY:
         for task in made:
             task["task_dep"] = [d for d in task["task_dep"] if d in ONLY]
     return made
 
 
-# An asset's task before it is a dict: plain values only (for a shell
-# transform), so that the cache can keep it with ``marshal``:
-# (kind, key, doc, paths, targets, deps, location, metadata, code_version,
-#  root, prefix, transform, fingerprint, job, file_dep, dir_inputs, max_age,
-#  observe, group, tags),
-# where deps is ((dep, its paths), ...) and job the staged command or a PythonJob.
-Compact = tuple[Any, ...]
-
-
-def _compact(
-    spec: AssetSpec,
-    graph: AssetGraph,
-    variables: Mapping[str, str],
-    prefix: str,
-    root: str,
-) -> Compact:
-    # Without a prefix the very same tuples are reused: the cache then writes
-    # each path once (marshal refers back to an object it has written).
-    targets = tuple(prefix + p for p in spec.paths) if prefix else spec.paths
-    file_dep: list[str] = []
-    dir_inputs: list[str] = []
-    deps = []
-    for dep in spec.deps:
-        upstream = graph.specs[dep].paths
-        paths = tuple(prefix + p for p in upstream) if prefix else upstream
-        deps.append((str(dep), paths))
-        for p in paths:
-            (dir_inputs if is_directory(p) else file_dep).append(p)
-    kind = "source" if spec.is_source else "transform"
-    transform = fp = None
-    job: str | PythonJob | None = None
-    version = spec.code_version
-    if callable(spec.transform):
-        job = _python_job(spec, graph, prefix, root)
-        transform = job.describe()
-        version = version or code_version(spec.transform, root)
-    elif spec.transform is not None:
-        template = parse_template(spec.transform)
-
-        def final(ref: Ref) -> str:
-            return _render_ref(ref, spec, graph, variables, lambda p: p)
-
-        def staged(ref: Ref) -> str:
-            return _render_ref(ref, spec, graph, variables, staging_path)
-
-        transform = template.render(final)
-        job = template.render(staged)
-    if transform is not None:
-        fp = fingerprint(transform, version, spec.paths)
-    location = str(spec.location) if spec.location else None
-    return (
-        kind,
-        str(spec.key),
-        spec.description or "",
-        spec.paths,
-        targets,
-        tuple(deps),
-        location,
-        dict(spec.metadata),
-        version,
-        root,
-        prefix,
-        transform,
-        fp,
-        job,
-        tuple(file_dep),
-        tuple(dir_inputs),
-        spec.max_age,
-        spec.observe,
-        spec.group,
-        spec.tags,
-    )
-
-
 def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
     """The doit task dict of one asset, with its ``inputs`` files."""
     (kind, key, doc, paths, targets, deps, location, metadata, version) = compact[:9]
     (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:16]
-    (max_age, observation, group, tags) = compact[16:]
+    (max_age, observation, group, tags, partition, partitions) = compact[16:]
+    if kind.startswith("group:"):  # the parent of partitions: doit KEY runs them
+        return {
+            "basename": key,
+            "name": None,
+            "doc": doc,
+            "meta": {
+                "asset_group": {
+                    "key": key,
+                    "kind": kind.removeprefix("group:"),
+                    "partitions": partitions,
+                    "paths": list(paths),
+                    "deps": [d for d, _, _ in deps],
+                    "group": group,
+                    "tags": list(tags),
+                    "max_age": max_age,
+                    "transform": transform or "",
+                    "metadata": metadata,
+                    "code_version": version,
+                }
+            },
+        }
     meta: dict[str, Any] = {
         "key": key,
         "kind": kind,
         "paths": list(paths),
         "targets": list(targets),
-        "deps": {dep: list(dep_paths) for dep, dep_paths in deps},
+        "deps": {dep: list(dep_paths) for dep, dep_paths, _ in deps},
+        # each upstream file -> the task (asset or asset:partition) that makes it
+        "owners": {
+            path: names[i // max(1, len(dep_paths) // len(names))] if names else dep
+            for dep, dep_paths, names in deps
+            for i, path in enumerate(dep_paths)
+        },
         "location": location,
         "metadata": metadata,
         "code_version": version,
@@ -320,13 +270,18 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         "observable": observation is not None,
         "group": group,
         "tags": list(tags),
+        "partition": partition,
+        "partitions": partitions,
+        "task": key if partition is None else f"{key}:{partition}",
     }
     task: dict[str, Any] = {
         "basename": key,
         "doc": doc,
         "meta": {"asset": meta},
-        "task_dep": [dep for dep, _ in deps],
+        "task_dep": [name for _, _, names in deps for name in names],
     }
+    if partition is not None:
+        task["name"] = partition
     if observation is not None:
         # Observed on every run; downstream assets depend on the answer's file.
         job = ObserveJob(key, observation, root, targets[0])
@@ -349,42 +304,6 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         clean=[(remove_outputs, [list(targets)])],
     )
     return task
-
-
-def _python_job(
-    spec: AssetSpec, graph: AssetGraph, prefix: str, root: str
-) -> PythonJob:
-    """Bind each parameter: upstream files as paths, values by their store."""
-    bindings: list[tuple[str, str, tuple[str, ...], str | None]] = []
-    for param, dep in spec.params:
-        if dep is None:
-            staged = tuple(prefix + staging_path(p) for p in spec.paths)
-            bindings.append((param, param, staged, None))
-        else:
-            upstream = graph.specs[dep]
-            paths = tuple(prefix + p for p in upstream.paths)
-            kind = "value" if upstream.io else "file"
-            bindings.append((param, kind, paths, upstream.io))
-    assert callable(spec.transform)
-    return PythonJob(
-        str(spec.key), spec.transform, root, spec.paths, tuple(bindings), spec.io
-    )
-
-
-def _render_ref(
-    ref: Ref,
-    spec: AssetSpec,
-    graph: AssetGraph,
-    variables: Mapping[str, str],
-    own_path: Any,
-) -> str:
-    if ref.scope == "vars":
-        return variables[ref.attr]
-    if ref.scope == "self":
-        paths = [own_path(p) for p in spec.paths]
-    else:
-        paths = list(graph.specs[ref.scope].paths)  # type: ignore[index]
-    return " ".join(shlex.quote(p.rstrip("/") or p) for p in paths)
 
 
 def _spec_location(spec: AssetSpec, field: str) -> Location | None:

@@ -1,4 +1,5 @@
-"""Transform templates: ``{self.path}``, ``{NAME.path}``, ``{NAME.paths}``, ``{vars.NAME}``.
+"""Transform templates: ``{self.path}``, ``{NAME.path}``, ``{NAME.paths}``, ``{vars.NAME}``,
+``{partition}`` and ``{partition.DIMENSION}``.
 
 ``{{`` and ``}}`` are literal braces. A template is parsed once into literal text
 and references; rendering substitutes each reference through a callback, so the
@@ -19,7 +20,10 @@ _REF_CHARS = re.compile(r"[A-Za-z0-9_./-]+")
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """``{scope.attr}``: scope is ``self``, ``vars`` or an asset key."""
+    """``{scope.attr}``: scope is ``self``, ``vars``, ``partition`` or an asset key.
+
+    ``{partition}`` has an empty attr; ``{partition.NAME}`` names a dimension.
+    """
 
     scope: str
     attr: str
@@ -27,6 +31,8 @@ class Ref:
 
     @property
     def text(self) -> str:
+        if not self.attr:
+            return "{" + self.scope + "}"
         return "{" + f"{self.scope}.{self.attr}" + "}"
 
 
@@ -121,6 +127,10 @@ def _parse_ref(inner: str, col: int) -> Ref:
                 "Write '{vars.NAME}' with a NAME declared under [vars]",
             )
         return Ref("vars", name, col)
+    if body == "partition":
+        return Ref("partition", "", col)
+    if body.startswith("partition."):
+        return Ref("partition", body[len("partition.") :], col)
     scope, dot, attr = body.rpartition(".")
     if not dot:
         raise TemplateError(

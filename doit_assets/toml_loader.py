@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ else:  # stdlib tomllib before 3.14 keeps line and column only in the message te
     import tomli as tomllib
 
 TOP_LEVEL_KEYS = ("assets", "vars", "settings")
-SETTINGS_KEYS = ("progress", "modules")
+SETTINGS_KEYS = ("progress", "modules", "timezone")
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,13 @@ class _Builder:
                     name,
                     hint='For example modules = ["pipeline"]',
                 )
+            elif name == "timezone" and not _known_timezone(value):
+                self.fail(
+                    f"setting 'timezone': unknown timezone {value!r}",
+                    "settings",
+                    name,
+                    hint="Use an IANA name such as 'Europe/Paris' or 'UTC'",
+                )
             elif name == "modules":
                 # Imported before the assets are built: a module may register
                 # value stores or define the functions that 'python' names.
@@ -252,7 +260,14 @@ class _Builder:
     def _assets(self, variables: Mapping[str, str]) -> list[AssetSpec]:
         assets = self._table("assets")
         self.lines[("[assets]", "")] = self.line("assets") or 0
-        builder = AssetBuilder(self._locate, variables, str(self.root))
+        settings = self.data.get("settings")
+        zone = settings.get("timezone", "UTC") if isinstance(settings, dict) else "UTC"
+        builder = AssetBuilder(
+            self._locate,
+            variables,
+            str(self.root),
+            timezone=zone if _known_timezone(zone) else "UTC",
+        )
         specs = []
         for name, table in assets.items():
             self.lines[(name, "")] = self.line("assets", name) or 0
@@ -371,3 +386,13 @@ def _parse_dotted(
             return tuple(parts), text[i + 1 :]
         return None
     return None
+
+
+def _known_timezone(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

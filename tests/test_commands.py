@@ -130,6 +130,7 @@ def mat(
         "id": mat_id,
         "run_id": run_id,
         "asset": asset,
+        "partition": None,
         "kind": "source" if asset == "raw_data" else "transform",
         "status": status,
         "started_at": "<iso>",
@@ -927,11 +928,11 @@ def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
     import sqlite3
 
     conn = sqlite3.connect(built.path(HISTORY))
-    conn.execute("pragma user_version = 3")
+    conn.execute("pragma user_version = 4")
     conn.close()
     message = (
-        "ERROR: .doit-assets/history.sqlite: history schema 3 is newer than this "
-        "doit-assets knows (2). Upgrade doit-assets\n"
+        "ERROR: .doit-assets/history.sqlite: history schema 4 is newer than this "
+        "doit-assets knows (3). Upgrade doit-assets\n"
     )
     for args in (
         ["history"],

@@ -63,9 +63,16 @@ def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> No
         name
         for (name,) in conn.execute("select name from sqlite_master where type='table'")
     }
-    assert conn.execute("pragma user_version").fetchone()[0] == 2
+    assert conn.execute("pragma user_version").fetchone()[0] == 3
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
-    assert tables == {"runs", "materializations", "outputs", "inputs", "latest"}
+    assert tables == {
+        "runs",
+        "materializations",
+        "outputs",
+        "inputs",
+        "latest",
+        "backfills",
+    }
     conn.close()
 
 
@@ -89,7 +96,7 @@ def test_reopening_keeps_what_was_recorded(tmp_path: Path) -> None:
     first.close()
     again = History.open(path)
     assert [m.asset for m in again.materializations()] == ["a"]
-    assert again.conn.execute("pragma user_version").fetchone()[0] == 2
+    assert again.conn.execute("pragma user_version").fetchone()[0] == 3
     again.close()
 
 
@@ -120,12 +127,12 @@ def test_a_version_1_history_is_migrated_and_keeps_everything(tmp_path: Path) ->
 def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     conn = sqlite3.connect(path)
-    conn.execute("pragma user_version = 3")
+    conn.execute("pragma user_version = 4")
     conn.close()
     with pytest.raises(HistoryError) as exc:
         History.open(str(path))
     assert str(exc.value) == (
-        f"{path}: history schema 3 is newer than this doit-assets knows (2). "
+        f"{path}: history schema 4 is newer than this doit-assets knows (3). "
         "Upgrade doit-assets"
     )
 

@@ -728,6 +728,7 @@ def observation_row(mat_id: int, run_id: int, version: str) -> dict[str, Any]:
         "id": mat_id,
         "run_id": run_id,
         "asset": "remote",
+        "partition": None,
         "kind": "source",
         "status": "success",
         "started_at": "<iso>",
