@@ -77,8 +77,11 @@ class AssetStatus:
             owner = root.upstream.asset
             root = root.upstream.causes[0]
         text = first.text
-        if root is not first:
-            text += f", because '{owner}': {root.text}"
+        if root is not first and first.upstream is not None:
+            if owner == first.upstream.asset:
+                text += f": {root.text}"
+            else:
+                text += f", because '{owner}': {root.text}"
         more = len(self.causes) - 1
         return text + (f" (and {more} more)" if more else "")
 

@@ -87,6 +87,37 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run only the selected assets, not what they need",
     )
+    backfill = sub.add_parser(
+        "backfill",
+        help="make a range of partitions; resume one that stopped",
+        usage="doit assets backfill SELECTION... [--from DATE] [--to DATE] "
+        "[--only-missing | --only-failed | --only-stale] [--dry-run] "
+        "[-- DOIT_RUN_OPTIONS]\n       doit assets backfill --resume ID",
+        epilog="Options after '--' go to doit run, e.g. -- -n 4",
+    )
+    backfill.add_argument("selection", nargs="*", metavar="SELECTION")
+    backfill.add_argument(
+        "--from", dest="start", metavar="DATE", help="first partition (inclusive)"
+    )
+    backfill.add_argument(
+        "--to", dest="end", metavar="DATE", help="last partition (inclusive)"
+    )
+    only = backfill.add_mutually_exclusive_group()
+    only.add_argument(
+        "--only-missing", action="store_true", help="only partitions never made"
+    )
+    only.add_argument(
+        "--only-failed", action="store_true", help="only partitions that failed"
+    )
+    only.add_argument(
+        "--only-stale", action="store_true", help="only partitions that would run"
+    )
+    backfill.add_argument(
+        "--dry-run", action="store_true", help="list the partitions, run nothing"
+    )
+    backfill.add_argument(
+        "--resume", type=_positive, metavar="ID", help="continue backfill ID"
+    )
     observe = sub.add_parser("observe", help="observe the observable sources now")
     observe.add_argument("selection", nargs="*", metavar="SELECTION")
     history = sub.add_parser("history", help="materializations, newest first")
@@ -209,6 +240,23 @@ def _materialize(args: argparse.Namespace) -> int:
     return materialize_command(args)
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    from .backfill import backfill_command
+
+    if args.resume is not None and args.selection:
+        sys.stderr.write(
+            "doit assets backfill: error: --resume takes no SELECTION: "
+            "it runs what backfill ID asked for\n"
+        )
+        return 2
+    if args.resume is None and not args.selection:
+        sys.stderr.write(
+            "doit assets backfill: error: name a SELECTION, or --resume ID\n"
+        )
+        return 2
+    return backfill_command(args)
+
+
 def _observe(args: argparse.Namespace) -> int:
     from .materialize import observe_command
 
@@ -240,4 +288,5 @@ HANDLERS: dict[str, Handler] = {
     "graph": graph_command,
     "materialize": _materialize,
     "observe": _observe,
+    "backfill": _backfill,
 }

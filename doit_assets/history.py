@@ -91,6 +91,18 @@ def connect_readonly(path: str) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=10)
 
 
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    id: int
+    created_at: float
+    command: str
+    selection: str
+    range_from: str | None
+    range_to: str | None
+    filter: str | None
+    targets: tuple[str, ...]
+
+
 ANY = "*"  # every partition (no partition key can be '*')
 
 
@@ -378,6 +390,61 @@ class History:
             (mat_id,),
         ).fetchall()
         return [_materialization(row) for row in rows]
+
+    # -- backfills --------------------------------------------------------------
+
+    def create_backfill(
+        self,
+        command: str,
+        selection: str,
+        range_from: str | None,
+        range_to: str | None,
+        filter: str | None,
+        targets: Sequence[str],
+    ) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "insert into backfills (created_at, command, selection, range_from, "
+                "range_to, filter, targets) values (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time.time(),
+                    command,
+                    selection,
+                    range_from,
+                    range_to,
+                    filter,
+                    json.dumps(list(targets)),
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def backfill(self, backfill_id: int) -> Backfill | None:
+        row = self.conn.execute(
+            "select * from backfills where id = ?", (backfill_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        bf_id, created, command, selection, start, end, only, targets = row
+        return Backfill(
+            bf_id,
+            created,
+            command,
+            selection,
+            start,
+            end,
+            only,
+            tuple(json.loads(targets)),
+        )
+
+    def backfill_done(self, backfill_id: int) -> set[str]:
+        """The tasks (asset or asset:partition) a backfill's runs made."""
+        rows = self.conn.execute(
+            "select m.asset, m.partition from materializations m "
+            "join runs r on r.id = m.run_id "
+            "where r.backfill_id = ? and m.status = 'success'",
+            (backfill_id,),
+        ).fetchall()
+        return {a if p is None else f"{a}:{p}" for a, p in rows}
 
     def last_durations(self, assets: Iterable[str]) -> dict[str, float]:
         """The duration of each asset's latest successful materialization."""

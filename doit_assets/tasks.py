@@ -209,12 +209,17 @@ def _with_inputs(
     inputs: Mapping[AssetKey, tuple[str, ...]],
 ) -> list[dict[str, Any]]:
     if ONLY:
-        compacts = [c for c in compacts if task_name(c) in ONLY]
+        compacts = [c for c in compacts if task_name(c) in ONLY or c[KEY] in ONLY]
     made = [_task(c, inputs.get(AssetKey(c[KEY]), ())) for c in compacts]
     if ONLY:
         for task in made:
-            task["task_dep"] = [d for d in task["task_dep"] if d in ONLY]
+            if "task_dep" in task:
+                task["task_dep"] = [d for d in task["task_dep"] if _only(d)]
     return made
+
+
+def _only(name: str) -> bool:
+    return name in ONLY or name.partition(":")[0] in ONLY
 
 
 def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:

@@ -765,8 +765,7 @@ def test_show_stale_when_an_input_changed(built: Project) -> None:
     ]
     # summary's own input has not changed yet, but the asset that makes it will run
     assert status_line(built, "summary") == (
-        "stale: upstream 'processed_data' will re-run, because 'processed_data': "
-        "input 'data/input.csv' changed"
+        "stale: upstream 'processed_data' will re-run: input 'data/input.csv' changed"
     )
 
 
@@ -1178,6 +1177,7 @@ USAGE = [
     "    why                 the causes that make an asset stale",
     "    graph               the assets and their status as a graph",
     "    materialize         run the selected assets and what they need",
+    "    backfill            make a range of partitions; resume one that stopped",
     "    observe             observe the observable sources now",
     "    history             materializations, newest first",
     "    lineage             the graph around an asset and the chain that made it",

@@ -285,7 +285,7 @@ def test_changed_source_makes_the_chain_stale_down_to_the_root_cause(
         HEADER,
         "raw    source  -",
         "a      stale   1h30m  input 'data/raw.txt' changed",
-        f"b      stale   1h30m  upstream 'a' will re-run, {because}",
+        "b      stale   1h30m  upstream 'a' will re-run: input 'data/raw.txt' changed",
         f"c      stale   1h30m  upstream 'b' will re-run, {because}",
         "",
         "4 assets: 3 stale, 1 source",
@@ -373,8 +373,7 @@ def test_deleted_output_whose_readers_read_another_version_makes_them_stale(
     assert status(built)[2:5] == [
         "a      missing  0s     output 'out/a.txt' does not exist",
         "b      stale    1h30m  input 'out/a.txt' changed",
-        "c      stale    1h30m  upstream 'b' will re-run, because 'b': "
-        "input 'out/a.txt' changed",
+        "c      stale    1h30m  upstream 'b' will re-run: input 'out/a.txt' changed",
     ]
     assert why(built, "b") == [
         "b is stale and would run, because:",
@@ -439,7 +438,7 @@ def test_changed_code_version_names_both_versions(built: Project) -> None:
     assert status(built)[2:5] == [
         "a      fresh   1h30m",
         f"b      stale   1h30m  {changed}",
-        f"c      stale   1h30m  upstream 'b' will re-run, because 'b': {changed}",
+        f"c      stale   1h30m  upstream 'b' will re-run: {changed}",
     ]
     assert why_json(built, "b")["causes"] == [
         {"kind": "code_version_changed", "text": changed, "old": "1", "new": "2"}
@@ -480,8 +479,7 @@ def test_new_and_dropped_inputs_are_named(built: Project) -> None:
     edit_toml(built, 'inputs = ["params.txt"]', 'inputs = ["extra.txt"]')
     assert status(built)[3:5] == [
         "b      stale   1h30m  new input 'extra.txt' (and 1 more)",
-        "c      stale   1h30m  upstream 'b' will re-run, because 'b': "
-        "new input 'extra.txt'",
+        "c      stale   1h30m  upstream 'b' will re-run: new input 'extra.txt'",
     ]
     assert why(built, "b") == [
         "b is stale and would run, because:",
@@ -514,7 +512,7 @@ def test_status_and_why_write_nothing(built: Project) -> None:
     assert status(built)[2:5] == [
         "a      stale    1h30m  input 'data/raw.txt' changed",
         "b      missing  1h30m  output 'out/b.txt' does not exist (and 1 more)",
-        "c      stale    1h30m  upstream 'b' will re-run, because 'b': "
+        "c      stale    1h30m  upstream 'b' will re-run: "
         "output 'out/b.txt' does not exist (and 1 more)",
     ]
     assert built.doit("assets", "status", "--check", "--json").code == 1
@@ -660,8 +658,7 @@ def test_max_age_makes_an_asset_stale_once_it_is_older(
         "raw      source  -",
         f"daily    stale   2d / 26h  {past}",
         "weekly   fresh   2d / 7d",
-        f"digest   stale   2d        upstream 'daily' will re-run, because 'daily': "
-        f"{past}",
+        f"digest   stale   2d        upstream 'daily' will re-run: {past}",
         "summary  fresh   2d",
         "",
         "5 assets: 2 fresh, 2 stale, 1 source",
@@ -794,8 +791,7 @@ def test_observed_source_makes_its_readers_stale_when_its_version_changes(
         "ASSET    STATUS  AGE    REASON",
         "remote   source  1h     observed: v2",
         f"fetched  stale   1h30m  {new_version}",
-        f"report   stale   1h30m  upstream 'fetched' will re-run, because "
-        f"'fetched': {new_version}",
+        f"report   stale   1h30m  upstream 'fetched' will re-run: {new_version}",
         "",
         "3 assets: 2 stale, 1 source",
     ]

@@ -1,0 +1,158 @@
+"""``doit assets backfill``: make a range of partitions, and resume it after a stop.
+
+A backfill is recorded before it runs: the partitions it asked for, by task
+name (``KEY:PARTITION``). Its runs carry its id, so that ``--resume ID`` can
+tell what already succeeded and run only the rest. Partitions run with doit's
+``--continue`` (one failing partition does not stop the others) and
+``--always-execute``: a backfill makes each partition again, fresh or not;
+``--only-stale`` and friends choose fewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+
+from . import tasks
+from .causes import AssetStatus
+from .errors import AssetError
+from .history import History
+from .loading import Assets, load_assets
+from .materialize import run_assets
+from .schema import HISTORY_FILE
+from .selection import select
+from .status import partitions_of, project_status
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+FILTERS = ("missing", "failed", "stale")
+
+
+def backfill_command(args: argparse.Namespace) -> int:
+    assets = load_assets(args.file)
+    with _closing(History.open(HISTORY_FILE)) as history:
+        if args.resume is not None:
+            backfill = history.backfill(args.resume)
+            if backfill is None:
+                raise AssetError(
+                    f"no backfill #{args.resume}",
+                    hint="'doit assets runs' lists the runs of each backfill",
+                )
+            done = history.backfill_done(backfill.id)
+            targets = [t for t in backfill.targets if t not in done]
+            backfill_id = backfill.id
+            if not targets:
+                _say(
+                    f"backfill #{backfill_id}: nothing left to do, all "
+                    f"{len(backfill.targets)} succeeded"
+                )
+                return 0
+            _say(
+                f"backfill #{backfill_id}: resuming {len(targets)} of "
+                f"{len(backfill.targets)} ({len(done)} already made)"
+            )
+        else:
+            targets = _targets(assets, args)
+            if not targets:
+                _say("Nothing to backfill: no partition matches.")
+                return 0
+            if args.dry_run:
+                _say(f"would backfill {len(targets)}:")
+                _say("".join(f"  {t}\n" for t in targets).rstrip("\n"))
+                return 0
+            only = next((f for f in FILTERS if getattr(args, f"only_{f}")), None)
+            backfill_id = history.create_backfill(
+                " ".join(sys.argv),
+                " ".join(args.selection),
+                args.start,
+                args.end,
+                only,
+                targets,
+            )
+            _say(
+                f"backfill #{backfill_id}: {len(targets)} to make: {_describe(targets)}"
+            )
+    tasks.BACKFILL["id"] = backfill_id
+    try:
+        code = run_assets(
+            args.file,
+            targets,
+            only=True,
+            doit_args=["--continue", "--always-execute", *args.doit_args],
+        )
+    finally:
+        tasks.BACKFILL.clear()
+    with _closing(History.open(HISTORY_FILE)) as history:
+        done = history.backfill_done(backfill_id)
+    made = sum(1 for t in targets if t in done)
+    line = f"backfill #{backfill_id}: {made} of {len(targets)} succeeded"
+    if made < len(targets):
+        line += (
+            f", {len(targets) - made} did not. Resume with: "
+            f"doit assets backfill --resume {backfill_id}"
+        )
+    _say(line)
+    return code
+
+
+def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
+    keys = select(args.selection, assets.graph)
+    parts = partitions_of(assets.tasks)
+    if (args.start or args.end) and not any(k in parts for k in keys):
+        raise AssetError(
+            "--from and --to choose partitions, but no selected asset has any",
+            hint="Select a partitioned asset, or use 'doit assets materialize'",
+        )
+    targets: list[str] = []
+    for key in keys:
+        if key not in parts:
+            targets.append(key)
+            continue
+        targets += [n for n in parts[key] if _in_range(n, args.start, args.end)]
+    only = [f for f in FILTERS if getattr(args, f"only_{f}")]
+    if only:
+        statuses = project_status(assets.tasks, keys)
+        targets = [t for t in targets if _wanted(statuses[t], only[0])]
+    return targets
+
+
+def _wanted(status: AssetStatus, only: str) -> bool:
+    if only == "stale":
+        return status.will_run
+    return status.state == only
+
+
+def _in_range(task: str, start: str | None, end: str | None) -> bool:
+    """Is a partition's date (its time key, or its first date part) in range?"""
+    key = task.partition(":")[2]
+    moment = next((p for p in key.split("|") if _DATE.match(p)), None)
+    if moment is None:
+        return True  # static partitions are not in time: all of them
+    if start and moment[: len(start)] < start:
+        return False
+    return not (end and moment[: len(end)] > end)
+
+
+def _describe(targets: Sequence[str]) -> str:
+    by_asset: dict[str, int] = {}
+    for target in targets:
+        key = target.partition(":")[0]
+        by_asset[key] = by_asset.get(key, 0) + 1
+    return ", ".join(f"{key} ({n})" for key, n in by_asset.items())
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+class _closing:
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def __enter__(self) -> History:
+        return self.history
+
+    def __exit__(self, *exc: object) -> None:
+        self.history.close()
