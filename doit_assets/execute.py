@@ -20,6 +20,7 @@ import selectors
 import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from doit.exceptions import TaskFailed
 from .spec import is_directory
 
 STAGING_PREFIX = ".doit-assets-staging."
+LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
 
 
 def staging_path(path: str) -> str:
@@ -65,8 +67,19 @@ def run_command(command: str, cwd: str) -> int:
     pipe): doit shows or captures what the transform prints, as it would for
     its own commands.
     """
+    script = None
+    if len(command.encode()) > LONGEST_ARGUMENT:
+        # the kernel caps one argument (sh -c COMMAND) at 128 KiB; a command that
+        # reads thousands of partitions is longer: hand it over as a script
+        fd, script = tempfile.mkstemp(prefix=".doit-assets-command.", suffix=".sh")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(command + "\n")
     proc = subprocess.Popen(
-        command, shell=True, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ["/bin/sh", script] if script else command,
+        shell=script is None,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
     try:
@@ -93,6 +106,8 @@ def run_command(command: str, cwd: str) -> int:
         if proc.poll() is None:  # interrupted: do not leave the transform running
             proc.kill()
             proc.wait()
+        if script:
+            os.unlink(script)
 
 
 # Called before a transform's output reaches the terminal (the progress line
