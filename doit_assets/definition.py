@@ -359,6 +359,14 @@ class AssetBuilder:
             seconds = parse_duration(value)
         else:
             seconds = None
+        if seconds is None and isinstance(value, (int, float)) and self.decorator:
+            self.fail(
+                name,
+                "max_age",
+                f"'max_age' must be longer than nothing, got {value:g} seconds",
+                'For example max_age=timedelta(hours=26) or max_age="26h"',
+            )
+            return None
         if seconds is None:
             shown = repr(value) if isinstance(value, str) else self._type(value)
             self.fail(
@@ -386,12 +394,30 @@ class AssetBuilder:
         value = table.get("observe")
         if value is None:
             return None
-        if not (isinstance(value, str) and value.strip()) and not callable(value):
+        if isinstance(value, str) and not value.strip():
+            self.fail(
+                name,
+                "observe",
+                "'observe' is empty",
+                'Give a command that prints the version, e.g. observe = "curl -sI '
+                'https://example.com/data.csv"',
+            )
+            return None
+        if not isinstance(value, str) and not callable(value):
             self.fail(
                 name,
                 "observe",
                 f"'observe' must be a shell command, got {self._type(value)}",
                 'For example observe = "curl -sI https://example.com/data.csv"',
+            )
+            return None
+        if callable(value) and _required_params(value):
+            self.fail(
+                name,
+                "observe",
+                "an observation function takes no parameters, but it has "
+                + ", ".join(f"'{p}'" for p in _required_params(value)),
+                "Return the version of the source from nothing but the source",
             )
             return None
         if not is_source:
@@ -711,6 +737,18 @@ def _partition_ref_problem(
             did_you_mean(attr, names) or "Dimensions: " + ", ".join(names),
         )
     return None
+
+
+def _required_params(function: Callable[..., Any]) -> list[str]:
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return []
+    return [
+        p.name
+        for p in signature.parameters.values()
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
 
 
 def _singular(field: str) -> str:

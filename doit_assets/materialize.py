@@ -49,7 +49,7 @@ def run_assets(
     assets_file: str, keys: Sequence[str], *, only: bool, doit_args: Sequence[str]
 ) -> int:
     """doit's ``run`` of these tasks (with ``only``: and no other asset)."""
-    argv = ["run", *doit_args, *keys]
+    argv = ["run", *doit_args, *map(str, keys)]
     tasks.ONLY.clear()
     if only:
         tasks.ONLY.update(keys)

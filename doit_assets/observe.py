@@ -45,7 +45,7 @@ class ObserveJob:
                     f"observation of '{self.key}' raised {type(err).__name__}: {err}\n"
                     + text
                 ) from None
-            return str(result).strip()
+            return "" if result is None else str(result).strip()
         proc = subprocess.run(
             self.observe,
             shell=True,
@@ -57,8 +57,8 @@ class ObserveJob:
         sys.stderr.write(proc.stderr)
         if proc.returncode != 0:
             raise ObservationFailed(
-                f"observation of '{self.key}' failed: '{self.observe}' exited "
-                f"with code {proc.returncode}",
+                f"observation of '{self.key}' failed: the command exited with "
+                f"code {proc.returncode}: {self.observe}",
                 exit_code=proc.returncode,
             )
         return proc.stdout.strip()

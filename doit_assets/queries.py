@@ -13,6 +13,7 @@ from typing import Any
 
 from .graph import AssetGraph
 from .history import History, Materialization, Output, Run
+from .partitions import render_key
 from .spec import AssetSpec
 from .toml_loader import Project
 from .versioning import output_state
@@ -77,10 +78,15 @@ def output_dict(output: Output) -> dict[str, Any]:
     return {"path": output.path, "md5": output.md5, "size": output.size}
 
 
-def current_outputs(project: Project, spec: AssetSpec) -> list[dict[str, Any]]:
-    """What is on disk now for each output: exists, size and md5."""
+def current_outputs(
+    project: Project, spec: AssetSpec, partition: str | None = None
+) -> list[dict[str, Any]]:
+    """What is on disk now for each output (of one partition): exists, size, md5."""
     result = []
-    for path in spec.paths:
+    paths = spec.paths
+    if partition is not None and spec.partitions is not None:
+        paths = tuple(render_key(p, partition, spec.partitions) for p in paths)
+    for path in paths:
         state = output_state(os.path.join(project.root, path))
         result.append(
             {

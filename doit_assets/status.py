@@ -143,6 +143,14 @@ class _Checker:
                 status.causes.append(
                     Cause("last_failed", _failed_text(last[0]), new=status.last_error)
                 )
+            elif last:
+                status.causes.append(
+                    Cause(
+                        "forgotten",
+                        f"its saved state was forgotten ('doit forget'); last made "
+                        f"#{last[0].id} (run {last[0].run_id})",
+                    )
+                )
             else:
                 status.causes.append(Cause("never_materialized", "never materialized"))
         else:

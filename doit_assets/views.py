@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import AssetError, did_you_mean
 from .graph import AssetGraph
-from .history import History
+from .history import ANY, History
 from .loading import load_project
 from .queries import (
     JSON_VERSION,
@@ -25,7 +25,7 @@ from .queries import (
     run_dict,
 )
 from .schema import HISTORY_FILE
-from .status import project_status
+from .status import partitions_of, project_status, summarize
 from .tasks import to_doit_tasks
 from .toml_loader import Project
 
@@ -39,10 +39,12 @@ def history_command(args: argparse.Namespace) -> int:
     if history is None:
         return 0
     with _closing(history):
-        if args.asset and not history.materializations(args.asset, limit=1):
+        asset, colon, partition = (args.asset or "").partition(":")
+        which = partition if colon else ANY
+        if args.asset and not history.materializations(asset, limit=1, partition=which):
             _check_known(args.file, args.asset)
         mats = history.materializations(
-            args.asset, limit=args.limit, failed_only=args.failed
+            asset or None, limit=args.limit, failed_only=args.failed, partition=which
         )
         if args.json:
             data = [materialization_dict(history, m) for m in mats]
@@ -65,7 +67,7 @@ def history_command(args: argparse.Namespace) -> int:
                 [
                     str(mat.id),
                     str(mat.run_id),
-                    mat.asset,
+                    mat.task,
                     "observed"
                     if mat.kind == "source" and mat.status == "success"
                     else mat.status,
@@ -111,21 +113,36 @@ def runs_command(args: argparse.Namespace) -> int:
 
 def show_command(args: argparse.Namespace) -> int:
     project, graph = load_project(args.file)
-    key = _known_key(graph, args.asset)
+    key, partition = known_partition(graph, args.asset)
     spec = graph[key]
-    status = project_status(to_doit_tasks(project, graph), [key])[key]
-    meta = status.meta
-    outputs = current_outputs(project, spec)
+    tasks = to_doit_tasks(project, graph)
+    statuses = project_status(tasks, [key])
+    if spec.partitions is not None and partition is None:
+        parts = partitions_of(tasks)[key]
+        group = next(
+            t["meta"]["asset_group"]
+            for t in tasks
+            if t["meta"].get("asset_group", {}).get("key") == key
+        )
+        status = summarize(key, [statuses[n] for n in parts], group)
+        meta = dict(group, inputs=[], transform=spec.transform)
+    else:
+        status = statuses[args.asset]
+        meta = status.meta
+    grouped = spec.partitions is not None and partition is None
+    outputs = [] if grouped else current_outputs(project, spec, partition)
+    which = ANY if partition is None else partition
     history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
     last = last_ok = None
     if history is not None:
         with _closing(history):
-            attempts = history.materializations(key, limit=1)
+            attempts = history.materializations(key, limit=1, partition=which)
             last = materialization_dict(history, attempts[0]) if attempts else None
-            success = history.last_success(key)
+            success = history.last_success(key, which)
             last_ok = success and materialization_dict(history, success)
     data = {
-        "asset": key,
+        "asset": args.asset,
+        "partitions": spec.partitions.describe() if spec.partitions else None,
         "declared_at": str(spec.location) if spec.location else None,
         "kind": meta["kind"],
         "description": spec.description,
@@ -150,6 +167,8 @@ def show_command(args: argparse.Namespace) -> int:
         ("kind", meta["kind"]),
         ("description", spec.description or "-"),
     ]
+    if spec.partitions is not None:
+        lines.append(("partitions", spec.partitions.describe()))
     if meta["kind"] == "transform":
         lines.append(("transform", meta["transform"]))
         automatic = " (automatic)" if spec.is_python and not spec.code_version else ""
@@ -163,7 +182,7 @@ def show_command(args: argparse.Namespace) -> int:
             text = f"{output['path']}  (missing)"
         lines.append(("output", text))
     state = status.state
-    if status.causes:
+    if status.reason:
         state += ": " + status.reason
     lines.append(("status", state))
     lines.append(("last made", _describe(last_ok) if last_ok else "never"))
@@ -176,9 +195,15 @@ def show_command(args: argparse.Namespace) -> int:
 
 def lineage_command(args: argparse.Namespace) -> int:
     project, graph = load_project(args.file)
-    key = _known_key(graph, args.asset)
+    key, partition = known_partition(graph, args.asset)
+    if graph[key].partitions is not None and partition is None:
+        raise AssetError(
+            f"asset '{key}' has partitions: lineage follows one of them",
+            hint=f"Name it as {key}:PARTITION; "
+            f"'doit assets status {key} --partitions' lists them",
+        )
     up, down = not args.downstream, not args.upstream
-    outputs = current_outputs(project, graph[key])
+    outputs = current_outputs(project, graph[key], partition)
     history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
     data: dict[str, Any] = {"asset": key, "outputs": outputs, "declared": {}}
     for direction, wanted in (("upstream", up), ("downstream", down)):
@@ -357,13 +382,32 @@ def _known_key(graph: AssetGraph, key: str) -> str:
     return key
 
 
+def known_partition(graph: AssetGraph, name: str) -> tuple[str, str | None]:
+    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError."""
+    key, colon, partition = name.partition(":")
+    key = _known_key(graph, key)
+    if not colon:
+        return key, None
+    spec = graph[key]
+    if spec.partitions is None:
+        raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
+    keys = spec.partitions.keys()
+    if partition not in keys:
+        raise AssetError(
+            f"asset '{key}' has no partition '{partition}'",
+            hint=did_you_mean(partition, keys)
+            or f"'doit assets status {key} --partitions' lists them",
+        )
+    return key, partition
+
+
 def _check_known(path: str, key: str) -> None:
     """Raise for a name that is neither declared nor in the history."""
     try:
         _, graph = load_project(path)
     except AssetError:
         return  # cannot tell; an empty answer will say there is nothing recorded
-    _known_key(graph, key)
+    known_partition(graph, key)
 
 
 def _print_json(data: dict[str, Any]) -> int:

@@ -711,6 +711,7 @@ def test_show_json(story: Project) -> None:
     assert norm(data) == {
         "version": 1,
         "asset": "processed_data",
+        "partitions": None,
         "declared_at": "assets.toml:5",
         "kind": "transform",
         "description": "Upper-cased rows",

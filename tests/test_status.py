@@ -836,7 +836,8 @@ def test_observation_that_fails_fails_the_run_with_its_command(
     assert result.ran == ["remote"], result
     assert (
         "TransformFailed - taskid:remote\n"
-        "observation of 'remote' failed: 'cat missing.txt' exited with code 1\n"
+        "observation of 'remote' failed: the command exited with code 1: "
+        "cat missing.txt\n"
     ) in result.out
     assert "Traceback" not in result.out + result.err
 
