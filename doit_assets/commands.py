@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     materialize = sub.add_parser(
         "materialize",
         help="run the selected assets and what they need",
-        usage="doit assets materialize SELECTION... [--only] [-- DOIT_RUN_OPTIONS]",
+        usage="doit assets materialize SELECTION... [--only] [-n N] "
+        "[-- DOIT_RUN_OPTIONS]",
         epilog="Options after '--' go to doit run, e.g. -- -n 4 --continue",
     )
     materialize.add_argument("selection", nargs="+", metavar="SELECTION")
@@ -87,12 +88,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run only the selected assets, not what they need",
     )
+    _processes(materialize)
     backfill = sub.add_parser(
         "backfill",
         help="make a range of partitions; resume one that stopped",
         usage="doit assets backfill SELECTION... [--from DATE] [--to DATE] "
-        "[--only-missing | --only-failed | --only-stale] [--dry-run] "
-        "[-- DOIT_RUN_OPTIONS]\n       doit assets backfill --resume ID",
+        "[--only-missing | --only-failed | --only-stale] [--dry-run] [-n N] "
+        "[-- DOIT_RUN_OPTIONS]\n       doit assets backfill --resume ID [-n N]",
         epilog="Options after '--' go to doit run, e.g. -- -n 4",
     )
     backfill.add_argument("selection", nargs="*", metavar="SELECTION")
@@ -115,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--dry-run", action="store_true", help="list the partitions, run nothing"
     )
+    _processes(backfill)
     backfill.add_argument(
         "--resume", type=_positive, metavar="ID", help="continue backfill ID"
     )
@@ -141,6 +144,16 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=_positive, default=20, metavar="N")
     runs.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _processes(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-n",
+        "--process",
+        type=_positive,
+        metavar="N",
+        help="run N assets at a time (doit run -n N)",
+    )
 
 
 def _positive(text: str) -> int:
@@ -177,6 +190,8 @@ class AssetsCommand(Command):  # type: ignore[misc]
         except SystemExit as stop:
             return int(stop.code or 0)
         args.doit_args = in_args[split + 1 :]
+        if getattr(args, "process", None):
+            args.doit_args[:0] = ["-n", str(args.process)]
         # As doit-assets -f does: work in the file's folder, where the state
         # and the history of that project are.
         folder, args.file = os.path.split(args.file)
