@@ -77,7 +77,12 @@ def main() -> None:
         "no-op `doit`": doit,
         "no-op `doit-assets`": [str(BIN / "doit-assets")],
         "`doit assets status`": [*doit, "assets", "status"],
-        "`doit assets status --partitions`": [*doit, "assets", "status", "--partitions"],
+        "`doit assets status --partitions`": [
+            *doit,
+            "assets",
+            "status",
+            "--partitions",
+        ],
         "`doit list`": [*doit, "list"],
     }
     for name, argv in scenarios.items():

@@ -26,6 +26,7 @@ from .selection import select
 from .status import partitions_of, project_status
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2}([T -]\d{2}(:\d{2})?)?)?)?")
 FILTERS = ("missing", "failed", "stale")
 
 
@@ -37,11 +38,15 @@ def backfill_command(args: argparse.Namespace) -> int:
             if backfill is None:
                 raise AssetError(
                     f"no backfill #{args.resume}",
-                    hint="'doit assets runs' lists the runs of each backfill",
+                    hint="A backfill prints its id when it starts",
                 )
             done = history.backfill_done(backfill.id)
             targets = [t for t in backfill.targets if t not in done]
             backfill_id = backfill.id
+            if args.dry_run and targets:
+                _say(f"backfill #{backfill_id} would resume {len(targets)}:")
+                _say("".join(f"  {t}\n" for t in targets).rstrip("\n"))
+                return 0
             if not targets:
                 _say(
                     f"backfill #{backfill_id}: nothing left to do, all "
@@ -74,6 +79,7 @@ def backfill_command(args: argparse.Namespace) -> int:
                 f"backfill #{backfill_id}: {len(targets)} to make: {_describe(targets)}"
             )
     tasks.BACKFILL["id"] = backfill_id
+    resume = f"doit assets backfill --resume {backfill_id}"
     try:
         code = run_assets(
             args.file,
@@ -81,6 +87,11 @@ def backfill_command(args: argparse.Namespace) -> int:
             only=True,
             doit_args=["--continue", "--always-execute", *args.doit_args],
         )
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"\nbackfill #{backfill_id} interrupted. Resume with: {resume}\n"
+        )
+        raise
     finally:
         tasks.BACKFILL.clear()
     with _closing(History.open(HISTORY_FILE)) as history:
@@ -88,15 +99,31 @@ def backfill_command(args: argparse.Namespace) -> int:
     made = sum(1 for t in targets if t in done)
     line = f"backfill #{backfill_id}: {made} of {len(targets)} succeeded"
     if made < len(targets):
-        line += (
-            f", {len(targets) - made} did not. Resume with: "
-            f"doit assets backfill --resume {backfill_id}"
-        )
+        line += f", {len(targets) - made} did not. Resume with: {resume}"
     _say(line)
     return code
 
 
+def _bound(text: str | None, option: str) -> str | None:
+    """A date or time as partition keys write it: 2024-03-05 or 2024-03-05-11:00."""
+    if text is None:
+        return None
+    if not _BOUND.fullmatch(text):
+        raise AssetError(
+            f"{option} '{text}' is not a date",
+            hint="Write 2024-03-05, 2024-03 or 2024-03-05T11:00",
+        )
+    return text.replace("T", "-").replace(" ", "-")
+
+
 def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
+    args.start = _bound(args.start, "--from")
+    args.end = _bound(args.end, "--to")
+    if args.start and args.end and args.start[: len(args.end)] > args.end:
+        raise AssetError(
+            f"--from {args.start} is after --to {args.end}",
+            hint="The range includes both ends: --from is the first partition",
+        )
     keys = select(args.selection, assets.graph)
     parts = partitions_of(assets.tasks)
     if (args.start or args.end) and not any(k in parts for k in keys):

@@ -118,6 +118,8 @@ def partition_summary(counts: dict[str, int], total: int) -> str:
     """``87/91 fresh, 3 missing, 1 failed``."""
     if not total:
         return "no partitions yet"
+    if counts.get("source") == total:
+        return f"{total} partition{'' if total == 1 else 's'}"
     fresh = counts.get("fresh", 0)
     others = [f"{n} {s}" for s, n in counts.items() if s != "fresh" and n]
     return ", ".join([f"{fresh}/{total} fresh", *others])

@@ -258,12 +258,25 @@ def _materialize(args: argparse.Namespace) -> int:
 def _backfill(args: argparse.Namespace) -> int:
     from .backfill import backfill_command
 
-    if args.resume is not None and args.selection:
-        sys.stderr.write(
-            "doit assets backfill: error: --resume takes no SELECTION: "
-            "it runs what backfill ID asked for\n"
-        )
-        return 2
+    if args.resume is not None:
+        chosen = [
+            option
+            for option, given in (
+                ("SELECTION", args.selection),
+                ("--from", args.start),
+                ("--to", args.end),
+                ("--only-missing", args.only_missing),
+                ("--only-failed", args.only_failed),
+                ("--only-stale", args.only_stale),
+            )
+            if given
+        ]
+        if chosen:
+            sys.stderr.write(
+                f"doit assets backfill: error: --resume takes no {chosen[0]}: "
+                "it runs what backfill ID asked for\n"
+            )
+            return 2
     if args.resume is None and not args.selection:
         sys.stderr.write(
             "doit assets backfill: error: name a SELECTION, or --resume ID\n"

@@ -165,9 +165,12 @@ class AssetBuilder:
             )
         refs: list[str] = []
         params: list[tuple[str, AssetKey | None]] = []
-        self._partition_paths(name, paths, partitions, io is not None)
+        if partitions is not None or "partitions" not in table:  # else reported
+            self._partition_paths(name, paths, partitions, io is not None)
         if transform is not None:
-            refs = self._template_refs(name, transform, paths, partitions)
+            refs = self._template_refs(
+                name, transform, paths, partitions, "partitions" in table
+            )
         elif function is not None:
             # A Python asset without a path is a value asset (even if its
             # store is misnamed: that is reported on its own).
@@ -276,6 +279,7 @@ class AssetBuilder:
         transform: str,
         paths: list[str],
         partitions: PartitionsDef | None,
+        declared: bool = False,
     ) -> list[str]:
         """Check a transform's references; return the asset keys it names."""
         try:
@@ -286,6 +290,8 @@ class AssetBuilder:
         deps = []
         for ref in template.refs:
             if ref.scope == "partition":
+                if partitions is None and declared:
+                    continue  # their own problem is reported
                 problem = _partition_ref_problem(ref.text, ref.attr, partitions)
                 if problem:
                     self.fail(name, "transform", *problem)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import difflib
 import re
 import zoneinfo
 from collections.abc import Mapping
@@ -193,6 +194,16 @@ def parse_partitions(value: object, timezone: str, decorator: bool) -> Partition
     if len(value) == 1 and next(iter(value)) in KINDS:
         ((kind, spec),) = value.items()
         return PartitionsDef((_dimension(kind, spec, None, timezone),))
+    if len(value) == 1:
+        ((kind, _),) = value.items()
+        close = difflib.get_close_matches(str(kind), KINDS, n=1)
+        if close or not isinstance(value[kind], dict):
+            raise PartitionsError(
+                f"unknown partitions kind '{kind}'",
+                f"Did you mean '{close[0]}'?"
+                if close
+                else "Kinds: " + ", ".join(KINDS),
+            )
     unknown_kinds = [k for k in value if k in KINDS]
     if unknown_kinds or len(value) != 2:
         raise PartitionsError(

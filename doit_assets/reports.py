@@ -42,7 +42,9 @@ def status_command(args: argparse.Namespace) -> int:
     else:
         rows = [[a.asset, a.state, _age(a, now), a.reason] for a in chosen]
         sys.stdout.write(_table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
-        sys.stdout.write("\n" + summary_line(counts) + "\n")
+        every_partition = all(a.meta.get("partition") for a in chosen)
+        noun = "partition" if args.partitions and every_partition else "asset"
+        sys.stdout.write("\n" + summary_line(counts, noun) + "\n")
     parts = partitions_of(assets.tasks)
     members = [statuses[n] for k in keys for n in parts.get(k, [k])]
     would_run = sum(1 for a in members if a.will_run and a.kind != "source")
@@ -174,10 +176,10 @@ def _cause_lines(causes: list[Cause], indent: str, now: float) -> list[str]:
     return lines
 
 
-def summary_line(counts: dict[str, int]) -> str:
+def summary_line(counts: dict[str, int], noun: str = "asset") -> str:
     total = sum(counts.values())
     parts = [f"{n} {state}" for state, n in counts.items() if n]
-    noun = "asset" if total == 1 else "assets"
+    noun = noun if total == 1 else noun + "s"
     return f"{total} {noun}: " + (", ".join(parts) if parts else "none selected")
 
 

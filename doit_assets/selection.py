@@ -167,7 +167,8 @@ class _Parser:
                 raise self._error(
                     f"unknown prefix '{prefix}:'",
                     did_you_mean(prefix + ":", [p + ":" for p in _PREFIXES])
-                    or "Use 'group:NAME' or 'tag:NAME'",
+                    or "Use 'group:NAME' or 'tag:NAME'; a selection names whole "
+                    "assets (for one partition: 'doit assets why KEY:PARTITION')",
                 )
             if not label:
                 raise self._error(f"expected a {prefix} name after '{prefix}:'")

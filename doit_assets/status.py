@@ -80,6 +80,8 @@ def summarize(
         (s for s in ("failed", "missing", "stale") if counts[s]),
         "fresh" if partitions else "missing",
     )
+    if meta["kind"] == "source":
+        state = "source"
     made = [p.made_at for p in partitions if p.made_at is not None]
     return AssetStatus(
         key,

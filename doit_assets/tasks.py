@@ -106,8 +106,8 @@ class AssetTasks:
             reserved = command_names()
         key = None if python_assets else cache.cache_key(Path(self.path), reserved)
         saved = cache.load(key) if key else None
-        if saved is not None and (saved[5] is None or clock.now() < saved[5]):
-            settings, root, source, checks, compacts, renews_at = saved
+        if saved is not None and _still_valid(saved[5], clock.now()):
+            settings, root, source, checks, compacts, (_, renews_at) = saved
             inputs = _check_files_again(Path(root), source, checks)
         else:
             project, graph = load_graph(self.path, reserved, python_assets)
@@ -126,7 +126,8 @@ class AssetTasks:
             renews_at = min((r for r in renewals if r is not None), default=None)
             if key and self.write_cache:
                 root, source = str(project.root), project.source
-                saved = (settings, root, source, checks, compacts, renews_at)
+                valid = (clock.now(), renews_at)
+                saved = (settings, root, source, checks, compacts, valid)
                 cache.save(key, saved)
         LOADED_SETTINGS.clear()
         LOADED_SETTINGS.update(settings)
@@ -216,6 +217,13 @@ def _with_inputs(
             if "task_dep" in task:
                 task["task_dep"] = [d for d in task["task_dep"] if _only(d)]
     return made
+
+
+def _still_valid(valid: tuple[float, float | None], now: float) -> bool:
+    """Partitions of open windows change with time: the cache holds them for the
+    time between its making and the end of the window then in progress."""
+    made, renews_at = valid
+    return renews_at is None or made <= now < renews_at
 
 
 def _only(name: str) -> bool:

@@ -579,7 +579,9 @@ ERRORS = [
     ),
     (
         "kind:x",
-        "selection 'kind:x': unknown prefix 'kind:'. Use 'group:NAME' or 'tag:NAME'",
+        "selection 'kind:x': unknown prefix 'kind:'. Use 'group:NAME' or 'tag:NAME'; "
+        "a selection names whole assets (for one partition: "
+        "'doit assets why KEY:PARTITION')",
     ),
     ("+group:", "selection '+group:': expected a group name after 'group:'"),
     ("tag:", "selection 'tag:': expected a tag name after 'tag:'"),
