@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .decorators import AssetDef, asset, observable_source
     from .errors import AssetError, Location
     from .graph import AssetGraph, build_graph
+    from .partitions import PartitionKey
     from .project import load_graph
     from .spec import AssetKey, AssetSpec
     from .tasks import AssetTasks, doit_config, to_doit_tasks
@@ -28,6 +29,7 @@ _HOMES = {
     "AssetGraph": "graph",
     "build_graph": "graph",
     "load_graph": "project",
+    "PartitionKey": "partitions",
     "AssetKey": "spec",
     "AssetSpec": "spec",
     "AssetTasks": "tasks",
@@ -50,6 +52,7 @@ __all__ = [
     "AssetTasks",
     "JsonStore",
     "Location",
+    "PartitionKey",
     "PickleStore",
     "Project",
     "ValueStore",

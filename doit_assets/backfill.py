@@ -11,6 +11,7 @@ tell what already succeeded and run only the rest. Partitions run with doit's
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -21,8 +22,10 @@ from .errors import AssetError
 from .history import History
 from .loading import Assets, load_assets
 from .materialize import run_assets
+from .reporter import command_line
 from .schema import HISTORY_FILE
 from .selection import select
+from .spec import is_directory
 from .status import partitions_of, project_status
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -65,10 +68,12 @@ def backfill_command(args: argparse.Namespace) -> int:
             if args.dry_run:
                 _say(f"would backfill {len(targets)}:")
                 _say("".join(f"  {t}\n" for t in targets).rstrip("\n"))
+                if args.problem is not None:
+                    _say(f"but it would fail: {args.problem}")
                 return 0
             only = next((f for f in FILTERS if getattr(args, f"only_{f}")), None)
             backfill_id = history.create_backfill(
-                " ".join(sys.argv),
+                command_line(),
                 " ".join(args.selection),
                 args.start,
                 args.end,
@@ -133,6 +138,8 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
         )
     targets: list[str] = []
     for key in keys:
+        if assets.graph[key].is_source:
+            continue  # made outside the pipeline: nothing to backfill
         if key not in parts:
             targets.append(key)
             continue
@@ -141,7 +148,29 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
     if only:
         statuses = project_status(assets.tasks, keys)
         targets = [t for t in targets if _wanted(statuses[t], only[0])]
+    problem = _upstream_not_made(assets, targets)
+    if problem is not None and not args.dry_run:
+        raise problem
+    args.problem = problem  # a dry run lists the partitions, then says so
     return targets
+
+
+def _upstream_not_made(assets: Assets, targets: list[str]) -> AssetError | None:
+    """What the chosen partitions read, and do not make themselves, must exist."""
+    chosen = set(targets)
+    for task in assets.tasks:
+        meta = task["meta"].get("asset")
+        if meta is None or meta["task"] not in chosen:
+            continue
+        for path, owner in meta["owners"].items():
+            if owner in chosen or is_directory(path) or os.path.exists(path):
+                continue
+            return AssetError(
+                f"upstream '{owner}' has not been made ('{path}' does not exist)",
+                key=meta["task"],
+                hint=f"Backfill it too (select '+{meta['key']}'), or make it first",
+            )
+    return None
 
 
 def _wanted(status: AssetStatus, only: str) -> bool:

@@ -219,10 +219,17 @@ class _Maker:
             else:
                 upstream = self.graph.specs[dep]
                 found = tuple(prefix + p for p in self.dep_paths[str(dep)])
-                if upstream.io and dep in self.edges and not _one(self.edges[dep]):
+                if dep in self.edges and not _one(self.edges[dep]):
+                    # several partitions (or none): {partition key: value or Path}
                     keys = self.edges[dep].of(partition)
-                    pairs = tuple(f"{k}={p}" for k, p in zip(keys, found, strict=True))
-                    bindings.append((param, "values", pairs, upstream.io))
+                    per_key = len(upstream.paths)
+                    pairs = tuple(
+                        f"{k}={p}"
+                        for i, k in enumerate(keys)
+                        for p in found[i * per_key : (i + 1) * per_key]
+                    )
+                    kind = "values" if upstream.io else "files"
+                    bindings.append((param, kind, pairs, upstream.io))
                 else:
                     kind = "value" if upstream.io else "file"
                     bindings.append((param, kind, found, upstream.io))

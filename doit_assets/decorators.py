@@ -63,6 +63,8 @@ def asset(
     group: str | None = None,
     tags: Sequence[str] = (),
     max_age: str | float | datetime.timedelta | None = None,
+    partitions: Mapping[str, Any] | None = None,
+    partition_mapping: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -79,6 +81,8 @@ def asset(
     asset: ``"pickle"``, ``"json"`` or a store object) and ``ins`` (parameter
     name -> asset key, for keys that are not valid Python names).
     ``max_age`` also takes a ``timedelta`` or a number of seconds.
+    ``partitions`` and ``partition_mapping`` take what ``assets.toml`` does, as
+    dicts; the function then may take a ``partition`` parameter (a PartitionKey).
     """
     if fn is None:
         return lambda f: _define(f, options)

@@ -490,13 +490,16 @@ class AssetBuilder:
                 "{partition." + n + "}" in path for n in names
             )
             if not (whole or by_dimension):
-                each = "".join("{partition." + n + "}" for n in names) or "{partition}"
+                if names:
+                    each = " and ".join("{partition." + n + "}" for n in names)
+                    example = "/".join("{partition." + n + "}" for n in names)
+                else:
+                    each, example = "{partition}", "{partition}"
                 self.fail(
                     name,
                     "path",
                     f"path '{path}' is the same file for every partition",
-                    f"Put {each if names else '{partition}'} in it, e.g. "
-                    f'"build/{name}/{{partition}}.csv"',
+                    f'Put {each} in it, e.g. "build/{name}/{example}.csv"',
                 )
 
     def _mappings(

@@ -176,6 +176,14 @@ class PythonJob:
                 pairs = (p.split("=", 1) for p in paths)
                 load = STORES[store or "pickle"].load
                 kwargs[param] = {key: load(Path(path)) for key, path in pairs}
+            elif kind == "files":  # partition key -> Path (a tuple if several)
+                grouped: dict[str, list[Path]] = {}
+                for pair in paths:
+                    key, path = pair.split("=", 1)
+                    grouped.setdefault(key, []).append(Path(path))
+                kwargs[param] = {
+                    k: v[0] if len(v) == 1 else tuple(v) for k, v in grouped.items()
+                }
             elif kind == "value":
                 kwargs[param] = STORES[store or "pickle"].load(Path(paths[0]))
             elif kind == "outputs" or len(paths) > 1:

@@ -274,7 +274,10 @@ def _check_partitions(
                     )
                 )
                 continue
-            if dep in single and how != "identity" and not how.startswith("dimension"):
+            one = how == "identity" or (
+                how.startswith("dimension") and len(upstream.partitions.dimensions) == 1
+            )
+            if dep in single and not one:
                 problems.append(
                     AssetDefinitionError(
                         f"'{{{dep}.path}}' names one file, but each "
@@ -293,7 +296,7 @@ def _how(kind: str) -> str:
         "all": "every partition",
         "overlap": "the partitions within its window",
         "offset": "an earlier partition (none for the first)",
-    }.get(kind, "several partitions")
+    }.get(kind, "the partitions that share its dimension")
 
 
 def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:

@@ -35,10 +35,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             return  # a plain doit project that picked this reporter: console only
         from .recorder import Recorder
 
-        program = os.path.basename(sys.argv[0])
-        program = program if program == "doit-assets" else "doit"
-        command = shlex.join([program, *sys.argv[1:]])
-        self.recorder = Recorder(command, tasks, selected_tasks)
+        self.recorder = Recorder(command_line(), tasks, selected_tasks)
         self.progress = self.recorder.make_progress(self.outstream)
         sys.excepthook = _quiet_interrupt(sys.excepthook)
 
@@ -92,6 +89,13 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         super().complete_run()
         if self.recorder:
             self.recorder.close(failed=bool(self.failures or self.runtime_errors))
+
+
+def command_line() -> str:
+    """The command as the user typed it: ``doit ...`` or ``doit-assets ...``."""
+    program = os.path.basename(sys.argv[0])
+    program = program if program == "doit-assets" else "doit"
+    return shlex.join([program, *sys.argv[1:]])
 
 
 def _quiet_interrupt(previous: Any) -> Any:

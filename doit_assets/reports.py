@@ -86,9 +86,11 @@ def why_command(args: argparse.Namespace) -> int:
     assets = load_assets(args.file)
     parts = partitions_of(assets.tasks)
     name = args.asset
-    if name.partition(":")[0] not in parts or ":" not in name:
-        name = _known_key(assets.graph, name)
-    else:
+    key, colon, _ = name.partition(":")
+    _known_key(assets.graph, key)
+    if colon and key not in parts:
+        raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
+    if colon:
         _known_partition(parts, name)
     statuses = project_status(assets.tasks, [name.partition(":")[0]])
     now = clock.now()

@@ -78,7 +78,7 @@ def summarize(
     counts = {s: sum(1 for p in partitions if p.state == s) for s in STATES}
     state = next(
         (s for s in ("failed", "missing", "stale") if counts[s]),
-        "fresh" if partitions else "missing",
+        "fresh",  # none: nothing to make yet
     )
     if meta["kind"] == "source":
         state = "source"

@@ -125,7 +125,7 @@ def show_command(args: argparse.Namespace) -> int:
             if t["meta"].get("asset_group", {}).get("key") == key
         )
         status = summarize(key, [statuses[n] for n in parts], group)
-        meta = dict(group, inputs=[], transform=spec.transform)
+        meta = dict(group, inputs=list(spec.inputs), transform=spec.transform)
     else:
         status = statuses[args.asset]
         meta = status.meta
@@ -205,7 +205,7 @@ def lineage_command(args: argparse.Namespace) -> int:
     up, down = not args.downstream, not args.upstream
     outputs = current_outputs(project, graph[key], partition)
     history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
-    data: dict[str, Any] = {"asset": key, "outputs": outputs, "declared": {}}
+    data: dict[str, Any] = {"asset": args.asset, "outputs": outputs, "declared": {}}
     for direction, wanted in (("upstream", up), ("downstream", down)):
         if wanted:
             data["declared"][direction] = declared(graph, key, direction, args.depth)

@@ -189,6 +189,10 @@ def test_dry_run_lists_the_partitions_and_runs_nothing(fresh: Project) -> None:
         "  report:2024-02-02",
         "  report:2024-02-03",
         "  total",  # an unpartitioned asset: made once, whatever the range
+        # ... from every partition of report, and this project has none yet
+        "but it would fail: asset 'total': upstream 'report:2024-02-01' has not "
+        "been made ('out/report/2024-02-01.txt' does not exist). Backfill it too "
+        "(select '+total'), or make it first",
     ]
     assert not fresh.exists("out")
     # nothing recorded: the next backfill is the first

@@ -437,10 +437,10 @@ def test_an_open_window_before_its_first_day_ends_has_no_partitions(
     result = ok(project.doit())
     assert result.ran == []
     assert ok(project.doit("assets", "status")).out.splitlines() == [
-        "ASSET  STATUS   AGE  REASON",
-        "days   missing  -    no partitions yet",
+        "ASSET  STATUS  AGE  REASON",
+        "days   fresh   -    no partitions yet",
         "",
-        "1 asset: 1 missing",
+        "1 asset: 1 fresh",
     ]
 
 
@@ -746,7 +746,7 @@ def test_why_one_partition_gives_its_own_state(partly: Project) -> None:
             "ERROR: asset 'sales' has no partition 'eu'. "
             "'doit assets status sales --partitions' lists them",
         ),
-        ("total:x", "ERROR: unknown asset 'total:x'. Did you mean 'total'?"),
+        ("total:x", "ERROR: asset 'total' has no partitions. Name it as 'total'"),
     ],
 )
 def test_why_an_unknown_partition_is_an_error_with_a_hint(
