@@ -11,6 +11,7 @@ tell what already succeeded and run only the rest. Partitions run with doit's
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import sys
@@ -22,6 +23,7 @@ from .errors import AssetError
 from .history import History
 from .loading import Assets, load_assets
 from .materialize import run_assets
+from .partitions import Dimension
 from .reporter import command_line
 from .schema import HISTORY_FILE
 from .selection import select
@@ -136,6 +138,11 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
             "--from and --to choose partitions, but no selected asset has any",
             hint="Select a partitioned asset, or use 'doit assets materialize'",
         )
+    groups = {
+        t["meta"]["asset_group"]["key"]: t["meta"]["asset_group"]
+        for t in assets.tasks
+        if "asset_group" in t["meta"]
+    }
     targets: list[str] = []
     for key in keys:
         if assets.graph[key].is_source:
@@ -143,7 +150,8 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
         if key not in parts:
             targets.append(key)
             continue
-        targets += [n for n in parts[key] if _in_range(n, args.start, args.end)]
+        kind = groups[key].get("time_kind")
+        targets += [n for n in parts[key] if _in_range(n, kind, args.start, args.end)]
     only = [f for f in FILTERS if getattr(args, f"only_{f}")]
     if only:
         statuses = project_status(assets.tasks, keys)
@@ -179,15 +187,36 @@ def _wanted(status: AssetStatus, only: str) -> bool:
     return status.state == only
 
 
-def _in_range(task: str, start: str | None, end: str | None) -> bool:
-    """Is a partition's date (its time key, or its first date part) in range?"""
+def _in_range(task: str, kind: str | None, start: str | None, end: str | None) -> bool:
+    """Does the partition's time window overlap the range from ``start`` to the
+    end of ``end`` (a date, month or hour, taken whole)? Static: always."""
     key = task.partition(":")[2]
     moment = next((p for p in key.split("|") if _DATE.match(p)), None)
-    if moment is None:
+    if moment is None or kind is None:
         return True  # static partitions are not in time: all of them
-    if start and moment[: len(start)] < start:
+    window_start, window_end = Dimension(kind).window(moment)
+    if start and window_end <= _moment(start):
         return False
-    return not (end and moment[: len(end)] > end)
+    return not (end and window_start >= _after(end))
+
+
+def _moment(bound: str) -> dt.datetime:
+    """The start of a bound: 2024, 2024-03, 2024-03-05 or 2024-03-05-11(:00)."""
+    given = [int(p) for p in re.split(r"[-:]", bound)]
+    year, month, day, hour, minute = given + [1, 1, 0, 0][len(given) - 1 :]
+    return dt.datetime(year, month, day, hour, minute)
+
+
+def _after(bound: str) -> dt.datetime:
+    """The moment just after the bound, taken whole (a day ends at midnight)."""
+    start = _moment(bound)
+    depth = len(re.split(r"[-:]", bound))
+    unit = {1: "yearly", 2: "monthly", 3: "daily", 4: "hourly"}.get(depth, "minute")
+    if unit == "yearly":
+        return start.replace(year=start.year + 1)
+    if unit == "minute":
+        return start + dt.timedelta(minutes=1)
+    return Dimension(unit).window(start.strftime(Dimension(unit).format))[1]
 
 
 def _describe(targets: Sequence[str]) -> str:

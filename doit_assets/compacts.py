@@ -24,11 +24,12 @@ from .versioning import fingerprint
 
 # (kind, key, doc, paths, targets, deps, location, metadata, code_version,
 #  root, prefix, transform, fingerprint, job, file_dep, dir_inputs, max_age,
-#  observe, group, tags, partition, partitions)
+#  observe, group, tags, partition, partitions, time_kind)
 # kind is 'source', 'transform' or 'group:KIND' (the parent of partitions); deps is
 # ((dep, its paths, its task names), ...); job the staged command or a
 # PythonJob; partition the key of this partition, partitions its definition's
-# description (on the group and on each partition).
+# description (on the group and on each partition) and time_kind the kind of
+# its time dimension (hourly, daily, ...), if it has one.
 Compact = tuple[Any, ...]
 KIND, KEY, PARTITION = 0, 1, 20
 
@@ -84,6 +85,8 @@ class _Maker:
         self.spec, self.graph, self.variables = spec, graph, variables
         self.prefix, self.root, self.edges = prefix, root, edges
         self.described = spec.partitions.describe() if spec.partitions else None
+        time = spec.partitions.time_dimension if spec.partitions else None
+        self.time_kind = time.kind if time else None
         self.version = spec.code_version
         if callable(spec.transform):
             self.version = self.version or code_version(spec.transform, root)
@@ -114,6 +117,7 @@ class _Maker:
             spec.tags,
             None,
             self.described,
+            self.time_kind,
         )
 
     def compact(self, partition: str | None) -> Compact:
@@ -182,6 +186,7 @@ class _Maker:
             spec.tags,
             partition,
             self.described,
+            self.time_kind,
         )
 
     def own_paths(self, partition: str | None) -> tuple[str, ...]:

@@ -89,6 +89,10 @@ class Dimension:
             current = _shift(self.kind, current, 1)
         return starts
 
+    @property
+    def format(self) -> str:
+        return _FORMATS[self.kind]
+
     def key_of(self, start: dt.datetime) -> str:
         return start.strftime(_FORMATS[self.kind])
 

@@ -234,7 +234,8 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
     """The doit task dict of one asset, with its ``inputs`` files."""
     (kind, key, doc, paths, targets, deps, location, metadata, version) = compact[:9]
     (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:16]
-    (max_age, observation, group, tags, partition, partitions) = compact[16:]
+    (max_age, observation, group, tags, partition, partitions) = compact[16:22]
+    time_kind = compact[22]
     if kind.startswith("group:"):  # the parent of partitions: doit KEY runs them
         return {
             "basename": key,
@@ -245,6 +246,7 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
                     "key": key,
                     "kind": kind.removeprefix("group:"),
                     "partitions": partitions,
+                    "time_kind": time_kind,
                     "paths": list(paths),
                     "deps": [d for d, _, _ in deps],
                     "group": group,
