@@ -470,3 +470,104 @@ def test_resume_with_dry_run_runs_nothing(fresh: Project) -> None:
     result = backfill(fresh, "--resume", "1", "--dry-run")
     assert result.ran == []
     assert not fresh.exists("out/sales/2024-02-08.txt")
+
+
+# -- ranges, sources and what a backfill reads ------------------------------------------
+
+MONTHS = """\
+[assets.days]
+path = "out/days/{partition}.txt"
+transform = "echo {partition} > {self.path}"
+partitions = { daily = { start = "2024-02-26", end = "2024-03-03" } }
+
+[assets.months]
+path = "out/months/{partition}.txt"
+transform = "cat {days.paths} > {self.path}"
+partitions = { monthly = { start = "2024-02-01", end = "2024-03-31" } }
+"""
+
+
+def test_a_range_chooses_every_partition_whose_window_overlaps_it(
+    project: Project,
+) -> None:
+    project.assets(MONTHS)
+    result = backfill(
+        project, "days+", "--from", "2024-02-29", "--to", "2024-03-01", "--dry-run"
+    )
+    assert (result.code, result.out.splitlines()) == (
+        0,
+        [
+            "would backfill 4:",
+            "  days:2024-02-29",
+            "  days:2024-03-01",
+            "  months:2024-02-01",
+            "  months:2024-03-01",
+            # a month reads all its days, and the range has only two of them
+            "but it would fail: asset 'months:2024-02-01': upstream "
+            "'days:2024-02-26' has not been made ('out/days/2024-02-26.txt' does "
+            "not exist). Backfill it too (select '+months'), or make it first",
+        ],
+    )
+    whole_month = backfill(project, "days", "--from", "2024-03", "--dry-run")
+    assert whole_month.out.splitlines()[1:] == [
+        "  days:2024-03-01",
+        "  days:2024-03-02",
+        "  days:2024-03-03",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--from", "yesterday"],
+            "ERROR: --from 'yesterday' is not a date. "
+            "Write 2024-03-05, 2024-03 or 2024-03-05T11:00\n",
+        ),
+        (
+            ["--from", "2024-03-02", "--to", "2024-02-27"],
+            "ERROR: --from 2024-03-02 is after --to 2024-02-27. "
+            "The range includes both ends: --from is the first partition\n",
+        ),
+    ],
+)
+def test_a_range_that_is_not_one_is_an_error(
+    project: Project, args: list[str], message: str
+) -> None:
+    project.assets(MONTHS)
+    result = backfill(project, "days", *args)
+    assert (result.code, result.out, result.err) == (3, "", message)
+
+
+def test_a_backfill_refuses_to_start_when_what_it_reads_was_never_made(
+    project: Project,
+) -> None:
+    project.assets(MONTHS)
+    result = backfill(project, "months", "--from", "2024-03-01")
+    assert (result.code, result.err) == (
+        3,
+        "ERROR: asset 'months:2024-03-01': upstream 'days:2024-03-01' has not been "
+        "made ('out/days/2024-03-01.txt' does not exist). Backfill it too (select "
+        "'+months'), or make it first\n",
+    )
+    assert not project.exists("out/months")
+    made = backfill(project, "+months", "--from", "2024-03-01")
+    assert made.code == 0, made
+    assert made.out.splitlines()[-1] == "backfill #1: 4 of 4 succeeded"
+
+
+def test_a_backfill_leaves_sources_out(built: Project) -> None:
+    result = backfill(built, "raw", "--from", "2024-02-02", "--to", "2024-02-02")
+    assert (result.code, result.out) == (
+        0,
+        "Nothing to backfill: no partition matches.\n",
+    )
+    result = backfill(
+        built, "raw+", "--from", "2024-02-02", "--to", "2024-02-02", "--dry-run"
+    )
+    assert result.out.splitlines() == [
+        "would backfill 3:",
+        "  sales:2024-02-02",
+        "  report:2024-02-02",
+        "  total",
+    ]

@@ -829,3 +829,31 @@ def test_thousands_of_partitions_load_build_and_stay_up_to_date(
     assert edited.ran == ["report:2003-03-03"]
     status = ok(project.doit("assets", "status")).out.splitlines()
     assert status[2] == "report  fresh   0s   2000/2000 fresh"
+
+
+def test_a_python_reader_of_several_partitions_gets_a_dict_of_paths(
+    project: Project,
+) -> None:
+    project.write(
+        "dodo.py",
+        "from pathlib import Path\n"
+        "from doit_assets import asset\n"
+        "from doit_assets.dodo import *\n\n"
+        "DAYS = {'daily': {'start': '2024-03-01', 'end': '2024-03-03'}}\n\n\n"
+        "@asset(path='out/days/{partition}.txt', partitions=DAYS)\n"
+        "def days(partition, output: Path) -> None:\n"
+        "    output.write_text(partition)\n\n\n"
+        "@asset(path='out/all.txt')\n"
+        "def every_day(days: dict, output: Path) -> None:\n"
+        "    output.write_text(repr(sorted((k, str(p)) for k, p in days.items())))\n\n\n"
+        "@asset(path='out/before/{partition}.txt', partitions=DAYS,\n"
+        "       partition_mapping={'days': {'offset': -1}})\n"
+        "def day_before(days: dict, output: Path) -> None:\n"
+        "    output.write_text(repr(sorted(days)))\n",
+    )
+    ok(project.doit())
+    assert project.read("out/all.txt") == repr(
+        [(d, f"out/days/{d}.txt") for d in ("2024-03-01", "2024-03-02", "2024-03-03")]
+    )
+    assert project.read("out/before/2024-03-01.txt") == "[]"
+    assert project.read("out/before/2024-03-02.txt") == "['2024-03-01']"
