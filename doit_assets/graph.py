@@ -282,7 +282,7 @@ def _check_partitions(
                     AssetDefinitionError(
                         f"'{{{dep}.path}}' names one file, but each "
                         f"{'run' if spec.partitions is None else 'partition'} of "
-                        f"'{spec.key}' reads {_how(how)} of '{dep}'",
+                        f"'{spec.key}' reads {_how(how, dep)}",
                         location=where(spec, "transform"),
                         key=spec.key,
                         hint="Use '{" + dep + ".paths}'",
@@ -291,12 +291,15 @@ def _check_partitions(
     return problems
 
 
-def _how(kind: str) -> str:
+def _how(kind: str, dep: str) -> str:
+    """Which partitions of ``dep`` one reader reads, in words."""
+    if kind.startswith("dimension:"):
+        return f"the partitions of '{dep}' with the same {kind.partition(':')[2]}"
     return {
-        "all": "every partition",
-        "overlap": "the partitions within its window",
-        "offset": "an earlier partition (none for the first)",
-    }.get(kind, "the partitions that share its dimension")
+        "all": f"every partition of '{dep}'",
+        "overlap": f"the partitions of '{dep}' within its window",
+        "offset": f"an earlier partition of '{dep}' (none for the first)",
+    }[kind]
 
 
 def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:
