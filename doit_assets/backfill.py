@@ -37,7 +37,7 @@ FILTERS = ("missing", "failed", "stale")
 
 def backfill_command(args: argparse.Namespace) -> int:
     assets = load_assets(args.file)
-    with _closing(History.open(HISTORY_FILE)) as history:
+    with History.open(HISTORY_FILE) as history:
         if args.resume is not None:
             backfill = history.backfill(args.resume)
             if backfill is None:
@@ -101,7 +101,7 @@ def backfill_command(args: argparse.Namespace) -> int:
         raise
     finally:
         tasks.BACKFILL.clear()
-    with _closing(History.open(HISTORY_FILE)) as history:
+    with History.open(HISTORY_FILE) as history:
         done = history.backfill_done(backfill_id)
     made = sum(1 for t in targets if t in done)
     line = f"backfill #{backfill_id}: {made} of {len(targets)} succeeded"
@@ -230,14 +230,3 @@ def _describe(targets: Sequence[str]) -> str:
 def _say(text: str) -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
-
-
-class _closing:
-    def __init__(self, history: History) -> None:
-        self.history = history
-
-    def __enter__(self) -> History:
-        return self.history
-
-    def __exit__(self, *exc: object) -> None:
-        self.history.close()

@@ -148,6 +148,12 @@ class History:
     def close(self) -> None:
         self.conn.close()
 
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("begin immediate")

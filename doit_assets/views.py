@@ -38,7 +38,7 @@ def history_command(args: argparse.Namespace) -> int:
     history = _open_history(args.json, {"materializations": []})
     if history is None:
         return 0
-    with _closing(history):
+    with history:
         asset, colon, partition = (args.asset or "").partition(":")
         which = partition if colon else ANY
         if args.asset and not history.materializations(asset, limit=1, partition=which):
@@ -85,7 +85,7 @@ def runs_command(args: argparse.Namespace) -> int:
     history = _open_history(args.json, {"runs": []})
     if history is None:
         return 0
-    with _closing(history):
+    with history:
         runs = history.runs(args.limit)
         if args.json:
             return _print_json({"runs": [run_dict(r) for r in runs]})
@@ -135,7 +135,7 @@ def show_command(args: argparse.Namespace) -> int:
     history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
     last = last_ok = None
     if history is not None:
-        with _closing(history):
+        with history:
             attempts = history.materializations(key, limit=1, partition=which)
             last = materialization_dict(history, attempts[0]) if attempts else None
             success = history.last_success(key, which)
@@ -215,7 +215,7 @@ def lineage_command(args: argparse.Namespace) -> int:
         if wanted:
             data[f"{direction}_chain"] = []
     if history is not None and mat_id is not None:
-        with _closing(history):
+        with history:
             chains = {"upstream": chain_upstream, "downstream": chain_downstream}
             for direction, wanted in (("upstream", up), ("downstream", down)):
                 if wanted:
@@ -360,17 +360,6 @@ def _open_history(quiet: bool, empty_json: dict[str, Any] | None) -> History | N
             _out(NO_HISTORY.format(path=HISTORY_FILE))
         return None
     return History.open(HISTORY_FILE)
-
-
-class _closing:
-    def __init__(self, history: History) -> None:
-        self.history = history
-
-    def __enter__(self) -> History:
-        return self.history
-
-    def __exit__(self, *exc: object) -> None:
-        self.history.close()
 
 
 def _known_key(graph: AssetGraph, key: str) -> str:
