@@ -40,6 +40,7 @@ def run_dict(run: Run) -> dict[str, Any]:
         "materialized": run.materialized,
         "up_to_date": run.up_to_date,
         "failed": run.failed,
+        "backfill_id": run.backfill_id,
     }
 
 

@@ -169,6 +169,9 @@ def show_command(args: argparse.Namespace) -> int:
     ]
     if spec.partitions is not None:
         lines.append(("partitions", spec.partitions.describe()))
+    if meta.get("observable"):
+        lines.append(("observe", meta["observe"] or "-"))
+        lines.append(("observed", status.observation or "not yet"))
     if meta["kind"] == "transform":
         lines.append(("transform", meta["transform"]))
         automatic = " (automatic)" if spec.is_python and not spec.code_version else ""

@@ -362,6 +362,7 @@ def test_runs_json(story: Project) -> None:
             "materialized": made,
             "up_to_date": up_to_date,
             "failed": failed,
+            "backfill_id": None,
         }
 
     assert norm(data["runs"]) == [
