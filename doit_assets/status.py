@@ -170,6 +170,12 @@ class _Checker:
         elif status.causes and status.state == "fresh":
             status.state = "stale"
         status.will_run = bool(status.causes)
+        if status.will_run and self._get(key, "ignore:"):
+            # 'doit ignore KEY': doit skips it (and so what reads it sees no change)
+            status.will_run = False
+            status.causes.insert(
+                0, Cause("ignored", "ignored ('doit ignore'): doit skips it")
+            )
 
     # -- an asset that has been made before --------------------------------------
 

@@ -913,3 +913,21 @@ def test_python_observation_that_raises_fails_the_run_with_its_error(
         "No such file or directory: 'version.txt'\n"
     ) in result.out
     assert "TypeError" not in result.out + result.err
+
+
+def test_an_ignored_asset_is_not_predicted_to_run(built: Project) -> None:
+    built.write("data/raw.txt", RAW + "more\n")
+    ok(built.doit("ignore", "a"))
+    lines = status(built)
+    assert lines[2] == (
+        "a      stale   1h30m  ignored ('doit ignore'): doit skips it (and 1 more)"
+    )
+    data = json.loads(ok(built.doit("assets", "status", "--json")).out)
+    assert [(a["asset"], a["will_run"]) for a in data["assets"]] == [
+        ("raw", False),
+        ("a", False),
+        ("b", False),
+        ("c", False),
+    ]
+    run = built.doit_ok()
+    assert run.ran == [], run
