@@ -48,15 +48,21 @@ def backfill_command(args: argparse.Namespace) -> int:
             done = history.backfill_done(backfill.id)
             targets = [t for t in backfill.targets if t not in done]
             backfill_id = backfill.id
+            known = _task_names(assets)
+            gone = [t for t in targets if t not in known]
+            if gone:
+                _say(
+                    f"backfill #{backfill_id}: left out {len(gone)} no longer "
+                    f"declared: {', '.join(gone)}"
+                )
+                targets = [t for t in targets if t in known]
             if args.dry_run and targets:
                 _say(f"backfill #{backfill_id} would resume {len(targets)}:")
                 _say("".join(f"  {t}\n" for t in targets).rstrip("\n"))
                 return 0
             if not targets:
-                _say(
-                    f"backfill #{backfill_id}: nothing left to do, all "
-                    f"{len(backfill.targets)} succeeded"
-                )
+                every = "" if gone else f", all {len(backfill.targets)} succeeded"
+                _say(f"backfill #{backfill_id}: nothing left to do{every}")
                 return 0
             _say(
                 f"backfill #{backfill_id}: resuming {len(targets)} of "
@@ -115,12 +121,17 @@ def _bound(text: str | None, option: str) -> str | None:
     """A date or time as partition keys write it: 2024-03-05 or 2024-03-05-11:00."""
     if text is None:
         return None
-    if not _BOUND.fullmatch(text):
+    bound = text.replace("T", "-").replace(" ", "-")
+    try:
+        if not _BOUND.fullmatch(text):
+            raise ValueError(text)
+        _after(bound)  # a real date: no 30 February, no hour 25
+    except ValueError:
         raise AssetError(
             f"{option} '{text}' is not a date",
             hint="Write 2024-03-05, 2024-03 or 2024-03-05T11:00",
-        )
-    return text.replace("T", "-").replace(" ", "-")
+        ) from None
+    return bound
 
 
 def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
@@ -179,6 +190,10 @@ def _upstream_not_made(assets: Assets, targets: list[str]) -> AssetError | None:
                 hint=f"Backfill it too (select '+{meta['key']}'), or make it first",
             )
     return None
+
+
+def _task_names(assets: Assets) -> set[str]:
+    return {t["meta"]["asset"]["task"] for t in assets.tasks if "asset" in t["meta"]}
 
 
 def _wanted(status: AssetStatus, only: str) -> bool:

@@ -55,6 +55,7 @@ class AssetStatus:
     max_age: float | None = None
     observation: str | None = None
     last_error: str | None = None
+    ignored: bool = False  # 'doit ignore', of it or of what it reads
     meta: dict[str, Any] = field(default_factory=dict, repr=False)  # the task's
     # a partitioned asset as a whole: how many partitions are in each state
     partition_counts: dict[str, int] | None = None

@@ -56,7 +56,15 @@ def now() -> float:
     fixed = os.environ.get(NOW_VARIABLE)
     if not fixed:
         return time.time()
-    return parse_moment(fixed)
+    try:
+        return parse_moment(fixed)
+    except ValueError:
+        from .errors import AssetError  # imports doit: only on this path
+
+        raise AssetError(
+            f"{NOW_VARIABLE}={fixed!r} is not a time",
+            hint="Write an ISO 8601 time (2024-03-05T11:00:00Z) or seconds since 1970",
+        ) from None
 
 
 def parse_moment(text: str) -> float:

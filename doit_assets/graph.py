@@ -270,7 +270,7 @@ def _check_partitions(
                         f"cannot read '{dep}': {err.problem}",
                         location=where(spec, field),
                         key=spec.key,
-                        hint=err.hint,
+                        hint=err.hint and err.hint.replace("{ NAME", "{ " + dep),
                     )
                 )
                 continue

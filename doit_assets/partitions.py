@@ -80,8 +80,10 @@ class Dimension:
             moment = dt.datetime.fromtimestamp(
                 clock.now() if now is None else now, zone
             )
-            # windows that have ended by now
-            last_start = _shift(self.kind, moment.replace(tzinfo=None), -1)
+            # windows that have ended by now: the one before the window of now
+            last_start = _shift(
+                self.kind, _floor(self.kind, moment.replace(tzinfo=None)), -1
+            )
         starts = []
         current = first
         while current <= last_start:
@@ -306,6 +308,18 @@ def _moment(value: object, field: str) -> dt.datetime:
     )
 
 
+def _floor(kind: str, moment: dt.datetime) -> dt.datetime:
+    """The start of the window that holds ``moment``."""
+    if kind == "hourly":
+        return moment.replace(minute=0, second=0, microsecond=0)
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind == "weekly":
+        return day - dt.timedelta(days=day.weekday())
+    if kind == "monthly":
+        return day.replace(day=1)
+    return day
+
+
 def _align(kind: str, moment: dt.datetime) -> dt.datetime:
     """The first window start at or after ``moment``."""
     if kind == "hourly":
@@ -418,6 +432,13 @@ def resolve(down: PartitionsDef | None, up: PartitionsDef, mapping: Mapping_) ->
                 "an offset mapping needs time partitions on both sides",
                 'Use "all" or "identity"',
             )
+        zones = (down.dimensions[0].timezone, up.dimensions[0].timezone)
+        if zones[0] != zones[1]:
+            raise PartitionsError(
+                f"its windows are in {zones[0]} and those of the upstream in "
+                f"{zones[1]}",
+                "Give both the same timezone",
+            )
         return "offset"
     if _same(down, up):
         return "identity"
@@ -428,6 +449,14 @@ def resolve(down: PartitionsDef | None, up: PartitionsDef, mapping: Mapping_) ->
             'Use "all" to read every partition',
         )
     if _one_time(down) and _one_time(up):
+        zones = (down.dimensions[0].timezone, up.dimensions[0].timezone)
+        if zones[0] != zones[1]:
+            raise PartitionsError(
+                f"its windows are in {zones[0]} and those of the upstream in "
+                f"{zones[1]}",
+                "Give both the same timezone, or read them all with "
+                'partition_mapping = { NAME = "all" }',
+            )
         return "overlap"
     if len(down.dimensions) == 2 and len(up.dimensions) == 1:
         for dim in down.dimensions:

@@ -170,12 +170,24 @@ class _Checker:
         elif status.causes and status.state == "fresh":
             status.state = "stale"
         status.will_run = bool(status.causes)
-        if status.will_run and self._get(key, "ignore:"):
-            # 'doit ignore KEY': doit skips it (and so what reads it sees no change)
+        # 'doit ignore KEY': doit skips it, and every task that depends on it
+        skipped_by = next(
+            (
+                d
+                for d in task["task_dep"]
+                if d in self.statuses and self.statuses[d].ignored
+            ),
+            None,
+        )
+        status.ignored = bool(self._get(key, "ignore:")) or skipped_by is not None
+        if status.will_run and status.ignored:
             status.will_run = False
-            status.causes.insert(
-                0, Cause("ignored", "ignored ('doit ignore'): doit skips it")
-            )
+            text = "ignored ('doit ignore'): doit skips it"
+            if not self._get(key, "ignore:"):
+                text = (
+                    f"upstream '{skipped_by}' is ignored ('doit ignore'): doit skips it"
+                )
+            status.causes.insert(0, Cause("ignored", text))
 
     # -- an asset that has been made before --------------------------------------
 

@@ -525,6 +525,11 @@ def test_a_range_chooses_every_partition_whose_window_overlaps_it(
             "Write 2024-03-05, 2024-03 or 2024-03-05T11:00\n",
         ),
         (
+            ["--to", "2024-02-30"],
+            "ERROR: --to '2024-02-30' is not a date. "
+            "Write 2024-03-05, 2024-03 or 2024-03-05T11:00\n",
+        ),
+        (
             ["--from", "2024-03-02", "--to", "2024-02-27"],
             "ERROR: --from 2024-03-02 is after --to 2024-02-27. "
             "The range includes both ends: --from is the first partition\n",

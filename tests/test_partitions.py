@@ -857,3 +857,39 @@ def test_a_python_reader_of_several_partitions_gets_a_dict_of_paths(
     )
     assert project.read("out/before/2024-03-01.txt") == "[]"
     assert project.read("out/before/2024-03-02.txt") == "['2024-03-01']"
+
+
+OPEN_MONTHS = """\
+[assets.months]
+path = "out/months/{partition}.txt"
+transform = "echo {partition} > {self.path}"
+partitions = { monthly = { start = "2024-01-01" } }
+"""
+
+
+@pytest.mark.parametrize("now", ["2024-03-31T12:00:00Z", "2024-03-01T00:00:00Z"])
+def test_open_months_end_with_the_last_month_that_has_ended(
+    project: Project, clock: Callable[[float | str], None], now: str
+) -> None:
+    project.assets(OPEN_MONTHS)
+    clock(now)
+    assert ok(project.doit("list", "--all")).out.split() == [
+        "months",
+        "2",
+        "partitions",
+        "months:2024-01-01",
+        "months:2024-02-01",
+    ]
+
+
+def test_a_clock_that_is_not_a_time_is_an_error(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.assets(OPEN_MONTHS)
+    monkeypatch.setenv("DOIT_ASSETS_NOW", "tomorrow")
+    result = project.doit("list")
+    assert (result.code, result.err) == (
+        3,
+        "ERROR: DOIT_ASSETS_NOW='tomorrow' is not a time. Write an ISO 8601 time "
+        "(2024-03-05T11:00:00Z) or seconds since 1970\n",
+    )
