@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import re
 import sys
 from collections.abc import Sequence
@@ -23,12 +22,11 @@ from .errors import AssetError
 from .history import History
 from .loading import Assets, load_assets
 from .materialize import run_assets
-from .partitions import Dimension
+from .partitions import Dimension, shift
 from .reporter import command_line
 from .schema import HISTORY_FILE
 from .selection import select
-from .spec import is_directory
-from .status import partitions_of, project_status
+from .status import groups_of, partitions_of, project_status, unmade_input
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2}([T -]\d{2}(:\d{2})?)?)?)?")
@@ -149,11 +147,7 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
             "--from and --to choose partitions, but no selected asset has any",
             hint="Select a partitioned asset, or use 'doit assets materialize'",
         )
-    groups = {
-        t["meta"]["asset_group"]["key"]: t["meta"]["asset_group"]
-        for t in assets.tasks
-        if "asset_group" in t["meta"]
-    }
+    groups = groups_of(assets.tasks)
     targets: list[str] = []
     for key in keys:
         if assets.graph[key].is_source:
@@ -167,29 +161,20 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
     if only:
         statuses = project_status(assets.tasks, keys)
         targets = [t for t in targets if _wanted(statuses[t], only[0])]
-    problem = _upstream_not_made(assets, targets)
+    chosen = set(targets)
+    unmade = unmade_input(assets.tasks, chosen.__contains__)
+    problem = None
+    if unmade is not None:
+        meta, owner, path = unmade
+        problem = AssetError(
+            f"upstream '{owner}' has not been made ('{path}' does not exist)",
+            key=meta["task"],
+            hint=f"Backfill it too (select '+{meta['key']}'), or make it first",
+        )
     if problem is not None and not args.dry_run:
         raise problem
     args.problem = problem  # a dry run lists the partitions, then says so
     return targets
-
-
-def _upstream_not_made(assets: Assets, targets: list[str]) -> AssetError | None:
-    """What the chosen partitions read, and do not make themselves, must exist."""
-    chosen = set(targets)
-    for task in assets.tasks:
-        meta = task["meta"].get("asset")
-        if meta is None or meta["task"] not in chosen:
-            continue
-        for path, owner in meta["owners"].items():
-            if owner in chosen or is_directory(path) or os.path.exists(path):
-                continue
-            return AssetError(
-                f"upstream '{owner}' has not been made ('{path}' does not exist)",
-                key=meta["task"],
-                hint=f"Backfill it too (select '+{meta['key']}'), or make it first",
-            )
-    return None
 
 
 def _task_names(assets: Assets) -> set[str]:
@@ -231,7 +216,7 @@ def _after(bound: str) -> dt.datetime:
         return start.replace(year=start.year + 1)
     if unit == "minute":
         return start + dt.timedelta(minutes=1)
-    return Dimension(unit).window(start.strftime(Dimension(unit).format))[1]
+    return shift(unit, start, 1)
 
 
 def _describe(targets: Sequence[str]) -> str:

@@ -8,6 +8,7 @@ sub-tasks ``KEY:PARTITION`` that ``doit KEY`` runs together.
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -31,7 +32,7 @@ from .versioning import fingerprint
 # description (on the group and on each partition) and time_kind the kind of
 # its time dimension (hourly, daily, ...), if it has one.
 Compact = tuple[Any, ...]
-KIND, KEY, PARTITION = 0, 1, 20
+KEY, MAX_AGE, OBSERVE, PARTITION = 1, 16, 17, 20
 
 
 def task_name(compact: Compact) -> str:
@@ -64,8 +65,6 @@ def static_tasks(project: Project, graph: AssetGraph) -> list[Compact]:
 
 def _prefix(project: Project) -> str:
     """How doit's working directory reaches the project's files."""
-    import os
-
     root, cwd = str(project.root), os.getcwd()
     if root == cwd:
         return ""

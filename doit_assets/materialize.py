@@ -18,21 +18,31 @@ from doit.doit_cmd import DoitMain
 
 from . import tasks
 from .errors import AssetError
-from .graph import AssetGraph
 from .loading import load_assets
 from .selection import select
+from .status import unmade_input
 
 
 def materialize_command(args: argparse.Namespace) -> int:
-    graph = load_assets(args.file).graph
-    keys = select(args.selection, graph)
+    assets = load_assets(args.file)
+    keys = select(args.selection, assets.graph)
     if not keys:
         raise AssetError(
             f"selection '{' '.join(args.selection)}' selects no asset",
             hint="'doit assets status SELECTION' shows what a selection holds",
         )
     if args.only:
-        _check_upstream_made(graph, keys)
+        chosen = set(keys)
+        unmade = unmade_input(
+            assets.tasks, lambda name: name.partition(":")[0] in chosen
+        )
+        if unmade is not None:
+            meta, owner, path = unmade
+            raise AssetError(
+                f"upstream '{owner}' has not been made ('{path}' does not exist)",
+                key=meta["task"],
+                hint="Select it too, or leave out --only so that it is made first",
+            )
     return run_assets(args.file, keys, only=args.only, doit_args=args.doit_args)
 
 
@@ -64,20 +74,3 @@ def run_assets(
     finally:
         tasks.ONLY.clear()
     return int(code or 0)
-
-
-def _check_upstream_made(graph: AssetGraph, keys: Sequence[str]) -> None:
-    """With --only, what the selection reads must already exist."""
-    chosen = set(keys)
-    for key in keys:
-        for dep in graph[key].deps:
-            if dep in chosen or graph[dep].observe is not None:
-                continue
-            missing = [p for p in graph[dep].paths if not os.path.exists(p.rstrip("/"))]
-            if missing:
-                raise AssetError(
-                    f"upstream '{dep}' has not been made "
-                    f"('{missing[0]}' does not exist)",
-                    key=key,
-                    hint="Select it too, or leave out --only so that it is made first",
-                )

@@ -81,26 +81,22 @@ class Dimension:
                 clock.now() if now is None else now, zone
             )
             # windows that have ended by now: the one before the window of now
-            last_start = _shift(
+            last_start = shift(
                 self.kind, _floor(self.kind, moment.replace(tzinfo=None)), -1
             )
         starts = []
         current = first
         while current <= last_start:
             starts.append(current)
-            current = _shift(self.kind, current, 1)
+            current = shift(self.kind, current, 1)
         return starts
-
-    @property
-    def format(self) -> str:
-        return _FORMATS[self.kind]
 
     def key_of(self, start: dt.datetime) -> str:
         return start.strftime(_FORMATS[self.kind])
 
     def window(self, key: str) -> tuple[dt.datetime, dt.datetime]:
         start = dt.datetime.strptime(key, _FORMATS[self.kind])
-        return start, _shift(self.kind, start, 1)
+        return start, shift(self.kind, start, 1)
 
 
 @dataclass(frozen=True)
@@ -112,10 +108,6 @@ class PartitionsDef:
             return self.dimensions[0].describe()
         return " x ".join(f"{d.name} ({d.describe()})" for d in self.dimensions)
 
-    @property
-    def is_open(self) -> bool:
-        return any(d.is_time and d.end is None for d in self.dimensions)
-
     def renews_at(self, now: float) -> float | None:
         """When an open window next ends and adds a partition (None: never)."""
         moments = []
@@ -125,9 +117,9 @@ class PartitionsDef:
             zone = zoneinfo.ZoneInfo(dim.timezone)
             local = dt.datetime.fromtimestamp(now, zone).replace(tzinfo=None)
             current = _align(dim.kind, dim.start or local)
-            while _shift(dim.kind, current, 1) <= local:
-                current = _shift(dim.kind, current, 1)
-            ends = _shift(dim.kind, current, 1)  # the window now in progress
+            while shift(dim.kind, current, 1) <= local:
+                current = shift(dim.kind, current, 1)
+            ends = shift(dim.kind, current, 1)  # the window now in progress
             moments.append(ends.replace(tzinfo=zone).timestamp())
         return min(moments) if moments else None
 
@@ -329,11 +321,12 @@ def _align(kind: str, moment: dt.datetime) -> dt.datetime:
         if kind == "weekly":
             start += dt.timedelta(days=(7 - start.weekday()) % 7)  # Monday
         elif kind == "monthly" and start.day != 1:
-            start = _shift("monthly", start.replace(day=1), 1)
-    return start if start >= moment else _shift(kind, start, 1)
+            start = shift("monthly", start.replace(day=1), 1)
+    return start if start >= moment else shift(kind, start, 1)
 
 
-def _shift(kind: str, start: dt.datetime, count: int) -> dt.datetime:
+def shift(kind: str, start: dt.datetime, count: int) -> dt.datetime:
+    """The start of the window ``count`` windows after the one at ``start``."""
     if kind == "hourly":
         return start + dt.timedelta(hours=count)
     if kind == "daily":
@@ -400,8 +393,8 @@ class UpstreamPartitions:
             dim = self.down.dimensions[0]
             start, end = dim.window(key)
             if self.kind == "offset":
-                start = _shift(dim.kind, start, self.mapping.offset)
-                end = _shift(dim.kind, start, 1)
+                start = shift(dim.kind, start, self.mapping.offset)
+                end = shift(dim.kind, start, 1)
             low = bisect.bisect_right(self._starts, start) - 1
             found = []
             for i in range(max(low, 0), len(self._starts)):

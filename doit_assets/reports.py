@@ -11,15 +11,14 @@ from typing import Any
 from . import clock
 from .causes import STATES, AssetStatus, Cause, partition_summary
 from .drawing import render
-from .errors import AssetError, did_you_mean
 from .history import History
 from .loading import load_assets
 from .queries import materialization_dict
 from .schema import HISTORY_FILE
 from .selection import select
 from .spec import AssetKey
-from .status import partitions_of, project_status, summarize
-from .views import _known_key, _print_json, _table
+from .status import groups_of, partitions_of, project_status, summarize
+from .views import _print_json, _table, known_partition
 
 GRAPH_PAGE = ".doit-assets/graph.html"
 HISTORY_SHOWN = 10
@@ -65,11 +64,7 @@ def shown_statuses(
 ) -> list[AssetStatus]:
     """One status per asset (a partitioned one summed up), or per partition."""
     parts = partitions_of(tasks)
-    groups = {
-        t["meta"]["asset_group"]["key"]: t["meta"]["asset_group"]
-        for t in tasks
-        if "asset_group" in t.get("meta", {})
-    }
+    groups = groups_of(tasks)
     shown = []
     for key in keys:
         if key not in parts:
@@ -86,13 +81,12 @@ def why_command(args: argparse.Namespace) -> int:
     assets = load_assets(args.file)
     parts = partitions_of(assets.tasks)
     name = args.asset
-    key, colon, _ = name.partition(":")
-    _known_key(assets.graph, key)
-    if colon and key not in parts:
-        raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
-    if colon:
-        _known_partition(parts, name)
-    statuses = project_status(assets.tasks, [name.partition(":")[0]])
+
+    def keys_of(key: str) -> list[str] | None:
+        return [n.partition(":")[2] for n in parts[key]] if key in parts else None
+
+    key, _ = known_partition(assets.graph, name, keys_of)
+    statuses = project_status(assets.tasks, [key])
     now = clock.now()
     if name in parts:  # every partition that would run, each with its causes
         members = [statuses[n] for n in parts[name]]
@@ -119,17 +113,6 @@ def why_command(args: argparse.Namespace) -> int:
 def _counts(members: list[AssetStatus]) -> dict[str, int]:
     counts = {s: sum(1 for m in members if m.state == s) for s in STATES}
     return {s: n for s, n in counts.items() if n}
-
-
-def _known_partition(parts: dict[str, list[str]], name: str) -> None:
-    key = name.partition(":")[0]
-    if name not in parts[key]:
-        keys = [n.partition(":")[2] for n in parts[key]]
-        raise AssetError(
-            f"asset '{key}' has no partition '{name.partition(':')[2]}'",
-            hint=did_you_mean(name.partition(":")[2], keys)
-            or f"'doit assets status {key} --partitions' lists them",
-        )
 
 
 def why_lines(status: AssetStatus, now: float) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import clock
@@ -22,8 +22,9 @@ from .causes import STATES, AssetStatus, Cause
 from .history import History, Materialization, connect_readonly
 from .observe import read_observation
 from .schema import HISTORY_FILE
+from .spec import is_directory
 from .tasks import STATE_FILE
-from .values import observation_path
+from .values import OBSERVED_DIR, observation_path
 from .versioning import (
     DIR_INPUTS,
     FINGERPRINT,
@@ -51,12 +52,19 @@ def project_status(
     else:
         parts = partitions_of(tasks)
         wanted = _closure(by_name, [n for k in keys for n in parts.get(k, [k])])
-    with _state() as state, _history() as history:
+    state = SavedState(STATE_FILE) if os.path.exists(STATE_FILE) else None
+    history = None
+    if os.path.exists(HISTORY_FILE):
+        history = History.open(HISTORY_FILE, readonly=True)
+    try:
         checker = _Checker(state, history)
         for name, task in by_name.items():
             if name in wanted:
                 checker.check(task)
         return checker.statuses
+    finally:
+        if history is not None:
+            history.close()
 
 
 def partitions_of(tasks: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -69,6 +77,47 @@ def partitions_of(tasks: list[dict[str, Any]]) -> dict[str, list[str]]:
         elif "asset" in meta and meta["asset"]["partition"] is not None:
             found[meta["asset"]["key"]].append(meta["asset"]["task"])
     return found
+
+
+def groups_of(tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each partitioned asset's group meta (what its partitions share), by key."""
+    return {
+        t["meta"]["asset_group"]["key"]: t["meta"]["asset_group"]
+        for t in tasks
+        if "asset_group" in t.get("meta", {})
+    }
+
+
+def file_owners(task: dict[str, Any]) -> dict[str, str]:
+    """Each upstream file of a task -> the task that makes it (``KEY[:PARTITION]``).
+
+    An upstream's files come in the order of its task names, each partition
+    with as many files as the asset has paths.
+    """
+    owners = {}
+    for dep, paths in task["meta"]["asset"]["deps"].items():
+        names = [n for n in task["task_dep"] if n == dep or n.startswith(dep + ":")]
+        each = max(1, len(paths) // len(names)) if names else 1
+        for i, path in enumerate(paths):
+            owners[path] = names[i // each] if names else dep
+    return owners
+
+
+def unmade_input(
+    tasks: list[dict[str, Any]], chosen: Callable[[str], bool]
+) -> tuple[dict[str, Any], str, str] | None:
+    """The first file that a chosen task reads from an upstream task that is not
+    chosen and that does not exist: (its meta, the upstream task, the file)."""
+    for task in tasks:
+        meta = task["meta"].get("asset")
+        if meta is None or not chosen(meta["task"]):
+            continue
+        for path, owner in file_owners(task).items():
+            if chosen(owner) or path.startswith(OBSERVED_DIR + "/"):
+                continue  # made by this run, or observed by it
+            if not is_directory(path) and not os.path.exists(path):
+                return meta, owner, path
+    return None
 
 
 def summarize(
@@ -218,7 +267,7 @@ class _Checker:
                         _mtime(target),
                     )
                 )
-        owners = meta["owners"]
+        owners = file_owners(task)
         upstream_causes: dict[str, Cause] = {}
         dirs = values.get(DIR_INPUTS) or {}
         name, file_dep = meta["task"], task.get("file_dep", [])
@@ -420,28 +469,6 @@ class SavedState:
 
     def get_values(self, task_name: str) -> dict[str, Any]:
         return self.get(task_name, "_values_:") or {}
-
-
-class _state:
-    """The saved state, or None before the first run."""
-
-    def __enter__(self) -> SavedState | None:
-        return SavedState(STATE_FILE) if os.path.exists(STATE_FILE) else None
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
-class _history:
-    def __enter__(self) -> History | None:
-        self.history = None
-        if os.path.exists(HISTORY_FILE):
-            self.history = History.open(HISTORY_FILE, readonly=True)
-        return self.history
-
-    def __exit__(self, *exc: object) -> None:
-        if self.history is not None:
-            self.history.close()
 
 
 def _diff(old: str, new: str) -> list[str]:

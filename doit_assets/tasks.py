@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from . import cache, clock
-from .compacts import KEY, Compact, static_tasks, task_name
+from .compacts import KEY, MAX_AGE, OBSERVE, Compact, static_tasks, task_name
 from .decorators import AssetDef, collect
 from .errors import AssetError, Location, raise_all
 from .execute import (
@@ -134,7 +134,7 @@ class AssetTasks:
         FAST_PATH.clear()
         # max_age and observations change what is stale without a file changing
         by_clock = renews_at is not None or any(
-            c[16] is not None or c[17] is not None for c in compacts
+            c[MAX_AGE] is not None or c[OBSERVE] is not None for c in compacts
         )
         if self.standalone and key and not by_clock and _only_plain_files(checks):
             FAST_PATH["toml"] = str(self.path)
@@ -264,12 +264,6 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         "paths": list(paths),
         "targets": list(targets),
         "deps": {dep: list(dep_paths) for dep, dep_paths, _ in deps},
-        # each upstream file -> the task (asset or asset:partition) that makes it
-        "owners": {
-            path: names[i // max(1, len(dep_paths) // len(names))] if names else dep
-            for dep, dep_paths, names in deps
-            for i, path in enumerate(dep_paths)
-        },
         "location": location,
         "metadata": metadata,
         "code_version": version,

@@ -7,7 +7,7 @@ import datetime
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .errors import AssetError, did_you_mean
@@ -25,7 +25,7 @@ from .queries import (
     run_dict,
 )
 from .schema import HISTORY_FILE
-from .status import partitions_of, project_status, summarize
+from .status import groups_of, partitions_of, project_status, summarize
 from .tasks import to_doit_tasks
 from .toml_loader import Project
 
@@ -119,11 +119,7 @@ def show_command(args: argparse.Namespace) -> int:
     statuses = project_status(tasks, [key])
     if spec.partitions is not None and partition is None:
         parts = partitions_of(tasks)[key]
-        group = next(
-            t["meta"]["asset_group"]
-            for t in tasks
-            if t["meta"].get("asset_group", {}).get("key") == key
-        )
+        group = groups_of(tasks)[key]
         status = summarize(key, [statuses[n] for n in parts], group)
         meta = dict(group, inputs=list(spec.inputs), transform=spec.transform)
     else:
@@ -374,16 +370,27 @@ def _known_key(graph: AssetGraph, key: str) -> str:
     return key
 
 
-def known_partition(graph: AssetGraph, name: str) -> tuple[str, str | None]:
-    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError."""
+def known_partition(
+    graph: AssetGraph,
+    name: str,
+    keys_of: Callable[[str], list[str] | None] | None = None,
+) -> tuple[str, str | None]:
+    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError.
+
+    ``keys_of(KEY)`` gives an asset's partition keys (None: it has none); by
+    default they come from its declaration.
+    """
     key, colon, partition = name.partition(":")
     key = _known_key(graph, key)
     if not colon:
         return key, None
     spec = graph[key]
-    if spec.partitions is None:
+    if keys_of is None:
+        keys = spec.partitions.keys() if spec.partitions else None
+    else:
+        keys = keys_of(key)
+    if keys is None:
         raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
-    keys = spec.partitions.keys()
     if partition not in keys:
         raise AssetError(
             f"asset '{key}' has no partition '{partition}'",

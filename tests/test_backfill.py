@@ -576,3 +576,21 @@ def test_a_backfill_leaves_sources_out(built: Project) -> None:
         "  report:2024-02-02",
         "  total",
     ]
+
+
+def test_a_resume_leaves_out_partitions_no_longer_declared(fresh: Project) -> None:
+    fresh.write("broken/2024-02-03", "")
+    first = backfill(fresh, "sales", "--from", "2024-02-02", "--to", "2024-02-03")
+    assert ours(first)[-1] == (
+        "backfill #1: 1 of 2 succeeded, 1 did not. Resume with: "
+        "doit assets backfill --resume 1"
+    )
+    # the project now ends on the 2nd: the failed partition is gone
+    fresh.assets(PROJECT.replace("2024-02-08", "2024-02-02"))
+    resumed = backfill(fresh, "--resume", "1")
+    assert (resumed.code, resumed.out, resumed.err) == (
+        0,
+        "backfill #1: left out 1 no longer declared: sales:2024-02-03\n"
+        "backfill #1: nothing left to do\n",
+        "",
+    )

@@ -242,3 +242,32 @@ def test_materialize_without_a_dodo_py(project: Project) -> None:
     ]
     assert not project.exists("dodo.py")
     assert would_run(project) == "status --check: 1 of 6 selected assets would run\n"
+
+
+PARTITIONED = """\
+[assets.days]
+path = "out/days/{partition}.txt"
+transform = "echo {partition} > {self.path}"
+partitions = { daily = { start = "2024-03-01", end = "2024-03-02" } }
+
+[assets.copies]
+path = "out/copies/{partition}.txt"
+transform = "cat {days.path} > {self.path}"
+partitions = { daily = { start = "2024-03-01", end = "2024-03-02" } }
+"""
+
+
+def test_only_checks_each_partition_of_what_it_reads(project: Project) -> None:
+    project.assets(PARTITIONED)
+    project.doit_ok()
+    only = project.doit("assets", "materialize", "copies", "--only")
+    assert only.code == 0, only
+    assert only.up_to_date == ["copies:2024-03-01", "copies:2024-03-02"], only
+    project.path("out/days/2024-03-02.txt").unlink()
+    missing = project.doit("assets", "materialize", "copies", "--only")
+    assert (missing.code, missing.err) == (
+        3,
+        "ERROR: asset 'copies:2024-03-02': upstream 'days:2024-03-02' has not been "
+        "made ('out/days/2024-03-02.txt' does not exist). Select it too, or leave "
+        "out --only so that it is made first\n",
+    )

@@ -507,3 +507,20 @@ def test_outputs_land_in_directories_that_did_not_exist(project: Project) -> Non
     assert project.doit_ok().ran == ["deep"]
     assert project.read("a/b/c/deep.txt") == "deep\n"
     assert Path(project.root / "a/b/c").is_dir()
+
+
+def test_a_command_longer_than_one_argument_may_be_still_runs(project: Project) -> None:
+    # Linux refuses one argument over 128 KiB, and sh -c COMMAND is one argument
+    project.assets(
+        f"""\
+        [vars]
+        pad = "{"x" * 150_000}"
+
+        [assets.long]
+        path = "out/long.txt"
+        transform = "printf %s {{vars.pad}} | wc -c > {{self.path}}"
+        """
+    )
+    run = project.doit_ok()
+    assert run.ran == ["long"], run
+    assert project.read("out/long.txt").strip() == "150000"

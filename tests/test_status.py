@@ -931,3 +931,26 @@ def test_an_ignored_asset_is_not_predicted_to_run(built: Project) -> None:
     ]
     run = built.doit_ok()
     assert run.ran == [], run
+
+
+def test_what_reads_an_ignored_asset_is_skipped_too(built: Project) -> None:
+    ok(built.doit("ignore", "a"))
+    built.path("out/c.txt").unlink()  # c would run, but it reads b, which reads a
+    assert status(built)[4] == (
+        "c      missing  1h30m  upstream 'b' is ignored ('doit ignore'): doit skips "
+        "it (and 1 more)"
+    )
+    data = json.loads(ok(built.doit("assets", "status", "--json")).out)
+    assert [a["will_run"] for a in data["assets"]] == [False, False, False, False]
+    run = built.doit_ok()
+    assert run.ran == [], run
+
+
+def test_show_gives_an_observable_source_its_command_and_last_answer(
+    project: Project,
+) -> None:
+    project.write("version.txt", "v1\n")
+    project.assets(OBSERVED)
+    ok(project.doit())
+    lines = ok(project.doit("assets", "show", "remote")).out.splitlines()
+    assert lines[4:6] == ["observe      cat version.txt", "observed     v1"]
