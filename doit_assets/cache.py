@@ -7,6 +7,11 @@ file's bytes (and on where it is and which doit commands exist): the project,
 the asset tasks before their ``inputs`` are expanded, as plain values. What
 depends on the disk (source files present, globs) is checked on every run.
 Projects with Python assets are not cached: their code is not in the file.
+
+The cache decides what runs, so it is bound to the very file it was made
+from: its key holds the file's inode and change time, which nobody can set.
+A cache copied from elsewhere (restored in CI, planted) never matches and is
+made again (see "Trust" in docs/design.md).
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .fastpath import code_stamp
-from .files import STATE_DIR
+from .atomic import read_nofollow, write_atomically
+from .fastpath import code_stamp, file_identity
+from .paths import CACHE_FILE
 
-CACHE_FILE = f"{STATE_DIR}/project.cache"
 # Bump when what is cached changes shape.
-FORMAT = 3
+FORMAT = 4
 
 
 def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
@@ -37,6 +42,7 @@ def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
         str(FORMAT),
         code_stamp(),
         str(toml.resolve()),
+        file_identity(str(toml)),
         os.getcwd(),
         "\0".join(sorted(reserved_names)),
     ):
@@ -47,8 +53,7 @@ def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
 def load(key: str) -> Any | None:
     """What was saved under ``key``, or None (missing, stale or unreadable)."""
     try:
-        with open(CACHE_FILE, "rb") as f:
-            saved_key, value = marshal.loads(f.read())  # one read, not one per object
+        saved_key, value = marshal.loads(read_nofollow(CACHE_FILE))
     except Exception:  # a cache is only a cache: any problem means "rebuild"
         return None
     return value if saved_key == key else None
@@ -61,17 +66,9 @@ def save(key: str, value: Any) -> None:
     pickle loads objects; a project whose values it cannot keep (a TOML date
     in ``metadata``) is simply not cached.
     """
-    folder = os.path.dirname(CACHE_FILE)
-    temporary = f"{CACHE_FILE}.{os.getpid()}.tmp"
     try:
         data = marshal.dumps((key, value))
     except ValueError:
         return
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with open(temporary, "wb") as f:
-            f.write(data)
-        os.replace(temporary, CACHE_FILE)
-    except OSError:
-        with contextlib.suppress(OSError):  # nothing is left behind
-            os.unlink(temporary)
+    with contextlib.suppress(OSError):
+        write_atomically(CACHE_FILE, data)

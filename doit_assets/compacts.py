@@ -15,7 +15,7 @@ from typing import Any
 
 from . import clock
 from .codeversion import code_version
-from .execute import PythonJob, staging_path
+from .execute import MARK, PythonJob
 from .graph import AssetGraph
 from .partitions import UpstreamPartitions, render_key
 from .spec import AssetKey, AssetSpec, is_directory
@@ -158,8 +158,9 @@ class _Maker:
         elif spec.transform is not None:
             template = parse_template(spec.transform)
             transform = template.render(lambda r: self.render(r, paths, partition))
-            staged = tuple(staging_path(p) for p in paths)
-            job = template.render(lambda r: self.render(r, staged, partition))
+            # where each staged output goes: known only when an attempt begins
+            marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
+            job = template.render(lambda r: self.render(r, marks, partition))
         if transform is not None:
             fp = fingerprint(transform, self.version, paths)
         return (
@@ -203,6 +204,8 @@ class _Maker:
             assert partition is not None and self.spec.partitions is not None
             value = self.spec.partitions.parts(partition).get(ref.attr, partition)
             return shlex.quote(value)
+        if ref.scope == "self" and own and own[0].startswith(MARK):
+            return " ".join(own)  # quoted when the attempt renders them
         paths = own if ref.scope == "self" else self.dep_paths[ref.scope]
         return " ".join(shlex.quote(p.rstrip("/") or p) for p in paths)
 
@@ -217,9 +220,8 @@ class _Maker:
                 parts = spec.partitions.parts(partition)
                 dims = tuple(f"{k}={v}" for k, v in parts.items())
                 bindings.append((param, "partition", (partition, *dims), None))
-            elif dep is None:
-                staged = tuple(prefix + staging_path(p) for p in paths)
-                bindings.append((param, param, staged, None))
+            elif dep is None:  # where to write: staged when the attempt begins
+                bindings.append((param, param, paths, None))
             else:
                 upstream = self.graph.specs[dep]
                 found = tuple(prefix + p for p in self.dep_paths[str(dep)])
@@ -238,8 +240,15 @@ class _Maker:
                     kind = "value" if upstream.io else "file"
                     bindings.append((param, kind, found, upstream.io))
         assert callable(spec.transform)
+        task = str(spec.key) if partition is None else f"{spec.key}:{partition}"
         return PythonJob(
-            str(spec.key), spec.transform, self.root, paths, tuple(bindings), spec.io
+            task,
+            spec.transform,
+            self.root,
+            paths,
+            tuple(bindings),
+            spec.io,
+            prefix=prefix,
         )
 
 

@@ -26,12 +26,14 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from .atomic import read_nofollow, write_atomically
 from .lock import RunLock
+from .paths import MANIFEST, STATE_FILE
+from .processes import Registry
 from .schema import HISTORY_FILE, SCHEMA_VERSION
 
-MANIFEST = ".doit-assets/noop.manifest"
-STATE_FILES = (".doit-assets/state.sqlite", ".doit-assets/state.sqlite-wal")
-FORMAT = 1
+STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
+FORMAT = 2
 
 
 def code_stamp() -> str:
@@ -45,13 +47,32 @@ def code_stamp() -> str:
     return ",".join(stamps)
 
 
+def file_identity(path: str) -> str:
+    """This very file: its inode and change time, which no one can set.
+
+    What a manifest or a cache vouches for is bound to it, so that one copied
+    from elsewhere (a restored CI cache, a planted file) never matches.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_ctime_ns}"
+
+
 def project_digest(toml: str) -> str | None:
     try:
         data = Path(toml).read_bytes()
     except OSError:
         return None
     digest = hashlib.sha256(data)
-    for part in (str(FORMAT), code_stamp(), os.path.abspath(toml), os.getcwd()):
+    for part in (
+        str(FORMAT),
+        code_stamp(),
+        os.path.abspath(toml),
+        os.getcwd(),
+        file_identity(toml),
+    ):
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()
 
@@ -62,6 +83,15 @@ def _stamp(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
+
+
+def _state_stamp(path: str) -> tuple[int, int, int, int] | None:
+    """doit's state: also its inode and change time (see file_identity)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
 def forget() -> None:
@@ -78,13 +108,10 @@ def write(toml: str, names: list[str], files: Iterable[str]) -> None:
     stamps = [(path, _stamp(path)) for path in dict.fromkeys(files)]
     if any(stamp is None for _, stamp in stamps):
         return
-    state = [(path, _stamp(path)) for path in STATE_FILES]
+    state = [(path, _state_stamp(path)) for path in STATE_FILES]
     data = marshal.dumps((FORMAT, digest, state, names, stamps))
-    temporary = f"{MANIFEST}.{os.getpid()}.tmp"
     try:
-        with open(temporary, "wb") as f:
-            f.write(data)
-        os.replace(temporary, MANIFEST)
+        write_atomically(MANIFEST, data)
     except OSError:
         forget()
 
@@ -92,22 +119,27 @@ def write(toml: str, names: list[str], files: Iterable[str]) -> None:
 def try_noop(toml: str = "assets.toml") -> int | None:
     """Answer a no-op run without doit, or return None to let doit run."""
     try:
-        with open(MANIFEST, "rb") as f:
-            version, digest, state, names, stamps = marshal.loads(f.read())
+        version, digest, state, names, stamps = marshal.loads(read_nofollow(MANIFEST))
     except Exception:  # missing or unreadable: doit decides
         return None
     if version != FORMAT or digest != project_digest(toml):
         return None
     for path, stamp in state:
-        if _stamp(path) != (tuple(stamp) if stamp else None):
+        if _state_stamp(path) != (tuple(stamp) if stamp else None):
             return None
     for path, stamp in stamps:
         if _stamp(path) != tuple(stamp):
             return None
     lock = RunLock()
     command = "doit-assets"
-    if lock.try_acquire(command) is not None:
-        return None  # a run is going on: let doit say so
+    try:
+        if lock.try_acquire(command) is not None:
+            return None  # a run is going on: let doit say so
+    except Exception:  # a state folder it cannot use: doit's run says why
+        return None
+    if not Registry().empty():
+        lock.release()
+        return None  # a killed run left something behind: doit's run clears it
     try:
         started = time.time()
         out = sys.stdout

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import AssetDefinitionError, AssetError, Location
-from .execute import STAGING_PREFIX
+from .paths import STAGING_PREFIX
 from .spec import AssetKey, AssetSpec, is_directory
 
 STATE_DIR = ".doit-assets"

@@ -9,13 +9,13 @@ check of that file makes exactly the downstream assets stale.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .atomic import write_atomically
 from .execute import TransformFailed
 
 EMPTY_HINT = "An observation prints the source's version: an ETag, a date, a row count"
@@ -81,11 +81,7 @@ def observe(job: ObserveJob) -> TransformFailed | None:
                 return None  # same version: the file and its mtime stay
     except FileNotFoundError:
         pass
-    os.makedirs(os.path.dirname(job.path) or ".", exist_ok=True)
-    temporary = job.path + ".tmp"
-    with open(temporary, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(temporary, job.path)
+    write_atomically(job.path, text.encode("utf-8"))
     return None
 
 

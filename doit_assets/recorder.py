@@ -16,6 +16,7 @@ from . import fastpath
 from .history import History, Input, Output
 from .lock import RunLock
 from .observe import read_observation
+from .processes import Registry, forget_watchdogs, identity, set_run
 from .progress import Progress, progress_enabled
 from .versioning import (
     DIR_INPUTS,
@@ -40,6 +41,14 @@ class Recorder:
         self.lock = RunLock()
         self.lock.acquire(command)
         try:
+            # What a killed run left running or half-written goes first,
+            # before anything of this run touches a staging folder.
+            self.registry = Registry()
+            self.registry.reap()
+            forget_watchdogs(self.registry)
+            self.identity = identity(os.getpid())
+            if self.identity is not None:
+                set_run(self.identity)
             self.history = History.open()
         except BaseException:
             self.lock.release()
@@ -179,6 +188,8 @@ class Recorder:
             if outcome == "success" and self.everything:
                 self._vouch()
         finally:
+            if self.identity is not None:  # stopped or interrupted: nothing left
+                self.registry.reap(self.identity)
             self.lock.release()
 
     def _vouch(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
 from typing import Any
 
@@ -38,6 +39,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         self.recorder = Recorder(command_line(), tasks, selected_tasks)
         self.progress = self.recorder.make_progress(self.outstream)
         sys.excepthook = _quiet_interrupt(sys.excepthook)
+        _stop_on(signal.SIGTERM, signal.SIGHUP)
 
     def write(self, text: str) -> None:
         if self.progress is not None:
@@ -98,17 +100,45 @@ def command_line() -> str:
     return shlex.join([program, *sys.argv[1:]])
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: the run stops as on Ctrl-C, and then dies of the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop_on(*signums: int) -> None:
+    """Turn these signals into ``Stopped`` in doit's main thread (and in the
+    workers it forks): every transform is stopped and the run is recorded as
+    interrupted, as after Ctrl-C, instead of dying with transforms orphaned."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    for signum in signums:
+        if signal.getsignal(signum) in (signal.SIG_DFL, None):
+            signal.signal(signum, stop)
+
+
 def _quiet_interrupt(previous: Any) -> Any:
     """Ctrl-C ends a run with one line instead of doit's traceback."""
 
     def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
-        if issubclass(kind, KeyboardInterrupt):
-            sys.stderr.write(
-                "\ninterrupted: finished assets are saved; the one that was "
-                "running keeps its previous output and runs again next time\n"
-            )
-        else:
+        if not issubclass(kind, KeyboardInterrupt):
             previous(kind, value, tb)
+            return
+        what = "interrupted"
+        if isinstance(value, Stopped):
+            what = f"stopped by {signal.Signals(value.signum).name}"
+        sys.stderr.write(
+            f"\n{what}: finished assets are saved; the one that was "
+            "running keeps its previous output and runs again next time\n"
+        )
+        sys.stderr.flush()
+        if isinstance(value, Stopped):  # die of it, as whoever sent it expects
+            signal.signal(value.signum, signal.SIG_DFL)
+            os.kill(os.getpid(), value.signum)
 
     return hook
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from doit import dependency
+from doit import Globals, dependency
 from doit.dependency import SqliteDB
 
+from .errors import AssetError
+from .lock import RunLock
+from .paths import STATE_FILE, state_folder_problem
 from .versioning import file_md5
+
+VALUES = "_values_:"  # where doit keeps a task's saved values
 
 
 class MD5Checker(dependency.MD5Checker):  # type: ignore[misc]
@@ -41,7 +46,12 @@ class MD5Checker(dependency.MD5Checker):  # type: ignore[misc]
 
 
 class AssetStateDB(SqliteDB):  # type: ignore[misc]
-    """doit's sqlite3 backend with WAL, a busy timeout and per-task commits."""
+    """doit's sqlite3 backend with WAL, a busy timeout and per-task commits.
+
+    Whatever changes the state (``doit forget``, ``ignore``, ``reset-dep``, a
+    run) first takes the project's run lock, so that it never breaks a run
+    that is going on; a run's reporter has taken it already.
+    """
 
     desc = "SQLite, committed after every task (doit-assets)"
 
@@ -49,9 +59,16 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         self, name: str, codec: Any, *, module_name: str | None = None
     ) -> None:
         folder = os.path.dirname(name)
+        problem = state_folder_problem(folder or ".")
+        if problem is None and os.path.islink(name):
+            problem = f"'{name}' is a symbolic link; doit's state must be a real file"
+        if problem is not None:
+            raise AssetError(problem, hint="Remove it; doit-assets makes it again")
         if folder:
             os.makedirs(folder, exist_ok=True)
         self._loaded = False
+        self._pid = os.getpid()
+        self._lock: RunLock | None = None
         super().__init__(name, codec, module_name=module_name)
 
     def _sqlite3(self, name: str) -> Any:
@@ -74,9 +91,16 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         return task_id in self._cache
 
     def set(self, task_id: str, dependency: str, value: Any) -> None:
+        self._locked()
         if not self._loaded:  # keep the rest of the task's saved state
             self._load_all()
         super().set(task_id, dependency, value)
+
+    def _locked(self) -> None:
+        if self._lock is None:
+            lock = RunLock(os.path.join(os.path.dirname(self.name), "lock"))
+            lock.acquire(_command())  # held until doit exits
+            self._lock = lock
 
     def _load_all(self) -> None:
         self._loaded = True
@@ -85,10 +109,12 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
             self._cache.setdefault(row["task_id"], row["task_data"] or {})
 
     def remove(self, task_id: str) -> None:
+        self._locked()
         super().remove(task_id)
         self._cache.pop(task_id, None)
 
     def remove_all(self) -> None:
+        self._locked()
         super().remove_all()
         self._loaded = True  # nothing left to load
 
@@ -101,3 +127,45 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
             )
             self._dirty.discard(task_id)
         self._conn.commit()
+
+
+def _command() -> str:
+    import shlex
+    import sys
+
+    return shlex.join(["doit", *sys.argv[1:]])
+
+
+def saved_values(task_name: str) -> dict[str, Any]:
+    """The values doit saved at a task's last success (``{}`` if none).
+
+    In doit's process, or a worker forked from it, from the state in memory;
+    in a worker that was not forked (or forked before the state was read),
+    from the file, read-only: a SQLite connection must not cross a fork.
+    """
+    backend = getattr(Globals.dep_manager, "backend", None)
+    if isinstance(backend, AssetStateDB):
+        if backend._loaded:
+            return dict(backend._cache.get(task_name, {}).get(VALUES) or {})
+        if backend._pid == os.getpid():
+            return dict(backend.get(task_name, VALUES) or {})
+    elif Globals.dep_manager is not None:
+        return dict(Globals.dep_manager.get_values(task_name) or {})
+    return _read_values(task_name)
+
+
+def _read_values(task_name: str) -> dict[str, Any]:
+    import json
+    import sqlite3
+
+    if not os.path.exists(STATE_FILE):
+        return {}
+    conn = sqlite3.connect(f"file:{STATE_FILE}?mode=ro", uri=True, timeout=10)
+    try:
+        row = conn.execute(
+            "select task_data from doit where task_id = ?", (task_name,)
+        ).fetchone()
+    finally:
+        conn.close()
+    data = json.loads(row[0]) if row and row[0] else {}
+    return dict(data.get(VALUES) or {})

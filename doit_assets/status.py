@@ -21,9 +21,9 @@ from . import clock
 from .causes import STATES, AssetStatus, Cause
 from .history import History, Materialization, connect_readonly
 from .observe import read_observation
+from .paths import STATE_FILE
 from .schema import HISTORY_FILE
 from .spec import is_directory
-from .tasks import STATE_FILE
 from .values import OBSERVED_DIR, observation_path
 from .versioning import (
     DIR_INPUTS,

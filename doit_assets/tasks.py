@@ -21,20 +21,16 @@ from . import cache, clock
 from .compacts import KEY, MAX_AGE, OBSERVE, Compact, static_tasks, task_name
 from .decorators import AssetDef, collect
 from .errors import AssetError, Location, raise_all
-from .execute import (
-    CommandJob,
-    materialize,
-    remove_outputs,
-)
-from .files import STATE_DIR, check_files
+from .execute import CommandJob, materialize, remove_outputs, with_reads
+from .files import check_files
 from .graph import AssetGraph
 from .observe import ObserveJob, observe
+from .paths import STATE_FILE
 from .project import command_names, load_graph
 from .spec import AssetKey, AssetSpec, is_directory
 from .toml_loader import Project
 from .versioning import AssetFreshness
 
-STATE_FILE = f"{STATE_DIR}/state.sqlite"
 BACKEND = "assets-sqlite"
 
 # The [settings] of the project loaded last in this process, for the reporter.
@@ -138,7 +134,7 @@ class AssetTasks:
         )
         if self.standalone and key and not by_clock and _only_plain_files(checks):
             FAST_PATH["toml"] = str(self.path)
-        return _with_inputs(compacts, inputs)
+        return _with_inputs(compacts, inputs, _external_roots(settings))
 
     def _home_modules(self) -> list[ModuleType]:
         """The modules (a dodo.py) that hold this creator: their @assets belong here."""
@@ -160,7 +156,14 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
         problems: list[AssetError] = []
         inputs = check_files(project.root, list(graph), _spec_location, problems)
         raise_all(problems)
-    return _with_inputs(static_tasks(project, graph), inputs)
+    roots = _external_roots(project.settings)
+    return _with_inputs(static_tasks(project, graph), inputs, roots)
+
+
+def _external_roots(settings: Mapping[str, object]) -> tuple[str, ...]:
+    """Folders outside the project that outputs may reach through a symlink."""
+    roots = settings.get("external_roots") or ()
+    return tuple(str(r) for r in roots) if isinstance(roots, (list, tuple)) else ()
 
 
 def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
@@ -208,10 +211,13 @@ def _check_files_again(
 def _with_inputs(
     compacts: list[Compact],
     inputs: Mapping[AssetKey, tuple[str, ...]],
+    external_roots: tuple[str, ...],
 ) -> list[dict[str, Any]]:
     if ONLY:
         compacts = [c for c in compacts if task_name(c) in ONLY or c[KEY] in ONLY]
-    made = [_task(c, inputs.get(AssetKey(c[KEY]), ())) for c in compacts]
+    made = [
+        _task(c, inputs.get(AssetKey(c[KEY]), ()), external_roots) for c in compacts
+    ]
     if ONLY:
         for task in made:
             if "task_dep" in task:
@@ -230,7 +236,9 @@ def _only(name: str) -> bool:
     return name in ONLY or name.partition(":")[0] in ONLY
 
 
-def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
+def _task(
+    compact: Compact, inputs: tuple[str, ...], external_roots: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The doit task dict of one asset, with its ``inputs`` files."""
     (kind, key, doc, paths, targets, deps, location, metadata, version) = compact[:9]
     (root, prefix, transform, fp, job, file_dep, dir_inputs) = compact[9:16]
@@ -303,14 +311,17 @@ def _task(compact: Compact, inputs: tuple[str, ...]) -> dict[str, Any]:
         if dirs:
             task["uptodate"] = [AssetFreshness("source", (), dirs)]
         return task
+    name = meta["task"]
+    reads = [prefix + p for p in inputs] + list(file_dep)
     if isinstance(job, str):
-        job = CommandJob(key, job, root, paths, shown=transform)
+        job = CommandJob(name, job, root, paths, transform, prefix)
+    job = with_reads(job, tuple(reads), external_roots)
     task.update(
         actions=[(materialize, [job])],
-        file_dep=[prefix + p for p in inputs] + list(file_dep),
+        file_dep=reads,
         targets=[t.rstrip("/") for t in targets],
         uptodate=[AssetFreshness(fp, targets, dir_inputs, max_age)],
-        clean=[(remove_outputs, [list(targets)])],
+        clean=[(remove_outputs, [name, root, paths, prefix, external_roots])],
     )
     return task
 

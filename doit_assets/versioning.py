@@ -66,24 +66,31 @@ def _dir_files(path: str) -> list[tuple[str, os.stat_result]]:
     return found
 
 
-def output_state(path: str) -> dict[str, Any] | None:
+def output_state(path: str, *, names: bool = False) -> dict[str, Any] | None:
     """Size, a cheap stamp and the md5 of a file or directory; None if missing.
 
-    A directory's md5 covers the relative name and content of every file in it.
+    A directory's md5 covers the relative name and content of every file in it;
+    with ``names`` the state also lists them (what a materialization made, so
+    that publishing and ``doit clean`` never delete a file it did not make).
     """
     if is_directory(path):
         if not os.path.isdir(path):
             return None
         files = _dir_files(path)
+        relative = [os.path.relpath(f, path) for f, _ in files]
         listing = "\n".join(
-            f"{os.path.relpath(f, path)}\t{file_md5(f, st)}" for f, st in files
+            f"{rel}\t{file_md5(f, st)}"
+            for rel, (f, st) in zip(relative, files, strict=True)
         )
-        return {
+        state = {
             "size": sum(st.st_size for _, st in files),
             "stamp": _dir_stamp(path, files),
             "md5": hashlib.md5(listing.encode(), usedforsecurity=False).hexdigest(),
             "files": len(files),
         }
+        if names:
+            state["names"] = [r.replace(os.sep, "/") for r in relative]
+        return state
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -172,7 +179,7 @@ class AssetFreshness:
         """Values doit stores after a success; the reporter reads them too."""
         return {
             FINGERPRINT: self.fingerprint,
-            OUTPUTS: {p: output_state(p) for p in self.outputs},
+            OUTPUTS: {p: output_state(p, names=True) for p in self.outputs},
             DIR_INPUTS: {p: output_state(p) for p in self.dir_inputs},
             MADE_AT: clock.now(),
         }

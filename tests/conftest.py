@@ -179,11 +179,15 @@ class Project:
 
     def copy_from(self, template: Path) -> Project:
         """Fill this project with a copy of ``template``, file times kept."""
-        shutil.copytree(template, self.root, symlinks=True, dirs_exist_ok=True)
+        # a run's watchdog may still be removing its marker in .doit-assets/running
+        skip = shutil.ignore_patterns("watchdog-*")
+        shutil.copytree(
+            template, self.root, symlinks=True, dirs_exist_ok=True, ignore=skip
+        )
         return self
 
     def staging_dirs(self) -> list[str]:
-        """Every staging directory left anywhere in the project."""
+        """Every staging folder (or file) left anywhere in the project."""
         return sorted(
             str(p.relative_to(self.root))
             for p in self.root.rglob(".doit-assets-staging.*")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -309,10 +310,32 @@ def test_hand_editing_a_file_in_a_directory_output_reruns_it(
     assert directory.read("out/parts/part1.txt") == "b\n"
 
 
-def test_a_stray_file_in_a_directory_output_reruns_it(directory: Project) -> None:
+def test_a_stray_file_in_a_directory_output_fails_the_asset_and_is_kept(
+    directory: Project,
+) -> None:
+    # a directory output is replaced whole: a file that no materialization of it
+    # made would be lost, so the asset fails instead of deleting it
     directory.write("out/parts/stray.txt", "?\n")
+    result = directory.doit()
+    assert result.code == 1, result
+    assert result.ran == ["parts"]
+    assert (
+        "output folder 'out/parts/' holds 1 file that no materialization of 'parts' "
+        "made: 'out/parts/stray.txt'. Move them away: a directory output is "
+        "replaced whole\n"
+    ) in result.out
+    assert directory.read("out/parts/stray.txt") == "?\n"
+    assert directory.staging_dirs() == []
+    directory.path("out/parts/stray.txt").unlink()
     assert directory.doit_ok().ran == ["parts"]
-    assert not directory.exists("out/parts/stray.txt")
+
+
+def test_a_hand_edited_file_in_a_directory_output_is_made_again(
+    directory: Project,
+) -> None:
+    directory.write("out/parts/part0.txt", "edited\n")
+    assert directory.doit_ok().ran == ["parts"]
+    assert directory.read("out/parts/part0.txt") == "a\n"
 
 
 def test_deleting_a_directory_output_reruns_it(directory: Project) -> None:
@@ -440,10 +463,12 @@ def test_ctrl_c_keeps_previous_output_and_reruns_the_interrupted_asset(
         text=True,
         start_new_session=True,  # its own process group, as a terminal's Ctrl-C
     )
-    staged = project.path("out/.doit-assets-staging.slow.txt")
     deadline = time.monotonic() + 20
     try:
-        while not (staged.exists() and staged.read_text() == "partial"):
+        while not any(
+            p.read_text() == "partial"
+            for p in project.path("out").glob(".doit-assets-staging.*/slow.txt")
+        ):
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the slow transform never started"
             time.sleep(0.01)
@@ -475,15 +500,36 @@ def test_ctrl_c_keeps_previous_output_and_reruns_the_interrupted_asset(
     assert project.read("out/after.txt") == "COMPLETE\n"
 
 
-def test_staging_path_is_a_hidden_sibling_with_the_same_extension() -> None:
-    from doit_assets.execute import staging_path
+def test_each_attempt_stages_in_a_folder_of_its_own_under_the_output_name(
+    project: Project,
+) -> None:
+    # the transform records the path it was given; gzip-like tools write the
+    # file name into what they make, so the name must be the output's own
+    project.assets(
+        """\
+        [assets.model]
+        path = "build/model.pkl"
+        transform = "echo {self.path} > {self.path}"
 
-    assert staging_path("build/model.pkl") == "build/.doit-assets-staging.model.pkl"
-    assert staging_path("build/plots/") == "build/.doit-assets-staging.plots/"
-    assert staging_path("top.txt") == ".doit-assets-staging.top.txt"
+        [assets.plots]
+        path = "build/plots/"
+        transform = "echo {self.path} > {self.path}/where.txt"
+        """
+    )
+    project.doit_ok()
+    first = project.read("build/model.pkl").strip()
+    assert re.fullmatch(r"build/\.doit-assets-staging\.[0-9a-f]{12}/model\.pkl", first)
+    where = project.read("build/plots/where.txt").strip()
+    assert re.fullmatch(r"build/\.doit-assets-staging\.[0-9a-f]{12}/plots", where)
+    project.path("build/model.pkl").unlink()
+    project.doit_ok()
+    second = project.read("build/model.pkl").strip()
+    assert second != first  # a new folder for every attempt
+    assert project.staging_dirs() == []
 
 
-def test_staging_leftovers_from_a_killed_run_are_cleared(chain: Project) -> None:
+def test_staging_leftovers_from_before_the_upgrade_are_cleared(chain: Project) -> None:
+    # doit-assets 0.1 staged beside the output under one fixed name
     leftover = chain.write("out/.doit-assets-staging.a.txt", "half")
     chain.write("data/in.txt", "fresh\n")
     result = chain.doit()

@@ -26,7 +26,6 @@ from history_support import assert_lines, file_md5, materializations
 
 from doit_assets import AssetError, load_graph
 from doit_assets.decorators import collect
-from doit_assets.execute import staging_path
 
 VALUES = ".doit-assets/values"
 CORPUS = Path(__file__).parent / "corpus" / "python"
@@ -277,9 +276,17 @@ path = "build/joined.txt"
 transform = "{python} tx.py cat {self.path} {halves.paths}"
 """
 
-# Where the function writes: moved to the final path when it returns.
-STAGED_LEFT = staging_path("build/left.txt")
-STAGED_RIGHT = staging_path("build/right.txt")
+# Where the function writes: moved to the final path when it returns. Each
+# attempt has a staging folder of its own (its name is random: read as X).
+STAGED_LEFT = "build/.doit-assets-staging.X/left.txt"
+STAGED_RIGHT = "build/.doit-assets-staging.X/right.txt"
+
+
+def read_staged(project: Project, rel: str) -> str:
+    text = project.read(rel)
+    return re.sub(
+        r"\.doit-assets-staging\.[0-9a-f]{12}/", ".doit-assets-staging.X/", text
+    )
 
 
 def test_decorator_options_name_ins_outputs_depends_on_and_inputs(
@@ -297,14 +304,14 @@ def test_decorator_options_name_ins_outputs_depends_on_and_inputs(
     metadata = {m["asset"]: m["metadata"] for m in materializations(project)}
     assert metadata["text/words"] == {"owner": "nlp"}
     # each output is written at its staging path, then moved into place
-    assert project.read("build/left.txt") == f"cat\n{STAGED_LEFT}\n"
-    assert project.read("build/right.txt") == f"dog sat\n{STAGED_RIGHT}\n"
+    assert read_staged(project, "build/left.txt") == f"cat\n{STAGED_LEFT}\n"
+    assert read_staged(project, "build/right.txt") == f"dog sat\n{STAGED_RIGHT}\n"
     assert json.loads(project.read(f"{VALUES}/layout.json")) == {
         "halves": ["build/left.txt", "build/right.txt"],
         "are_paths": True,
         "marker": "made\n",
     }
-    assert project.read("build/joined.txt") == (
+    assert read_staged(project, "build/joined.txt") == (
         f"cat\n{STAGED_LEFT}\ndog sat\n{STAGED_RIGHT}\n"
     )
     # an edit of an input re-runs the asset and what its new value reaches
@@ -312,7 +319,7 @@ def test_decorator_options_name_ins_outputs_depends_on_and_inputs(
     second = project.doit_ok()
     assert sorted(second.ran) == ["halves", "joined", "layout", "text/words"], second
     assert load_value(project, "text/words") == ["cat", "and", "dog", "sat"]
-    assert project.read("build/left.txt") == f"cat and\n{STAGED_LEFT}\n"
+    assert read_staged(project, "build/left.txt") == f"cat and\n{STAGED_LEFT}\n"
 
 
 # -- values ----------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""Every path doit-assets keeps for itself, in one place.
+
+The state folder sits in doit's working directory (beside the ``dodo.py``, or
+beside ``assets.toml`` with ``doit-assets``). Staging folders sit beside each
+output, so that publishing an output is one ``os.replace`` on one file system.
+Nothing here touches the disk except ``state_folder_problem``.
+"""
+
+from __future__ import annotations
+
+import os
+
+STATE_DIR = ".doit-assets"
+STATE_FILE = f"{STATE_DIR}/state.sqlite"
+HISTORY_FILE = f"{STATE_DIR}/history.sqlite"
+LOCK_FILE = f"{STATE_DIR}/lock"
+CACHE_FILE = f"{STATE_DIR}/project.cache"
+MANIFEST = f"{STATE_DIR}/noop.manifest"
+VALUES_DIR = f"{STATE_DIR}/values"
+OBSERVED_DIR = f"{STATE_DIR}/observed"
+RUNNING_DIR = f"{STATE_DIR}/running"
+GRAPH_PAGE = f"{STATE_DIR}/graph.html"
+
+# A staging folder: DIR/.doit-assets-staging.XXXXXXXX/, one per attempt.
+STAGING_PREFIX = ".doit-assets-staging."
+
+
+def state_folder_problem(folder: str = STATE_DIR) -> str | None:
+    """Why the state folder cannot be used, or None.
+
+    A symbolic link there would make every state file of the project (the
+    lock, doit's state, the history) a file somewhere else: refused.
+    """
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    import stat
+
+    if stat.S_ISLNK(st.st_mode):
+        return f"'{folder}' is a symbolic link; doit-assets keeps its state in a real folder"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"'{folder}' is not a folder"
+    return None
