@@ -33,7 +33,7 @@ from typing import Any
 
 from doit.exceptions import TaskFailed
 
-from .processes import Registry, stop_group
+from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, remove_made, stamp
 
 LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
@@ -103,8 +103,7 @@ def run_command(
         proc.stdout.close()
         proc.stderr.close()
         if proc.returncode is None:  # interrupted or stopped: stop it all
-            stop_group(proc.pid)
-            proc.wait()
+            _stop_child_group(proc)
         if script:
             os.unlink(script)
 
@@ -151,6 +150,19 @@ def _exited(pid: int) -> bool:
     except ChildProcessError:
         return True
     return found is not None
+
+
+def _stop_child_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the group; once its leader is gone (or after a grace time),
+    SIGKILL to whatever is left; then reap the leader."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE
+    while time.monotonic() < deadline and not _exited(proc.pid):
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _end_group(pid: int) -> None:
@@ -390,8 +402,8 @@ def materialize(job: Job) -> TransformFailed | None:
         if failure is not None:
             return failure
         problem = attempt.check(before, job.write_hint) or _gone(job)
-        if problem is not None:
-            return TransformFailed(problem, exit_code=None)
+        if problem is not None:  # the transform itself succeeded
+            return TransformFailed(problem, exit_code=0)
         attempt.publish(durable=True)
         return None
     except OSError as err:  # a full disk, a folder that cannot be made, ...
@@ -488,7 +500,15 @@ def remove_outputs(
         for output in outputs:
             print(f"{output} - would be removed")
         return
-    RunLock().acquire("doit clean")  # held until doit exits: a run would break
+    from .errors import AssetError
+
+    try:
+        RunLock().acquire("doit clean")  # held until doit exits: a run would break
+    except AssetError as err:  # doit would report a failed clean action and go on
+        stderr = sys.__stderr__ or sys.stderr  # doit captures the action's own
+        stderr.write(f"ERROR: {err}\n")
+        stderr.flush()
+        raise SystemExit(3) from None
     recorded = made_before(task, outputs, prefix)
     for line in remove_made(cwd, outputs, recorded, external_roots):
         print(line)

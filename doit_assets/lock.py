@@ -149,6 +149,12 @@ def holder(path: str = LOCK_FILE) -> dict[str, Any] | None:
     return info
 
 
+def running_pid(path: str = LOCK_FILE) -> int | None:
+    """The pid of the run that holds the project's lock now, if one does."""
+    info = holder(path)
+    return int(info["pid"]) if info and info.get("identity") else None
+
+
 def _describe(text: str) -> str:
     try:
         info: dict[str, Any] = json.loads(text)

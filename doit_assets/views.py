@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -12,8 +13,9 @@ from typing import Any
 
 from .errors import AssetError, did_you_mean
 from .graph import AssetGraph
-from .history import ANY, History
+from .history import ANY, History, Run
 from .loading import load_project
+from .lock import running_pid
 from .queries import (
     JSON_VERSION,
     chain_downstream,
@@ -86,7 +88,7 @@ def runs_command(args: argparse.Namespace) -> int:
     if history is None:
         return 0
     with history:
-        runs = history.runs(args.limit)
+        runs = [_as_seen_now(r, running_pid()) for r in history.runs(args.limit)]
         if args.json:
             return _print_json({"runs": [run_dict(r) for r in runs]})
         if not runs:
@@ -109,6 +111,14 @@ def runs_command(args: argparse.Namespace) -> int:
         headers += ["FAILED", "COMMAND"]
         _out(_table(headers, rows, right={0, 2, 4, 5, 6}))
         return 0
+
+
+def _as_seen_now(run: Run, live: int | None) -> Run:
+    """A run left 'running' by a doit that was killed is shown as interrupted
+    (the next run records it so)."""
+    if run.outcome == "running" and run.pid != live:
+        return dataclasses.replace(run, outcome="interrupted")
+    return run
 
 
 def show_command(args: argparse.Namespace) -> int:

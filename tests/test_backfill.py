@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import DoitRun, Prebuilt, Project
-from history_support import query
+from history_support import query, wait_for
 
 DAYS = '{ daily = { start = "2024-02-01", end = "2024-02-08" } }'
 FEBRUARY = [f"2024-02-0{n}" for n in range(1, 9)]
@@ -91,9 +91,11 @@ def ours(result: DoitRun) -> list[str]:
 
 
 def made(project: Project, asset: str) -> list[str]:
-    """The partitions of ``asset`` that have a file, by key."""
+    """The partitions of ``asset`` that have a file, by key (not a staging folder)."""
     folder = project.path(f"out/{asset}")
-    return sorted(p.stem for p in folder.iterdir()) if folder.exists() else []
+    if not folder.exists():
+        return []
+    return sorted(p.stem for p in folder.iterdir() if not p.name.startswith("."))
 
 
 def days(asset: str, *numbers: int) -> list[str]:
@@ -319,6 +321,8 @@ def test_an_interrupted_backfill_resumes_with_what_did_not_succeed(
     assert stopped.ran == days("sales", 2, 3, 4)
     assert ours(stopped) == ["backfill #1: 10 to make: sales (5), report (5)"]
     assert made(fresh, "sales") == ["2024-02-02", "2024-02-03"]
+    # a killed run's staging folder goes with its watchdog, at once
+    wait_for(lambda: fresh.staging_dirs() == [], "the staging folders to go", 5)
 
     fresh.path("kill/2024-02-04").unlink()
     resumed = backfill(fresh, "--resume", "1")
