@@ -21,8 +21,8 @@ import pytest
 from conftest import PYTHON, DoitRun, Project
 from history_support import runs, wait_for
 
-# CHUNKS.py OUT TAG: writes LINES lines, each naming this attempt (its pid),
-# one every DELAY seconds, to OUT (the staged path); records its pid in pids/.
+# chunks.py OUT TAG: appends LINES lines to OUT (the staged path), each naming
+# this attempt (its pid), one every DELAY seconds; records its pid in pids/.
 CHUNKS = """\
 import os, sys, time
 out, tag = sys.argv[1], sys.argv[2]
@@ -30,11 +30,11 @@ os.makedirs("pids", exist_ok=True)
 with open(f"pids/{tag}-{os.getpid()}", "w") as f:
     f.write(str(os.getpid()))
 lines, delay = map(float, open("pace.txt").read().split())
-with open(out, "w") as f:
-    for i in range(int(lines)):
+open(out, "w").close()
+for i in range(int(lines)):  # appends by name, as `echo ... >> OUT` in a loop does
+    with open(out, "a") as f:
         f.write(f"{os.getpid()} {i}\\n")
-        f.flush()
-        time.sleep(delay)
+    time.sleep(delay)
 """
 
 TWO = """\
@@ -140,10 +140,13 @@ def test_after_kill_9_of_doit_a_new_run_at_once_publishes_one_whole_version(
     orphans = wait_for_transforms(chunky, 1 if not args else 2)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    # at once: the killed run's transforms may still be writing
+    # at once, and faster than the killed run's transforms, which (if they were
+    # still running) would go on writing where they write after this run is done
+    chunky.write("pace.txt", f"{LINES} 0.001\n")
     again = chunky.doit(*args)
     assert again.code == 0, again
     assert sorted(again.ran) == ["left", "right"]
+    time.sleep(1)
     assert_whole(chunky, "out/left.txt")
     assert_whole(chunky, "out/right.txt")
     assert not any(running(pid) for pid in orphans)
