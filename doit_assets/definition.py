@@ -695,7 +695,8 @@ class AssetBuilder:
         """
         ins = table.get("ins") or {}
         if not isinstance(ins, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in ins.items()
+            isinstance(k, str) and isinstance(v, str) and "\0" not in v
+            for k, v in ins.items()
         ):
             example = (
                 "ins={'orders': 'raw/orders'}"
@@ -811,6 +812,8 @@ def check_relative(what: str, path: str) -> tuple[str | None, str | None, str | 
 
 def reserved_path_problem(what: str, path: str) -> tuple[str | None, str | None]:
     """(problem, hint) when a declared path is one of doit-assets' own."""
+    if STATE_DIR not in path:  # both start with it: most paths end here
+        return None, None
     parts = posixpath.normpath(path.replace("\\", "/")).split("/")
     if parts[0] == STATE_DIR:
         return (
@@ -832,21 +835,29 @@ STAGING_ROOM = 32
 
 
 @functools.lru_cache(maxsize=8)
-def path_limits(root: str) -> tuple[int, int]:
-    """The longest file name and the longest path, in bytes, under ``root``."""
+def path_limits(root: str) -> tuple[int, int, int]:
+    """The longest file name and the longest path the file system under
+    ``root`` takes, in bytes, and the length of ``root`` in bytes."""
     limits = []
     for name, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
         try:
             limits.append(os.pathconf(root, name))
         except (OSError, ValueError, AttributeError):  # no pathconf on Windows
             limits.append(default)
-    return limits[0], limits[1]
+    return limits[0], limits[1], len(os.fsencode(root))
 
 
 def length_problem(root: str, path: str) -> tuple[str, str] | None:
     """(problem, hint) when ``path`` under ``root`` is longer than the file
     system allows, with room left for staging."""
-    name_max, path_max = path_limits(root)
+    name_max, path_max, root_length = path_limits(root)
+    limit = path_max - 1 - STAGING_ROOM  # path_max counts the final NUL
+    if (
+        path.isascii()
+        and len(path) <= name_max
+        and root_length + 1 + len(path) <= limit
+    ):
+        return None  # one byte a character, and short: most paths end here
     encoded = os.fsencode(path)
     part = max(encoded.rstrip(b"/").split(b"/"), key=len)
     if len(part) > name_max:
@@ -854,8 +865,7 @@ def length_problem(root: str, path: str) -> tuple[str, str] | None:
             f"has a part of {len(part)} bytes, over the limit of {name_max}",
             "Shorten it: the file system refuses longer names",
         )
-    full = len(os.fsencode(root)) + 1 + len(encoded)
-    limit = path_max - 1 - STAGING_ROOM  # path_max counts the final NUL
+    full = root_length + 1 + len(encoded)
     if full > limit:
         return (
             f"is too long: {full} bytes with the project directory, over the "
