@@ -186,22 +186,28 @@ class History:
         self.conn.execute("commit")
 
     def _migrate(self) -> None:
-        # The version is read inside the write transaction that migrates:
-        # two processes creating a new history at once would otherwise both
-        # read version 0 and both create the tables.
+        if self._version() == SCHEMA_VERSION:
+            return  # the common case, without taking the write lock
+        # Read again inside the write transaction that migrates: two processes
+        # creating a new history at once would otherwise both read version 0
+        # and both create the tables.
         with self._transaction() as conn:
-            version = conn.execute("pragma user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise HistoryError(
-                    f"{self.path}: history schema {version} is newer than this "
-                    f"doit-assets knows ({SCHEMA_VERSION})",
-                    hint="Upgrade doit-assets",
-                )
+            version = self._version()
             for number in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         conn.execute(statement)
             conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
+
+    def _version(self) -> int:
+        version = int(self.conn.execute("pragma user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise HistoryError(
+                f"{self.path}: history schema {version} is newer than this "
+                f"doit-assets knows ({SCHEMA_VERSION})",
+                hint="Upgrade doit-assets",
+            )
+        return version
 
     # -- runs ------------------------------------------------------------------
 

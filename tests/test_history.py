@@ -152,15 +152,16 @@ def test_a_file_that_is_not_sqlite_is_refused_with_a_clear_error(
     )
 
 
-# Each process waits for the same moment, then opens the store; the output
-# is the error, if any.
-OPEN_AT = """\
-import sys, time
+# Each process imports, says it is ready, waits for the word to go, then opens
+# the store; it prints the error, if any.
+OPEN_AT_ONCE = """\
+import os, sys, time
 from doit_assets.history import History
 
-path, moment = sys.argv[1], float(sys.argv[2])
-while time.time() < moment:
-    pass
+path, ready, go = sys.argv[1:]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.0005)
 History.open(path).close()
 """
 
@@ -172,16 +173,21 @@ def test_processes_creating_a_new_history_at_once_all_succeed(
     # the second process waits for the first, then finds the tables made.
     failures = []
     for pair in range(20):
-        path = tmp_path / f"h{pair}" / "history.sqlite"
-        moment = time.time() + 0.3
+        folder = tmp_path / f"pair{pair}"
+        folder.mkdir()
+        path, go = folder / "h" / "history.sqlite", folder / "go"
+        ready = [folder / f"ready{n}" for n in range(2)]
         procs = [
             subprocess.Popen(
-                [PYTHON, "-c", OPEN_AT, str(path), str(moment)],
+                [PYTHON, "-c", OPEN_AT_ONCE, str(path), str(flag), str(go)],
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for _ in range(2)
+            for flag in ready
         ]
+        while not all(flag.exists() for flag in ready):
+            time.sleep(0.001)
+        go.touch()
         for proc in procs:
             _, err = proc.communicate(timeout=60)
             if proc.returncode != 0:
