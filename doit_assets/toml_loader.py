@@ -356,6 +356,7 @@ class _Builder:
             timezone=zone if _known_timezone(zone) else "UTC",
             broken_vars=frozenset(self.broken_vars),
         )
+        builder.failed_imports.update(self.failed_modules)  # reported already
         specs = []
         for name, table in assets.items():
             self.lines[(name, "")] = self.line("assets", name) or 0

@@ -1514,3 +1514,27 @@ def test_show_knows_the_assets_declared_in_the_dodo_py(project: Project) -> None
     assert show.code == 0, show
     line = line_of(project, "dodo.py", 'path="build/total.txt"')
     assert f"declared      dodo.py:{line}" in show.out.splitlines(), show
+
+
+def test_a_broken_module_in_settings_and_in_python_is_reported_once(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write(
+        "totals.py", BROKEN + "\n\ndef twice(total: int) -> int:\n    return 2\n"
+    )
+    project.assets(
+        """\
+        [settings]
+        modules = ["totals"]
+
+        [assets.orders]
+        path = "data/orders.csv"
+
+        [assets.twice]
+        python = "totals:twice"
+        """
+    )
+    assert error_lines(project.doit("list")) == [
+        "totals.py:8:50: cannot import module 'totals': SyntaxError: invalid syntax"
+    ]
