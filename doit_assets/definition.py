@@ -78,7 +78,7 @@ class AssetBuilder:
         self.variables = variables
         # Vars declared with a problem of their own (reported): not unknown.
         self.broken_vars = broken_vars
-        # Modules that failed to import, reported once: module -> reported
+        # Modules that failed to import: reported once, not again per asset
         self.failed_imports: set[str] = set()
         self.skipped = False  # an asset left out for a problem reported elsewhere
         self.root = root
