@@ -22,7 +22,7 @@ from .errors import AssetError
 from .history import History
 from .loading import Assets, load_assets
 from .materialize import run_assets
-from .partitions import Dimension, shift
+from .partitions import FIRST_DAY, LAST_DAY, Dimension, shift
 from .reporter import command_line
 from .schema import HISTORY_FILE
 from .selection import select
@@ -123,12 +123,17 @@ def _bound(text: str | None, option: str) -> str | None:
     try:
         if not _BOUND.fullmatch(text):
             raise ValueError(text)
-        _after(bound)  # a real date: no 30 February, no hour 25
+        moment = _moment(bound)  # a real date: no 30 February, no hour 25
     except ValueError:
         raise AssetError(
             f"{option} '{text}' is not a date",
             hint="Write 2024-03-05, 2024-03 or 2024-03-05T11:00",
         ) from None
+    if not FIRST_DAY <= moment <= LAST_DAY:
+        raise AssetError(
+            f"{option} '{text}' is out of range",
+            hint=f"Partitions lie between {FIRST_DAY.date()} and {LAST_DAY.date()}",
+        )
     return bound
 
 

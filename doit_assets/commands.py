@@ -150,22 +150,32 @@ def _processes(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-n",
         "--process",
-        type=_positive,
+        type=_processes_count,
         metavar="N",
         help="run N assets at a time (doit run -n N)",
     )
 
 
-def _positive(text: str) -> int:
+# Upper bounds of the whole-number options: SQLite's integers and doit's
+# worker processes (one fork each, started at once) are finite.
+MAX_COUNT = 1_000_000_000
+MAX_PROCESSES = 1024
+
+
+def _positive(text: str, maximum: int = MAX_COUNT) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
+    if not 1 <= value <= maximum:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number above 0, got '{text}'"
+            f"expected a whole number from 1 to {maximum}, got '{text}'"
         )
     return value
+
+
+def _processes_count(text: str) -> int:
+    return _positive(text, MAX_PROCESSES)
 
 
 class AssetsCommand(Command):  # type: ignore[misc]

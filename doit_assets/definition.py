@@ -7,25 +7,30 @@ for that field) instead of stopping at the first.
 
 from __future__ import annotations
 
-import importlib
+import datetime
+import functools
 import inspect
 import os
 import posixpath
 import re
-import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from .clock import parse_duration
 from .errors import AssetDefinitionError, AssetError, Location, did_you_mean
+from .execute import STAGING_PREFIX
+from .files import STATE_DIR
+from .imports import ModuleImportError, import_module
 from .partitions import (
+    SEPARATOR,
     Mapping_,
     PartitionsDef,
     PartitionsError,
     parse_mapping,
     parse_partitions,
+    render_key,
 )
-from .spec import KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
+from .spec import KEY_CHARACTERS, KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
 from .template import PATH_ATTRIBUTES, TemplateError, parse_template
 from .values import STORES, observation_path, value_path
 
@@ -50,6 +55,7 @@ ASSET_KEYS = (
 # Group and tag names, as written after 'group:' and 'tag:' in a selection.
 LABEL_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 OUTPUT_PARAMS = ("output", "outputs")
+NUL_HINT = "Remove it: file names and shell commands cannot hold one"
 
 # (asset name, field or "") -> where to point a message about it
 Locate = Callable[[str, str], Location]
@@ -66,9 +72,15 @@ class AssetBuilder:
         *,
         decorator: bool = False,
         timezone: str = "UTC",
+        broken_vars: Collection[str] = (),
     ) -> None:
         self.locate = locate
         self.variables = variables
+        # Vars declared with a problem of their own (reported): not unknown.
+        self.broken_vars = broken_vars
+        # Modules that failed to import: reported once, not again per asset
+        self.failed_imports: set[str] = set()
+        self.skipped = False  # an asset left out for a problem reported elsewhere
         self.root = root
         self.decorator = decorator
         self.timezone = timezone
@@ -94,13 +106,9 @@ class AssetBuilder:
     def build(self, name: str, table: object) -> AssetSpec | None:
         """The spec of one asset, or None when it has problems (then reported)."""
         before = len(self.problems)
-        if not KEY_PATTERN.fullmatch(name) or name in RESERVED_KEYS:
-            if ":" in name:
-                hint = "':' is reserved for partitions (KEY:PARTITION)"
-            elif name in RESERVED_KEYS:
-                hint = f"'{name}' is reserved in templates; choose another name"
-            else:
-                hint = "Use letters, digits, '_', '-', '.' and '/'"
+        self.skipped = False
+        hint = name_problem(name)
+        if hint is not None:
             self.fail(name, "", "invalid asset name", hint)
         if not isinstance(table, dict):
             self.fail(name, "", f"must be a table, got {self._type(table)}")
@@ -114,7 +122,9 @@ class AssetBuilder:
                 # [assets.raw.orders] makes a table 'orders' inside asset 'raw'
                 hint = f"To name an asset '{name}.{field}', quote it: [assets.\"{name}.{field}\"]"
             self.fail(name, field, f"unknown key '{field}'", hint)
-        transform = self._optional_str(name, table, "transform")
+        transform = self._no_nul(
+            name, "transform", self._optional_str(name, table, "transform")
+        )
         function = self._function(name, table)
         if transform is not None and function is not None:
             self.fail(
@@ -134,10 +144,16 @@ class AssetBuilder:
             paths = [observation_path(name)]
         else:
             paths = self._paths(name, table)
-        depends_on = self._strings(name, table, "depends_on")
+        self._lengths(name, paths, partitions, derived=io is not None or bool(observe))
+        depends_on = [
+            dep
+            for dep in self._strings(name, table, "depends_on")
+            if self._no_nul(name, "depends_on", dep) is not None
+        ]
         inputs = self._strings(name, table, "inputs")
         for pattern in inputs:
-            self._relative(name, "inputs", pattern)
+            if self._relative(name, "inputs", pattern):
+                self._lengths(name, [pattern], None, field="inputs")
         description = self._optional_str(name, table, "description")
         code_version = self._optional_str(name, table, "code_version")
         metadata = table.get("metadata", {})
@@ -184,7 +200,7 @@ class AssetBuilder:
                 self.dep_fields[(name, dep)] = "transform"
         deps = tuple(dict.fromkeys(AssetKey(d) for d in (*depends_on, *refs)))
         mappings = self._mappings(name, table, deps)
-        if len(self.problems) > before:
+        if len(self.problems) > before or self.skipped:
             where = self.locate(name, "")
             self.partial.append(
                 AssetSpec(AssetKey(name), (), deps=deps, location=where)
@@ -242,9 +258,53 @@ class AssetBuilder:
 
     def _relative(self, name: str, field: str, path: str) -> str | None:
         normal, problem, hint = check_relative(_singular(field), path)
+        if normal is not None:
+            problem, hint = reserved_path_problem(_singular(field), path)
         if problem:
             self.fail(name, field, problem, hint)
+            return None
         return normal
+
+    def _no_nul(self, name: str, field: str, value: str | None) -> str | None:
+        """``value``, or None when it holds a NUL (then reported)."""
+        if value is not None and "\0" in value:
+            self.fail(
+                name, field, f"'{field}' contains a NUL character (\\u0000)", NUL_HINT
+            )
+            return None
+        return value
+
+    def _lengths(
+        self,
+        name: str,
+        paths: list[str],
+        partitions: PartitionsDef | None,
+        *,
+        derived: bool = False,
+        field: str = "path",
+    ) -> None:
+        """Each path fits the file system, with the longest partition key in it.
+
+        ``derived``: the paths of a value or an observation, made from the name.
+        """
+        for path in paths:
+            full = path if partitions is None else longest_path(path, partitions)
+            problem = length_problem(self.root, full)
+            if problem is None:
+                continue
+            if derived:
+                self.fail(
+                    name,
+                    "",
+                    f"the name is too long: the path '{_cut(full)}' {problem[0]}",
+                    "Shorten the name",
+                )
+            else:
+                what = _singular(field)
+                self.fail(
+                    name, field, f"{what} '{_cut(full)}' {problem[0]}", problem[1]
+                )
+            return
 
     def _strings(self, name: str, table: dict[str, Any], field: str) -> list[str]:
         value = table.get(field, [])
@@ -297,7 +357,7 @@ class AssetBuilder:
                     self.fail(name, "transform", *problem)
                 continue
             if ref.scope == "vars":
-                if ref.attr not in self.variables:
+                if ref.attr not in self.variables and ref.attr not in self.broken_vars:
                     hint = did_you_mean(ref.attr, self.variables) or (
                         f'Declare it under [vars]: {ref.attr} = "..."'
                     )
@@ -408,6 +468,8 @@ class AssetBuilder:
                 'Give a command that prints the version, e.g. observe = "curl -sI '
                 'https://example.com/data.csv"',
             )
+            return None
+        if isinstance(value, str) and self._no_nul(name, "observe", value) is None:
             return None
         if not isinstance(value, str) and not callable(value):
             self.fail(
@@ -548,11 +610,21 @@ class AssetBuilder:
             )
             return None
         module_name, _, attr = value.partition(":")
-        if self.root not in sys.path:
-            sys.path.insert(0, self.root)
+        if module_name in self.failed_imports:
+            self.skipped = True  # its error is reported once, at the module
+            return None
         try:
-            module = importlib.import_module(module_name)
-        except Exception as err:  # the user's module: any error is theirs
+            module = import_module(module_name, self.root)
+        except ModuleImportError as err:
+            self.failed_imports.add(module_name)
+            if err.location is None:  # not in the project: point at 'python'
+                err = ModuleImportError(
+                    err.problem, location=self.locate(name, "python")
+                )
+            self.problems.append(err)
+            self.skipped = True
+            return None
+        except Exception as err:  # the module itself is missing
             self.fail(
                 name,
                 "python",
@@ -623,7 +695,8 @@ class AssetBuilder:
         """
         ins = table.get("ins") or {}
         if not isinstance(ins, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in ins.items()
+            isinstance(k, str) and isinstance(v, str) and "\0" not in v
+            for k, v in ins.items()
         ):
             example = (
                 "ins={'orders': 'raw/orders'}"
@@ -695,11 +768,26 @@ class AssetBuilder:
         return params
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an asset key (as a hint), or None when it can."""
+    if KEY_PATTERN.fullmatch(name) and name not in RESERVED_KEYS:
+        return None
+    if ":" in name:
+        return "':' is reserved for partitions (KEY:PARTITION)"
+    if name in RESERVED_KEYS:
+        return f"'{name}' is reserved in templates; choose another name"
+    if KEY_CHARACTERS.fullmatch(name):  # the parts between '/' are wrong
+        return "Each part between '/' must start with a letter, a digit or '_'"
+    return "Use letters, digits, '_', '-', '.' and '/'"
+
+
 def check_relative(what: str, path: str) -> tuple[str | None, str | None, str | None]:
     """Normalise a project-relative path: (path, None, None) or (None, problem, hint).
 
     Directories keep their trailing '/'.
     """
+    if "\0" in path:
+        return None, f"{what} '{shown(path)}' contains a NUL character", NUL_HINT
     if posixpath.isabs(path) or os.path.isabs(path) or path.startswith("~"):
         return (
             None,
@@ -720,6 +808,94 @@ def check_relative(what: str, path: str) -> tuple[str | None, str | None, str | 
             ("Name a file or a sub-directory"),
         )
     return (normal + "/" if path.endswith("/") else normal), None, None
+
+
+def reserved_path_problem(what: str, path: str) -> tuple[str | None, str | None]:
+    """(problem, hint) when a declared path is one of doit-assets' own."""
+    if STATE_DIR not in path:  # both start with it: most paths end here
+        return None, None
+    parts = posixpath.normpath(path.replace("\\", "/")).split("/")
+    if parts[0] == STATE_DIR:
+        return (
+            f"{what} '{path}' is inside '{STATE_DIR}/', doit-assets' own folder",
+            "Choose another folder",
+        )
+    if any(part.startswith(STAGING_PREFIX) for part in parts):
+        return (
+            f"{what} '{path}' has a part starting with '{STAGING_PREFIX}', "
+            "which doit-assets uses for staging",
+            "Rename that part",
+        )
+    return None, None
+
+
+# A staged output lives in a folder beside the final one,
+# DIR/.doit-assets-staging.XXXXXXXX/BASENAME: its path is this much longer.
+STAGING_ROOM = 32
+
+
+@functools.lru_cache(maxsize=8)
+def path_limits(root: str) -> tuple[int, int, int]:
+    """The longest file name and the longest path the file system under
+    ``root`` takes, in bytes, and the length of ``root`` in bytes."""
+    limits = []
+    for name, default in (("PC_NAME_MAX", 255), ("PC_PATH_MAX", 4096)):
+        try:
+            limits.append(os.pathconf(root, name))
+        except (OSError, ValueError, AttributeError):  # no pathconf on Windows
+            limits.append(default)
+    return limits[0], limits[1], len(os.fsencode(root))
+
+
+def length_problem(root: str, path: str) -> tuple[str, str] | None:
+    """(problem, hint) when ``path`` under ``root`` is longer than the file
+    system allows, with room left for staging."""
+    name_max, path_max, root_length = path_limits(root)
+    limit = path_max - 1 - STAGING_ROOM  # path_max counts the final NUL
+    if (
+        path.isascii()
+        and len(path) <= name_max
+        and root_length + 1 + len(path) <= limit
+    ):
+        return None  # one byte a character, and short: most paths end here
+    encoded = os.fsencode(path)
+    part = max(encoded.rstrip(b"/").split(b"/"), key=len)
+    if len(part) > name_max:
+        return (
+            f"has a part of {len(part)} bytes, over the limit of {name_max}",
+            "Shorten it: the file system refuses longer names",
+        )
+    full = root_length + 1 + len(encoded)
+    if full > limit:
+        return (
+            f"is too long: {full} bytes with the project directory, over the "
+            f"limit of {limit}",
+            f"Shorten it, or move the project: the file system refuses paths over "
+            f"{path_max - 1} bytes, and staging adds up to {STAGING_ROOM}",
+        )
+    return None
+
+
+def longest_path(template: str, partitions: PartitionsDef) -> str:
+    """A partition's path, with the longest key of each dimension in it."""
+    longest = []
+    for dimension in partitions.dimensions:
+        if dimension.is_time:
+            keys = [dimension.key_of(dimension.start or datetime.datetime(2000, 1, 1))]
+        else:
+            keys = list(dimension.static)
+        longest.append(max(keys, key=len))
+    return render_key(template, SEPARATOR.join(longest), partitions)
+
+
+def shown(text: str) -> str:
+    """``text`` for a message, with a NUL written as TOML and Python escape it."""
+    return text.replace("\0", "\\u0000")
+
+
+def _cut(path: str) -> str:
+    """A long path shortened for a message."""
+    return path if len(path) <= 64 else f"{path[:40]}...{path[-20:]}"
 
 
 def _partition_ref_problem(

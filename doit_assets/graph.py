@@ -12,7 +12,7 @@ import graphlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .definition import check_relative
+from .definition import check_relative, name_problem, reserved_path_problem
 from .errors import (
     AssetCycleError,
     AssetDefinitionError,
@@ -24,12 +24,14 @@ from .errors import (
     raise_all,
 )
 from .partitions import DEFAULT, PartitionsError, resolve
-from .spec import KEY_PATTERN, AssetKey, AssetSpec
+from .spec import AssetKey, AssetSpec
 from .template import TemplateError, parse_template
 
 # Where to point a message: (spec, field) -> location. Field is a TOML key, or
 # "dep:NAME" for the key that declared a dependency.
 Where = Callable[[AssetSpec, str], "Location | None"]
+# A hint for a dependency that names no asset, or None.
+UnknownHint = Callable[[str], "str | None"]
 
 
 def _spec_location(spec: AssetSpec, field: str) -> Location | None:
@@ -92,12 +94,17 @@ def build_graph(
     known_keys: Collection[str] = (),
     problems: Iterable[AssetError] = (),
     partial: Iterable[AssetSpec] = (),
+    explain_unknown: UnknownHint | None = None,
+    incomplete: bool = False,
 ) -> AssetGraph:
     """Validate specs as a whole and order them; raise AssetError listing every problem.
 
     ``known_keys`` are declared assets left out of ``specs`` because they have
     problems of their own (passed in ``problems``, raised along with the rest);
     ``partial`` holds them with their dependencies, checked like the others.
+    ``explain_unknown`` gives a hint for a dependency that names no asset.
+    ``incomplete``: some assets could not be read (a module that declares
+    them failed to import), so a dependency that names none is not reported.
     """
     problems = list(problems)
     by_key: dict[AssetKey, AssetSpec] = {}
@@ -125,7 +132,9 @@ def build_graph(
                     f"'doit {spec.key}' would run the command, not the asset",
                 )
             )
-    problems += _check_deps(by_key, where, known_keys, list(partial))
+    problems += _check_deps(
+        by_key, where, known_keys, list(partial), explain_unknown, incomplete
+    )
     problems += _check_outputs(by_key, where)
     problems += _check_partitions(by_key, where)
     order, cycle_problem = _order(by_key, where)
@@ -147,17 +156,21 @@ def _with_template_deps(
 ) -> AssetSpec:
     """Check what a loader may not have: the key, the paths, and that every
     asset the template names is a dependency (it is added when missing)."""
-    if not KEY_PATTERN.fullmatch(spec.key):
+    hint = name_problem(spec.key)
+    if hint is not None:
         problems.append(
             AssetDefinitionError(
                 "invalid asset name",
                 location=where(spec, ""),
                 key=spec.key,
-                hint="Use letters, digits, '_', '-', '.' and '/'",
+                hint=hint,
             )
         )
+    derived = spec.io is not None or spec.observe is not None  # made from the key
     for path in spec.paths:
-        _, problem, hint = check_relative("path", path)
+        normal, problem, hint = check_relative("path", path)
+        if normal is not None and not derived:
+            problem, hint = reserved_path_problem("path", path)
         if problem:
             problems.append(
                 AssetDefinitionError(
@@ -192,6 +205,8 @@ def _check_deps(
     where: Where,
     known_keys: Collection[str],
     partial: list[AssetSpec],
+    explain_unknown: UnknownHint | None,
+    incomplete: bool,
 ) -> list[AssetError]:
     problems: list[AssetError] = []
     names = sorted({*by_key, *known_keys})
@@ -200,8 +215,12 @@ def _check_deps(
         for dep in spec.deps:
             upstream = by_key.get(dep)
             if upstream is None and dep not in known_keys:
-                hint = did_you_mean(dep, names)
-                if any(p == d == dep for p, d in spec.params):  # not from 'ins'
+                if incomplete:
+                    continue
+                found = explain_unknown(dep) if explain_unknown else None
+                hint = found or did_you_mean(dep, names)
+                # a parameter named after no asset (not mapped with 'ins')
+                if not found and any(p == d == dep for p, d in spec.params):
                     close = difflib.get_close_matches(dep, names, n=1)
                     if not close or not close[0].isidentifier():
                         key = close[0] if close else "KEY"

@@ -110,6 +110,27 @@ class HistoryError(AssetError):
     """The history file cannot be used as it is."""
 
 
+TIMEOUT = 10.0  # seconds to wait for another process's write
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to write-ahead logging, waiting for other processes.
+
+    SQLite answers "database is locked" at once, without waiting as it does
+    for other statements, when another process holds the file while the
+    journal mode changes: two processes opening a new history at once.
+    """
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        try:
+            conn.execute("pragma journal_mode = wal")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class History:
     """Read and append materializations. Open with ``History.open(path)``."""
 
@@ -133,8 +154,8 @@ class History:
         if folder:
             os.makedirs(folder, exist_ok=True)
         try:
-            conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-            conn.execute("pragma journal_mode = wal")
+            conn = sqlite3.connect(path, timeout=TIMEOUT, isolation_level=None)
+            _use_wal(conn)
             conn.execute("pragma synchronous = normal")
             history = cls(conn, path)
             history._migrate()
@@ -165,19 +186,28 @@ class History:
         self.conn.execute("commit")
 
     def _migrate(self) -> None:
-        version = self.conn.execute("pragma user_version").fetchone()[0]
+        if self._version() == SCHEMA_VERSION:
+            return  # the common case, without taking the write lock
+        # Read again inside the write transaction that migrates: two processes
+        # creating a new history at once would otherwise both read version 0
+        # and both create the tables.
+        with self._transaction() as conn:
+            version = self._version()
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+            conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
+
+    def _version(self) -> int:
+        version = int(self.conn.execute("pragma user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise HistoryError(
                 f"{self.path}: history schema {version} is newer than this "
                 f"doit-assets knows ({SCHEMA_VERSION})",
                 hint="Upgrade doit-assets",
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self._transaction() as conn:
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"pragma user_version = {number + 1}")
+        return version
 
     # -- runs ------------------------------------------------------------------
 

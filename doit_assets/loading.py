@@ -8,9 +8,7 @@ on 10 000 assets costs about what a no-op run does.
 
 from __future__ import annotations
 
-import importlib
 import os
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from types import ModuleType
@@ -19,6 +17,7 @@ from typing import Any
 from .decorators import AssetDef, collect
 from .errors import AssetError, Location
 from .graph import AssetGraph
+from .imports import ModuleImportError, import_module
 from .project import load_graph
 from .spec import AssetKey, AssetSpec
 from .tasks import AssetTasks
@@ -87,11 +86,11 @@ def _with_dodo(path: str) -> tuple[str, list[AssetDef]]:
 
 
 def _import_dodo() -> ModuleType:
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
     try:
-        return importlib.import_module("dodo")
-    except AssetError:
+        return import_module("dodo", os.getcwd())
+    except ModuleImportError as err:
+        if err.location is None:  # raised outside the project's files
+            raise AssetError(err.problem, location=Location("dodo.py")) from None
         raise
     except Exception as err:  # the user's file: any error is theirs
         raise AssetError(

@@ -15,6 +15,7 @@ its own (daily into monthly), or its own window shifted by an offset.
 from __future__ import annotations
 
 import bisect
+import collections
 import datetime as dt
 import difflib
 import re
@@ -30,6 +31,12 @@ TIME_KINDS = ("hourly", "daily", "weekly", "monthly")
 KINDS = ("static", *TIME_KINDS)
 KEY_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 SEPARATOR = "|"
+# At most this many partitions per asset, counted before any key is made:
+# each one is a doit task, and an hourly range over a century is not a plan.
+MAX_PARTITIONS = 1_000_000
+# Keys have four-digit years, and the window after the last must exist.
+FIRST_DAY = dt.datetime(1000, 1, 1)
+LAST_DAY = dt.datetime(9998, 12, 31, 23, 59, 59)
 _FORMATS = {
     "hourly": "%Y-%m-%d-%H:%M",
     "daily": "%Y-%m-%d",
@@ -70,26 +77,35 @@ class Dimension:
             return list(self.static)
         return [self.key_of(start) for start in self._starts(now)]
 
+    def count(self, now: float | None = None) -> int:
+        """How many keys ``keys(now)`` gives, without making them."""
+        if not self.is_time:
+            return len(self.static)
+        assert self.start is not None
+        first, last = _align(self.kind, self.start), self._last_start(now)
+        if last < first:
+            return 0
+        if self.kind == "monthly":  # first is the 1st of a month, at midnight
+            return (last.year - first.year) * 12 + last.month - first.month + 1
+        return (last - first) // (shift(self.kind, first, 1) - first) + 1
+
     def _starts(self, now: float | None) -> list[dt.datetime]:
         assert self.start is not None
-        first = _align(self.kind, self.start)
-        if self.end is not None:
-            last_start = self.end
-        else:
-            zone = zoneinfo.ZoneInfo(self.timezone)
-            moment = dt.datetime.fromtimestamp(
-                clock.now() if now is None else now, zone
-            )
-            # windows that have ended by now: the one before the window of now
-            last_start = shift(
-                self.kind, _floor(self.kind, moment.replace(tzinfo=None)), -1
-            )
+        last_start = self._last_start(now)
         starts = []
-        current = first
+        current = _align(self.kind, self.start)
         while current <= last_start:
             starts.append(current)
             current = shift(self.kind, current, 1)
         return starts
+
+    def _last_start(self, now: float | None) -> dt.datetime:
+        if self.end is not None:
+            return self.end
+        zone = zoneinfo.ZoneInfo(self.timezone)
+        moment = dt.datetime.fromtimestamp(clock.now() if now is None else now, zone)
+        # windows that have ended by now: the one before the window of now
+        return shift(self.kind, _floor(self.kind, moment.replace(tzinfo=None)), -1)
 
     def key_of(self, start: dt.datetime) -> str:
         return start.strftime(_FORMATS[self.kind])
@@ -191,7 +207,7 @@ def parse_partitions(value: object, timezone: str, decorator: bool) -> Partition
         )
     if len(value) == 1 and next(iter(value)) in KINDS:
         ((kind, spec),) = value.items()
-        return PartitionsDef((_dimension(kind, spec, None, timezone),))
+        return _within_limit(PartitionsDef((_dimension(kind, spec, None, timezone),)))
     if len(value) == 1:
         ((kind, _),) = value.items()
         close = difflib.get_close_matches(str(kind), KINDS, n=1)
@@ -231,7 +247,20 @@ def parse_partitions(value: object, timezone: str, decorator: bool) -> Partition
         raise PartitionsError(
             "two time dimensions cannot be combined", "Make one of them static"
         )
-    return PartitionsDef(tuple(dims))
+    return _within_limit(PartitionsDef(tuple(dims)))
+
+
+def _within_limit(definition: PartitionsDef) -> PartitionsDef:
+    count = 1
+    for dim in definition.dimensions:
+        count *= dim.count()
+    if count > MAX_PARTITIONS:
+        raise PartitionsError(
+            f"'partitions' declare {count:,} partitions, more than the limit of "
+            f"{MAX_PARTITIONS:,}",
+            "Start later, or use longer windows or fewer keys",
+        )
+    return definition
 
 
 def _dimension(kind: str, spec: Any, name: str | None, timezone: str) -> Dimension:
@@ -252,7 +281,8 @@ def _dimension(kind: str, spec: Any, name: str | None, timezone: str) -> Dimensi
                     "Keys are used in file names and commands: letters, digits, "
                     "'_', '-' and '.'",
                 )
-        duplicates = sorted({k for k in spec if spec.count(k) > 1})
+        counts = collections.Counter(spec)  # linear: lists can hold many keys
+        duplicates = sorted(k for k, n in counts.items() if n > 1)
         if duplicates:
             raise PartitionsError(f"partition key '{duplicates[0]}' is listed twice")
         return Dimension("static", name, tuple(spec), timezone=timezone)
@@ -285,6 +315,17 @@ def _dimension(kind: str, spec: Any, name: str | None, timezone: str) -> Dimensi
 
 
 def _moment(value: object, field: str) -> dt.datetime:
+    moment = _parse_moment(value, field)
+    if not FIRST_DAY <= moment <= LAST_DAY:
+        raise PartitionsError(
+            f"'{field}' must be a date from {FIRST_DAY.date()} to "
+            f"{LAST_DAY.date()}, got '{moment.isoformat().removesuffix('T00:00:00')}'",
+            "Partition keys have four-digit years",
+        )
+    return moment
+
+
+def _parse_moment(value: object, field: str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, dt.date):
@@ -393,8 +434,11 @@ class UpstreamPartitions:
             dim = self.down.dimensions[0]
             start, end = dim.window(key)
             if self.kind == "offset":
-                start = shift(dim.kind, start, self.mapping.offset)
-                end = shift(dim.kind, start, 1)
+                try:
+                    start = shift(dim.kind, start, self.mapping.offset)
+                    end = shift(dim.kind, start, 1)
+                except (OverflowError, ValueError):  # before year 1 or after 9999
+                    return []
             low = bisect.bisect_right(self._starts, start) - 1
             found = []
             for i in range(max(low, 0), len(self._starts)):

@@ -17,7 +17,8 @@ from .decorators import AssetDef, collect
 from .definition import AssetBuilder
 from .errors import AssetDefinitionError, AssetError, Location
 from .files import check_files
-from .graph import AssetGraph, build_graph
+from .graph import AssetGraph, UnknownHint, build_graph
+from .imports import Definition, project_functions
 from .spec import AssetSpec
 from .toml_loader import Project, load_toml
 
@@ -107,8 +108,48 @@ def _load_graph(
         known_keys=toml_keys | {d.key for d in defs},
         problems=problems,
         partial=partial,
+        explain_unknown=_unloaded_functions(project, defs),
+        incomplete=bool(project.failed_modules),
     )
     return project, dataclasses.replace(graph, inputs=inputs)
+
+
+def _unloaded_functions(project: Project, defs: list[AssetDef]) -> UnknownHint:
+    """A hint for an unknown dependency: a function of that name in a module
+    of the project that is not loaded, or that is not an @asset.
+
+    The project's files are read (not run) the first time it is needed:
+    a valid project never pays for it.
+    """
+    loaded = {m.__name__ for m in project.modules} | {d.fn.__module__ for d in defs}
+    found: dict[str, list[Definition]] = {}
+
+    def explain(key: str) -> str | None:
+        if not found:
+            found.update(project_functions(project.root))
+        for definition in found.get(key, []):
+            if definition.is_asset and definition.module in loaded:
+                continue  # loaded, yet not an asset: it says why itself
+            return _load_hint(project, key, definition, definition.module in loaded)
+        return None
+
+    return explain
+
+
+def _load_hint(project: Project, key: str, found: Definition, loaded: bool) -> str:
+    module = found.module
+    if found.is_asset:
+        text = f"{found.location} declares it with @asset, but module '{module}' is not loaded"
+    else:
+        text = f"{found.location} has a function '{key}' without @asset: decorate it"
+        if loaded:
+            return text
+        text += ", and load its module"
+    if not os.path.exists(project.source):  # @assets of a dodo.py only
+        return f"{text}: import it in dodo.py (from {module} import *)"
+    if "modules" in project.settings:
+        return f'{text}: add "{module}" to [settings] modules'
+    return f'{text}: add modules = ["{module}"] under [settings]'
 
 
 def _python_specs(

@@ -10,7 +10,12 @@ from .errors import Location
 from .partitions import DEFAULT, Mapping_, PartitionsDef
 
 # Letters, digits, '_', '-', '.', '/'. ':' is kept for partitions (`key:partition`).
-KEY_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*")
+# Keys become paths (.doit-assets/values/KEY.pickle): each part between '/'
+# starts with a letter, a digit or '_', so that none is empty, '.' or '..'.
+KEY_PATTERN = re.compile(
+    r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*"
+)
+KEY_CHARACTERS = re.compile(r"[A-Za-z0-9_./-]+")
 RESERVED_KEYS = frozenset({"self", "vars", "partition"})
 
 

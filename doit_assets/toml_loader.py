@@ -8,8 +8,8 @@ them all at once.
 
 from __future__ import annotations
 
-import importlib
 import os
+import re
 import sys
 import zoneinfo
 from collections.abc import Mapping
@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .definition import AssetBuilder, type_name
+from .definition import NUL_HINT, AssetBuilder, shown, type_name
 from .errors import (
     AssetDefinitionError,
     AssetError,
@@ -27,6 +27,7 @@ from .errors import (
     did_you_mean,
     raise_all,
 )
+from .imports import ModuleImportError, import_module
 from .spec import AssetSpec
 
 if sys.version_info >= (3, 14):
@@ -35,7 +36,8 @@ else:  # stdlib tomllib before 3.14 keeps line and column only in the message te
     import tomli as tomllib
 
 TOP_LEVEL_KEYS = ("assets", "vars", "settings")
-SETTINGS_KEYS = ("progress", "modules", "timezone")
+SETTINGS_KEYS = ("progress", "modules", "timezone", "external_roots")
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,9 @@ class Project:
     declared: frozenset[str] = frozenset()
     partial: tuple[AssetSpec, ...] = ()
     modules: tuple[ModuleType, ...] = ()  # imported from [settings] modules
+    # Modules of [settings] modules that could not be imported: the assets
+    # they declare are unknown, so unknown dependencies are not reported.
+    failed_modules: tuple[str, ...] = ()
 
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
@@ -81,7 +86,8 @@ def load_toml(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
             hint="Declare assets in it, e.g. [assets.report] with a 'path' and a "
             "'transform'",
         ) from None
-    text = _decode(raw, source)
+    # Some editors start a UTF-8 file with a byte order mark; it is not text.
+    text = _decode(raw, source).removeprefix(BOM)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -89,6 +95,8 @@ def load_toml(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
             f"invalid TOML: {err.msg}",
             location=Location(source, err.lineno, err.colno),
         ) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise _too_deep(text, source) from None
     lines = _scan_lines(text)
     project = _Builder(source, path.parent.resolve(), data, lines).build()
     if strict:
@@ -109,6 +117,37 @@ def _decode(raw: bytes, source: str) -> str:
         ) from None
 
 
+# The tokens that matter for nesting: strings and comments (skipped whole, so
+# that a bracket inside one does not count), and brackets.
+_NESTING = re.compile(
+    r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\''
+    r"|#[^\n]*|[\[\]{}]",
+    re.DOTALL,
+)
+
+
+def _too_deep(text: str, source: str) -> AssetSyntaxError:
+    """The error for a value nested deeper than the parser can follow,
+    pointing at the first bracket of the deepest level."""
+    depth, deepest, where = 0, 0, 0
+    for token in _NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, token.start()
+        elif bracket in ("]", "}"):
+            depth -= 1
+    line = text.count("\n", 0, where) + 1
+    col = where - (text.rfind("\n", 0, where) + 1) + 1
+    return AssetSyntaxError(
+        f"invalid TOML: arrays and inline tables nested {deepest} levels deep, "
+        "deeper than the parser can follow",
+        location=Location(source, line, col),
+        hint="Flatten the value",
+    )
+
+
 class _Builder:
     def __init__(
         self,
@@ -125,6 +164,8 @@ class _Builder:
         self.lines: dict[tuple[str, str], int] = {}
         self.partial: list[AssetSpec] = []
         self.modules: list[ModuleType] = []
+        self.failed_modules: list[str] = []
+        self.broken_vars: set[str] = set()
 
     def line(self, *dotted: str) -> int | None:
         """The line of a dotted key, or of its closest declared parent."""
@@ -177,6 +218,7 @@ class _Builder:
             frozenset(assets) if isinstance(assets, dict) else frozenset(),
             tuple(self.partial),
             tuple(self.modules),
+            tuple(self.failed_modules),
         )
 
     def _table(self, name: str) -> dict[str, Any]:
@@ -190,10 +232,20 @@ class _Builder:
         result = {}
         for name, value in self._table("vars").items():
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                self.broken_vars.add(name)
                 self.fail(
                     f"var '{name}' must be a string, got {type_name(value)}",
                     "vars",
                     name,
+                    hint=_var_hint(name, value),
+                )
+            elif isinstance(value, str) and "\0" in value:
+                self.broken_vars.add(name)
+                self.fail(
+                    f"var '{name}' contains a NUL character (\\u0000)",
+                    "vars",
+                    name,
+                    hint=NUL_HINT,
                 )
             else:
                 result[name] = str(value)
@@ -235,20 +287,48 @@ class _Builder:
                     name,
                     hint="Use an IANA name such as 'Europe/Paris' or 'UTC'",
                 )
+            elif name == "external_roots":
+                settings[name] = self._external_roots(value)
             elif name == "modules":
                 # Imported before the assets are built: a module may register
                 # value stores or define the functions that 'python' names.
                 self._import(value)
         return settings
 
+    def _external_roots(self, value: object) -> list[str]:
+        """Absolute folders, normalised: where outputs may go through a symlink."""
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(
+                "setting 'external_roots' must be a list of absolute folder "
+                f"paths, got {type_name(value)}",
+                "settings",
+                "external_roots",
+                hint='For example external_roots = ["/mnt/big"]',
+            )
+            return []
+        roots = []
+        for root in value:
+            problem = _external_root_problem(root)
+            if problem:
+                self.fail(
+                    f"setting 'external_roots': {problem[0]}",
+                    "settings",
+                    "external_roots",
+                    hint=problem[1],
+                )
+            else:
+                roots.append(os.path.normpath(root))
+        return list(dict.fromkeys(roots))
+
     def _import(self, names: list[str]) -> None:
-        root = str(self.root)
-        if root not in sys.path:
-            sys.path.insert(0, root)
         for name in names:
             try:
-                self.modules.append(importlib.import_module(name))
-            except Exception as err:  # the user's module: any error is theirs
+                self.modules.append(import_module(name, str(self.root)))
+            except ModuleImportError as err:
+                self.failed_modules.append(name)
+                self.problems.append(self._at_setting(err, "modules"))
+            except Exception as err:  # the module itself is missing
+                self.failed_modules.append(name)
                 self.fail(
                     f"setting 'modules': cannot import '{name}': "
                     f"{type(err).__name__}: {err}",
@@ -256,6 +336,13 @@ class _Builder:
                     "modules",
                     hint="Modules are imported from the project directory",
                 )
+
+    def _at_setting(self, err: AssetError, setting: str) -> AssetError:
+        """An error of an imported module, at its file and line when it has one."""
+        if err.location is not None:
+            return err
+        where = Location(self.source, self.line("settings", setting))
+        return type(err)(err.problem, location=where, hint=err.hint)
 
     def _assets(self, variables: Mapping[str, str]) -> list[AssetSpec]:
         assets = self._table("assets")
@@ -267,7 +354,9 @@ class _Builder:
             variables,
             str(self.root),
             timezone=zone if _known_timezone(zone) else "UTC",
+            broken_vars=frozenset(self.broken_vars),
         )
+        builder.failed_imports.update(self.failed_modules)  # reported already
         specs = []
         for name, table in assets.items():
             self.lines[(name, "")] = self.line("assets", name) or 0
@@ -385,6 +474,28 @@ def _parse_dotted(
         if i < n and text[i] == terminator:
             return tuple(parts), text[i + 1 :]
         return None
+    return None
+
+
+def _external_root_problem(root: str) -> tuple[str, str] | None:
+    if "\0" in root:
+        return f"'{shown(root)}' contains a NUL character (\\u0000)", NUL_HINT
+    if not os.path.isabs(root):
+        return (
+            f"'{root}' is not an absolute path",
+            'Write the folder\'s full path, e.g. "/mnt/big"',
+        )
+    if os.path.normpath(root) == os.path.normpath("/"):
+        return (
+            f"'{root}' would let outputs be written anywhere",
+            "Name the folder that a symlink of the project points into",
+        )
+    return None
+
+
+def _var_hint(name: str, value: object) -> str | None:
+    if isinstance(value, bool):
+        return f'Quote it: {name} = "{str(value).lower()}"'
     return None
 
 

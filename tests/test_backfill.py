@@ -437,7 +437,7 @@ def test_resume_of_an_unknown_backfill_is_an_error(fresh: Project) -> None:
         (
             ["--resume", "0"],
             "doit assets backfill: error: argument --resume: "
-            "expected a whole number above 0, got '0'",
+            "expected a whole number from 1 to 1000000000, got '0'",
         ),
     ],
     ids=["resume with a selection", "nothing", "two filters", "resume 0"],
@@ -537,6 +537,16 @@ def test_a_range_chooses_every_partition_whose_window_overlaps_it(
             ["--from", "2024-03-02", "--to", "2024-02-27"],
             "ERROR: --from 2024-03-02 is after --to 2024-02-27. "
             "The range includes both ends: --from is the first partition\n",
+        ),
+        (
+            ["--from", "2024-03-02", "--to", "9999-12-31"],
+            "ERROR: --to '9999-12-31' is out of range. "
+            "Partitions lie between 1000-01-01 and 9998-12-31\n",
+        ),
+        (
+            ["--from", "0001"],
+            "ERROR: --from '0001' is out of range. "
+            "Partitions lie between 1000-01-01 and 9998-12-31\n",
         ),
     ],
 )

@@ -1207,6 +1207,30 @@ def test_help_assets_describes_every_command(project: Project) -> None:
     ), listing
 
 
+@pytest.mark.parametrize(
+    ("args", "option", "maximum"),
+    [
+        (["history", "--limit", "99999999999999999999"], "--limit", "1000000000"),
+        (["runs", "--limit", "1000000001"], "--limit", "1000000000"),
+        (["lineage", "x", "--depth", "-3"], "--depth", "1000000000"),
+        (["backfill", "--resume", "9" * 30], "--resume", "1000000000"),
+        (["materialize", "x", "-n", "100000"], "-n/--process", "1024"),
+        (["backfill", "x", "--process", "two"], "-n/--process", "1024"),
+    ],
+    ids=["history", "runs", "lineage", "backfill", "materialize", "backfill -n"],
+)
+def test_every_whole_number_option_has_bounds_and_one_usage_error(
+    project: Project, args: list[str], option: str, maximum: str
+) -> None:
+    result = run_doit("assets", *args, cwd=project.root)
+    assert result.code == 2, result
+    assert "Traceback" not in result.err, result
+    assert result.err.splitlines()[-1] == (
+        f"doit assets {args[0]}: error: argument {option}: "
+        f"expected a whole number from 1 to {maximum}, got '{args[-1]}'"
+    )
+
+
 def test_sub_command_help_and_usage_errors(project: Project) -> None:
     result = run_doit("assets", "history", "--help", cwd=project.root)
     assert result.code == 0
@@ -1217,7 +1241,7 @@ def test_sub_command_help_and_usage_errors(project: Project) -> None:
     assert bad.code == 2, bad
     assert bad.err.splitlines()[-1] == (
         "doit assets history: error: argument --limit: "
-        "expected a whole number above 0, got '0'"
+        "expected a whole number from 1 to 1000000000, got '0'"
     )
     both = run_doit(
         "assets", "lineage", "x", "--upstream", "--downstream", cwd=project.root

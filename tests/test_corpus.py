@@ -3,6 +3,7 @@ fails with exactly the message in its ``# error:`` header lines."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import shutil
 from pathlib import Path
@@ -20,9 +21,10 @@ INVALID = sorted((CORPUS / "invalid").glob("*.toml"))
 
 
 def expected_error(path: Path) -> str:
-    """The ``# error: ...`` header lines (read as bytes: one case is not UTF-8)."""
+    """The ``# error: ...`` header lines (read as bytes: one case is not UTF-8,
+    one starts with a byte order mark)."""
     lines = []
-    for raw in path.read_bytes().split(b"\n"):
+    for raw in path.read_bytes().removeprefix(codecs.BOM_UTF8).split(b"\n"):
         if not raw.startswith(b"# error: "):
             break
         lines.append(raw.decode("utf-8").removeprefix("# error: "))
@@ -123,6 +125,14 @@ THROUGH_DOIT = [
     "name-clashes-with-list",
     "missing-source-file",
     "several-problems",
+    "toml-nested-too-deeply",
+    "byte-order-mark-is-skipped",
+    "nul-in-transform",
+    "nul-in-observe",
+    "invalid-name-dot-dot",
+    "path-in-state-folder",
+    "path-part-too-long",
+    "partitions-too-many",
 ]
 
 

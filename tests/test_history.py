@@ -7,6 +7,8 @@ import os
 import re
 import shutil
 import sqlite3
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -148,6 +150,51 @@ def test_a_file_that_is_not_sqlite_is_refused_with_a_clear_error(
         f"{path}: cannot read the history: file is not a database. "
         "Move the file away to start a new history"
     )
+
+
+# Each process imports, says it is ready, waits for the word to go, then opens
+# the store; it prints the error, if any.
+OPEN_AT_ONCE = """\
+import os, sys, time
+from doit_assets.history import History
+
+path, ready, go = sys.argv[1:]
+open(ready, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.0005)
+History.open(path).close()
+"""
+
+
+def test_processes_creating_a_new_history_at_once_all_succeed(
+    tmp_path: Path,
+) -> None:
+    # The check of the schema version and the migration are one transaction:
+    # the second process waits for the first, then finds the tables made.
+    failures = []
+    for pair in range(20):
+        folder = tmp_path / f"pair{pair}"
+        folder.mkdir()
+        path, go = folder / "h" / "history.sqlite", folder / "go"
+        ready = [folder / f"ready{n}" for n in range(2)]
+        procs = [
+            subprocess.Popen(
+                [PYTHON, "-c", OPEN_AT_ONCE, str(path), str(flag), str(go)],
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for flag in ready
+        ]
+        while not all(flag.exists() for flag in ready):
+            time.sleep(0.001)
+        go.touch()
+        for proc in procs:
+            _, err = proc.communicate(timeout=60)
+            if proc.returncode != 0:
+                failures.append(err.strip().splitlines()[-1])
+        version = sqlite3.connect(path).execute("pragma user_version").fetchone()
+        assert version == (3,)
+    assert failures == []
 
 
 def test_start_run_marks_runs_left_running_as_interrupted(history: History) -> None:

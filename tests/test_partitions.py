@@ -13,10 +13,18 @@ from __future__ import annotations
 import datetime
 import json
 import pickle
+import time
 from collections.abc import Callable
 
 import pytest
 from conftest import DoitRun, Prebuilt, Project
+
+from doit_assets.partitions import (
+    PartitionsError,
+    UpstreamPartitions,
+    parse_mapping,
+    parse_partitions,
+)
 
 NOW = "DOIT_ASSETS_NOW"
 BUILT = 1_700_000_000.0  # 2023-11-14T22:13:20Z
@@ -893,3 +901,79 @@ def test_a_clock_that_is_not_a_time_is_an_error(
         "ERROR: DOIT_ASSETS_NOW='tomorrow' is not a time. Write an ISO 8601 time "
         "(2024-03-05T11:00:00Z) or seconds since 1970\n",
     )
+
+
+# -- limits --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["hourly", "daily", "weekly", "monthly"])
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2024-01-01", "2024-01-01"),
+        ("2024-01-31T05:30", "2024-03-01"),
+        ("2023-12-31T23:00", "2025-02-28T22:59"),
+        ("2024-03-05T13:00", "2024-03-04"),
+        ("1000-01-01", "1000-03-07"),
+        ("9998-10-01", "9998-12-31T23:59:59"),
+    ],
+)
+def test_a_time_dimension_counts_its_keys_without_making_them(
+    kind: str, start: str, end: str
+) -> None:
+    if end < start:
+        return  # refused when parsed; counted as none
+    definition = parse_partitions(
+        {kind: {"start": start, "end": end}}, "UTC", decorator=False
+    )
+    (dimension,) = definition.dimensions
+    assert dimension.count() == len(dimension.keys())
+
+
+def test_an_open_window_counts_the_windows_that_have_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(NOW, "2024-03-05T13:30:00+00:00")
+    for kind in ("hourly", "daily", "weekly", "monthly"):
+        (dimension,) = parse_partitions(
+            {kind: {"start": "2023-01-01"}}, "Europe/Paris", decorator=False
+        ).dimensions
+        assert dimension.count() == len(dimension.keys()), kind
+
+
+def test_an_open_hourly_window_from_1900_is_refused_before_any_key_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(NOW, "2024-03-05T00:00:00+00:00")
+    with pytest.raises(PartitionsError) as exc:
+        parse_partitions({"hourly": {"start": "1900-01-01"}}, "UTC", decorator=False)
+    assert exc.value.problem == (
+        "'partitions' declare 1,088,496 partitions, more than the limit of 1,000,000"
+    )
+
+
+def test_exactly_a_million_partitions_are_allowed() -> None:
+    keys = [f"k{i}" for i in range(1000)]
+    definition = parse_partitions(
+        {"a": {"static": keys}, "b": {"static": keys}}, "UTC", decorator=False
+    )
+    assert [d.count() for d in definition.dimensions] == [1000, 1000]
+
+
+def test_duplicate_static_keys_are_found_in_linear_time() -> None:
+    keys = [f"k{i}" for i in range(200_000)] + ["k7"]
+    started = time.perf_counter()
+    with pytest.raises(PartitionsError) as exc:
+        parse_partitions({"static": keys}, "UTC", decorator=False)
+    assert exc.value.problem == "partition key 'k7' is listed twice"
+    assert time.perf_counter() - started < 2  # quadratic: hours
+
+
+def test_an_offset_before_the_calendar_reads_no_partition() -> None:
+    days = parse_partitions(
+        {"daily": {"start": "1000-01-01", "end": "1000-01-03"}}, "UTC", decorator=False
+    )
+    upstream = UpstreamPartitions(
+        days, days, parse_mapping({"offset": -1_000_000}), days.keys()
+    )
+    assert upstream.of("1000-01-02") == []

@@ -1179,15 +1179,207 @@ def test_settings_modules_that_fail_to_import_are_reported(project: Project) -> 
         """
     )
     project.write("raw.txt", "")
-    where = "assets.toml:2: setting 'modules': cannot import"
-    hint = "Modules are imported from the project directory"
+    # each error where it happened: in the module, or at the setting when the
+    # module named is not there at all
     assert error_lines(project.doit()) == [
-        f"{where} 'exploding': RuntimeError: no config for this host. {hint}",
-        f"{where} 'absent': ModuleNotFoundError: No module named 'absent'. {hint}",
-        f"{where} 'needs_pkg': ModuleNotFoundError: No module named "
-        f"'pkg_that_is_not_installed'. {hint}",
-        f"{where} 'bad_store': TypeError: a value store needs 'name', 'extension', "
-        f"'dump(value, path)' and 'load(path)', got object. {hint}",
+        "assets.toml:2: setting 'modules': cannot import 'absent': "
+        "ModuleNotFoundError: No module named 'absent'. Modules are imported from "
+        "the project directory",
+        "bad_store.py:3: cannot import module 'bad_store': TypeError: a value store "
+        "needs 'name', 'extension', 'dump(value, path)' and 'load(path)', got object",
+        "exploding.py:1: cannot import module 'exploding': RuntimeError: no config "
+        "for this host",
+        "needs_pkg.py:1: cannot import module 'needs_pkg': ModuleNotFoundError: No "
+        "module named 'pkg_that_is_not_installed'",
+    ]
+
+
+# A module with an @asset and a plain function, for the tests of modules that
+# are not loaded.
+TOTALS = """\
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset
+def total(orders: Path) -> int:
+    return len(orders.read_text().splitlines())
+
+
+@asset(name="grand/total")
+def grand(total: int) -> int:
+    return total
+
+
+def helper(orders: Path) -> int:
+    return 0
+"""
+
+READERS = """\
+[assets.orders]
+path = "data/orders.csv"
+
+[assets.report]
+path = "out/report.txt"
+transform = "cat {total.path} > {self.path}"
+
+[assets.summary]
+path = "out/summary.txt"
+depends_on = ["grand/total", "helper"]
+transform = "touch {self.path}"
+"""
+
+
+def test_an_asset_in_a_module_that_is_not_loaded_says_what_to_add(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write("lib/totals.py", TOTALS)
+    project.assets(READERS)
+    assert error_lines(project.doit("list")) == [
+        "assets.toml:6: asset 'report': unknown dependency 'total'. "
+        "lib/totals.py:6 declares it with @asset, but module 'lib.totals' is not "
+        'loaded: add modules = ["lib.totals"] under [settings]',
+        "assets.toml:10: asset 'summary': unknown dependency 'grand/total'. "
+        "lib/totals.py:11 declares it with @asset, but module 'lib.totals' is not "
+        'loaded: add modules = ["lib.totals"] under [settings]',
+        "assets.toml:10: asset 'summary': unknown dependency 'helper'. "
+        "lib/totals.py:16 has a function 'helper' without @asset: decorate it, and "
+        'load its module: add modules = ["lib.totals"] under [settings]',
+    ]
+    project.write("assets.toml", "[settings]\nmodules = []\n\n" + READERS)
+    assert error_lines(project.doit("list"))[0].endswith(
+        "module 'lib.totals' is not loaded: add \"lib.totals\" to [settings] modules"
+    )
+    project.write("assets.toml", '[settings]\nmodules = ["lib.totals"]\n\n' + READERS)
+    assert error_lines(project.doit("list")) == [
+        "assets.toml:13: asset 'summary': unknown dependency 'helper'. "
+        "lib/totals.py:16 has a function 'helper' without @asset: decorate it",
+    ]
+
+
+def test_an_asset_in_a_module_a_dodo_does_not_import_says_to_import_it(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write("totals.py", TOTALS)
+    project.write(
+        "dodo.py",
+        "from pathlib import Path\n\n"
+        "from doit_assets import asset\n"
+        "from doit_assets.dodo import *\n\n\n"
+        "@asset\n"
+        "def doubled(total: int) -> int:\n"
+        "    return 2 * total\n",
+    )
+    assert error_lines(project.doit("list")) == [
+        "dodo.py:7: asset 'doubled': unknown dependency 'total'. totals.py:6 "
+        "declares it with @asset, but module 'totals' is not loaded: import it in "
+        "dodo.py (from totals import *)",
+    ]
+
+
+BROKEN = """\
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset
+def total(orders: Path) -> int:
+    return len(orders.read_text().splitlines()) +
+"""
+
+
+def test_a_syntax_error_in_a_module_points_at_it_without_follow_on_errors(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write("totals.py", BROKEN)
+    project.assets('[settings]\nmodules = ["totals"]\n\n' + READERS)
+    expected = [
+        "totals.py:8:50: cannot import module 'totals': SyntaxError: invalid syntax"
+    ]
+    assert error_lines(project.doit("list")) == expected
+    assert error_lines(project.doit()) == expected
+    status = project.doit("assets", "status")
+    assert (status.code, status.err) == (3, f"ERROR: {expected[0]}\n"), status
+
+
+def test_an_error_raised_while_importing_points_at_the_line_that_raised(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write(
+        "settings_of_host.py", "import os\n\nHOST = os.environ['NO_SUCH_VAR']\n"
+    )
+    project.write("totals.py", "from settings_of_host import HOST\n\n" + TOTALS)
+    project.assets('[settings]\nmodules = ["totals"]\n\n' + READERS)
+    assert error_lines(project.doit("list")) == [
+        "settings_of_host.py:3: cannot import module 'totals': KeyError: 'NO_SUCH_VAR'"
+    ]
+
+
+def test_a_broken_module_named_by_python_is_reported_once_at_the_module(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write(
+        "totals.py", BROKEN + "\n\ndef twice(total: int) -> int:\n    return 2\n"
+    )
+    project.assets(
+        """\
+        [assets.orders]
+        path = "data/orders.csv"
+
+        [assets.total]
+        python = "totals:total"
+
+        [assets.twice]
+        python = "totals:twice"
+
+        [assets.report]
+        path = "out/report.txt"
+        transform = "cat {twice.path} > {self.path}"
+        """
+    )
+    assert error_lines(project.doit("list")) == [
+        "totals.py:8:50: cannot import module 'totals': SyntaxError: invalid syntax"
+    ]
+
+
+def test_an_import_error_in_a_dodo_points_at_its_line_for_doit_assets(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write("helpers.py", "def clean() -> None: ...\n")
+    project.write(
+        "dodo.py",
+        "from doit_assets.dodo import *\nfrom helpers import clean_up\n",
+    )
+    project.assets('[assets.orders]\npath = "data/orders.csv"\n', dodo=False)
+    result = project.doit("assets", "status")
+    assert (result.code, result.out) == (3, ""), result
+    assert result.err == (
+        "ERROR: dodo.py:2: cannot import module 'dodo': ImportError: cannot import "
+        f"name 'clean_up' from 'helpers' ({project.root.resolve()}/helpers.py)\n"
+    ), result
+
+
+def test_a_var_of_the_wrong_type_is_not_also_unknown(project: Project) -> None:
+    project.assets(
+        """\
+        [vars]
+        python = true
+
+        [assets.report]
+        path = "out/report.txt"
+        transform = "{vars.python} make.py {self.path}"
+        """
+    )
+    assert error_lines(project.doit("list")) == [
+        "assets.toml:2: var 'python' must be a string, got boolean. Quote it: python = \"true\""
     ]
 
 
@@ -1329,3 +1521,27 @@ def test_show_knows_the_assets_declared_in_the_dodo_py(project: Project) -> None
     assert show.code == 0, show
     line = line_of(project, "dodo.py", 'path="build/total.txt"')
     assert f"declared      dodo.py:{line}" in show.out.splitlines(), show
+
+
+def test_a_broken_module_in_settings_and_in_python_is_reported_once(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.write(
+        "totals.py", BROKEN + "\n\ndef twice(total: int) -> int:\n    return 2\n"
+    )
+    project.assets(
+        """\
+        [settings]
+        modules = ["totals"]
+
+        [assets.orders]
+        path = "data/orders.csv"
+
+        [assets.twice]
+        python = "totals:twice"
+        """
+    )
+    assert error_lines(project.doit("list")) == [
+        "totals.py:8:50: cannot import module 'totals': SyntaxError: invalid syntax"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import textwrap
 from pathlib import Path
@@ -369,3 +370,104 @@ def test_non_ascii_utf8_loads(tmp_path: Path) -> None:
     path.write_bytes('[assets.a]\npath = "café.csv"\n'.encode())
     (spec,) = load_toml(path).specs
     assert spec.paths == ("café.csv",)
+
+
+def test_a_byte_order_mark_is_skipped_and_positions_stay_as_without_it(
+    tmp_path: Path,
+) -> None:
+    text = '[assets.a]\npath = "a.csv" x\n'
+    plain, marked = tmp_path / "plain.toml", tmp_path / "marked.toml"
+    plain.write_bytes(text.encode())
+    marked.write_bytes(codecs.BOM_UTF8 + text.encode())
+    errors = []
+    for path in (plain, marked):
+        with pytest.raises(AssetSyntaxError) as exc:
+            load_toml(path)
+        errors.append(str(exc.value).replace(path.name, "assets.toml"))
+    assert errors[0] == errors[1]
+    assert errors[0].endswith(
+        "assets.toml:2:16: invalid TOML: Expected newline or end of document after a statement"
+    )
+    marked.write_bytes(codecs.BOM_UTF8 + b'[assets.a]\npath = "a.csv"\n')
+    assert load_toml(marked).specs[0].paths == ("a.csv",)
+
+
+def test_nesting_deeper_than_the_parser_follows_is_an_error_at_its_bracket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write(
+        tmp_path, "[assets.a]\nmetadata = { x = [\n" + "[" * 2000 + "]" * 2000 + "] }\n"
+    )
+    with pytest.raises(AssetSyntaxError) as exc:
+        load_toml(path)
+    assert exc.value.problem == (
+        "invalid TOML: arrays and inline tables nested 2002 levels deep, "
+        "deeper than the parser can follow"
+    )
+    assert exc.value.location == Location("assets.toml", 3, 2000)
+
+
+def test_brackets_in_strings_and_comments_do_not_count_as_nesting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    deep = "[" * 600 + "]" * 600
+    path = write(
+        tmp_path,
+        f'# [[[[[[[[[[\n[assets.a]\ndescription = "[[[[[[[[[[["\n'
+        f"code_version = '{{{{{{{{{{{{'\nmetadata = {{ x = {deep} }}\n",
+    )
+    with pytest.raises(AssetSyntaxError) as exc:
+        load_toml(path)
+    assert exc.value.problem.startswith(
+        "invalid TOML: arrays and inline tables nested 601 "
+    )
+    assert exc.value.location == Location("assets.toml", 5, 617)
+
+
+def test_external_roots_are_kept_normalised_in_the_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        [settings]
+        external_roots = ["/mnt/big/", "/srv//data/../cache", "/mnt/big"]
+
+        [assets.a]
+        path = "a.csv"
+        """,
+    )
+    project = load_toml(path)
+    assert project.settings["external_roots"] == ["/mnt/big", "/srv/cache"]
+
+
+def test_a_path_longer_than_the_file_system_allows_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # 16 parts of 250 bytes: each part fits, the whole does not
+    long = "/".join(["p" * 250] * 16) + "/out.csv"
+    path = write(
+        tmp_path,
+        f'[assets.a]\npath = "{long}"\ntransform = "touch {{self.path}}"\n',
+    )
+    with pytest.raises(AssetError) as exc:
+        load_toml(path)
+    full = len(str(tmp_path.resolve())) + 1 + len(long)
+    assert str(exc.value) == (
+        f"assets.toml:2: asset 'a': path '{long[:40]}...{long[-20:]}' is too long: "
+        f"{full} bytes with the project directory, over the limit of 4063. "
+        "Shorten it, or move the project: the file system refuses paths over "
+        "4095 bytes, and staging adds up to 32"
+    )
+
+
+def test_a_path_that_fits_with_room_for_staging_loads(tmp_path: Path) -> None:
+    room = 4063 - len(str(tmp_path.resolve())) - 1
+    parts = (room - 1) // 201
+    long = ("p" * 200 + "/") * parts + "x" * (room - parts * 201)
+    assert len(str(tmp_path.resolve())) + 1 + len(long) == 4063
+    path = write(
+        tmp_path, f'[assets.a]\npath = "{long}"\ntransform = "touch {{self.path}}"\n'
+    )
+    assert load_toml(path).specs[0].paths == (long,)
