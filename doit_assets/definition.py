@@ -18,8 +18,6 @@ from typing import Any
 
 from .clock import parse_duration
 from .errors import AssetDefinitionError, AssetError, Location, did_you_mean
-from .execute import STAGING_PREFIX
-from .files import STATE_DIR
 from .imports import ModuleImportError, import_module
 from .partitions import (
     SEPARATOR,
@@ -30,6 +28,7 @@ from .partitions import (
     parse_partitions,
     render_key,
 )
+from .paths import STAGING_PREFIX, STAGING_ROOM, STATE_DIR
 from .spec import KEY_CHARACTERS, KEY_PATTERN, RESERVED_KEYS, AssetKey, AssetSpec
 from .template import PATH_ATTRIBUTES, TemplateError, parse_template
 from .values import STORES, observation_path, value_path
@@ -827,11 +826,6 @@ def reserved_path_problem(what: str, path: str) -> tuple[str | None, str | None]
             "Rename that part",
         )
     return None, None
-
-
-# A staged output lives in a folder beside the final one,
-# DIR/.doit-assets-staging.XXXXXXXX/BASENAME: its path is this much longer.
-STAGING_ROOM = 32
 
 
 @functools.lru_cache(maxsize=8)

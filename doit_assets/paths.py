@@ -21,8 +21,12 @@ OBSERVED_DIR = f"{STATE_DIR}/observed"
 RUNNING_DIR = f"{STATE_DIR}/running"
 GRAPH_PAGE = f"{STATE_DIR}/graph.html"
 
-# A staging folder: DIR/.doit-assets-staging.XXXXXXXX/, one per attempt.
+# A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
+# with a random part of STAGING_TOKEN bytes (twice as many hex digits). A
+# staged output's path is STAGING_ROOM bytes longer than the output's.
 STAGING_PREFIX = ".doit-assets-staging."
+STAGING_TOKEN = 6
+STAGING_ROOM = len("/" + STAGING_PREFIX) + 2 * STAGING_TOKEN
 
 
 def state_folder_problem(folder: str = STATE_DIR) -> str | None:

@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from .atomic import sync_folder
-from .paths import STAGING_PREFIX
+from .paths import STAGING_PREFIX, STAGING_TOKEN
 from .processes import Entry, Registry, ensure_watchdog
 from .spec import is_directory
 
@@ -45,7 +45,7 @@ class Attempt:
         self.cwd = cwd
         self.outputs = tuple(outputs)
         self.registry = registry
-        token = secrets.token_hex(6)
+        token = secrets.token_hex(STAGING_TOKEN)
         self.folders: dict[str, str] = {}  # output folder -> its staging folder
         for output in self.outputs:
             head = os.path.dirname(output.rstrip("/"))
