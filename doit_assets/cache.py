@@ -23,7 +23,7 @@ from .files import STATE_DIR
 
 CACHE_FILE = f"{STATE_DIR}/project.cache"
 # Bump when what is cached changes shape.
-FORMAT = 3
+FORMAT = 4
 
 
 def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import graphlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .declared import check_inputs
 from .definition import check_relative
 from .errors import (
     AssetCycleError,
@@ -26,6 +28,9 @@ from .errors import (
 from .partitions import DEFAULT, PartitionsError, resolve
 from .spec import KEY_PATTERN, AssetKey, AssetSpec
 from .template import TemplateError, parse_template
+
+if TYPE_CHECKING:
+    from .files import OnDisk
 
 # Where to point a message: (spec, field) -> location. Field is a TOML key, or
 # "dep:NAME" for the key that declared a dependency.
@@ -42,8 +47,9 @@ class AssetGraph:
 
     specs: dict[AssetKey, AssetSpec]
     downstream: dict[AssetKey, tuple[AssetKey, ...]]
-    # Each asset's input files, globs and directories expanded (by load_graph).
-    inputs: Mapping[AssetKey, tuple[str, ...]] = field(default_factory=dict)
+    # What load_graph found on disk: input files (globs and directories
+    # expanded), missing source files and inputs.
+    on_disk: OnDisk | None = None
 
     def __iter__(self) -> Iterator[AssetSpec]:
         return iter(self.specs.values())
@@ -127,6 +133,7 @@ def build_graph(
             )
     problems += _check_deps(by_key, where, known_keys, list(partial))
     problems += _check_outputs(by_key, where)
+    problems += check_inputs(by_key, where)
     problems += _check_partitions(by_key, where)
     order, cycle_problem = _order(by_key, where)
     if cycle_problem:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from .decorators import AssetDef, collect
 from .definition import AssetBuilder
 from .errors import AssetDefinitionError, AssetError, Location
-from .files import check_files
+from .files import check_files, file_checks
 from .graph import AssetGraph, build_graph
 from .spec import AssetSpec
 from .toml_loader import Project, load_toml
@@ -93,13 +93,7 @@ def _load_graph(
             )
         )
     toml_keys = project.declared
-
-    def where(spec: AssetSpec, field: str) -> Location | None:
-        if spec.location is None or spec.location.path == project.source:
-            return project.where(spec.key, field)
-        return spec.location  # a Python asset: its function
-
-    inputs = check_files(project.root, specs, where, problems)
+    where = locator(project)
     graph = build_graph(
         specs,
         where=where,
@@ -108,7 +102,20 @@ def _load_graph(
         problems=problems,
         partial=partial,
     )
-    return project, dataclasses.replace(graph, inputs=inputs)
+    # On-disk facts come after: they are warnings, and failures of one asset.
+    on_disk = check_files(project.root, file_checks(graph.specs, where))
+    return project, dataclasses.replace(graph, on_disk=on_disk)
+
+
+def locator(project: Project) -> Callable[[AssetSpec, str], Location | None]:
+    """Where a field of an asset is declared: its line, or a Python asset's function."""
+
+    def where(spec: AssetSpec, field: str) -> Location | None:
+        if spec.location is None or spec.location.path == project.source:
+            return project.where(spec.key, field)
+        return spec.location
+
+    return where
 
 
 def _python_specs(
