@@ -150,7 +150,9 @@ def why_lines(status: AssetStatus, now: float) -> list[str]:
             line += f", max_age {clock.format_duration(status.max_age)}"
         return [line + "; nothing it depends on has changed since"]
     kinds = {c.kind for c in status.causes}
-    if kinds & {"input_missing", "input_unmatched"}:
+    if kinds & {"input_missing", "input_unmatched"} and status.state == "failed":
+        lines = [f"{name} failed last time and would fail again, because:"]
+    elif kinds & {"input_missing", "input_unmatched"}:
         lines = [f"{name} is {status.state} and would fail, because:"]
     elif "upstream_missing" in kinds:
         lines = [f"{name} is {status.state} and cannot run, because:"]

@@ -228,11 +228,13 @@ class _Checker:
                         "output_missing", f"output '{target}' does not exist", target
                     ),
                 )
-        # an input that is not there: doit fails the asset first thing; a
-        # source that is not there: doit fails it and skips this asset
-        status.causes[:0] = [
-            Cause(k, text, path) for path, k, text in meta.get("missing", ())
-        ] + [
+        # an input that is not there: doit fails the asset first thing (and
+        # that is what failed last time too: said once); a source that is
+        # not there: doit fails it and skips this asset
+        lacking = [Cause(k, text, path) for path, k, text in meta.get("missing", ())]
+        if any(c.text in (status.last_error or "") for c in lacking):
+            status.causes = [c for c in status.causes if c.kind != "last_failed"]
+        status.causes[:0] = lacking + [
             Cause("upstream_missing", f"upstream '{d}' is missing", upstream=up)
             for d in task["task_dep"]
             if (up := self.statuses.get(d))
