@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import glob
 import os
+import stat
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,20 +36,17 @@ INPUT_HINT = (
 SOURCE_HINT = "Create it, or give the asset a 'transform' that makes it"
 
 
-@dataclass(frozen=True, slots=True)
-class FileCheck:
-    """What the check needs of one asset, as plain values (the project cache keeps them)."""
+class FileCheck(NamedTuple):
+    """What the check needs of one asset, as plain values (the project cache
+    keeps them as a tuple)."""
 
     key: str
     sources: tuple[str, ...]  # a source's own files (each partition's) to find on disk
-    inputs: tuple[str, ...]
+    inputs: tuple[str, ...]  # to look for on disk (not the upstreams' outputs)
     declared: tuple[str, ...]  # its own paths and its upstreams', left out of globs
-    from_upstream: tuple[str, ...]  # inputs that name what an upstream declares
+    from_upstream: tuple[str, ...]  # globs and folders that name an upstream's output
     path_at: tuple[str, int | None]  # where 'path' and 'inputs' are declared
     inputs_at: tuple[str, int | None]
-
-    def plain(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
 
 
 class Missing(NamedTuple):
@@ -72,7 +70,10 @@ class OnDisk:
 
 
 def file_checks(specs: Mapping[AssetKey, AssetSpec], where: Where) -> list[FileCheck]:
-    """What to look for on disk, for every asset with a source file or inputs."""
+    """What to look for on disk, for every asset with a source file or inputs.
+
+    An input that is an upstream's output (or lies in one) is left out here,
+    once: it comes through the dependency, whatever is on disk."""
     named = named_by_dependency(specs)
     checks = []
     for spec in specs.values():
@@ -88,13 +89,19 @@ def file_checks(specs: Mapping[AssetKey, AssetSpec], where: Where) -> list[FileC
         for dep in spec.deps:
             if dep in specs:
                 declared += specs[dep].paths
+        covered = Covered(declared)
+        inputs = tuple(
+            p
+            for p in dict.fromkeys(spec.inputs)
+            if glob.has_magic(p) or not covered(os.path.normpath(p))
+        )
         checks.append(
             FileCheck(
                 str(spec.key),
                 sources,
-                spec.inputs,
+                inputs,
                 tuple(declared),
-                tuple(p for p in spec.inputs if p in named.get(spec.key, ())),
+                tuple(p for p in inputs if p in named.get(spec.key, ())),
                 _at(where(spec, "path")),
                 _at(where(spec, "inputs")),
             )
@@ -106,19 +113,21 @@ def _at(location: Location | None) -> tuple[str, int | None]:
     return ("", None) if location is None else (location.path, location.line)
 
 
-def check_files(root: Path, checks: Iterable[FileCheck]) -> OnDisk:
+def check_files(root: str | os.PathLike[str], checks: Iterable[FileCheck]) -> OnDisk:
     """Look for each source file and expand each input; note what is missing."""
+    look = _Looker(str(root))
     inputs: dict[AssetKey, tuple[str, ...]] = {}
     missing_inputs: dict[str, tuple[Missing, ...]] = {}
     missing_sources: dict[str, Missing] = {}
     warnings: list[str] = []
     for check in checks:
-        missing = [m for m in (_source(root, check, p) for p in check.sources) if m]
-        missing_sources.update((m.path, m) for m in missing)
-        if missing:
-            warnings.append(_warning(missing))
+        if check.sources:
+            missing = [m for m in (_source(look, check, p) for p in check.sources) if m]
+            missing_sources.update((m.path, m) for m in missing)
+            if missing:
+                warnings.append(_warning(missing))
         if check.inputs:
-            files, unmade = _expand(root, check)
+            files, unmade = _expand(look, check)
             inputs[AssetKey(check.key)] = files
             if unmade:
                 missing_inputs[check.key] = tuple(unmade)
@@ -126,18 +135,41 @@ def check_files(root: Path, checks: Iterable[FileCheck]) -> OnDisk:
     return OnDisk(inputs, missing_inputs, missing_sources, tuple(warnings))
 
 
-def _source(root: Path, check: FileCheck, path: str) -> Missing | None:
-    full = root / path
-    if not os.path.exists(full):
-        kind = "directory" if is_directory(path) else "file"
+class _Looker:
+    """What is at a path: 'file', 'dir' or None; each path looked at once
+    (many assets list the same script as an input)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.seen: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> str | None:
+        try:
+            return self.seen[path]
+        except KeyError:
+            pass
+        try:
+            mode = os.stat(os.path.join(self.root, path)).st_mode
+        except (OSError, ValueError):
+            kind = None
+        else:
+            kind = "dir" if stat.S_ISDIR(mode) else "file"
+        self.seen[path] = kind
+        return kind
+
+
+def _source(look: _Looker, check: FileCheck, path: str) -> Missing | None:
+    kind = look(path)
+    if kind is None:
+        what = "directory" if is_directory(path) else "file"
         return _missing(
             check,
             path,
             "source_missing",
-            f"source {kind} '{path}' does not exist",
-            _did_you_mean(root, path, check.sources) or SOURCE_HINT,
+            f"source {what} '{path}' does not exist",
+            _did_you_mean(Path(look.root), path, check.sources) or SOURCE_HINT,
         )
-    if os.path.isdir(full) and not is_directory(path):
+    if kind == "dir" and not is_directory(path):
         return _missing(
             check,
             path,
@@ -145,7 +177,7 @@ def _source(root: Path, check: FileCheck, path: str) -> Missing | None:
             f"source '{path}' is a directory",
             f'Write path = "{path}/" to declare a directory asset',
         )
-    if not os.path.isdir(full) and is_directory(path):
+    if kind != "dir" and is_directory(path):
         return _missing(
             check,
             path,
@@ -156,35 +188,34 @@ def _source(root: Path, check: FileCheck, path: str) -> Missing | None:
     return None
 
 
-def _expand(root: Path, check: FileCheck) -> tuple[tuple[str, ...], list[Missing]]:
+def _expand(look: _Looker, check: FileCheck) -> tuple[tuple[str, ...], list[Missing]]:
     """The files the inputs stand for, and the inputs that stand for none."""
-    covered = Covered(check.declared)
+    covered: Covered | None = None
     files: list[str] = []
     unmade: list[Missing] = []
     for pattern in check.inputs:
-        if glob.has_magic(pattern) or os.path.isdir(root / pattern):
-            wildcard = (
-                pattern if glob.has_magic(pattern) else pattern.rstrip("/") + "/**"
-            )
-            matches = _matching_files(root, wildcard, covered)
+        magic = glob.has_magic(pattern)
+        kind = None if magic else look(pattern)
+        if kind == "file":
+            files.append(pattern)
+        elif magic or kind == "dir":
+            wildcard = pattern if magic else pattern.rstrip("/") + "/**"
+            covered = covered or Covered(check.declared)
+            matches = _matching_files(look.root, wildcard, covered)
             if not matches and pattern not in check.from_upstream:
                 problem = f"input '{pattern}' matches no file"
                 unmade.append(
                     _missing(check, pattern, "input_unmatched", problem, INPUT_HINT)
                 )
             files += matches
-        elif covered(os.path.normpath(pattern)) or pattern in check.from_upstream:
-            continue  # an upstream's output: it comes through the dependency
-        elif os.path.isfile(root / pattern):
-            files.append(pattern)
-        else:
-            hint = _did_you_mean(root, pattern, ()) or INPUT_HINT
+        elif pattern not in check.from_upstream:
+            hint = _did_you_mean(Path(look.root), pattern, ()) or INPUT_HINT
             problem = f"input '{pattern}' does not exist"
             unmade.append(_missing(check, pattern, "input_missing", problem, hint))
     return tuple(dict.fromkeys(files)), unmade
 
 
-def _matching_files(root: Path, pattern: str, covered: Covered) -> list[str]:
+def _matching_files(root: str, pattern: str, covered: Covered) -> list[str]:
     found = []
     for match in glob.glob(pattern, root_dir=root, recursive=True):
         path = match.replace(os.sep, "/")
@@ -192,7 +223,7 @@ def _matching_files(root: Path, pattern: str, covered: Covered) -> list[str]:
             covered(path)
             or path.startswith(STATE_DIR + "/")
             or STAGING_PREFIX in path
-            or not os.path.isfile(root / path)
+            or not os.path.isfile(os.path.join(root, path))
         ):
             continue
         found.append(path)

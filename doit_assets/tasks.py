@@ -117,14 +117,14 @@ class AssetTasks:
         saved = cache.load(key) if key else None
         if saved is not None and _still_valid(saved[5], clock.now()):
             settings, root, source, checks, compacts, (_, renews_at) = saved
-            on_disk = check_files(Path(root), (FileCheck(*c) for c in checks))
+            on_disk = check_files(root, map(FileCheck._make, checks))
         else:
             project, graph = load_graph(self.path, reserved, python_assets)
             compacts = static_tasks(project, graph)
             assert graph.on_disk is not None
             on_disk = graph.on_disk
             settings = dict(project.settings)
-            checks = [c.plain() for c in file_checks(graph.specs, locator(project))]
+            checks = [tuple(c) for c in file_checks(graph.specs, locator(project))]
             if project.modules or any(spec.is_python for spec in graph):
                 key = None  # its code is not in the file: never cached
             # open time windows gain a partition as time passes
