@@ -159,7 +159,7 @@ class _Looker:
 
 
 def _source(look: _Looker, check: FileCheck, path: str) -> Missing | None:
-    kind = look(path)
+    kind = look(path.rstrip("/"))
     if kind is None:
         what = "directory" if is_directory(path) else "file"
         return _missing(
@@ -260,7 +260,8 @@ def _did_you_mean(root: Path, path: str, declared: Iterable[str]) -> str | None:
         except OSError:
             return None
         if name not in entries:
-            close = difflib.get_close_matches(name, entries, n=1, cutoff=0.6)
+            # close: a typo ('clean.pyy'), not another file ('orders' for 'returns')
+            close = difflib.get_close_matches(name, entries, n=1, cutoff=0.8)
             if not close:
                 return None
             name = close[0]

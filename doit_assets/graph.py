@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import graphlib
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,11 @@ class AssetGraph:
     # What load_graph found on disk: input files (globs and directories
     # expanded), missing source files and inputs.
     on_disk: OnDisk | None = None
+
+    @property
+    def inputs(self) -> Mapping[AssetKey, tuple[str, ...]]:
+        """The files each asset's ``inputs`` stand for ({} without ``on_disk``)."""
+        return self.on_disk.inputs if self.on_disk is not None else {}
 
     def __iter__(self) -> Iterator[AssetSpec]:
         return iter(self.specs.values())
