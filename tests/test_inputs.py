@@ -322,17 +322,48 @@ def test_a_glob_that_matches_nothing_fails_its_asset(project: Project) -> None:
 
 def test_a_typo_in_a_folder_is_found_one_folder_at_a_time(project: Project) -> None:
     project.write("config/settings.yaml", "a: 1\n")
+    project.write("data/orders.csv", "1\n")
     project.assets(
         """\
         [assets.report]
         path = "out/report.txt"
-        inputs = ["confg/setings.yaml"]
+        inputs = ["confg/setings.yaml", "data/returns.csv"]
         transform = "touch {self.path}"
         """
     )
     assert project.doit("list").err == (
         "assets.toml:3: warning: asset 'report': input 'confg/setings.yaml' does not "
         "exist. Did you mean 'config/settings.yaml'?\n"
+        # another file is no typo: the hint says what inputs are for
+        "assets.toml:3: warning: asset 'report': input 'data/returns.csv' does not "
+        "exist. List files the transform reads; outputs of other assets go in "
+        "'depends_on'\n"
+    )
+
+
+def test_a_source_of_the_wrong_kind_is_a_warning_and_a_failure(
+    project: Project,
+) -> None:
+    project.write("data/orders.csv", "1\n")
+    project.assets(
+        """\
+        [assets.orders]
+        path = "data/orders.csv/"
+
+        [assets.count]
+        path = "out/count.txt"
+        transform = "ls {orders.path} > {self.path}"
+        """
+    )
+    problem = (
+        "asset 'orders': source 'data/orders.csv/' is a file, not a directory. "
+        'Write path = "data/orders.csv"'
+    )
+    run = project.doit()
+    assert (run.code, run.err) == (1, f"assets.toml:2: warning: {problem}\n"), run
+    assert f"MissingInput - taskid:orders\nassets.toml:2: {problem}\n" in run.out
+    assert lines_of(project, "status")[1] == (
+        "orders  missing  -    source 'data/orders.csv/' is a file, not a directory"
     )
 
 
