@@ -306,10 +306,10 @@ def in_our_words(task: Any, fail: Any) -> Any:
     path = text[start + len("Dependent file '") : -len("' does not exist.")]
     prefix = meta["prefix"]
     shown = path[len(prefix) :] if prefix and path.startswith(prefix) else path
+    owner = next((d for d, paths in meta["deps"].items() if path in paths), None)
     if meta["kind"] == "source":
         what = f"source file '{shown}'"
-    elif any(path in paths for paths in meta["deps"].values()):
-        owner = next(d for d, paths in meta["deps"].items() if path in paths)
+    elif owner is not None:
         what = f"output '{shown}' of upstream '{owner}'"
     else:
         what = f"input '{shown}'"
