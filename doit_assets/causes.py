@@ -10,7 +10,7 @@ from typing import Any
 
 from .queries import iso
 
-STATES = ("fresh", "stale", "missing", "failed", "source")
+STATES = ("fresh", "stale", "missing", "failed", "source", "ignored")
 # Causes that only mean "make the recorded version again".
 RESTORING = frozenset({"output_missing", "output_edited"})
 
@@ -55,7 +55,8 @@ class AssetStatus:
     max_age: float | None = None
     observation: str | None = None
     last_error: str | None = None
-    ignored: bool = False  # 'doit ignore', of it or of what it reads
+    # 'doit ignore': the asset set aside, this one or one it depends on
+    ignored_by: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, repr=False)  # the task's
     # a partitioned asset as a whole: how many partitions are in each state
     partition_counts: dict[str, int] | None = None
@@ -65,7 +66,9 @@ class AssetStatus:
     def reason(self) -> str:
         """One line: the first cause, and where it comes from upstream."""
         if self.partition_counts is not None:
-            return partition_summary(self.partition_counts, self.partition_total)
+            return partition_summary(
+                self.partition_counts, self.partition_total, self.kind == "source"
+            )
         if self.meta.get("observable"):
             if self.observation is None:
                 return "not observed yet"
@@ -115,12 +118,13 @@ class AssetStatus:
         }
 
 
-def partition_summary(counts: dict[str, int], total: int) -> str:
-    """``87/91 fresh, 3 missing, 1 failed``."""
+def partition_summary(counts: dict[str, int], total: int, source: bool = False) -> str:
+    """``87/91 fresh, 3 missing, 1 failed``; for a source ``91 partitions, 1 missing``."""
     if not total:
         return "no partitions yet"
-    if counts.get("source") == total:
-        return f"{total} partition{'' if total == 1 else 's'}"
+    if source:  # never "fresh": present, missing or ignored
+        others = [f"{n} {s}" for s, n in counts.items() if s != "source" and n]
+        return ", ".join([f"{total} partition{'' if total == 1 else 's'}", *others])
     fresh = counts.get("fresh", 0)
     others = [f"{n} {s}" for s, n in counts.items() if s != "fresh" and n]
     return ", ".join([f"{fresh}/{total} fresh", *others])

@@ -32,7 +32,7 @@ from .versioning import fingerprint
 # description (on the group and on each partition) and time_kind the kind of
 # its time dimension (hourly, daily, ...), if it has one.
 Compact = tuple[Any, ...]
-KEY, MAX_AGE, OBSERVE, PARTITION = 1, 16, 17, 20
+KEY, PATHS, MAX_AGE, OBSERVE, PARTITION = 1, 3, 16, 17, 20
 
 
 def task_name(compact: Compact) -> str:

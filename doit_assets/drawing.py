@@ -36,6 +36,7 @@ PALETTE: dict[str, Colors] = {
     "missing": Colors("#f9dccb", "#d55e00", "#4d2000"),
     "failed": Colors("#a3161b", "#6e0b0f", "#ffffff"),
     "source": Colors("#e1e8f0", "#5d7a99", "#1e2b3a"),
+    "ignored": Colors("#f6e3ee", "#cc79a7", "#4d1f3a"),  # set aside by 'doit ignore'
 }
 # A state this module does not know yet still gets drawn, in neutral grey.
 OTHER = Colors("#eeeeee", "#888888", "#222222")

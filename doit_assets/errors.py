@@ -49,9 +49,14 @@ class AssetError(InvalidDodoFile):  # type: ignore[misc]
 
     @property
     def message(self) -> str:
+        return self._line()
+
+    def _line(self, marker: str | None = None) -> str:
         parts = []
         if self.location is not None:
             parts.append(str(self.location))
+        if marker is not None:
+            parts.append(marker)
         if self.key is not None:
             parts.append(f"asset '{self.key}'")
         parts.append(self.problem)
@@ -62,6 +67,11 @@ class AssetError(InvalidDodoFile):  # type: ignore[misc]
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def warning(self) -> str:
+        """The same line as a warning: ``file:line: warning: asset 'x': problem``."""
+        return self._line("warning")
 
     def sort_key(self) -> tuple[str, int, int]:
         loc = self.location

@@ -10,8 +10,10 @@ import dataclasses
 import difflib
 import graphlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from .declared import check_inputs
 from .definition import check_relative, name_problem, reserved_path_problem
 from .errors import (
     AssetCycleError,
@@ -26,6 +28,9 @@ from .errors import (
 from .partitions import DEFAULT, PartitionsError, resolve
 from .spec import AssetKey, AssetSpec
 from .template import TemplateError, parse_template
+
+if TYPE_CHECKING:
+    from .files import OnDisk
 
 # Where to point a message: (spec, field) -> location. Field is a TOML key, or
 # "dep:NAME" for the key that declared a dependency.
@@ -44,8 +49,14 @@ class AssetGraph:
 
     specs: dict[AssetKey, AssetSpec]
     downstream: dict[AssetKey, tuple[AssetKey, ...]]
-    # Each asset's input files, globs and directories expanded (by load_graph).
-    inputs: Mapping[AssetKey, tuple[str, ...]] = field(default_factory=dict)
+    # What load_graph found on disk: input files (globs and directories
+    # expanded), missing source files and inputs.
+    on_disk: OnDisk | None = None
+
+    @property
+    def inputs(self) -> Mapping[AssetKey, tuple[str, ...]]:
+        """The files each asset's ``inputs`` stand for ({} without ``on_disk``)."""
+        return self.on_disk.inputs if self.on_disk is not None else {}
 
     def __iter__(self) -> Iterator[AssetSpec]:
         return iter(self.specs.values())
@@ -136,6 +147,7 @@ def build_graph(
         by_key, where, known_keys, list(partial), explain_unknown, incomplete
     )
     problems += _check_outputs(by_key, where)
+    problems += check_inputs(by_key, where)
     problems += _check_partitions(by_key, where)
     order, cycle_problem = _order(by_key, where)
     if cycle_problem:

@@ -9,14 +9,14 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
 from .decorators import AssetDef, collect
 from .definition import AssetBuilder
 from .errors import AssetDefinitionError, AssetError, Location
-from .files import check_files
+from .files import check_files, file_checks
 from .graph import AssetGraph, UnknownHint, build_graph
 from .imports import Definition, project_functions
 from .spec import AssetSpec
@@ -94,13 +94,7 @@ def _load_graph(
             )
         )
     toml_keys = project.declared
-
-    def where(spec: AssetSpec, field: str) -> Location | None:
-        if spec.location is None or spec.location.path == project.source:
-            return project.where(spec.key, field)
-        return spec.location  # a Python asset: its function
-
-    inputs = check_files(project.root, specs, where, problems)
+    where = locator(project)
     graph = build_graph(
         specs,
         where=where,
@@ -111,7 +105,20 @@ def _load_graph(
         explain_unknown=_unloaded_functions(project, defs),
         incomplete=bool(project.failed_modules),
     )
-    return project, dataclasses.replace(graph, inputs=inputs)
+    # On-disk facts come after: they are warnings, and failures of one asset.
+    on_disk = check_files(project.root, file_checks(graph.specs, where))
+    return project, dataclasses.replace(graph, on_disk=on_disk)
+
+
+def locator(project: Project) -> Callable[[AssetSpec, str], Location | None]:
+    """Where a field of an asset is declared: its line, or a Python asset's function."""
+
+    def where(spec: AssetSpec, field: str) -> Location | None:
+        if spec.location is None or spec.location.path == project.source:
+            return project.where(spec.key, field)
+        return spec.location
+
+    return where
 
 
 def _unloaded_functions(project: Project, defs: list[AssetDef]) -> UnknownHint:

@@ -69,6 +69,12 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
                 self.progress.finish(task.name, executed=outcome == "materialized")
 
     def add_failure(self, task: Any, fail: Any) -> None:
+        if _asset(task) and "Dependent file '" in (getattr(fail, "message", "") or ""):
+            from .files import in_our_words  # a file gone since the run started
+
+            fail = in_our_words(task, fail)
+            if self.recorder and task.meta["asset"]["kind"] == "transform":
+                self.recorder.started(task)  # failed before it began: record it
         super().add_failure(task, fail)
         _flush_state(task.name)
         if self.recorder and _asset(task):

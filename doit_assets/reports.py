@@ -47,13 +47,17 @@ def status_command(args: argparse.Namespace) -> int:
     parts = partitions_of(assets.tasks)
     members = [statuses[n] for k in keys for n in parts.get(k, [k])]
     would_run = sum(1 for a in members if a.will_run and a.kind != "source")
-    if args.check and would_run:
+    # doit skips what 'doit ignore' set aside: it is not counted, only named
+    ignored = sum(1 for a in members if a.state == "ignored")
+    if args.check and (would_run or ignored):
         noun = "partitions and assets" if parts else "assets"
-        sys.stderr.write(
-            f"status --check: {would_run} of {len(members)} selected {noun} would run\n"
+        line = (
+            f"status --check: {would_run} of {len(members)} selected {noun} would run"
         )
-        return 1
-    return 0
+        if ignored:
+            line += f"; {ignored} ignored {'is' if ignored == 1 else 'are'} not counted"
+        sys.stderr.write(line + "\n")
+    return 1 if args.check and would_run else 0
 
 
 def shown_statuses(
@@ -98,7 +102,9 @@ def why_command(args: argparse.Namespace) -> int:
                     "partitions": [m.to_dict(now) for m in members],
                 }
             )
-        lines = [f"{name}: {partition_summary(_counts(members), len(members))}"]
+        source = bool(members) and members[0].kind == "source"
+        summary = partition_summary(_counts(members), len(members), source)
+        lines = [f"{name}: {summary}"]
         for member in waiting:
             lines += ["", *why_lines(member, now)]
         sys.stdout.write("\n".join(lines) + "\n")
@@ -118,6 +124,16 @@ def _counts(members: list[AssetStatus]) -> dict[str, int]:
 def why_lines(status: AssetStatus, now: float) -> list[str]:
     """The cause tree of one asset, down to the root causes."""
     name = status.asset
+    if status.state == "ignored":
+        lines = [f"{name} is ignored: doit skips it, because:"]
+        lines += _cause_lines(status.causes[:1], "  ", now)
+        if status.causes[1:]:
+            lines.append("otherwise it would run, because:")
+            lines += _cause_lines(status.causes[1:], "  ", now)
+        return lines
+    if status.kind == "source" and status.state == "missing":
+        lines = [f"{name} is missing: doit fails it and skips what reads it, because:"]
+        return lines + _cause_lines(status.causes, "  ", now)
     if status.kind == "source":
         if status.meta.get("observable"):
             if status.observation is None:
@@ -133,7 +149,14 @@ def why_lines(status: AssetStatus, now: float) -> list[str]:
         if status.max_age is not None:
             line += f", max_age {clock.format_duration(status.max_age)}"
         return [line + "; nothing it depends on has changed since"]
-    if status.state == "failed":
+    kinds = {c.kind for c in status.causes}
+    if kinds & {"input_missing", "input_unmatched"} and status.state == "failed":
+        lines = [f"{name} failed last time and would fail again, because:"]
+    elif kinds & {"input_missing", "input_unmatched"}:
+        lines = [f"{name} is {status.state} and would fail, because:"]
+    elif "upstream_missing" in kinds:
+        lines = [f"{name} is {status.state} and cannot run, because:"]
+    elif status.state == "failed":
         lines = [f"{name} failed last time and would run again, because:"]
     else:
         lines = [f"{name} is {status.state} and would run, because:"]
@@ -145,7 +168,7 @@ def _cause_lines(causes: list[Cause], indent: str, now: float) -> list[str]:
     lines = []
     for cause in causes:
         text = cause.text
-        if cause.upstream is not None:
+        if cause.kind == "upstream" and cause.upstream is not None:
             text += f" ({cause.upstream.state})"
         lines.append(indent + text)
         detail = indent + "  "

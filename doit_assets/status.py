@@ -126,10 +126,10 @@ def summarize(
     """One status for a partitioned asset: counts by state, the worst state first."""
     counts = {s: sum(1 for p in partitions if p.state == s) for s in STATES}
     state = next(
-        (s for s in ("failed", "missing", "stale") if counts[s]),
+        (s for s in ("failed", "missing", "stale", "ignored") if counts[s]),
         "fresh",  # none: nothing to make yet
     )
-    if meta["kind"] == "source":
+    if meta["kind"] == "source" and state not in ("missing", "ignored"):
         state = "source"
     made = [p.made_at for p in partitions if p.made_at is not None]
     return AssetStatus(
@@ -166,16 +166,30 @@ class _Checker:
     def check(self, task: dict[str, Any]) -> None:
         meta = task["meta"]["asset"]
         key = meta["task"]  # the asset, or asset:partition
-        values = self.state.get_values(key) if self.state else {}
         status = AssetStatus(
             key, meta["kind"], "fresh", max_age=meta["max_age"], meta=meta
         )
         self.statuses[key] = status
         if meta["kind"] == "source":
-            status.state = "source"
-            if meta["observable"]:
-                self._observable(status, meta["targets"][0])
-            return
+            self._source(status, meta)
+        else:
+            self._transform(status, task, meta)
+        self._ignored(status, task)
+
+    def _source(self, status: AssetStatus, meta: dict[str, Any]) -> None:
+        status.state = "source"
+        if meta["observable"]:
+            self._observable(status, meta["targets"][0])
+        elif meta.get("missing"):
+            # its file is not there: doit fails it, and skips what reads it
+            status.state = "missing"
+            status.causes += [Cause(k, text, path) for path, k, text in meta["missing"]]
+
+    def _transform(
+        self, status: AssetStatus, task: dict[str, Any], meta: dict[str, Any]
+    ) -> None:
+        key = status.asset
+        values = self.state.get_values(key) if self.state else {}
         made_at = values.get(MADE_AT)
         status.made_at = float(made_at) if made_at is not None else None
         missing = [t for t in meta["targets"] if not os.path.exists(t.rstrip("/"))]
@@ -214,29 +228,50 @@ class _Checker:
                         "output_missing", f"output '{target}' does not exist", target
                     ),
                 )
+        # an input that is not there: doit fails the asset first thing (and
+        # that is what failed last time too: said once); a source that is
+        # not there: doit fails it and skips this asset
+        lacking = [Cause(k, text, path) for path, k, text in meta.get("missing", ())]
+        if any(c.text in (status.last_error or "") for c in lacking):
+            status.causes = [c for c in status.causes if c.kind != "last_failed"]
+        status.causes[:0] = lacking + [
+            Cause("upstream_missing", f"upstream '{d}' is missing", upstream=up)
+            for d in task["task_dep"]
+            if (up := self.statuses.get(d))
+            and up.kind == "source"
+            and up.state == "missing"
+        ]
         if missing and status.state != "failed":
             status.state = "missing"
         elif status.causes and status.state == "fresh":
             status.state = "stale"
         status.will_run = bool(status.causes)
-        # 'doit ignore KEY': doit skips it, and every task that depends on it
-        skipped_by = next(
-            (
-                d
-                for d in task["task_dep"]
-                if d in self.statuses and self.statuses[d].ignored
-            ),
-            None,
-        )
-        status.ignored = bool(self._get(key, "ignore:")) or skipped_by is not None
-        if status.will_run and status.ignored:
-            status.will_run = False
-            text = "ignored ('doit ignore'): doit skips it"
-            if not self._get(key, "ignore:"):
-                text = (
-                    f"upstream '{skipped_by}' is ignored ('doit ignore'): doit skips it"
-                )
-            status.causes.insert(0, Cause("ignored", text))
+
+    def _ignored(self, status: AssetStatus, task: dict[str, Any]) -> None:
+        """'doit ignore KEY': doit skips it, and every task that depends on it."""
+        name = status.asset
+        if self._get(name, "ignore:"):
+            status.ignored_by = name
+            text = f"'doit ignore {name}' set it aside; 'doit forget {name}' ends that"
+        else:
+            by = next(
+                (
+                    self.statuses[d].ignored_by
+                    for d in task["task_dep"]
+                    if d in self.statuses and self.statuses[d].ignored_by
+                ),
+                None,
+            )
+            if by is None:
+                return
+            status.ignored_by = by
+            text = (
+                f"upstream '{by}' is set aside by 'doit ignore {by}'; "
+                f"'doit forget {by}' ends that"
+            )
+        status.state = "ignored"
+        status.will_run = False
+        status.causes.insert(0, Cause("ignored", text))
 
     # -- an asset that has been made before --------------------------------------
 
@@ -283,7 +318,8 @@ class _Checker:
         causes[:0] = upstream_causes.values()
         previous = self._get(name, "deps:")
         if previous:
-            for path in sorted(set(previous) - set(file_dep)):
+            gone = {meta["prefix"] + p for p, _, _ in meta.get("missing", ())}
+            for path in sorted(set(previous) - set(file_dep) - gone):
                 causes.append(
                     Cause("input_removed", f"input '{path}' no longer used", path)
                 )
@@ -353,7 +389,10 @@ class _Checker:
         dir_state: Any,
     ) -> Cause | None:
         upstream = self.statuses.get(owner) if owner else None
-        if upstream is not None and upstream.will_run and upstream.kind != "source":
+        if upstream is not None and upstream.kind == "source":
+            if upstream.state == "missing":
+                return None  # said once, by _transform
+        elif upstream is not None and upstream.will_run:
             if not upstream.restores_only:
                 return Cause(
                     "upstream",
@@ -386,7 +425,7 @@ class _Checker:
             )
         saved = self._get(task_name, path)
         if not os.path.exists(path):
-            if upstream is not None and upstream.observation is None:
+            if upstream is not None and upstream.meta.get("observable"):
                 return Cause(
                     "not_observed",
                     f"source '{upstream.asset}' has not been observed yet",

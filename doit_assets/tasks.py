@@ -18,15 +18,23 @@ from types import ModuleType
 from typing import Any
 
 from . import cache, clock
-from .compacts import KEY, MAX_AGE, OBSERVE, Compact, static_tasks, task_name
+from .compacts import KEY, MAX_AGE, OBSERVE, PATHS, Compact, static_tasks, task_name
 from .decorators import AssetDef, collect
-from .errors import AssetError, Location, raise_all
+from .errors import Location
 from .execute import CommandJob, materialize, remove_outputs, with_reads
-from .files import check_files
+from .files import (
+    FileCheck,
+    Missing,
+    OnDisk,
+    check_files,
+    fail_missing,
+    file_checks,
+    print_warnings,
+)
 from .graph import AssetGraph
 from .observe import ObserveJob, observe
 from .paths import STATE_FILE
-from .project import command_names, load_graph
+from .project import command_names, load_graph, locator
 from .spec import AssetKey, AssetSpec, is_directory
 from .toml_loader import Project
 from .versioning import AssetFreshness
@@ -104,13 +112,14 @@ class AssetTasks:
         saved = cache.load(key) if key else None
         if saved is not None and _still_valid(saved[5], clock.now()):
             settings, root, source, checks, compacts, (_, renews_at) = saved
-            inputs = _check_files_again(Path(root), source, checks)
+            on_disk = check_files(root, map(FileCheck._make, checks))
         else:
             project, graph = load_graph(self.path, reserved, python_assets)
             compacts = static_tasks(project, graph)
-            inputs = graph.inputs
+            assert graph.on_disk is not None
+            on_disk = graph.on_disk
             settings = dict(project.settings)
-            checks = [_file_check(project, spec) for spec in graph]
+            checks = [tuple(c) for c in file_checks(graph.specs, locator(project))]
             if project.modules or any(spec.is_python for spec in graph):
                 key = None  # its code is not in the file: never cached
             # open time windows gain a partition as time passes
@@ -132,9 +141,15 @@ class AssetTasks:
         by_clock = renews_at is not None or any(
             c[MAX_AGE] is not None or c[OBSERVE] is not None for c in compacts
         )
-        if self.standalone and key and not by_clock and _only_plain_files(checks):
+        if (
+            self.standalone
+            and key
+            and not by_clock
+            and _only_plain_files(compacts, checks)
+        ):
             FAST_PATH["toml"] = str(self.path)
-        return _with_inputs(compacts, inputs, _external_roots(settings))
+        print_warnings(on_disk.warnings)
+        return _with_inputs(compacts, on_disk, _external_roots(settings))
 
     def _home_modules(self) -> list[ModuleType]:
         """The modules (a dodo.py) that hold this creator: their @assets belong here."""
@@ -151,13 +166,12 @@ def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
     """One doit task dict per asset, in dependency order."""
     LOADED_SETTINGS.clear()
     LOADED_SETTINGS.update(project.settings)
-    inputs = graph.inputs
-    if len(inputs) < len(graph):  # a graph built without load_graph
-        problems: list[AssetError] = []
-        inputs = check_files(project.root, list(graph), _spec_location, problems)
-        raise_all(problems)
+    on_disk = graph.on_disk
+    if on_disk is None:  # a graph built without load_graph
+        checks = file_checks(graph.specs, _spec_location)
+        on_disk = check_files(project.root, checks)
     roots = _external_roots(project.settings)
-    return _with_inputs(static_tasks(project, graph), inputs, roots)
+    return _with_inputs(static_tasks(project, graph), on_disk, roots)
 
 
 def _external_roots(settings: Mapping[str, object]) -> tuple[str, ...]:
@@ -166,58 +180,29 @@ def _external_roots(settings: Mapping[str, object]) -> tuple[str, ...]:
     return tuple(str(r) for r in roots) if isinstance(roots, (list, tuple)) else ()
 
 
-def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
+def _only_plain_files(compacts: list[Compact], checks: list[tuple[Any, ...]]) -> bool:
     """No directory outputs and no globs or directories in ``inputs``."""
-    for _, paths, _, inputs, *_ in checks:
-        if any(is_directory(p) for p in paths):
-            return False
+    if any(is_directory(p) for c in compacts for p in c[PATHS]):
+        return False
+    for check in checks:
+        inputs = check[2]
         if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):
             return False
     return True
 
 
-def _file_check(project: Project, spec: AssetSpec) -> tuple[Any, ...]:
-    """What ``check_files`` needs of an asset, as plain values for the cache."""
-    lines = (project.lines.get((spec.key, f)) for f in ("", "path", "inputs"))
-    on_disk = spec.is_source and spec.observe is None
-    paths = spec.paths
-    if spec.partitions is not None and on_disk:
-        paths = tuple(spec.partitions.all_paths(paths))
-    return (str(spec.key), paths, on_disk, spec.inputs, *lines)
-
-
-def _check_files_again(
-    root: Path, source: str, checks: list[tuple[Any, ...]]
-) -> Mapping[AssetKey, tuple[str, ...]]:
-    """Sources and inputs live on disk: checked on every run, cache or not."""
-    specs, lines = [], {}
-    for key, paths, is_source, inputs, *field_lines in checks:
-        if not (is_source or inputs):
-            continue  # nothing of it on disk to check
-        transform = None if is_source else ""
-        specs.append(AssetSpec(AssetKey(key), paths, transform, inputs=inputs))
-        lines[key] = dict(zip(("", "path", "inputs"), field_lines, strict=True))
-
-    def where(spec: AssetSpec, field: str) -> Location:
-        by_field = lines[spec.key]
-        return Location(source, by_field.get(field) or by_field[""])
-
-    problems: list[AssetError] = []
-    inputs = check_files(root, specs, where, problems)
-    raise_all(problems)
-    return inputs
-
-
 def _with_inputs(
-    compacts: list[Compact],
-    inputs: Mapping[AssetKey, tuple[str, ...]],
-    external_roots: tuple[str, ...],
+    compacts: list[Compact], on_disk: OnDisk, external_roots: tuple[str, ...]
 ) -> list[dict[str, Any]]:
     if ONLY:
         compacts = [c for c in compacts if task_name(c) in ONLY or c[KEY] in ONLY]
+    inputs = on_disk.inputs
     made = [
         _task(c, inputs.get(AssetKey(c[KEY]), ()), external_roots) for c in compacts
     ]
+    if on_disk.missing_sources or on_disk.missing_inputs:
+        for task in made:
+            _fail_if_missing(task, on_disk)
     if ONLY:
         for task in made:
             if "task_dep" in task:
@@ -324,6 +309,28 @@ def _task(
         clean=[(remove_outputs, [name, root, paths, prefix, external_roots])],
     )
     return task
+
+
+def _fail_if_missing(task: dict[str, Any], on_disk: OnDisk) -> None:
+    """A task that misses a file fails first thing, with the warning's words,
+    instead of running without it (or failing later in doit's words)."""
+    meta = task["meta"].get("asset")
+    if meta is None or meta["observable"]:
+        return
+    missing: list[Missing]
+    if meta["kind"] == "source":
+        found = on_disk.missing_sources
+        missing = [found[p] for p in meta["paths"] if p in found]
+    else:
+        missing = list(on_disk.missing_inputs.get(meta["key"], ()))
+    if not missing:
+        return
+    meta["missing"] = [(m.path, m.kind, m.problem) for m in missing]
+    gone = {meta["prefix"] + m.path for m in missing}
+    task["file_dep"] = [p for p in task.get("file_dep", ()) if p not in gone]
+    failing = (fail_missing, [[m.message for m in missing]])
+    task["actions"] = [failing, *(task.get("actions") or ())]
+    task["uptodate"] = [*task.get("uptodate", ()), False]  # never skipped
 
 
 def _spec_location(spec: AssetSpec, field: str) -> Location | None:

@@ -50,11 +50,15 @@ def test_a_cached_project_still_checks_the_disk(project: Project) -> None:
     project.doit_ok()
     project.path("data/raw.txt").unlink()
     result = project.doit()
+    problem = (
+        "asset 'raw': source file 'data/raw.txt' does not exist. "
+        "Create it, or give the asset a 'transform' that makes it"
+    )
     assert (result.code, result.err) == (
-        3,
-        "ERROR: assets.toml:5: asset 'raw': source file 'data/raw.txt' does not "
-        "exist. Create it, or give the asset a 'transform' that makes it\n",
+        1,
+        f"assets.toml:5: warning: {problem}\n",
     ), result
+    assert f"MissingInput - taskid:raw\nassets.toml:5: {problem}\n" in result.out
 
 
 def test_a_new_file_matching_an_input_glob_is_seen_with_a_cache(

@@ -123,7 +123,7 @@ THROUGH_DOIT = [
     "unknown-dep-in-depends-on",
     "cycle-three",
     "name-clashes-with-list",
-    "missing-source-file",
+    "input-is-output-of-another-asset",
     "several-problems",
     "toml-nested-too-deeply",
     "byte-order-mark-is-skipped",
@@ -193,7 +193,7 @@ def test_same_path_twice_in_one_asset_is_a_validation_error(tmp_path: Path) -> N
     ), result
 
 
-def test_source_directory_without_trailing_slash_is_reported_not_a_traceback(
+def test_source_directory_without_trailing_slash_fails_that_asset_not_the_load(
     tmp_path: Path,
 ) -> None:
     write_project(
@@ -206,8 +206,11 @@ def test_source_directory_without_trailing_slash_is_reported_not_a_traceback(
     (tmp_path / "data/images/one.png").write_text("1")
     result = run_doit(cwd=tmp_path)
     assert "Traceback" not in result.out + result.err, result
-    assert result.code == 3, result
-    assert result.err == (
-        "ERROR: assets.toml:2: asset 'images': source 'data/images' is a directory. "
-        'Write path = "data/images/" to declare a directory asset\n'
-    ), result
+    assert result.code == 1, result
+    problem = (
+        "asset 'images': source 'data/images' is a directory. "
+        'Write path = "data/images/" to declare a directory asset'
+    )
+    assert result.err == f"assets.toml:2: warning: {problem}\n", result
+    assert f"MissingInput - taskid:images\nassets.toml:2: {problem}\n" in result.out
+    assert not (tmp_path / "out/catalog.txt").exists()

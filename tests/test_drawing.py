@@ -147,6 +147,7 @@ def test_mermaid_uses_safe_ids_escaped_labels_and_a_class_per_state() -> None:
         "stroke-dasharray:5 4\n"
         "    classDef failed fill:#a3161b,stroke:#6e0b0f,color:#ffffff\n"
         "    classDef source fill:#e1e8f0,stroke:#5d7a99,color:#1e2b3a\n"
+        "    classDef ignored fill:#f6e3ee,stroke:#cc79a7,color:#4d1f3a\n"
         "    class n0 source\n"
         "    class n1 stale\n"
         "    class n2 failed\n"
@@ -244,7 +245,14 @@ def test_html_title_is_escaped() -> None:
 def test_html_embeds_a_position_for_every_node_and_bends_for_long_edges() -> None:
     data = _embedded(render("html", tricky(), "demo"))
     assert data["version"] == JSON_VERSION
-    assert data["states"] == ["fresh", "stale", "missing", "failed", "source"]
+    assert data["states"] == [
+        "fresh",
+        "stale",
+        "missing",
+        "failed",
+        "source",
+        "ignored",
+    ]
     assert data["layers"] == 4
     assert {k: v[0] for k, v in data["positions"].items()} == {
         "raw/orders": 0,

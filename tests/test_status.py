@@ -915,35 +915,101 @@ def test_python_observation_that_raises_fails_the_run_with_its_error(
     assert "TypeError" not in result.out + result.err
 
 
-def test_an_ignored_asset_is_not_predicted_to_run(built: Project) -> None:
-    built.write("data/raw.txt", RAW + "more\n")
-    ok(built.doit("ignore", "a"))
-    lines = status(built)
-    assert lines[2] == (
-        "a      stale   1h30m  ignored ('doit ignore'): doit skips it (and 1 more)"
-    )
-    data = json.loads(ok(built.doit("assets", "status", "--json")).out)
-    assert [(a["asset"], a["will_run"]) for a in data["assets"]] == [
-        ("raw", False),
-        ("a", False),
-        ("b", False),
-        ("c", False),
-    ]
-    run = built.doit_ok()
-    assert run.ran == [], run
+IGNORED_A = "'doit ignore a' set it aside; 'doit forget a' ends that"
+BEHIND_A = "upstream 'a' is set aside by 'doit ignore a'; 'doit forget a' ends that"
 
 
-def test_what_reads_an_ignored_asset_is_skipped_too(built: Project) -> None:
+def test_an_ignored_asset_and_what_reads_it_are_ignored_everywhere(
+    built: Project,
+) -> None:
+    edit(built, "data/raw.txt", RAW + "more\n")  # a would run
     ok(built.doit("ignore", "a"))
     built.path("out/c.txt").unlink()  # c would run, but it reads b, which reads a
-    assert status(built)[4] == (
-        "c      missing  1h30m  upstream 'b' is ignored ('doit ignore'): doit skips "
-        "it (and 1 more)"
-    )
+    table = [
+        "ASSET  STATUS   AGE    REASON",
+        "raw    source   -",
+        f"a      ignored  1h30m  {IGNORED_A} (and 1 more)",
+        f"b      ignored  1h30m  {BEHIND_A}",
+        f"c      ignored  1h30m  {BEHIND_A} (and 1 more)",
+        "",
+        "4 assets: 1 source, 3 ignored",
+    ]
+    assert status(built) == table
+    assert why(built, "c") == [
+        "c is ignored: doit skips it, because:",
+        f"  {BEHIND_A}",
+        "otherwise it would run, because:",
+        "  output 'out/c.txt' does not exist",
+    ]
+    assert why(built, "a")[:4] == [
+        "a is ignored: doit skips it, because:",
+        f"  {IGNORED_A}",
+        "otherwise it would run, because:",
+        "  input 'data/raw.txt' changed",
+    ]
     data = json.loads(ok(built.doit("assets", "status", "--json")).out)
-    assert [a["will_run"] for a in data["assets"]] == [False, False, False, False]
+    assert [(a["asset"], a["state"], a["will_run"]) for a in data["assets"]] == [
+        ("raw", "source", False),
+        ("a", "ignored", False),
+        ("b", "ignored", False),
+        ("c", "ignored", False),
+    ]
+    assert data["summary"] == {"source": 1, "ignored": 3}
+    assert data["assets"][3]["causes"][0] == {"kind": "ignored", "text": BEHIND_A}
+    graph = json.loads(ok(built.doit("assets", "graph", "--format", "json")).out)
+    assert [n["state"] for n in graph["nodes"]] == ["source"] + ["ignored"] * 3
+    # not counted as running, but named
+    check = built.doit("assets", "status", "--check")
+    assert (check.code, check.out.splitlines()) == (0, table), check
+    assert check.err == (
+        "status --check: 0 of 4 selected assets would run; 3 ignored are not counted\n"
+    )
     run = built.doit_ok()
-    assert run.ran == [], run
+    assert run.ran == [] and "!! a\n!! b\n!! c\n" in run.out, run
+
+
+def test_check_counts_what_would_run_and_names_what_is_ignored(
+    built: Project,
+) -> None:
+    edit(built, "params.txt", "p=2\n")  # b and c would run
+    ok(built.doit("ignore", "c"))
+    check = built.doit("assets", "status", "--check")
+    assert check.code == 1, check
+    assert check.err == (
+        "status --check: 1 of 4 selected assets would run; 1 ignored is not counted\n"
+    )
+    assert built.doit_ok().ran == ["b"]
+
+
+def test_an_ignored_asset_that_is_up_to_date_is_ignored_too(built: Project) -> None:
+    # doit prints '!!' for it whether or not it would run
+    ok(built.doit("ignore", "c"))
+    assert status(built)[4] == (
+        "c      ignored  1h30m  'doit ignore c' set it aside; 'doit forget c' ends that"
+    )
+    assert why(built, "c") == [
+        "c is ignored: doit skips it, because:",
+        "  'doit ignore c' set it aside; 'doit forget c' ends that",
+    ]
+    assert "!! c\n" in built.doit_ok().out
+    ok(built.doit("forget", "c"))  # ends the ignoring (and forgets its state)
+    assert status(built)[4].startswith("c      stale   -      its saved state was")
+
+
+def test_an_ignored_source_is_ignored_with_what_reads_it(built: Project) -> None:
+    ok(built.doit("ignore", "raw"))
+    assert status(built)[1:5] == [
+        "raw    ignored  -      'doit ignore raw' set it aside; "
+        "'doit forget raw' ends that",
+        "a      ignored  1h30m  upstream 'raw' is set aside by 'doit ignore raw'; "
+        "'doit forget raw' ends that",
+        "b      ignored  1h30m  upstream 'raw' is set aside by 'doit ignore raw'; "
+        "'doit forget raw' ends that",
+        "c      ignored  1h30m  upstream 'raw' is set aside by 'doit ignore raw'; "
+        "'doit forget raw' ends that",
+    ]
+    run = built.doit_ok()
+    assert run.out.splitlines() == ["!! raw", "!! a", "!! b", "!! c"], run
 
 
 def test_show_gives_an_observable_source_its_command_and_last_answer(
