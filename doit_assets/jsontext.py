@@ -28,8 +28,8 @@ def dumps(data: object) -> str:
     return out.getvalue()
 
 
-def write(data: object, out: TextIO) -> None:
-    """``dumps(data)`` written to ``out``."""
+def write(data: object, out: TextIO, end: str = "") -> None:
+    """``dumps(data) + end`` written to ``out``: in one piece when it is short."""
     pieces: list[str] = []
 
     def flush() -> None:
@@ -37,6 +37,7 @@ def write(data: object, out: TextIO) -> None:
         pieces.clear()
 
     _write(data, "\n", pieces, flush)
+    pieces.append(end)
     flush()
 
 

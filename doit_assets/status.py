@@ -103,8 +103,11 @@ def file_owners(task: dict[str, Any]) -> dict[str, str]:
     with as many files as the asset has paths.
     """
     owners = {}
+    by_key: dict[str, list[str]] = {}  # task names by asset (no key has a ':')
+    for name in task["task_dep"]:
+        by_key.setdefault(name.partition(":")[0], []).append(name)
     for dep, paths in task["meta"]["asset"]["deps"].items():
-        names = [n for n in task["task_dep"] if n == dep or n.startswith(dep + ":")]
+        names = by_key.get(dep, [])
         each = max(1, len(paths) // len(names)) if names else 1
         for i, path in enumerate(paths):
             owners[path] = names[i // each] if names else dep

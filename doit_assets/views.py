@@ -460,8 +460,7 @@ def _check_known(path: str, key: str) -> None:
 
 
 def _print_json(data: dict[str, Any]) -> int:
-    jsontext.write({"version": JSON_VERSION, **data}, sys.stdout)
-    _out("\n")
+    jsontext.write({"version": JSON_VERSION, **data}, sys.stdout, end="\n")
     return 0
 
 

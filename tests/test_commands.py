@@ -374,6 +374,41 @@ def test_runs_json(story: Project) -> None:
     assert all(list(r) == list(run(1, "", "", (0, 0, 0))) for r in data["runs"])
 
 
+ODD_METADATA = """
+[assets.raw]
+path = "in.txt"
+
+[assets.out]
+path = "out.txt"
+transform = "{python} tx.py cat {self.path} {raw.path}"
+metadata = { ratio = nan, big = inf, small = -inf, name = "café → ☕", nested = { list = [1, 2.5, true, "a\\"b"] } }
+"""
+
+
+def test_json_answers_are_what_json_dumps_with_indent_2_writes(
+    project: Project,
+) -> None:
+    # doit-assets writes JSON itself (twice as fast as the standard library
+    # with an indent): the text must be the standard library's, byte for byte.
+    project.write("in.txt", "x\n")
+    project.assets(ODD_METADATA)
+    project.doit_ok()
+    for args in (
+        ["history"],
+        ["show", "out"],
+        ["lineage", "out"],
+        ["status"],
+        ["why", "out"],
+        ["runs"],
+    ):
+        result = project.doit("assets", *args, "--json")
+        assert (result.code, result.err) == (0, ""), result
+        assert result.out == json.dumps(json.loads(result.out), indent=2) + "\n"
+    history = project.doit("assets", "history", "out", "--json").out
+    assert '"ratio": NaN,' in history and '"small": -Infinity' in history
+    assert '"name": "caf\\u00e9 \\u2192 \\u2615",' in history
+
+
 # -- lineage -----------------------------------------------------------------------
 
 
