@@ -153,10 +153,8 @@ def explain(
     for step in explanation(statuses):
         node = step.node
         if step.level == 0:
-            status = node if isinstance(node, AssetStatus) else node.upstream
-            assert status is not None
-            entry = status.to_dict(now)
-            (entries if node is status else continued).append(entry)
+            entry = explained_status(node).to_dict(now)
+            (entries if isinstance(node, AssetStatus) else continued).append(entry)
             open_lists = [entry["causes"]]
             continue
         assert isinstance(node, Cause)
@@ -176,6 +174,13 @@ def explanation(statuses: Sequence[AssetStatus]) -> Iterator[Step[AssetStatus | 
     A root is an AssetStatus (one of ``statuses``, or a Cause whose upstream is
     continued there); every other step is a Cause."""
     return walk_once(list(statuses), _explained_asset, _causes_under)
+
+
+def explained_status(root: AssetStatus | Cause) -> AssetStatus:
+    """The asset a tree of the explanation is about."""
+    status = root if isinstance(root, AssetStatus) else root.upstream
+    assert status is not None  # a continued tree is an upstream's
+    return status
 
 
 def _explained_asset(node: AssetStatus | Cause) -> str | None:

@@ -9,7 +9,15 @@ import sys
 from typing import Any
 
 from . import clock
-from .causes import STATES, AssetStatus, Cause, explain, explanation, partition_summary
+from .causes import (
+    STATES,
+    AssetStatus,
+    Cause,
+    explain,
+    explained_status,
+    explanation,
+    partition_summary,
+)
 from .drawing import render
 from .history import History
 from .loading import load_assets
@@ -127,9 +135,7 @@ def why_lines(statuses: list[AssetStatus], now: float) -> list[str]:
     for step in explanation(statuses):
         node = step.node
         if step.level == 0:
-            status = node if isinstance(node, AssetStatus) else node.upstream
-            assert status is not None
-            lines += ([""] if lines else []) + [_headline(status, now)]
+            lines += ([""] if lines else []) + [_headline(explained_status(node), now)]
             continue
         assert isinstance(node, Cause)
         lines += _cause_lines(node, "  " * step.level, step.shown, now)
