@@ -9,7 +9,10 @@ OUT``), so every file stays a few bytes whatever the depth.
 The same graph is written as ``assets.toml`` (doit-assets), as a hand-written
 ``dodo.py`` (plain doit, with the same SQLite backend) and as a ``Makefile``.
 
-    python benchmarks/generate.py N DIR
+    python benchmarks/generate.py N DIR [fan|ladder]
+
+``ladder`` writes another shape instead: layers of two assets, each reading
+both assets of the layer above (see ladder_graph).
 """
 
 from __future__ import annotations
@@ -59,6 +62,22 @@ def layered_graph(n: int) -> list[Node]:
         deps = ("seed", previous) if i == 0 else (previous,)
         nodes.append(Node(name, f"build/{name}.txt", deps))
         previous = name
+    return nodes
+
+
+def ladder_graph(n: int) -> list[Node]:
+    """N nodes in layers of two, each reading both of the layer above.
+
+    Layer 0 (``a0``, ``b0``) are source files. Every asset has 2^k paths back to
+    the sources: a walk that expands each path instead of each asset blows up.
+    """
+    nodes: list[Node] = []
+    for layer in range(max(1, n // 2)):
+        folder = "build" if layer else "data"
+        deps = (f"a{layer - 1}", f"b{layer - 1}") if layer else ()
+        for side in ("a", "b"):
+            name = f"{side}{layer}"
+            nodes.append(Node(name, f"{folder}/{name}.txt", deps))
     return nodes
 
 
@@ -127,9 +146,12 @@ def makefile(nodes: list[Node]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_project(n: int, root: str) -> list[Node]:
-    """Write all three forms of an N-node graph into ``root``."""
-    nodes = layered_graph(n)
+SHAPES = {"fan": layered_graph, "ladder": ladder_graph}
+
+
+def write_project(n: int, root: str, shape: str = "fan") -> list[Node]:
+    """Write all three forms of an N-node graph of ``shape`` into ``root``."""
+    nodes = SHAPES[shape](n)
     os.makedirs(root, exist_ok=True)
     write_sources(nodes, root)
     files = {
@@ -146,5 +168,5 @@ def write_project(n: int, root: str) -> list[Node]:
 
 if __name__ == "__main__":
     count, folder = int(sys.argv[1]), sys.argv[2]
-    made = write_project(count, folder)
+    made = write_project(count, folder, *sys.argv[3:4])
     print(f"{len(made)} nodes written to {folder}")

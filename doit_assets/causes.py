@@ -5,10 +5,12 @@ Plain data with its JSON form; ``status.py`` works the causes out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from .queries import iso
+from .trees import Step, walk_once
 
 STATES = ("fresh", "stale", "missing", "failed", "source", "ignored")
 # Causes that only mean "make the recorded version again".
@@ -17,7 +19,7 @@ RESTORING = frozenset({"output_missing", "output_edited"})
 
 @dataclass
 class Cause:
-    """One reason an asset is stale; ``upstream`` nests the upstream's status."""
+    """One reason an asset is stale; ``upstream`` links the upstream's status."""
 
     kind: str
     text: str
@@ -29,6 +31,7 @@ class Cause:
     upstream: AssetStatus | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """This cause; an upstream's own causes are filled in by ``explain``."""
         data: dict[str, Any] = {"kind": self.kind, "text": self.text}
         for name in ("path", "old", "new"):
             if getattr(self, name) is not None:
@@ -40,7 +43,7 @@ class Cause:
         if self.upstream is not None:
             data["asset"] = self.upstream.asset
             data["state"] = self.upstream.state
-            data["causes"] = [c.to_dict() for c in self.upstream.causes]
+            data["causes"] = []
         return data
 
 
@@ -61,6 +64,8 @@ class AssetStatus:
     # a partitioned asset as a whole: how many partitions are in each state
     partition_counts: dict[str, int] | None = None
     partition_total: int = 0
+    # where the first-cause chain ends: (the asset, its cause); see _root
+    _root: tuple[str, Cause] | None = field(default=None, repr=False, compare=False)
 
     @property
     def reason(self) -> str:
@@ -75,11 +80,8 @@ class AssetStatus:
             return f"observed: {self.observation}"
         if not self.causes:
             return ""
-        first = root = self.causes[0]
-        owner = self.asset
-        while root.upstream is not None and root.upstream.causes:
-            owner = root.upstream.asset
-            root = root.upstream.causes[0]
+        first = self.causes[0]
+        owner, root = self._first_root()
         text = first.text
         if root is not first and first.upstream is not None:
             if owner == first.upstream.asset:
@@ -88,6 +90,24 @@ class AssetStatus:
                 text += f", because '{owner}': {root.text}"
         more = len(self.causes) - 1
         return text + (f" (and {more} more)" if more else "")
+
+    def _first_root(self) -> tuple[str, Cause]:
+        """Where the chain of first causes ends, remembered by every status on
+        the way: the reasons of a chain of N assets cost N steps, not N^2."""
+        chain: list[AssetStatus] = []
+        status = self
+        while status._root is None:
+            chain.append(status)
+            upstream = status.causes[0].upstream
+            if upstream is None or not upstream.causes:
+                status._root = (status.asset, status.causes[0])
+                break
+            status = upstream
+        root = status._root
+        assert root is not None
+        for waiting in chain:
+            waiting._root = root
+        return root
 
     @property
     def restores_only(self) -> bool:
@@ -98,6 +118,7 @@ class AssetStatus:
         return None if self.made_at is None else max(0.0, now - self.made_at)
 
     def to_dict(self, now: float) -> dict[str, Any]:
+        """This asset; the causes of its upstreams are filled in by ``explain``."""
         age = self.age(now)
         return {
             "asset": self.asset,
@@ -109,13 +130,72 @@ class AssetStatus:
             "age_s": None if age is None else round(age, 3),
             "max_age_s": self.max_age,
             "observation": self.observation,
-            "causes": [c.to_dict() for c in self.causes],
+            "causes": [],
             **(
                 {"partitions": {"total": self.partition_total, **self.partition_counts}}
                 if self.partition_counts is not None
                 else {}
             ),
         }
+
+
+def explain(
+    statuses: Sequence[AssetStatus], now: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The JSON of ``statuses``, with every upstream's causes given once.
+
+    An upstream is explained where it is first met: in the entry of one of
+    ``statuses``, or nested in the first cause that names it. Every later cause
+    that names it has ``"ref": true`` and no causes of its own. Upstreams met
+    deeper than MAX_NESTING levels are referred to there too, and explained in
+    the second list returned (the answer's ``continued``), as entries of their own.
+    """
+    entries: list[dict[str, Any]] = []
+    continued: list[dict[str, Any]] = []
+    open_lists: list[list[dict[str, Any]]] = []  # the causes being filled, by level
+    for step in explanation(statuses):
+        node = step.node
+        if step.level == 0:
+            entry = explained_status(node).to_dict(now)
+            (entries if isinstance(node, AssetStatus) else continued).append(entry)
+            open_lists = [entry["causes"]]
+            continue
+        assert isinstance(node, Cause)
+        data = node.to_dict()
+        open_lists[step.level - 1].append(data)
+        del open_lists[step.level :]
+        if step.shown != "here":
+            data["ref"] = True
+        elif node.upstream is not None:
+            open_lists.append(data["causes"])
+    return entries, continued
+
+
+def explanation(statuses: Sequence[AssetStatus]) -> Iterator[Step[AssetStatus | Cause]]:
+    """The walk behind ``why`` and the JSON: each status a tree of causes, in
+    which an upstream that will re-run is expanded once (see trees.walk_once).
+    A root is an AssetStatus (one of ``statuses``, or a Cause whose upstream is
+    continued there); every other step is a Cause."""
+    return walk_once(list(statuses), _explained_asset, _causes_under)
+
+
+def explained_status(root: AssetStatus | Cause) -> AssetStatus:
+    """The asset a tree of the explanation is about."""
+    status = root if isinstance(root, AssetStatus) else root.upstream
+    assert status is not None  # a continued tree is an upstream's
+    return status
+
+
+def _explained_asset(node: AssetStatus | Cause) -> str | None:
+    if isinstance(node, AssetStatus):
+        return node.asset
+    return None if node.upstream is None else node.upstream.asset
+
+
+def _causes_under(node: AssetStatus | Cause) -> list[Cause]:
+    if isinstance(node, AssetStatus):
+        return node.causes
+    return [] if node.upstream is None else node.upstream.causes
 
 
 def partition_summary(counts: dict[str, int], total: int, source: bool = False) -> str:

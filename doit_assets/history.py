@@ -427,6 +427,110 @@ class History:
         ).fetchall()
         return [_materialization(row) for row in rows]
 
+    # -- many at once (a lineage chain of 10 000: a few queries, not 40 000) ---
+
+    def get_many(self, mat_ids: Sequence[int]) -> dict[int, Materialization]:
+        rows = self._rows_for(
+            "select * from materializations where id in ({})", mat_ids
+        )
+        return {row[0]: _materialization(row) for row in rows}
+
+    def outputs_of(self, mat_ids: Sequence[int]) -> dict[int, list[Output]]:
+        """What each materialization wrote, as ``outputs`` gives it."""
+        found: dict[int, list[Output]] = {m: [] for m in mat_ids}
+        sql = (
+            "select materialization_id, path, md5, size from outputs "
+            "where materialization_id in ({}) order by materialization_id, path"
+        )
+        for mat_id, *row in self._rows_for(sql, mat_ids):
+            found[mat_id].append(Output(*row))
+        return found
+
+    def inputs_with_kind_of(
+        self, mat_ids: Sequence[int]
+    ) -> dict[int, list[tuple[Input, str | None]]]:
+        """What each materialization read, as ``inputs_with_kind`` gives it."""
+        found: dict[int, list[tuple[Input, str | None]]] = {m: [] for m in mat_ids}
+        sql = (
+            "select i.materialization_id, i.path, i.asset, i.md5, i.upstream_id, "
+            "m.kind from inputs i left join materializations m on m.id = i.upstream_id "
+            "where i.materialization_id in ({}) "
+            "order by i.materialization_id, i.asset is null, i.asset, i.path"
+        )
+        for mat_id, *row in self._rows_for(sql, mat_ids):
+            found[mat_id].append((Input(*row[:4]), row[4]))
+        return found
+
+    def upstream_ids(self, mat_ids: Sequence[int]) -> dict[int, list[int]]:
+        """For each materialization, the ones that made the versions it read, in
+        the order of ``inputs``."""
+        found: dict[int, list[int]] = {m: [] for m in mat_ids}
+        sql = (
+            "select materialization_id, upstream_id from inputs "
+            "where materialization_id in ({}) and upstream_id is not null "
+            "order by materialization_id, asset is null, asset, path"
+        )
+        for mat_id, upstream in self._rows_for(sql, mat_ids):
+            found[mat_id].append(upstream)
+        return found
+
+    def consumer_ids(self, mat_ids: Sequence[int]) -> dict[int, list[int]]:
+        """For each materialization, ``consumers`` as ids."""
+        found: dict[int, list[int]] = {m: [] for m in mat_ids}
+        sql = (
+            "select distinct i.upstream_id, m.id from inputs i join materializations m "
+            "on m.id = i.materialization_id where i.upstream_id in ({}) "
+            "and m.status = 'success' order by i.upstream_id, m.id"
+        )
+        for mat_id, consumer in self._rows_for(sql, mat_ids):
+            found[mat_id].append(consumer)
+        return found
+
+    def upstream_closure(self, start: int) -> dict[int, list[int]]:
+        """``upstream_ids`` of ``start`` and of every materialization they reach,
+        in one query."""
+        return self._edges(
+            "with recursive reached(id) as (select ? union "
+            "select i.upstream_id from inputs i join reached r "
+            "on i.materialization_id = r.id where i.upstream_id is not null) "
+            "select i.materialization_id, i.upstream_id from inputs i "
+            "join reached r on i.materialization_id = r.id "
+            "where i.upstream_id is not null "
+            "order by i.materialization_id, i.asset is null, i.asset, i.path",
+            start,
+        )
+
+    def downstream_closure(self, start: int) -> dict[int, list[int]]:
+        """``consumer_ids`` of ``start`` and of every materialization they reach,
+        in one query."""
+        return self._edges(
+            "with recursive reached(id) as (select ? union "
+            "select m.id from inputs i join reached r on i.upstream_id = r.id "
+            "join materializations m on m.id = i.materialization_id "
+            "where m.status = 'success') "
+            "select distinct i.upstream_id, m.id from inputs i "
+            "join reached r on i.upstream_id = r.id "
+            "join materializations m on m.id = i.materialization_id "
+            "where m.status = 'success' order by i.upstream_id, m.id",
+            start,
+        )
+
+    def _edges(self, sql: str, start: int) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {}
+        for mat_id, other in self.conn.execute(sql, (start,)):
+            found.setdefault(mat_id, []).append(other)
+        return found
+
+    def _rows_for(self, sql: str, ids: Sequence[int]) -> list[Any]:
+        """``sql`` with ``in ({})`` run for every id, a chunk at a time (SQLite
+        limits the parameters of one statement)."""
+        rows: list[Any] = []
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            text = sql.format(",".join("?" * len(chunk)))
+            rows += self.conn.execute(text, chunk).fetchall()
+        return rows
+
     # -- backfills --------------------------------------------------------------
 
     def create_backfill(
@@ -487,6 +591,9 @@ class History:
         wanted = set(assets)
         rows = self.conn.execute("select asset, duration from latest").fetchall()
         return {a: float(d) for a, d in rows if a in wanted and d is not None}
+
+
+_CHUNK = 500
 
 
 def _materialization(row: Sequence[Any]) -> Materialization:

@@ -9,7 +9,15 @@ import sys
 from typing import Any
 
 from . import clock
-from .causes import STATES, AssetStatus, Cause, partition_summary
+from .causes import (
+    STATES,
+    AssetStatus,
+    Cause,
+    explain,
+    explained_status,
+    explanation,
+    partition_summary,
+)
 from .drawing import render
 from .history import History
 from .loading import load_assets
@@ -18,7 +26,7 @@ from .schema import HISTORY_FILE
 from .selection import select
 from .spec import AssetKey
 from .status import groups_of, partitions_of, project_status, summarize
-from .views import _print_json, _table, known_partition
+from .views import _print_json, _table, known_partition, task_partitions
 
 GRAPH_PAGE = ".doit-assets/graph.html"
 HISTORY_SHOWN = 10
@@ -32,12 +40,12 @@ def status_command(args: argparse.Namespace) -> int:
     now = clock.now()
     counts = {s: sum(1 for a in chosen if a.state == s) for s in STATES}
     if args.json:
-        _print_json(
-            {
-                "assets": [a.to_dict(now) for a in chosen],
-                "summary": {s: n for s, n in counts.items() if n},
-            }
-        )
+        entries, continued = explain(chosen, now)
+        data: dict[str, Any] = {
+            "assets": entries,
+            "summary": {s: n for s, n in counts.items() if n},
+        }
+        _print_json(_with_continued(data, continued))
     else:
         rows = [[a.asset, a.state, _age(a, now), a.reason] for a in chosen]
         sys.stdout.write(_table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
@@ -85,35 +93,35 @@ def why_command(args: argparse.Namespace) -> int:
     assets = load_assets(args.file)
     parts = partitions_of(assets.tasks)
     name = args.asset
-
-    def keys_of(key: str) -> list[str] | None:
-        return [n.partition(":")[2] for n in parts[key]] if key in parts else None
-
-    key, _ = known_partition(assets.graph, name, keys_of)
+    key, _ = known_partition(assets.graph, name, task_partitions(parts))
     statuses = project_status(assets.tasks, [key])
     now = clock.now()
     if name in parts:  # every partition that would run, each with its causes
         members = [statuses[n] for n in parts[name]]
-        waiting = [m for m in members if m.causes]
         if args.json:
-            return _print_json(
-                {
-                    "asset": name,
-                    "partitions": [m.to_dict(now) for m in members],
-                }
-            )
+            entries, continued = explain(members, now)
+            data = {"asset": name, "partitions": entries}
+            return _print_json(_with_continued(data, continued))
         source = bool(members) and members[0].kind == "source"
         summary = partition_summary(_counts(members), len(members), source)
         lines = [f"{name}: {summary}"]
-        for member in waiting:
-            lines += ["", *why_lines(member, now)]
+        waiting = [m for m in members if m.causes]
+        lines += [""] * bool(waiting) + why_lines(waiting, now)
         sys.stdout.write("\n".join(lines) + "\n")
         return 0
     status = statuses[name]
     if args.json:
-        return _print_json(status.to_dict(now))
-    sys.stdout.write("\n".join(why_lines(status, now)) + "\n")
+        entries, continued = explain([status], now)
+        return _print_json(_with_continued(entries[0], continued))
+    sys.stdout.write("\n".join(why_lines([status], now)) + "\n")
     return 0
+
+
+def _with_continued(
+    data: dict[str, Any], continued: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``continued``: the upstreams met too deep to be explained in place."""
+    return {**data, "continued": continued} if continued else data
 
 
 def _counts(members: list[AssetStatus]) -> dict[str, int]:
@@ -121,66 +129,84 @@ def _counts(members: list[AssetStatus]) -> dict[str, int]:
     return {s: n for s, n in counts.items() if n}
 
 
-def why_lines(status: AssetStatus, now: float) -> list[str]:
-    """The cause tree of one asset, down to the root causes."""
+def why_lines(statuses: list[AssetStatus], now: float) -> list[str]:
+    """Each status and its tree of causes, down to the root causes.
+
+    An upstream that will re-run is explained where it is first met; later it
+    is one line, ``(stale, shown above)``. One met more than MAX_NESTING levels
+    down is ``(stale, shown below)``, and explained in a paragraph of its own
+    after the others.
+    """
+    lines: list[str] = []
+    ignored, top = False, 0  # an ignored asset: its first cause is the ignoring
+    for step in explanation(statuses):
+        node = step.node
+        if step.level == 0:
+            root = explained_status(node)
+            lines += ([""] if lines else []) + [_headline(root, now)]
+            ignored, top = root.state == "ignored", 0
+            continue
+        assert isinstance(node, Cause)
+        if step.level == 1:
+            top += 1
+            if ignored and top == 2:
+                lines.append("otherwise it would run, because:")
+        lines += _cause_lines(node, "  " * step.level, step.shown, now)
+    return lines
+
+
+def _headline(status: AssetStatus, now: float) -> str:
     name = status.asset
     if status.state == "ignored":
-        lines = [f"{name} is ignored: doit skips it, because:"]
-        lines += _cause_lines(status.causes[:1], "  ", now)
-        if status.causes[1:]:
-            lines.append("otherwise it would run, because:")
-            lines += _cause_lines(status.causes[1:], "  ", now)
-        return lines
+        return f"{name} is ignored: doit skips it, because:"
     if status.kind == "source" and status.state == "missing":
-        lines = [f"{name} is missing: doit fails it and skips what reads it, because:"]
-        return lines + _cause_lines(status.causes, "  ", now)
+        return f"{name} is missing: doit fails it and skips what reads it, because:"
     if status.kind == "source":
         if status.meta.get("observable"):
             if status.observation is None:
-                return [f"{name} is an observable source, not observed yet"]
+                return f"{name} is an observable source, not observed yet"
             when = _when(status.made_at, now)
-            return [
+            return (
                 f"{name} is an observable source: last observed {status.observation} "
                 f"(new since {when}); every run observes it again"
-            ]
-        return [f"{name} is a source: made outside the pipeline, read as it is"]
+            )
+        return f"{name} is a source: made outside the pipeline, read as it is"
     if not status.causes:
         line = f"{name} is fresh: made {_when(status.made_at, now)}"
         if status.max_age is not None:
             line += f", max_age {clock.format_duration(status.max_age)}"
-        return [line + "; nothing it depends on has changed since"]
+        return line + "; nothing it depends on has changed since"
     kinds = {c.kind for c in status.causes}
     if kinds & {"input_missing", "input_unmatched"} and status.state == "failed":
-        lines = [f"{name} failed last time and would fail again, because:"]
-    elif kinds & {"input_missing", "input_unmatched"}:
-        lines = [f"{name} is {status.state} and would fail, because:"]
-    elif "upstream_missing" in kinds:
-        lines = [f"{name} is {status.state} and cannot run, because:"]
-    elif status.state == "failed":
-        lines = [f"{name} failed last time and would run again, because:"]
-    else:
-        lines = [f"{name} is {status.state} and would run, because:"]
-    lines += _cause_lines(status.causes, "  ", now)
-    return lines
+        return f"{name} failed last time and would fail again, because:"
+    if kinds & {"input_missing", "input_unmatched"}:
+        return f"{name} is {status.state} and would fail, because:"
+    if "upstream_missing" in kinds:
+        return f"{name} is {status.state} and cannot run, because:"
+    if status.state == "failed":
+        return f"{name} failed last time and would run again, because:"
+    return f"{name} is {status.state} and would run, because:"
 
 
-def _cause_lines(causes: list[Cause], indent: str, now: float) -> list[str]:
-    lines = []
-    for cause in causes:
-        text = cause.text
-        if cause.kind == "upstream" and cause.upstream is not None:
-            text += f" ({cause.upstream.state})"
-        lines.append(indent + text)
-        detail = indent + "  "
-        if cause.diff:
-            lines += [detail + line for line in cause.diff]
-        elif cause.kind in ("input_changed", "output_edited") and cause.old:
-            change = f"{_short(cause.old)} → {_short(cause.new)}"
-            if cause.changed_at is not None:
-                change += f", changed {_when(cause.changed_at, now)}"
-            lines.append(detail + change)
-        if cause.upstream is not None:
-            lines += _cause_lines(cause.upstream.causes, detail, now)
+SHOWN = {"here": "", "above": ", shown above", "below": ", shown below"}
+
+
+def _cause_lines(cause: Cause, indent: str, shown: str, now: float) -> list[str]:
+    """One cause: its line, and the details of a changed file or transform."""
+    text = cause.text
+    if cause.kind == "upstream" and cause.upstream is not None:
+        text += f" ({cause.upstream.state}{SHOWN[shown]})"
+    elif cause.upstream is not None and shown != "here":
+        text += f" ({SHOWN[shown].removeprefix(', ')})"
+    lines = [indent + text]
+    detail = indent + "  "
+    if cause.diff:
+        lines += [detail + line for line in cause.diff]
+    elif cause.kind in ("input_changed", "output_edited") and cause.old:
+        change = f"{_short(cause.old)} → {_short(cause.new)}"
+        if cause.changed_at is not None:
+            change += f", changed {_when(cause.changed_at, now)}"
+        lines.append(detail + change)
     return lines
 
 

@@ -12,6 +12,7 @@ readers stale. Nothing is written.
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -52,6 +53,11 @@ def project_status(
     else:
         parts = partitions_of(tasks)
         wanted = _closure(by_name, [n for k in keys for n in parts.get(k, [k])])
+    # doit's state and every status made here live as long as the command:
+    # collecting garbage meanwhile frees nothing (a third of the time at 10 000
+    # assets).
+    collecting = gc.isenabled()
+    gc.disable()
     state = SavedState(STATE_FILE) if os.path.exists(STATE_FILE) else None
     history = None
     if os.path.exists(HISTORY_FILE):
@@ -63,6 +69,8 @@ def project_status(
                 checker.check(task)
         return checker.statuses
     finally:
+        if collecting:
+            gc.enable()
         if history is not None:
             history.close()
 
@@ -95,8 +103,11 @@ def file_owners(task: dict[str, Any]) -> dict[str, str]:
     with as many files as the asset has paths.
     """
     owners = {}
+    by_key: dict[str, list[str]] = {}  # task names by asset (no key has a ':')
+    for name in task["task_dep"]:
+        by_key.setdefault(name.partition(":")[0], []).append(name)
     for dep, paths in task["meta"]["asset"]["deps"].items():
-        names = [n for n in task["task_dep"] if n == dep or n.startswith(dep + ":")]
+        names = by_key.get(dep, [])
         each = max(1, len(paths) // len(names)) if names else 1
         for i, path in enumerate(paths):
             owners[path] = names[i // each] if names else dep

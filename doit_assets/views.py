@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import jsontext
 from .errors import AssetError, did_you_mean
 from .graph import AssetGraph
 from .history import ANY, History, Run
-from .loading import load_project
+from .loading import load_assets, load_project
 from .lock import running_pid
 from .queries import (
     JSON_VERSION,
@@ -23,13 +23,14 @@ from .queries import (
     current_outputs,
     declared,
     materialization_dict,
+    outputs_on_disk,
     producer,
     run_dict,
 )
 from .schema import HISTORY_FILE
 from .status import groups_of, partitions_of, project_status, summarize
 from .tasks import to_doit_tasks
-from .toml_loader import Project
+from .trees import walk_once
 
 NO_HISTORY = (
     "No history yet: {path} does not exist. Run 'doit' to materialize assets.\n"
@@ -203,21 +204,34 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def lineage_command(args: argparse.Namespace) -> int:
-    project, graph = load_project(args.file)
-    key, partition = known_partition(graph, args.asset)
-    if graph[key].partitions is not None and partition is None:
+    # The tasks, from the project cache: at 10 000 assets, validating the
+    # project again would cost more than the whole answer.
+    assets = load_assets(args.file)
+    graph = assets.graph
+    parts = partitions_of(assets.tasks)
+    key, partition = known_partition(graph, args.asset, task_partitions(parts))
+    if key in parts and partition is None:
         raise AssetError(
             f"asset '{key}' has partitions: lineage follows one of them",
             hint=f"Name it as {key}:PARTITION; "
             f"'doit assets status {key} --partitions' lists them",
         )
     up, down = not args.downstream, not args.upstream
-    outputs = current_outputs(project, graph[key], partition)
+    meta = next(
+        t["meta"]["asset"]
+        for t in assets.tasks
+        if t["meta"].get("asset", {}).get("task") == args.asset
+    )
+    outputs = outputs_on_disk(meta["root"], meta["paths"])
     history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
     data: dict[str, Any] = {"asset": args.asset, "outputs": outputs, "declared": {}}
+    continued: dict[str, list[dict[str, Any]]] = {}
     for direction, wanted in (("upstream", up), ("downstream", down)):
         if wanted:
-            data["declared"][direction] = declared(graph, key, direction, args.depth)
+            tree, deeper = declared(graph, key, direction, args.depth)
+            data["declared"][direction] = tree
+            if deeper:
+                continued[direction] = deeper
     mat_id = producer(history, outputs)
     data["materialization"] = None
     for direction, wanted in (("upstream", up), ("downstream", down)):
@@ -233,13 +247,15 @@ def lineage_command(args: argparse.Namespace) -> int:
                     data[f"{direction}_chain"] = chain[1:]
     elif history is not None:
         history.close()
+    if continued:  # the trees of assets met too deep to be expanded in place
+        data["declared_continued"] = continued
     if args.json:
         return _print_json(data)
-    _out(_lineage_text(data, history is not None, project))
+    _out(_lineage_text(data, history is not None))
     return 0
 
 
-def _lineage_text(data: dict[str, Any], has_history: bool, project: Project) -> str:
+def _lineage_text(data: dict[str, Any], has_history: bool) -> str:
     lines = [data["asset"]]
     for output in data["outputs"]:
         if output["exists"]:
@@ -248,9 +264,15 @@ def _lineage_text(data: dict[str, Any], has_history: bool, project: Project) -> 
             )
         else:
             lines.append(f"  {output['path']}  (missing)")
+    shown: set[str] = set()  # the assets expanded so far: a ref to one is above
     for direction, tree in data["declared"].items():
         lines.append(f"\ndeclared {direction}:")
-        lines += _tree_lines(tree, "  ") or ["  (none)"]
+        lines += _tree_lines(tree, shown) or ["  (none)"]
+        for more in data.get("declared_continued", {}).get(direction, []):
+            lines.append(f"\ndeclared {direction} of {more['asset']}:")
+            shown.add(more["asset"])
+            lines += _tree_lines(more["children"], shown)
+        shown.clear()  # each direction is a tree of its own
     mat = data["materialization"]
     if mat is None:
         lines.append("")
@@ -282,36 +304,45 @@ def _chain_tree(
     root: dict[str, Any], chain: list[dict[str, Any]], *, upstream: bool
 ) -> list[str]:
     """The chain as a tree: each materialization under the one that read it
-    (upstream) or that it read (downstream); one met again is not repeated."""
+    (upstream) or that it read (downstream), expanded once (see trees.walk_once);
+    one met again is "(shown above)"."""
     by_id = {entry["id"]: entry for entry in chain}
+    readers: dict[int, list[dict[str, Any]]] = {}
+    if not upstream:
+        for entry in chain:
+            for read_id in _upstream_ids(entry):
+                readers.setdefault(read_id, []).append(entry)
 
     def children(entry: dict[str, Any]) -> list[dict[str, Any]]:
         if upstream:
-            ids = [i["upstream_id"] for i in entry["inputs"]]
-            return [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
-        return [
-            other
-            for other in chain
-            if any(i["upstream_id"] == entry["id"] for i in other["inputs"])
-        ]
+            return [by_id[i] for i in _upstream_ids(entry) if i in by_id]
+        return readers.get(entry["id"], [])
 
     lines: list[str] = []
-    shown: set[int] = set()
-
-    def walk(entry: dict[str, Any], indent: str) -> None:
-        for child in children(entry):
-            head = f"{indent}{child['asset']} {_describe(child)}"
-            if child["id"] in shown:
-                lines.append(head + " (shown above)")
-                continue
-            shown.add(child["id"])
-            lines.append(head)
-            if child["kind"] == "transform":
-                lines.extend(_mat_lines(child, indent + "  "))
-            walk(child, indent + "  ")
-
-    walk(root, "  ")
+    heads: dict[int, str] = {}  # each once: a reference repeats the line
+    for step in walk_once([root], lambda entry: entry["id"], children):
+        entry = step.node
+        head = heads.get(entry["id"])
+        if head is None:
+            head = heads[entry["id"]] = f"{entry['asset']} {_describe(entry)}"
+        if step.level == 0:
+            if entry is not root:  # continued from deeper down
+                lines += ["", head + ":"]
+                lines.extend(_mat_lines(entry, "  "))
+            continue
+        indent = "  " * step.level
+        if step.shown != "here":
+            lines.append(f"{indent}{head} (shown {step.shown})")
+            continue
+        lines.append(indent + head)
+        if entry["kind"] == "transform":
+            lines.extend(_mat_lines(entry, indent + "  "))
     return lines
+
+
+def _upstream_ids(entry: dict[str, Any]) -> list[int]:
+    ids = (i["upstream_id"] for i in entry["inputs"])
+    return [i for i in dict.fromkeys(ids) if i is not None]
 
 
 def _mat_lines(mat: dict[str, Any], indent: str) -> list[str]:
@@ -337,11 +368,21 @@ def _mat_lines(mat: dict[str, Any], indent: str) -> list[str]:
     return lines
 
 
-def _tree_lines(tree: list[dict[str, Any]], indent: str) -> list[str]:
+def _tree_lines(tree: list[dict[str, Any]], shown: set[str]) -> list[str]:
+    """A declared tree, two spaces a level; ``shown``: the assets expanded
+    above, to which the tree adds its own."""
     lines = []
-    for node in tree:
-        lines.append(f"{indent}{node['asset']}")
-        lines += _tree_lines(node["children"], indent + "  ")
+    stack = [(node, 1) for node in reversed(tree)]
+    while stack:
+        node, level = stack.pop()
+        name = node["asset"]
+        if node.get("ref"):
+            where = "above" if name in shown else "below"
+            lines.append(f"{'  ' * level}{name} (shown {where})")
+            continue
+        shown.add(name)
+        lines.append(f"{'  ' * level}{name}")
+        stack.extend((child, level + 1) for child in reversed(node["children"]))
     return lines
 
 
@@ -378,6 +419,15 @@ def _known_key(graph: AssetGraph, key: str) -> str:
             hint=did_you_mean(key, graph.specs) or "'doit list' shows the assets",
         )
     return key
+
+
+def task_partitions(parts: dict[str, list[str]]) -> Callable[[str], list[str] | None]:
+    """``keys_of`` for known_partition, from ``partitions_of`` the tasks."""
+
+    def keys_of(key: str) -> list[str] | None:
+        return [n.partition(":")[2] for n in parts[key]] if key in parts else None
+
+    return keys_of
 
 
 def known_partition(
@@ -420,7 +470,7 @@ def _check_known(path: str, key: str) -> None:
 
 
 def _print_json(data: dict[str, Any]) -> int:
-    _out(json.dumps({"version": JSON_VERSION, **data}, indent=2) + "\n")
+    jsontext.write({"version": JSON_VERSION, **data}, sys.stdout, end="\n")
     return 0
 
 

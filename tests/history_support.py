@@ -105,6 +105,32 @@ transform = "{python} tx.py upper {self.path} {title.path}"
 """
 
 
+def ladder_toml(layers: int) -> str:
+    """LAYERS layers of two assets, ``aK`` and ``bK``, each reading both assets
+    of the layer above; ``a0`` and ``b0`` are source files. From ``bK`` there are
+    2^K paths back to the sources, and each asset makes ``2\\n``."""
+    lines = ['[assets.a0]\npath = "data/a0.txt"', '[assets.b0]\npath = "data/b0.txt"']
+    for k in range(1, layers):
+        reads = f"{{a{k - 1}.path}} {{b{k - 1}.path}}"
+        lines += [
+            f'[assets.{side}{k}]\npath = "out/{side}{k}.txt"\n'
+            f'transform = "{{python}} tx.py count {{self.path}} {reads}"'
+            for side in "ab"
+        ]
+    return "\n\n".join(lines) + "\n"
+
+
+def build_ladder(project: Project, layers: int) -> Project:
+    """The ladder of ``layers`` layers, built in one run, one asset at a time
+    (so that the materialization ids follow the graph's order)."""
+    project.write("data/a0.txt", "a0\n")
+    project.write("data/b0.txt", "b0\n")
+    project.assets(ladder_toml(layers))
+    result = project.doit()
+    assert result.code == 0 and len(result.ran) == 2 * layers - 2, result
+    return project
+
+
 def build_three_levels(project: Project) -> Project:
     """THREE_LEVELS built (run 1), then rebuilt in part after an edit of its
     source (run 2): banner is the one asset not re-run."""

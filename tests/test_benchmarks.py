@@ -1,4 +1,5 @@
-"""The benchmark suite at N=100, as a smoke test: correct rebuild counts, no timings."""
+"""The benchmark suites at a small N, as smoke tests: correct rebuild counts and
+answers whose size follows the graph, no timings."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 BENCHMARKS = Path(__file__).parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-from generate import layered_graph, write_project  # noqa: E402
+from generate import ladder_graph, layered_graph, write_project  # noqa: E402
+from inspect_bench import SHAPES, bench_shape  # noqa: E402
 from run import TOOLS, executed  # noqa: E402
 
 
@@ -55,3 +57,38 @@ def test_make_builds_the_same_files(tmp_path: Path) -> None:
     subprocess.run(["make", "-s"], cwd=tmp_path, check=True)
     built = sorted(p.name for p in (tmp_path / "build").iterdir())
     assert built == sorted(Path(n.path).name for n in nodes if n.deps)
+
+
+def test_the_ladder_is_layers_of_two_each_reading_both_of_the_layer_above() -> None:
+    nodes = ladder_graph(8)
+    assert [(n.name, n.deps) for n in nodes] == [
+        ("a0", ()),
+        ("b0", ()),
+        ("a1", ("a0", "b0")),
+        ("b1", ("a0", "b0")),
+        ("a2", ("a1", "b1")),
+        ("b2", ("a1", "b1")),
+        ("a3", ("a2", "b2")),
+        ("b3", ("a2", "b2")),
+    ]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_why_lineage_and_status_answers_grow_with_the_graph_not_its_paths(
+    shape: str, tmp_path: Path
+) -> None:
+    # 60 assets: the ladder has 2^29 paths from its last asset to a source
+    rows = {row.command: row for row in bench_shape(shape, 60, 1, tmp_path)}
+    last = "b29" if shape == "ladder" else "chain_0"
+    assert list(rows) == [
+        f"why {last}",
+        f"why {last} --json",
+        f"lineage {last}",
+        f"lineage {last} --json",
+        "status",
+        "status --json",
+    ]
+    assert rows["status"].lines == 60 + 3  # a header, a blank line, a summary
+    assert rows[f"why {last}"].lines < 4 * 60
+    assert rows[f"lineage {last}"].lines < 20 * 60
+    assert rows["status --json"].lines < 40 * 60

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PYTHON, Project, run_doit, run_doit_assets
+from conftest import PYTHON, Prebuilt, Project, run_doit, run_doit_assets
 from history_support import (
     HISTORY,
     INPUT,
@@ -20,6 +20,7 @@ from history_support import (
     TRANSFORMS,
     assert_lines,
     assets_cmd,
+    build_ladder,
     build_three_levels,
     contents,
     doit_json,
@@ -373,6 +374,41 @@ def test_runs_json(story: Project) -> None:
     assert all(list(r) == list(run(1, "", "", (0, 0, 0))) for r in data["runs"])
 
 
+ODD_METADATA = """
+[assets.raw]
+path = "in.txt"
+
+[assets.out]
+path = "out.txt"
+transform = "{python} tx.py cat {self.path} {raw.path}"
+metadata = { ratio = nan, big = inf, small = -inf, name = "café → ☕", nested = { list = [1, 2.5, true, "a\\"b"] } }
+"""
+
+
+def test_json_answers_are_what_json_dumps_with_indent_2_writes(
+    project: Project,
+) -> None:
+    # doit-assets writes JSON itself (twice as fast as the standard library
+    # with an indent): the text must be the standard library's, byte for byte.
+    project.write("in.txt", "x\n")
+    project.assets(ODD_METADATA)
+    project.doit_ok()
+    for args in (
+        ["history"],
+        ["show", "out"],
+        ["lineage", "out"],
+        ["status"],
+        ["why", "out"],
+        ["runs"],
+    ):
+        result = project.doit("assets", *args, "--json")
+        assert (result.code, result.err) == (0, ""), result
+        assert result.out == json.dumps(json.loads(result.out), indent=2) + "\n"
+    history = project.doit("assets", "history", "out", "--json").out
+    assert '"ratio": NaN,' in history and '"small": -Infinity' in history
+    assert '"name": "caf\\u00e9 \\u2192 \\u2615",' in history
+
+
 # -- lineage -----------------------------------------------------------------------
 
 
@@ -496,10 +532,8 @@ def test_lineage_json_walks_back_from_the_file_on_disk(story: Project) -> None:
                     }
                 ],
             },
-            {
-                "asset": "processed_data",
-                "children": [{"asset": "raw_data", "children": []}],
-            },
+            # met again: a reference to the one above, not its tree again
+            {"asset": "processed_data", "children": [], "ref": True},
         ],
         "downstream": [{"asset": "broken", "children": []}],
     }
@@ -541,7 +575,7 @@ def test_lineage_json_depth_and_direction(story: Project) -> None:
                     }
                 ],
             },
-            {"asset": "report", "children": [{"asset": "broken", "children": []}]},
+            {"asset": "report", "children": [], "ref": True},
         ]
     }
     assert [(e["id"], e["depth"]) for e in data["downstream_chain"]] == [(6, 1), (7, 1)]
@@ -645,6 +679,191 @@ def test_lineage_walks_back_through_the_chain_that_made_each_file(
     assert f"  read out/title.txt  {short(TITLE)}  from title #{ids['title', 1]}" in (
         text.splitlines()
     )
+
+
+# The ladder of history_support.ladder_toml: from b23 there are 2^23 paths to a0.
+LADDER_LAYERS = 24
+LADDER_ASSETS = [f"{s}{k}" for k in range(LADDER_LAYERS - 1) for s in "ab"]
+TWO = "2\n"  # what every transform of the ladder makes
+COUNT = f"{PYTHON} tx.py count"
+
+
+@pytest.fixture
+def ladder(prebuilt: Prebuilt) -> Project:
+    """The ladder, built one asset at a time: a0 is #1, b0 #2, then aK is
+    #2K+1 and bK #2K+2. Shared: lineage writes nothing."""
+    return Project(prebuilt("lineage-ladder", _build_ladder))
+
+
+def _build_ladder(project: Project) -> None:
+    build_ladder(project, LADDER_LAYERS)
+
+
+def made_by_count(indent: str, asset: str, mat_id: int) -> list[str]:
+    """A materialization of the ladder, expanded in a lineage tree."""
+    layer = int(asset[1:])
+    above = [(s, 2 * layer - 2 + i) for i, s in enumerate("ab", 1)]
+    if layer == 1:
+        reads = [
+            (f"data/{s}0.txt", f"{s}0\n", f"from source {s}0, observed #{i}")
+            for s, i in above
+        ]
+    else:
+        reads = [
+            (f"out/{s}{layer - 1}.txt", TWO, f"from {s}{layer - 1} #{i}")
+            for s, i in above
+        ]
+    return [
+        f"{indent}{asset} #{mat_id} (run 1): made <time> in <took>",
+        f"{indent}  $ {COUNT} out/{asset}.txt {' '.join(p for p, _, _ in reads)}",
+        *(f"{indent}  read {p}  {short(text)}  {where}" for p, text, where in reads),
+        f"{indent}  wrote out/{asset}.txt  {short(TWO)}  2 B",
+    ]
+
+
+# a name alone, or a materialization: "NAME #ID (run R): made ..." or
+# "NAME #ID (source, observed ...)"; not one followed by "(shown above)"
+EXPANDED = r"\s*(\w+)(?: #\d+ \((?:run \d+\): made [^()]*|source, observed [^()]*\)))?"
+
+
+def expanded_in_text(lines: list[str], heading: str) -> list[str]:
+    """The assets expanded (not "shown above/below") in the lines of a lineage
+    tree: declared names alone on their line, materializations with their
+    '#ID', and the headings of what goes on below."""
+    found = []
+    for line in lines:
+        match = re.fullmatch(heading + "|" + EXPANDED, line)
+        if match:
+            found.append(match[1] or match[2])
+    return sorted(found)
+
+
+def expanded_in_json(trees: list[dict[str, Any]]) -> list[str]:
+    """The assets of declared trees that are not references (``ref``)."""
+    found = []
+    stack = list(trees)
+    while stack:
+        node = stack.pop()
+        if not node.get("ref"):
+            found.append(node["asset"])
+            stack += node["children"]
+        else:
+            assert node["children"] == [], node
+    return sorted(found)
+
+
+def test_lineage_shows_each_asset_once_and_refers_back_to_it(
+    ladder: Project,
+) -> None:
+    result = assets_cmd(ladder, "lineage", "b3", "--upstream")
+    assert (result.code, result.err) == (0, ""), result
+    assert_lines(
+        result.out,
+        [
+            "b3",
+            f"  out/b3.txt  2 B  md5 {md5(TWO)}",
+            "",
+            "declared upstream:",
+            "  a2",
+            "    a1",
+            "      a0",
+            "      b0",
+            "    b1",
+            "      a0 (shown above)",
+            "      b0 (shown above)",
+            "  b2",
+            "    a1 (shown above)",
+            "    b1 (shown above)",
+            "",
+            "current version made by #8 (run 1): made <time> in <took>:",
+            *made_by_count("", "b3", 8)[1:],
+            "",
+            "made from:",
+            *made_by_count("  ", "a2", 5),
+            *made_by_count("    ", "a1", 3),
+            "      a0 #1 (source, observed <time>)",
+            "      b0 #2 (source, observed <time>)",
+            *made_by_count("    ", "b1", 4),
+            "      a0 #1 (source, observed <time>) (shown above)",
+            "      b0 #2 (source, observed <time>) (shown above)",
+            *made_by_count("  ", "b2", 6),
+            "    a1 #3 (run 1): made <time> in <took> (shown above)",
+            "    b1 #4 (run 1): made <time> in <took> (shown above)",
+        ],
+    )
+    data = doit_json(ladder, "lineage", "b3", "--upstream")
+    sources = [{"asset": "a0", "children": []}, {"asset": "b0", "children": []}]
+    assert data["declared"] == {
+        "upstream": [
+            {
+                "asset": "a2",
+                "children": [
+                    {"asset": "a1", "children": sources},
+                    {"asset": "b1", "children": [{**s, "ref": True} for s in sources]},
+                ],
+            },
+            {
+                "asset": "b2",
+                "children": [
+                    {"asset": "a1", "children": [], "ref": True},
+                    {"asset": "b1", "children": [], "ref": True},
+                ],
+            },
+        ]
+    }
+    assert "declared_continued" not in data
+    assert [(e["id"], e["depth"]) for e in data["upstream_chain"]] == [
+        (5, 1),
+        (6, 1),
+        (3, 2),
+        (4, 2),
+        (1, 3),
+        (2, 3),
+    ]
+
+
+def test_lineage_of_a_deep_ladder_is_linear_and_goes_on_below_past_twenty_levels(
+    ladder: Project,
+) -> None:
+    result = assets_cmd(ladder, "lineage", "b23")
+    assert (result.code, result.err) == (0, ""), result
+    lines = result.out.splitlines()
+    # 90 edges above b23 (its 2, and 4 for each layer from 22 to 1): a line for
+    # each in the declared tree and in the chain, and 4 more for each of the 44
+    # transforms made (its command, what it read and wrote); a3 and b3, met 20
+    # levels down, go on below: 2 lines each in both trees; 18 lines of titles.
+    assert len(lines) == 2 * 90 + 4 * 44 + 2 * 2 * 2 + 18
+    assert_lines(
+        "\n".join(line for line in lines if line and not line.startswith(" ")),
+        [
+            "b23",
+            "declared upstream:",
+            "declared upstream of a3:",
+            "declared upstream of b3:",
+            "declared downstream:",
+            "current version made by #48 (run 1): made <time> in <took>:",
+            "made from:",
+            "a3 #7 (run 1): made <time> in <took>:",
+            "b3 #8 (run 1): made <time> in <took>:",
+            "read by:",
+        ],
+    )
+    assert max(len(line) - len(line.lstrip()) for line in lines) == 2 * 20
+    declared = lines[3 : lines.index("declared downstream:")]
+    chain = lines[lines.index("made from:") + 1 : lines.index("read by:")]
+    assert lines[23] == " " * 40 + "a3 (shown below)"
+    heading = r"declared upstream of (\w+):"
+    assert expanded_in_text(declared, heading) == sorted(LADDER_ASSETS)
+    heading = r"(\w+) #\d+ \(run 1\): made .*:"
+    assert expanded_in_text(chain, heading) == sorted(LADDER_ASSETS)
+    data = doit_json(ladder, "lineage", "b23")
+    continued = data["declared_continued"]["upstream"]
+    assert [tree["asset"] for tree in continued] == ["a3", "b3"]
+    trees = data["declared"]["upstream"] + continued
+    assert expanded_in_json(trees) == sorted(LADDER_ASSETS)
+    assert [(e["id"], e["depth"]) for e in data["upstream_chain"]] == [
+        (2 * layer + i, 23 - layer) for layer in range(22, -1, -1) for i in (1, 2)
+    ]
 
 
 # -- show --------------------------------------------------------------------------

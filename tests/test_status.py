@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import PYTHON, DoitRun, Prebuilt, Project
-from history_support import md5, normalise_times
+from history_support import build_ladder, md5, normalise_times
 
 NOW = "DOIT_ASSETS_NOW"
 BUILT = 1_700_000_000.0
@@ -1020,3 +1021,191 @@ def test_show_gives_an_observable_source_its_command_and_last_answer(
     ok(project.doit())
     lines = ok(project.doit("assets", "show", "remote")).out.splitlines()
     assert lines[4:6] == ["observe      cat version.txt", "observed     v1"]
+
+
+# -- a graph with many paths: each upstream explained once -----------------------
+
+LADDER_LAYERS = 24  # aK and bK read a(K-1) and b(K-1): 2^23 paths from b23
+A0_EDITED = "a0\nedited\n"
+
+
+def build_ladder_at_built(project: Project) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(NOW, str(BUILT))
+        build_ladder(project, LADDER_LAYERS)
+
+
+@pytest.fixture
+def ladder(project: Project, prebuilt: Prebuilt) -> Project:
+    """The ladder built at BUILT, its source a0 edited at EDITED: every asset
+    is stale."""
+    project.copy_from(prebuilt("status-ladder", build_ladder_at_built))
+    edit(project, "data/a0.txt", A0_EDITED)
+    return project
+
+
+A0 = "a0\n"  # as built
+A0_CHANGED = {
+    "kind": "input_changed",
+    "text": "input 'data/a0.txt' changed",
+    "path": "data/a0.txt",
+    "old": md5(A0),
+    "new": md5(A0_EDITED),
+    "changed_at": EDITED_ISO,
+}
+REASON_A2 = "upstream 'a1' will re-run: input 'data/a0.txt' changed (and 1 more)"
+REASON_B3 = (
+    "upstream 'a2' will re-run, because 'a1': input 'data/a0.txt' changed (and 1 more)"
+)
+
+
+def upstream(asset: str, *causes: dict[str, Any], ref: bool = False) -> dict[str, Any]:
+    """An upstream cause as the JSON gives it; ``ref``: explained elsewhere."""
+    data: dict[str, Any] = {
+        "kind": "upstream",
+        "text": f"upstream '{asset}' will re-run",
+        "asset": asset,
+        "state": "stale",
+        "causes": list(causes),
+    }
+    return {**data, "ref": True} if ref else data
+
+
+def explanations(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Each asset's causes, from every place the answer gives them: the recipe
+    of docs/status.md; an asset explained twice is an error."""
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def add(asset: str, causes: list[dict[str, Any]]) -> None:
+        assert asset not in found, f"'{asset}' is explained twice"
+        found[asset] = causes
+        for cause in causes:
+            if "asset" in cause and not cause.get("ref"):
+                add(cause["asset"], cause["causes"])
+
+    for entry_ in data.get("assets", [data]) + data.get("continued", []):
+        add(entry_["asset"], entry_["causes"])
+    return found
+
+
+def refs(causes: list[dict[str, Any]]) -> list[str]:
+    """The assets referred to (``ref``) anywhere under ``causes``."""
+    found = []
+    for cause in causes:
+        if cause.get("ref"):
+            found.append(cause["asset"])
+        found += refs(cause.get("causes", []))
+    return found
+
+
+def test_why_explains_each_upstream_once_and_refers_back_to_it(
+    ladder: Project,
+) -> None:
+    change = f"{md5(A0)[:12]} → {md5(A0_EDITED)[:12]}, changed {local(EDITED)} (1h ago)"
+    assert why(ladder, "b3") == [
+        "b3 is stale and would run, because:",
+        "  upstream 'a2' will re-run (stale)",
+        "    upstream 'a1' will re-run (stale)",
+        "      input 'data/a0.txt' changed",
+        f"        {change}",
+        "    upstream 'b1' will re-run (stale)",
+        "      input 'data/a0.txt' changed",
+        f"        {change}",
+        "  upstream 'b2' will re-run (stale)",
+        "    upstream 'a1' will re-run (stale, shown above)",
+        "    upstream 'b1' will re-run (stale, shown above)",
+    ]
+    assert why_json(ladder, "b3") == {
+        "version": 1,
+        **entry(
+            "b3",
+            "stale",
+            reason=REASON_B3,
+            causes=[
+                upstream("a2", upstream("a1", A0_CHANGED), upstream("b1", A0_CHANGED)),
+                upstream("b2", upstream("a1", ref=True), upstream("b1", ref=True)),
+            ],
+        ),
+    }
+
+
+def test_why_of_a_deep_ladder_is_linear_and_goes_on_below_past_twenty_levels(
+    ladder: Project,
+) -> None:
+    lines = why(ladder, "b23")
+    # A line for each of the 86 edges above b23 (its own 2, 4 for each layer
+    # from 22 to 2), a changed input and its md5s for a1 and b1, the headline;
+    # and a3 and b3, met 20 levels down, each a blank line and a headline more.
+    assert len(lines) == 1 + 86 + 2 * 2 + 2 * 2
+    explained = [
+        m[1]
+        for line in lines
+        if (m := re.fullmatch(r" *upstream '(\w+)' will re-run \(stale\)", line))
+        or (m := re.fullmatch(r"(\w+) is stale and would run, because:", line))
+    ]
+    transforms = ["b23"] + [
+        f"{s}{k}" for k in range(1, LADDER_LAYERS - 1) for s in "ab"
+    ]
+    assert sorted(explained) == sorted(transforms)  # each exactly once
+    assert max(len(line) - len(line.lstrip()) for line in lines) == 2 * 20
+    assert lines[20] == " " * 40 + "upstream 'a3' will re-run (stale, shown below)"
+    assert [lines[i + 1] for i, line in enumerate(lines) if line == ""] == [
+        "a3 is stale and would run, because:",
+        "b3 is stale and would run, because:",
+    ]
+    a3 = lines.index("a3 is stale and would run, because:")
+    assert lines[a3 + 1 : a3 + 11] == why(ladder, "b3")[1:]  # a3 reads what b3 reads
+    assert lines[-3:] == [
+        "b3 is stale and would run, because:",
+        "  upstream 'a2' will re-run (stale, shown above)",
+        "  upstream 'b2' will re-run (stale, shown above)",
+    ]
+    data = why_json(ladder, "b23")
+    assert [e["asset"] for e in data["continued"]] == ["a3", "b3"]
+    assert data["continued"][0] == entry(
+        "a3", "stale", reason=REASON_B3, causes=why_json(ladder, "b3")["causes"]
+    )
+    explained_json = explanations(data)
+    assert sorted(explained_json) == sorted(transforms)
+    assert set(refs(data["causes"])) <= set(explained_json)
+
+
+def test_status_json_explains_each_asset_in_its_row_and_refers_to_it(
+    ladder: Project,
+) -> None:
+    def source(name: str) -> dict[str, Any]:
+        return {**SOURCE, "asset": name}
+
+    def made_from_a0(name: str) -> dict[str, Any]:
+        return entry(
+            name, "stale", reason="input 'data/a0.txt' changed", causes=[A0_CHANGED]
+        )
+
+    def reads_the_layer_above(name: str, reason: str, layer: int) -> dict[str, Any]:
+        above = [upstream(f"{s}{layer - 1}", ref=True) for s in "ab"]
+        return entry(name, "stale", reason=reason, causes=above)
+
+    data = json.loads(ok(ladder.doit("assets", "status", "+b3", "--json")).out)
+    assert data == {
+        "version": 1,
+        "assets": [
+            source("a0"),
+            source("b0"),
+            made_from_a0("a1"),
+            made_from_a0("b1"),
+            reads_the_layer_above("a2", REASON_A2, 2),
+            reads_the_layer_above("b2", REASON_A2, 2),
+            reads_the_layer_above("b3", REASON_B3, 3),
+        ],
+        "summary": {"stale": 5, "source": 2},
+    }
+    text = ok(ladder.doit("assets", "status", "--json")).out
+    data = json.loads(text)
+    assert len(data["assets"]) == 2 * LADDER_LAYERS and "continued" not in data
+    # Every asset's upstreams are rows above it: every row is as long as the
+    # first of its kind, whatever its depth: 12 lines for a source, 21 for a1
+    # and b1, 29 for each of the 44 others; and 9 lines around them.
+    assert len(text.splitlines()) == 9 + 2 * 12 + 2 * 21 + 44 * 29
+    assert data["assets"][-1] == reads_the_layer_above(
+        "b23", REASON_B3.replace("'a2'", "'a22'"), 23
+    )
