@@ -34,7 +34,7 @@ FILTERS = ("missing", "failed", "stale")
 
 
 def backfill_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     with History.open(HISTORY_FILE) as history:
         if args.resume is not None:
             backfill = history.backfill(args.resume)
@@ -97,6 +97,7 @@ def backfill_command(args: argparse.Namespace) -> int:
             targets,
             only=True,
             doit_args=["--continue", "--always-execute", *args.doit_args],
+            dodo=args.dodo,
         )
     except KeyboardInterrupt:
         sys.stderr.write(

@@ -9,7 +9,6 @@ same state, same history, same reporter.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -18,13 +17,13 @@ from doit.doit_cmd import DoitMain
 
 from . import tasks
 from .errors import AssetError
-from .loading import load_assets
+from .loading import import_dodo, load_assets
 from .selection import select
 from .status import unmade_input
 
 
 def materialize_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     keys = select(args.selection, assets.graph)
     if not keys:
         raise AssetError(
@@ -43,30 +42,38 @@ def materialize_command(args: argparse.Namespace) -> int:
                 key=meta["task"],
                 hint="Select it too, or leave out --only so that it is made first",
             )
-    return run_assets(args.file, keys, only=args.only, doit_args=args.doit_args)
+    return run_assets(
+        args.file, keys, only=args.only, doit_args=args.doit_args, dodo=args.dodo
+    )
 
 
 def observe_command(args: argparse.Namespace) -> int:
-    graph = load_assets(args.file).graph
+    graph = load_assets(args.file, args.dodo).graph
     keys = [k for k in select(args.selection, graph) if graph[k].observe is not None]
     if not keys:
         sys.stdout.write("No observable source selected: nothing to observe.\n")
         return 0
-    return run_assets(args.file, keys, only=True, doit_args=[])
+    return run_assets(args.file, keys, only=True, doit_args=[], dodo=args.dodo)
 
 
 def run_assets(
-    assets_file: str, keys: Sequence[str], *, only: bool, doit_args: Sequence[str]
+    assets_file: str,
+    keys: Sequence[str],
+    *,
+    only: bool,
+    doit_args: Sequence[str],
+    dodo: str | None = "dodo.py",
 ) -> int:
-    """doit's ``run`` of these tasks (with ``only``: and no other asset)."""
+    """doit's ``run`` of these tasks (with ``only``: and no other asset), loaded
+    from the dodo file ``dodo`` if it exists, else from ``assets_file``."""
     argv = ["run", *doit_args, *map(str, keys)]
     tasks.ONLY.clear()
     if only:
         tasks.ONLY.update(keys)
     try:
-        dodo = sys.modules.get("dodo")
-        if os.path.exists("dodo.py") and dodo is not None:
-            code = DoitMain(ModuleTaskLoader(dodo)).run(argv)
+        module = import_dodo(dodo)
+        if module is not None:
+            code = DoitMain(ModuleTaskLoader(module)).run(argv)
         else:
             from .cli import AssetsLoader
 

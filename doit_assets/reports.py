@@ -25,7 +25,7 @@ HISTORY_SHOWN = 10
 
 
 def status_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     keys = select(args.selection, assets.graph)
     statuses = project_status(assets.tasks, keys)
     chosen = shown_statuses(assets.tasks, keys, statuses, args.partitions)
@@ -78,7 +78,7 @@ def shown_statuses(
 
 
 def why_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     parts = partitions_of(assets.tasks)
     name = args.asset
 
@@ -169,7 +169,7 @@ def summary_line(counts: dict[str, int], noun: str = "asset") -> str:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     graph = assets.graph
     keys = select(args.selection, graph)
     statuses = project_status(assets.tasks, keys)
