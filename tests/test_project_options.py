@@ -127,17 +127,8 @@ def test_doit_assets_options_choose_the_project_of_assets_commands(
 ) -> None:
     shop = shop_without_dodo(project)
     for command in (["show", "shout"], ["history"], ["why", "shout"]):
-        here = answer(
-            run(
-                "doit-assets",
-                "assets",
-                "-f",
-                "pipeline.toml",
-                *command,
-                cwd=shop.root,
-                env=NOW,
-            )  # fmt: skip
-        )
+        own = ["assets", "-f", "pipeline.toml", *command]
+        here = answer(run("doit-assets", *own, cwd=shop.root, env=NOW))
         there = run(
             "doit-assets", *args, "assets", *command, cwd=project.root, env=env | NOW
         )
