@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     materialize = sub.add_parser(
         "materialize",
         help="run the selected assets and what they need",
-        usage="doit assets materialize SELECTION... [--only] [-n N] "
+        usage="doit assets materialize SELECTION... [--only] [--dry-run] [-n N] "
         "[-- DOIT_RUN_OPTIONS]",
         epilog="Options after '--' go to doit run, e.g. -- -n 4 --continue",
     )
@@ -87,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         "--only",
         action="store_true",
         help="run only the selected assets, not what they need",
+    )
+    materialize.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the commands that would run, in order; run nothing",
     )
     _processes(materialize)
     backfill = sub.add_parser(
@@ -115,7 +120,9 @@ def _parser() -> argparse.ArgumentParser:
         "--only-stale", action="store_true", help="only partitions that would run"
     )
     backfill.add_argument(
-        "--dry-run", action="store_true", help="list the partitions, run nothing"
+        "--dry-run",
+        action="store_true",
+        help="list the partitions and their commands, run nothing",
     )
     _processes(backfill)
     backfill.add_argument(

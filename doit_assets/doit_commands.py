@@ -64,8 +64,9 @@ def _state_file(given: str) -> str:
     """The state file to read: the one named, else the one that is there."""
     if whichdb(given) is not None or _is_sqlite(given):
         return given
+    # doit-assets keeps it here; dumpdb, a plain command, reads no DOIT_CONFIG
     if given == DOIT_STATE and _is_sqlite(STATE_FILE):
-        return STATE_FILE  # doit-assets keeps it here, where a plain command cannot know
+        return STATE_FILE
     raise AssetError(
         f"no doit state in {os.getcwd()}: neither {given} nor {STATE_FILE} exists",
         hint="Run doit first, or name the state file with --db-file",

@@ -16,10 +16,11 @@ from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
 from . import tasks
+from .dryrun import ALWAYS, plan, plan_text, run_order
 from .errors import AssetError
-from .loading import import_dodo, load_assets
+from .loading import Assets, import_dodo, load_assets
 from .selection import select
-from .status import unmade_input
+from .status import project_status, unmade_input
 
 
 def materialize_command(args: argparse.Namespace) -> int:
@@ -42,9 +43,29 @@ def materialize_command(args: argparse.Namespace) -> int:
                 key=meta["task"],
                 hint="Select it too, or leave out --only so that it is made first",
             )
+    if args.dry_run:
+        if args.only:  # as the run loads them: the selected assets alone
+            assets = _loaded_only(args, keys)
+        statuses = project_status(assets.tasks, keys)
+        steps = plan(
+            assets.tasks,
+            run_order(assets.tasks, keys),
+            statuses,
+            always=any(option in ALWAYS for option in args.doit_args),
+        )
+        sys.stdout.write(plan_text(steps))
+        return 0
     return run_assets(
         args.file, keys, only=args.only, doit_args=args.doit_args, dodo=args.dodo
     )
+
+
+def _loaded_only(args: argparse.Namespace, keys: Sequence[str]) -> Assets:
+    tasks.ONLY.update(keys)
+    try:
+        return load_assets(args.file, args.dodo)
+    finally:
+        tasks.ONLY.clear()
 
 
 def observe_command(args: argparse.Namespace) -> int:
