@@ -189,15 +189,17 @@ def graph_command(args: argparse.Namespace) -> int:
     title = f"{os.path.basename(os.getcwd())}: assets"
     text = render(args.format, nodes, title)
     output = args.output or (GRAPH_PAGE if args.format == "html" else None)
+    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATES}
     if output in (None, "-"):
         sys.stdout.write(text)
+        if args.format == "text":  # for reading, as status ends
+            sys.stdout.write(f"\n{summary_line(counts)}\n")
         return 0
     folder = os.path.dirname(output)
     if folder:
         os.makedirs(folder, exist_ok=True)
     with open(output, "w", encoding="utf-8") as f:
         f.write(text)
-    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATES}
     sys.stdout.write(f"wrote {output}: {summary_line(counts)}\n")
     return 0
 
