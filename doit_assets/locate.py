@@ -163,6 +163,12 @@ def _dodo_place(dodo_file: Given, cwd: Given, seek: Given) -> Place:
             )
         if not os.path.exists(path):
             raise AssetError(f"{named}: no such file", hint=DODO_FORMS)
+        if name.endswith(".toml"):  # an assets file where doit wants Python
+            raise AssetError(
+                f"{named}: is an assets file, not a dodo file",
+                hint=f"Name it after 'assets' (doit assets -f {name} ...), "
+                f"or run it with doit-assets -f {name}",
+            )
     else:  # the dodo.py of the folder, if there is one
         here = folder or os.getcwd()
         return Place(here, DEFAULT_FILE, os.path.join(here, "dodo.py"), DODO_FORMS)

@@ -250,6 +250,13 @@ def test_a_wrong_doit_assets_option_says_which_forms_exist(
         ),
         (["-d", "nowhere"], {}, f"-d nowhere: no such folder. {DODO_FORMS}"),
         (
+            ["-f", "shop/assets.toml"],
+            {},
+            "-f shop/assets.toml: is an assets file, not a dodo file. Name it after "
+            "'assets' (doit assets -f shop/assets.toml ...), or run it with "
+            "doit-assets -f shop/assets.toml",
+        ),
+        (
             ["assets", "-f", "shop"],
             {},
             "-f shop: is a folder, not an assets file. Name the file "
@@ -266,6 +273,7 @@ def test_a_wrong_doit_assets_option_says_which_forms_exist(
         "f-nowhere",
         "DOIT_FILE-nowhere",
         "d-nowhere",
+        "f-toml",
         "assets-f-folder",
         "assets-f-nowhere",
     ],
