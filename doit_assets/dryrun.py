@@ -36,6 +36,8 @@ class Step:
 
 @dataclass(slots=True)
 class Plan:
+    """The steps of a run, and how many of its assets would not run."""
+
     steps: list[Step] = field(default_factory=list)
     up_to_date: int = 0
     ignored: int = 0
