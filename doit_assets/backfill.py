@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from . import tasks
 from .causes import AssetStatus
+from .dryrun import command_lines
 from .errors import AssetError
 from .history import History
 from .loading import Assets, load_assets
@@ -34,7 +35,7 @@ FILTERS = ("missing", "failed", "stale")
 
 
 def backfill_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     with History.open(HISTORY_FILE) as history:
         if args.resume is not None:
             backfill = history.backfill(args.resume)
@@ -56,7 +57,7 @@ def backfill_command(args: argparse.Namespace) -> int:
                 targets = [t for t in targets if t in known]
             if args.dry_run and targets:
                 _say(f"backfill #{backfill_id} would resume {len(targets)}:")
-                _say("".join(f"  {t}\n" for t in targets).rstrip("\n"))
+                _say(_with_commands(assets, targets))
                 return 0
             if not targets:
                 every = "" if gone else f", all {len(backfill.targets)} succeeded"
@@ -73,7 +74,7 @@ def backfill_command(args: argparse.Namespace) -> int:
                 return 0
             if args.dry_run:
                 _say(f"would backfill {len(targets)}:")
-                _say("".join(f"  {t}\n" for t in targets).rstrip("\n"))
+                _say(_with_commands(assets, targets))
                 if args.problem is not None:
                     _say(f"but it would fail: {args.problem}")
                 return 0
@@ -97,6 +98,7 @@ def backfill_command(args: argparse.Namespace) -> int:
             targets,
             only=True,
             doit_args=["--continue", "--always-execute", *args.doit_args],
+            dodo=args.dodo,
         )
     except KeyboardInterrupt:
         sys.stderr.write(
@@ -180,6 +182,20 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
         raise problem
     args.problem = problem  # a dry run lists the partitions, then says so
     return targets
+
+
+def _with_commands(assets: Assets, targets: Sequence[str]) -> str:
+    """Each partition (or asset) to make, and under it the command it would run."""
+    transforms = {
+        t["meta"]["asset"]["task"]: t["meta"]["asset"]["transform"]
+        for t in assets.tasks
+        if "asset" in t["meta"]
+    }
+    lines = []
+    for target in targets:
+        lines.append(f"  {target}")
+        lines += command_lines(transforms[target], indent="    ")
+    return "\n".join(lines)
 
 
 def _task_names(assets: Assets) -> set[str]:

@@ -13,6 +13,7 @@ from doit import loader as doit_loader
 from doit.cmd_base import TaskLoader2
 from doit.doit_cmd import DoitMain
 
+from .locate import Given, assets_file_place
 from .tasks import AssetTasks, doit_config
 
 opt_assets_file = {
@@ -43,13 +44,14 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
     cmd_options = (opt_assets_file, opt_project_dir)
 
     def setup(self, opt_values: dict[str, Any]) -> None:
-        if opt_values.get("project_dir"):
-            os.chdir(opt_values["project_dir"])
         # Like doit with -f DODO: work in the folder of the file, so that the
         # state and history sit beside it whichever directory we started in.
-        folder, self.assets_file = os.path.split(opt_values["assets_file"])
-        if folder:
-            os.chdir(folder)
+        place = assets_file_place(
+            _given(opt_values["assets_file"], "DOIT_ASSETS_FILE", "-f"),
+            _given(opt_values.get("project_dir"), None, "-d"),
+        )
+        os.chdir(place.folder)
+        self.assets_file = place.assets_file
 
     def load_doit_config(self) -> dict[str, Any]:
         return doit_config()
@@ -66,6 +68,15 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
             config=self.config,
             task_opts=self.task_opts,
         )
+
+
+def _given(value: Any, env_var: str | None, flag: str) -> Given:
+    """How an option was given, as far as its value tells (for messages)."""
+    if value is None or value == "assets.toml":
+        return Given(value)
+    if env_var and os.environ.get(env_var) == value:
+        return Given(value, env_var)
+    return Given(value, flag)
 
 
 def run(args: list[str]) -> int:

@@ -16,6 +16,7 @@ from doit.cmd_base import Command
 
 from .drawing import FORMATS
 from .errors import AssetError
+from .locate import command_place, holds_project, loader_options, missing_project
 from .reports import (
     GRAPH_PAGE,
     graph_command,
@@ -39,8 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-f",
         "--file",
-        default="assets.toml",
-        help="the assets.toml to read [default: %(default)s]",
+        help="the assets.toml to read [default: the project's]",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sub.add_parser(
@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     materialize = sub.add_parser(
         "materialize",
         help="run the selected assets and what they need",
-        usage="doit assets materialize SELECTION... [--only] [-n N] "
+        usage="doit assets materialize SELECTION... [--only] [--dry-run] [-n N] "
         "[-- DOIT_RUN_OPTIONS]",
         epilog="Options after '--' go to doit run, e.g. -- -n 4 --continue",
     )
@@ -87,6 +87,11 @@ def _parser() -> argparse.ArgumentParser:
         "--only",
         action="store_true",
         help="run only the selected assets, not what they need",
+    )
+    materialize.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the commands that would run, in order; run nothing",
     )
     _processes(materialize)
     backfill = sub.add_parser(
@@ -115,7 +120,9 @@ def _parser() -> argparse.ArgumentParser:
         "--only-stale", action="store_true", help="only partitions that would run"
     )
     backfill.add_argument(
-        "--dry-run", action="store_true", help="list the partitions, run nothing"
+        "--dry-run",
+        action="store_true",
+        help="list the partitions and their commands, run nothing",
     )
     _processes(backfill)
     backfill.add_argument(
@@ -186,12 +193,13 @@ class AssetsCommand(Command):  # type: ignore[misc]
     doc_usage = "COMMAND [ARGS]  (doit assets --help lists the commands)"
     doc_description = None
 
+    def __init__(self, task_loader: Any = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Its options (-f, -d...) choose the project of a run: they choose ours too.
+        self.loader_options = getattr(task_loader, "cmd_options", ())
+
     def parse_execute(self, in_args: Sequence[str]) -> int:
         # doit's own option parser has no sub-commands; argparse has.
-        # Loader options given before 'assets' (doit -d DIR assets ...) still apply.
-        folder = self.opt_vals.get("cwdPath") or self.opt_vals.get("project_dir")
-        if folder:
-            os.chdir(folder)
         in_args = list(in_args)
         # After '--': options for doit run (materialize)
         split = in_args.index("--") if "--" in in_args else len(in_args)
@@ -202,16 +210,24 @@ class AssetsCommand(Command):  # type: ignore[misc]
         args.doit_args = in_args[split + 1 :]
         if getattr(args, "process", None):
             args.doit_args[:0] = ["-n", str(args.process)]
-        # As doit-assets -f does: work in the file's folder, where the state
-        # and the history of that project are.
-        folder, args.file = os.path.split(args.file)
-        if folder:
-            os.chdir(folder)
         try:
+            self._enter_project(args)
             return HANDLERS[args.command](args)
         except AssetError as err:
             sys.stderr.write(f"ERROR: {err}\n")
             return 3
+
+    def _enter_project(self, args: argparse.Namespace) -> None:
+        """Work where a run with the same options would, in the project's folder
+        (its state and history are there), and read what that run reads."""
+        options = loader_options(
+            self.loader_options, self.opt_vals, self.config_vals, os.environ
+        )
+        place = command_place(options, args.file)
+        if args.command != "init" and not holds_project(place):
+            raise missing_project(place)
+        os.chdir(place.folder)
+        args.file, args.dodo = place.assets_file, place.dodo
 
     def execute(self, opt_values: Any, pos_args: Sequence[str]) -> int:
         return self.parse_execute(pos_args)

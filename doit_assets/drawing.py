@@ -1,4 +1,5 @@
-"""Pictures of the asset graph for ``doit assets graph``: DOT, Mermaid, JSON, HTML.
+"""Pictures of the asset graph for ``doit assets graph``: DOT, Mermaid, JSON, HTML,
+and text for a terminal.
 
 Pure rendering: the command builds one JSON-ready dict per asset (its state,
 reason, paths, history...) and ``render`` turns the list into text. The HTML page
@@ -15,10 +16,15 @@ from collections.abc import Iterable
 from importlib import resources
 from typing import Any, NamedTuple
 
+from .lanes import draw
 from .layout import layout
 from .queries import JSON_VERSION
 
-FORMATS = ("dot", "mermaid", "json", "html")
+FORMATS = ("dot", "mermaid", "json", "html", "text")
+# Beyond these, a text drawing no longer reads well: the text format lists the
+# assets instead (docs/graph.md says so).
+TEXT_MAX_ASSETS = 100
+TEXT_MAX_LANES = 16
 
 
 class Colors(NamedTuple):
@@ -51,7 +57,13 @@ def render(fmt: str, nodes: list[dict[str, Any]], title: str) -> str:
     dep to its asset; deps that are not among the nodes are left out. The text
     ends with a newline. Raises ValueError for a format not in FORMATS.
     """
-    renderers = {"dot": _dot, "mermaid": _mermaid, "json": _json, "html": _html}
+    renderers = {
+        "dot": _dot,
+        "mermaid": _mermaid,
+        "json": _json,
+        "html": _html,
+        "text": _text,
+    }
     if fmt not in renderers:
         raise ValueError(
             f"unknown graph format '{fmt}': choose one of {', '.join(FORMATS)}"
@@ -159,6 +171,52 @@ def _json(nodes: list[dict[str, Any]], title: str) -> str:
         "edges": [{"from": dep, "to": key} for dep, key in edges(nodes)],
     }
     return json.dumps(data, indent=2) + "\n"
+
+
+# -- text ----------------------------------------------------------------------
+
+
+def _text(nodes: list[dict[str, Any]], title: str) -> str:
+    """One line per asset: the lanes of the graph, the key, the state, the reason;
+    a list of the assets and what each depends on when the graph is too large."""
+    rows, why = None, f"more than {TEXT_MAX_ASSETS} assets"
+    if len(nodes) <= TEXT_MAX_ASSETS:
+        rows = draw({node["asset"]: node["deps"] for node in nodes})
+        if max((len(row.lanes) for row in rows), default=0) > 2 * TEXT_MAX_LANES - 1:
+            rows, why = None, f"more than {TEXT_MAX_LANES} lanes side by side"
+    by_key = {node["asset"]: node for node in nodes}
+    if rows is None:
+        table = [
+            [
+                node["asset"],
+                node["state"],
+                ", ".join(node["deps"]) or "-",
+                node["reason"],
+            ]
+            for node in nodes
+        ]
+        head = f"too large to draw ({why}): each asset with what it depends on\n"
+        return head + _columns([["ASSET", "STATUS", "DEPENDS ON", "REASON"], *table])
+    width = max(len(row.lanes) for row in rows)
+    table = [
+        [
+            row.lanes.ljust(width),
+            row.asset,
+            by_key[row.asset]["state"],
+            by_key[row.asset]["reason"],
+        ]
+        for row in rows
+    ]
+    return _columns(table)
+
+
+def _columns(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        + "\n"
+        for row in rows
+    )
 
 
 # -- html ----------------------------------------------------------------------

@@ -31,16 +31,17 @@ class Assets:
     graph: AssetGraph
 
 
-def load_project(path: str) -> tuple[Project, AssetGraph]:
-    """The project as doit sees it: assets.toml, and the @assets of a dodo.py
-    here (imported as doit would), with the file that dodo.py loads."""
-    path, python_assets = _with_dodo(path)
+def load_project(path: str, dodo: str | None = "dodo.py") -> tuple[Project, AssetGraph]:
+    """The project as doit sees it: assets.toml, and the @assets of the dodo file
+    ``dodo`` if it exists (imported as doit would), with the file it loads.
+    ``dodo=None``: assets.toml alone, as ``doit-assets`` reads it."""
+    path, python_assets = _with_dodo(path, dodo)
     return load_graph(path, python_assets=python_assets)
 
 
-def load_assets(path: str) -> Assets:
+def load_assets(path: str, dodo: str | None = "dodo.py") -> Assets:
     """The tasks a run would make, from the cache when the project allows it."""
-    path, python_assets = _with_dodo(path)
+    path, python_assets = _with_dodo(path, dodo)
     creator = AssetTasks(path)
     creator.write_cache = False  # status and friends write nothing
     # As for a run (AssetTasks._create): the collector would walk the many
@@ -85,26 +86,31 @@ def graph_of(tasks: list[dict[str, Any]]) -> AssetGraph:
     return AssetGraph(specs, {k: tuple(v) for k, v in downstream.items()})
 
 
-def _with_dodo(path: str) -> tuple[str, list[AssetDef]]:
+def _with_dodo(path: str, dodo: str | None) -> tuple[str, list[AssetDef]]:
     python_assets: list[AssetDef] = []
-    if os.path.exists("dodo.py"):
-        dodo = _import_dodo()
-        python_assets = collect([dodo])
-        creators = [v for v in vars(dodo).values() if isinstance(v, AssetTasks)]
+    module = import_dodo(dodo)
+    if module is not None:
+        python_assets = collect([module])
+        creators = [v for v in vars(module).values() if isinstance(v, AssetTasks)]
         if creators and path == "assets.toml":
             path = str(creators[0].path)
     return path, python_assets
 
 
-def _import_dodo() -> ModuleType:
+def import_dodo(path: str | None) -> ModuleType | None:
+    """The dodo file at ``path``, imported as doit imports it (its folder on
+    ``sys.path``, named after the file); None when there is none."""
+    if path is None or not os.path.exists(path):
+        return None
+    folder, name = os.path.split(os.path.abspath(path))
+    shown = Location(os.path.relpath(path))
     try:
-        return import_module("dodo", os.getcwd())
+        return import_module(os.path.splitext(name)[0], folder)
     except ModuleImportError as err:
         if err.location is None:  # raised outside the project's files
-            raise AssetError(err.problem, location=Location("dodo.py")) from None
+            raise AssetError(err.problem, location=shown) from None
         raise
     except Exception as err:  # the user's file: any error is theirs
         raise AssetError(
-            f"cannot import: {type(err).__name__}: {err}",
-            location=Location("dodo.py"),
+            f"cannot import: {type(err).__name__}: {err}", location=shown
         ) from None

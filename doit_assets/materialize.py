@@ -9,7 +9,6 @@ same state, same history, same reporter.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -17,14 +16,15 @@ from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
 from . import tasks
+from .dryrun import ALWAYS, plan, plan_text, run_order
 from .errors import AssetError
-from .loading import load_assets
+from .loading import Assets, import_dodo, load_assets
 from .selection import select
-from .status import unmade_input
+from .status import project_status, unmade_input
 
 
 def materialize_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     keys = select(args.selection, assets.graph)
     if not keys:
         raise AssetError(
@@ -43,30 +43,58 @@ def materialize_command(args: argparse.Namespace) -> int:
                 key=meta["task"],
                 hint="Select it too, or leave out --only so that it is made first",
             )
-    return run_assets(args.file, keys, only=args.only, doit_args=args.doit_args)
+    if args.dry_run:
+        if args.only:  # as the run loads them: the selected assets alone
+            assets = _loaded_only(args, keys)
+        statuses = project_status(assets.tasks, keys)
+        steps = plan(
+            assets.tasks,
+            run_order(assets.tasks, keys),
+            statuses,
+            always=any(option in ALWAYS for option in args.doit_args),
+        )
+        sys.stdout.write(plan_text(steps))
+        return 0
+    return run_assets(
+        args.file, keys, only=args.only, doit_args=args.doit_args, dodo=args.dodo
+    )
+
+
+def _loaded_only(args: argparse.Namespace, keys: Sequence[str]) -> Assets:
+    tasks.ONLY.update(keys)
+    try:
+        return load_assets(args.file, args.dodo)
+    finally:
+        tasks.ONLY.clear()
 
 
 def observe_command(args: argparse.Namespace) -> int:
-    graph = load_assets(args.file).graph
+    graph = load_assets(args.file, args.dodo).graph
     keys = [k for k in select(args.selection, graph) if graph[k].observe is not None]
     if not keys:
         sys.stdout.write("No observable source selected: nothing to observe.\n")
         return 0
-    return run_assets(args.file, keys, only=True, doit_args=[])
+    return run_assets(args.file, keys, only=True, doit_args=[], dodo=args.dodo)
 
 
 def run_assets(
-    assets_file: str, keys: Sequence[str], *, only: bool, doit_args: Sequence[str]
+    assets_file: str,
+    keys: Sequence[str],
+    *,
+    only: bool,
+    doit_args: Sequence[str],
+    dodo: str | None = "dodo.py",
 ) -> int:
-    """doit's ``run`` of these tasks (with ``only``: and no other asset)."""
+    """doit's ``run`` of these tasks (with ``only``: and no other asset), loaded
+    from the dodo file ``dodo`` if it exists, else from ``assets_file``."""
     argv = ["run", *doit_args, *map(str, keys)]
     tasks.ONLY.clear()
     if only:
         tasks.ONLY.update(keys)
     try:
-        dodo = sys.modules.get("dodo")
-        if os.path.exists("dodo.py") and dodo is not None:
-            code = DoitMain(ModuleTaskLoader(dodo)).run(argv)
+        module = import_dodo(dodo)
+        if module is not None:
+            code = DoitMain(ModuleTaskLoader(module)).run(argv)
         else:
             from .cli import AssetsLoader
 

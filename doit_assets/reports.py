@@ -33,7 +33,7 @@ HISTORY_SHOWN = 10
 
 
 def status_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     keys = select(args.selection, assets.graph)
     statuses = project_status(assets.tasks, keys)
     chosen = shown_statuses(assets.tasks, keys, statuses, args.partitions)
@@ -90,7 +90,7 @@ def shown_statuses(
 
 
 def why_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     parts = partitions_of(assets.tasks)
     name = args.asset
     key, _ = known_partition(assets.graph, name, task_partitions(parts))
@@ -218,7 +218,7 @@ def summary_line(counts: dict[str, int], noun: str = "asset") -> str:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     graph = assets.graph
     keys = select(args.selection, graph)
     statuses = project_status(assets.tasks, keys)
@@ -238,15 +238,17 @@ def graph_command(args: argparse.Namespace) -> int:
     title = f"{os.path.basename(os.getcwd())}: assets"
     text = render(args.format, nodes, title)
     output = args.output or (GRAPH_PAGE if args.format == "html" else None)
+    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATES}
     if output in (None, "-"):
         sys.stdout.write(text)
+        if args.format == "text":  # for reading, as status ends
+            sys.stdout.write(f"\n{summary_line(counts)}\n")
         return 0
     folder = os.path.dirname(output)
     if folder:
         os.makedirs(folder, exist_ok=True)
     with open(output, "w", encoding="utf-8") as f:
         f.write(text)
-    counts = {s: sum(1 for n in nodes if n["state"] == s) for s in STATES}
     sys.stdout.write(f"wrote {output}: {summary_line(counts)}\n")
     return 0
 

@@ -45,7 +45,7 @@ def history_command(args: argparse.Namespace) -> int:
         asset, colon, partition = (args.asset or "").partition(":")
         which = partition if colon else ANY
         if args.asset and not history.materializations(asset, limit=1, partition=which):
-            _check_known(args.file, args.asset)
+            _check_known(args, args.asset)
         mats = history.materializations(
             asset or None, limit=args.limit, failed_only=args.failed, partition=which
         )
@@ -123,7 +123,7 @@ def _as_seen_now(run: Run, live: int | None) -> Run:
 
 
 def show_command(args: argparse.Namespace) -> int:
-    project, graph = load_project(args.file)
+    project, graph = load_project(args.file, args.dodo)
     key, partition = known_partition(graph, args.asset)
     spec = graph[key]
     tasks = to_doit_tasks(project, graph)
@@ -206,7 +206,7 @@ def show_command(args: argparse.Namespace) -> int:
 def lineage_command(args: argparse.Namespace) -> int:
     # The tasks, from the project cache: at 10 000 assets, validating the
     # project again would cost more than the whole answer.
-    assets = load_assets(args.file)
+    assets = load_assets(args.file, args.dodo)
     graph = assets.graph
     parts = partitions_of(assets.tasks)
     key, partition = known_partition(graph, args.asset, task_partitions(parts))
@@ -460,10 +460,10 @@ def known_partition(
     return key, partition
 
 
-def _check_known(path: str, key: str) -> None:
+def _check_known(args: argparse.Namespace, key: str) -> None:
     """Raise for a name that is neither declared nor in the history."""
     try:
-        _, graph = load_project(path)
+        _, graph = load_project(args.file, args.dodo)
     except AssetError:
         return  # cannot tell; an empty answer will say there is nothing recorded
     known_partition(graph, key)

@@ -102,6 +102,22 @@ def days(asset: str, *numbers: int) -> list[str]:
     return [f"{asset}:2024-02-0{n}" for n in numbers]
 
 
+def listed(*names: str) -> list[str]:
+    """How a dry run lists partitions of PROJECT: each with its command."""
+    lines = []
+    for name in names:
+        asset, _, day = name.partition(":")
+        command = {
+            "sales": f"sh step.sh {day} data/raw/{day}.txt out/sales/{day}.txt $PPID",
+            "report": f"cat out/sales/{day}.txt > out/report/{day}.txt",
+            "total": "cat "
+            + " ".join(f"out/report/{d}.txt" for d in FEBRUARY)
+            + " > out/total.txt",
+        }[asset]
+        lines += [f"  {name}", f"    {command}"]
+    return lines
+
+
 def history(project: Project) -> list[tuple[int, str, str | None, str]]:
     """(run, asset, partition, status) of every materialization, oldest first."""
     return [
@@ -170,12 +186,12 @@ def test_a_range_by_month_prefix_and_an_open_end(fresh: Project) -> None:
     result = backfill(fresh, "sales", "--from", "2024-02-07", "--dry-run")
     assert result.out.splitlines() == [
         "would backfill 2:",
-        "  sales:2024-02-07",
-        "  sales:2024-02-08",
+        *listed("sales:2024-02-07", "sales:2024-02-08"),
     ]
     result = backfill(fresh, "sales", "--to", "2024-02", "--dry-run")
-    assert result.out.splitlines() == ["would backfill 8:"] + [
-        f"  {name}" for name in days("sales", 1, 2, 3, 4, 5, 6, 7, 8)
+    assert result.out.splitlines() == [
+        "would backfill 8:",
+        *listed(*days("sales", 1, 2, 3, 4, 5, 6, 7, 8)),
     ]
 
 
@@ -186,11 +202,8 @@ def test_dry_run_lists_the_partitions_and_runs_nothing(fresh: Project) -> None:
     assert (result.code, result.err) == (0, ""), result
     assert result.out.splitlines() == [
         "would backfill 5:",
-        "  sales:2024-02-02",
-        "  sales:2024-02-03",
-        "  report:2024-02-02",
-        "  report:2024-02-03",
-        "  total",  # an unpartitioned asset: made once, whatever the range
+        *listed(*days("sales", 2, 3), *days("report", 2, 3)),
+        *listed("total"),  # an unpartitioned asset: made once, whatever the range
         # ... from every partition of report, and this project has none yet
         "but it would fail: asset 'total': upstream 'report:2024-02-01' has not "
         "been made ('out/report/2024-02-01.txt' does not exist). Backfill it too "
@@ -274,15 +287,16 @@ def test_a_failing_partition_then_only_failed_then_only_missing(
 def test_only_stale_chooses_the_partitions_that_would_run(built: Project) -> None:
     built.write("data/raw/2024-02-06.txt", "raw 2024-02-06 corrected\n")
     built.path("out/report/2024-02-02.txt").unlink()
-    assert backfill(built, "sales", "report", "--only-stale", "--dry-run").out == (
-        "would backfill 3:\n"
-        "  sales:2024-02-06\n"
-        "  report:2024-02-02\n"
-        "  report:2024-02-06\n"
-    )
-    assert backfill(built, "sales", "report", "--only-missing", "--dry-run").out == (
-        "would backfill 1:\n  report:2024-02-02\n"
-    )
+    stale = backfill(built, "sales", "report", "--only-stale", "--dry-run")
+    assert stale.out.splitlines() == [
+        "would backfill 3:",
+        *listed("sales:2024-02-06", "report:2024-02-02", "report:2024-02-06"),
+    ]
+    missing = backfill(built, "sales", "report", "--only-missing", "--dry-run")
+    assert missing.out.splitlines() == [
+        "would backfill 1:",
+        *listed("report:2024-02-02"),
+    ]
     assert backfill(built, "sales", "report", "--only-failed", "--dry-run").out == (
         "Nothing to backfill: no partition matches.\n"
     )
@@ -472,6 +486,10 @@ def test_resume_with_dry_run_runs_nothing(fresh: Project) -> None:
     backfill(fresh, "sales", "--from", "2024-02-08")
     fresh.path("broken/2024-02-08").unlink()
     result = backfill(fresh, "--resume", "1", "--dry-run")
+    assert result.out.splitlines() == [
+        "backfill #1 would resume 1:",
+        *listed("sales:2024-02-08"),
+    ]
     assert result.ran == []
     assert not fresh.exists("out/sales/2024-02-08.txt")
 
@@ -503,9 +521,15 @@ def test_a_range_chooses_every_partition_whose_window_overlaps_it(
         [
             "would backfill 4:",
             "  days:2024-02-29",
+            "    echo 2024-02-29 > out/days/2024-02-29.txt",
             "  days:2024-03-01",
+            "    echo 2024-03-01 > out/days/2024-03-01.txt",
             "  months:2024-02-01",
+            "    cat out/days/2024-02-26.txt out/days/2024-02-27.txt "
+            "out/days/2024-02-28.txt out/days/2024-02-29.txt > out/months/2024-02-01.txt",
             "  months:2024-03-01",
+            "    cat out/days/2024-03-01.txt out/days/2024-03-02.txt "
+            "out/days/2024-03-03.txt > out/months/2024-03-01.txt",
             # a month reads all its days, and the range has only two of them
             "but it would fail: asset 'months:2024-02-01': upstream "
             "'days:2024-02-26' has not been made ('out/days/2024-02-26.txt' does "
@@ -513,7 +537,7 @@ def test_a_range_chooses_every_partition_whose_window_overlaps_it(
         ],
     )
     whole_month = backfill(project, "days", "--from", "2024-03", "--dry-run")
-    assert whole_month.out.splitlines()[1:] == [
+    assert whole_month.out.splitlines()[1::2] == [
         "  days:2024-03-01",
         "  days:2024-03-02",
         "  days:2024-03-03",
@@ -586,9 +610,7 @@ def test_a_backfill_leaves_sources_out(built: Project) -> None:
     )
     assert result.out.splitlines() == [
         "would backfill 3:",
-        "  sales:2024-02-02",
-        "  report:2024-02-02",
-        "  total",
+        *listed("sales:2024-02-02", "report:2024-02-02", "total"),
     ]
 
 

@@ -1407,7 +1407,7 @@ USAGE = [
     "",
     "options:",
     "  -h, --help            show this help message and exit",
-    "  -f FILE, --file FILE  the assets.toml to read [default: assets.toml]",
+    "  -f FILE, --file FILE  the assets.toml to read [default: the project's]",
 ]
 
 

@@ -53,15 +53,15 @@ def tricky() -> list[dict[str, Any]]:
     ]
 
 
-def test_formats_are_the_four_documented() -> None:
-    assert FORMATS == ("dot", "mermaid", "json", "html")
+def test_formats_are_the_five_documented() -> None:
+    assert FORMATS == ("dot", "mermaid", "json", "html", "text")
 
 
 def test_unknown_format_raises_value_error() -> None:
     with pytest.raises(ValueError) as exc:
         render("svg", tricky(), "t")
     assert str(exc.value) == (
-        "unknown graph format 'svg': choose one of dot, mermaid, json, html"
+        "unknown graph format 'svg': choose one of dot, mermaid, json, html, text"
     )
 
 
