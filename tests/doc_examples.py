@@ -18,11 +18,14 @@ project, and its output must be the lines under it; or the block carries
 - ``<!-- file: PATH -->`` or ``<!-- append: PATH -->`` before any fenced block
   writes (appends) its text to the file; so does a line `` `PATH`: `` (or
   `` `PATH` (a note): ``) right before a block that is not a console block.
+  ``<!-- file: PATH, in each new folder -->`` writes it in every folder the
+  project gets from then on.
 - ``<!-- mask: NAME ... -->``: parts of the output that vary, for the next
   block, with runs of spaces compared as one (columns widen with them):
   ``age`` (``0s``, ``15m55s``), ``md5`` (12 or 32 hex digits). Masked in
   every block: times ``2026-11-25 19:32:24``, durations ``0.05s``, ``(5s ago)``.
-  ``rest``: the doc shows the first lines of the output only.
+  ``rest``: the doc shows the first lines of the output only. In any block, a
+  line ``...`` stands for any number of lines (a traceback's frames).
 
 The commands run with ``PYTHONHASHSEED=0``: doit lists a task's ``file_dep``,
 a set, in an order that changes from one run to the next otherwise.
@@ -43,13 +46,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from doc_zygote import stop_zygote, zygote_bin
+
 REPO = Path(__file__).resolve().parent.parent
 PAGES = [
     "README.md",
+    "CONTRIBUTING.md",
     *sorted(p.relative_to(REPO).as_posix() for p in (REPO / "docs").glob("*.md")),
 ]
 
-# What a project can start as. Examples are copied without any state.
+# What a project can start as: these, an example of examples/, or a folder of
+# tests/doc_projects/. Folders are copied without any state.
 PROJECTS: dict[str, list[tuple[str, str]]] = {
     "empty": [],
     # the folder of docs/errors.md: the one-line dodo.py and a source file
@@ -62,6 +69,7 @@ PROJECTS: dict[str, list[tuple[str, str]]] = {
     ],
 }
 EXAMPLES = REPO / "examples"
+DOC_PROJECTS = REPO / "tests" / "doc_projects"
 
 ALWAYS_MASKED = [
     ("<time>", re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")),
@@ -145,10 +153,10 @@ def parse_page(page: str, text: str) -> Page:
             comment = "\n".join(lines[i : end + 1])
             for kind, value in DIRECTIVE.findall(comment):
                 if kind == "project":
-                    project = _project(value, i + 1)
+                    project = _project(value)
                     current = None
                 elif kind == "needs" and project is not None:
-                    project[4].extend(value.split())
+                    project.needs.extend(value.split())
                 else:
                     pending.append((kind, value))
             i = end + 1
@@ -166,19 +174,23 @@ def parse_page(page: str, text: str) -> Page:
         directives, pending = pending, []
         kinds = dict(directives)
         if language != "console":
+            # a setup before a file is for the console block that uses it
+            pending = [(k, v) for k, v in directives if k in ("setup", "mask")]
             target = kinds.get("file") or kinds.get("append") or label
             if target is not None:
+                target, _, shared = target.partition(",")
+                write = WriteFile(target, "\n".join(body) + "\n", "append" in kinds)
                 if project is None:
                     problems.append(
                         f"{page}:{i + 1}: a file before any <!-- project: -->"
                     )
+                elif "in each new folder" in shared:
+                    project.files.append(write)
                 else:
                     if current is None:
                         current = _session(page, i + 1, project)
                         sessions.append(current)
-                    current.steps.append(
-                        WriteFile(target, "\n".join(body) + "\n", "append" in kinds)
-                    )
+                    current.steps.append(write)
         elif "no-run" in kinds:
             skipped += 1
         else:
@@ -207,24 +219,34 @@ def parse_page(page: str, text: str) -> Page:
                     current = _session(page, i + 1, project)
                     sessions.append(current)
                 current.steps.append(block)
-                if project[2]:  # a new folder for each block
+                if project.fresh:  # a new folder for each block
                     current = None
         i = end + 1
     return Page(sessions, problems, skipped)
 
 
-Project = tuple[str, str | None, bool, int, list[str]]
+@dataclass
+class Project:
+    """What a ``<!-- project: -->`` says, for the sessions that follow it."""
+
+    name: str
+    shown_as: str | None
+    fresh: bool  # a new folder for each block
+    needs: list[str] = field(default_factory=list)
+    files: list[WriteFile] = field(default_factory=list)  # in each new folder
 
 
-def _project(value: str, line: int) -> Project:
+def _project(value: str) -> Project:
     """``NAME[ shown as PATH][, new for each block]``"""
     name, _, rest = value.partition(",")
     name, _, shown = name.strip().partition(" shown as ")
-    return name.strip(), shown.strip() or None, "new for each block" in rest, line, []
+    return Project(name.strip(), shown.strip() or None, "new for each block" in rest)
 
 
 def _session(page: str, line: int, project: Project) -> Session:
-    return Session(page, line, project[0], project[1], project[4])
+    session = Session(page, line, project.name, project.shown_as, project.needs)
+    session.steps.extend(project.files)
+    return session
 
 
 def _dedent(line: str, indent: int) -> str:
@@ -233,7 +255,7 @@ def _dedent(line: str, indent: int) -> str:
 
 def _label(lines: list[str], fence: int) -> str | None:
     for line in reversed(lines[:fence]):
-        if line.strip():
+        if line.strip() and not line.lstrip().startswith("<!--"):
             match = LABEL.match(line.strip())
             return match[1] if match else None
     return None
@@ -270,6 +292,9 @@ def environment() -> dict[str, str]:
     env["PYTHONHASHSEED"] = "0"  # doit prints sets (file_dep) in hash order
     env["REPO"] = str(REPO)
     env.pop("VIRTUAL_ENV", None)
+    fast = zygote_bin(env)  # doit and doit-assets, forked from a warm process
+    if fast is not None:
+        env["PATH"] = fast + os.pathsep + env["PATH"]
     return env
 
 
@@ -283,7 +308,11 @@ def make_project(name: str, root: Path) -> None:
         return
     source = EXAMPLES / name
     if not source.is_dir():
-        raise ValueError(f"unknown project {name!r}: not in PROJECTS nor examples/")
+        source = DOC_PROJECTS / name
+    if not source.is_dir():
+        raise ValueError(
+            f"unknown project {name!r}: not in PROJECTS, examples/ or tests/doc_projects/"
+        )
     shutil.copytree(
         source, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".doit-assets*")
     )
@@ -291,16 +320,18 @@ def make_project(name: str, root: Path) -> None:
 
 def run_session(
     session: Session,
-    root: Path,
+    folder: Path,
     found: list[tuple[Command, str, list[str]]] | None = None,
 ) -> list[str]:
-    """Run every block of the session in ``root``; the differences found (and,
+    """Run every block of the session in a new project in ``folder`` (named
+    as the project, which the title of a graph shows); the differences found (and,
     in ``found``, each command that differs with its output and masks).
     A session that needs a program that is not installed is not run: it
     returns ``["skip: ..."]``."""
     missing = [program for program in session.needs if shutil.which(program) is None]
     if missing:
         return [f"skip: {session.page}:{session.line} needs {', '.join(missing)}"]
+    root = folder / session.project
     try:
         make_project(session.project, root)
     except ValueError as err:
@@ -388,12 +419,24 @@ def mask(text: str, masks: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _elided(want: str, got: str) -> bool:
+    """Whether ``got`` is ``want``, where a line ``...`` stands for any lines."""
+    lines = want.split("\n")
+    if not any(line.strip() == "..." for line in lines):
+        return False
+    pattern = "".join(
+        r"(?:[^\n]*\n)*?" if line.strip() == "..." else re.escape(line) + r"\n"
+        for line in lines
+    )
+    return re.fullmatch(pattern, got + "\n") is not None
+
+
 def compare(expected: str, output: str, masks: list[str]) -> str:
     """'' when the output is the one shown, else a diff."""
     want, got = mask(expected, masks), mask(output, masks)
     if "rest" in masks:
         got = "\n".join(got.split("\n")[: len(want.split("\n"))])
-    if want == got:
+    if want == got or _elided(want, got):
         return ""
     diff = difflib.unified_diff(
         want.splitlines(),
@@ -427,12 +470,12 @@ def main(argv: list[str]) -> int:
         found: list[tuple[Command, str, list[str]]] = []
         with tempfile.TemporaryDirectory() as tmp:
             for n, session in enumerate(parsed.sessions):
-                root = Path(tmp) / str(n) / "project"
-                for failure in run_session(session, root, found):
+                for failure in run_session(session, Path(tmp) / str(n), found):
                     print(failure, end="\n\n")
                     failed += 1
         if update and found:
             _update(REPO / page, found)
+    stop_zygote()
     print(f"{failed} problem(s)")
     return 1 if failed else 0
 

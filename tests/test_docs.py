@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from doc_examples import PAGES, Page, compare, pages, parse_page, run_session
+from doc_zygote import stop_zygote
 
 Results = dict[str, list[str]]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def zygote() -> Iterator[None]:
+    """The warm process that runs doit for the examples (doc_zygote.py)."""
+    yield
+    stop_zygote()
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +43,8 @@ def results(
 
     def run(job: tuple[str, int, object]) -> tuple[str, list[str]]:
         page, n, session = job
-        root = base / page.replace("/", "_").removesuffix(".md") / str(n) / "project"
-        return page, run_session(session, root)  # type: ignore[arg-type]
+        folder = base / page.replace("/", "_").removesuffix(".md") / str(n)
+        return page, run_session(session, folder)  # type: ignore[arg-type]
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -105,9 +114,9 @@ def test_the_harness_runs_a_story_and_compares(tmp_path: Path) -> None:
         "page.md:12: $ echo 'two' >> notes.txt; cat notes.txt\n"
         "--- the doc shows\n+++ the command printed\n@@ -1,2 +1,2 @@\n one\n-2\n+two",
         "page.md:21: $ cd sub 2>/dev/null || mkdir sub && cd sub && pwd\n"
-        f"--- the doc shows\n+++ the command printed\n@@ -1 +1 @@\n-/tmp/shown/sub\n+{tmp_path}/q/sub",
+        f"--- the doc shows\n+++ the command printed\n@@ -1 +1 @@\n-/tmp/shown/sub\n+{tmp_path}/q/empty/sub",
         "page.md:23: $ pwd\n"
-        f"--- the doc shows\n+++ the command printed\n@@ -1 +1 @@\n-/tmp/shown/sub\n+{tmp_path}/q/sub",
+        f"--- the doc shows\n+++ the command printed\n@@ -1 +1 @@\n-/tmp/shown/sub\n+{tmp_path}/q/empty/sub",
     ]
 
 
