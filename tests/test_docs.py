@@ -143,3 +143,46 @@ def test_masks_hide_only_what_varies() -> None:
     assert compare("md5 1df30037145e\n", "md5 852c956b38f1\n", ["md5"]) == ""
     assert compare("md5 1df30037145e\n", "md5 852c956b38f1\n", []) != ""
     assert compare("3 made\n", "4 made\n", ["age", "md5"]) != ""
+
+
+SHARED = """\
+<!-- project: empty, new for each block -->
+<!-- file: notes.txt, in each new folder -->
+```text
+one
+```
+
+```console
+$ echo two >> notes.txt; cat notes.txt
+one
+two
+```
+
+```console
+$ cat notes.txt; python3 -c 'import sys; sys.exit("a\\nb\\nc")'
+one
+...
+c
+```
+
+<!-- project: empty -->
+<!-- needs: no-such-program-here -->
+```console
+$ false
+```
+"""
+
+
+def test_files_in_each_new_folder_elided_lines_and_missing_programs(
+    tmp_path: Path,
+) -> None:
+    page = parse_page("page.md", SHARED)
+    assert page.problems == []
+    first, second, third = page.sessions
+    assert run_session(first, tmp_path / "1") == []
+    assert run_session(second, tmp_path / "2") == []  # a new folder: one line
+    assert run_session(third, tmp_path / "3") == [
+        "skip: page.md:22 needs no-such-program-here"
+    ]
+    wrong = parse_page("page.md", SHARED.replace("...\nc", "...\nd"))
+    assert run_session(wrong.sessions[1], tmp_path / "4") != []
