@@ -102,7 +102,7 @@ class Progress:
                 self.stream.write(CLEAR)
                 self._shown = False
             self.stream.write(text)
-            if self.running:
+            if self.running and not self._stop.is_set():  # not once closed
                 self._draw()
 
     def erase(self) -> None:

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -1179,6 +1180,47 @@ def test_progress_estimate_counts_the_parallel_workers(project: Project) -> None
         without_progress(out).replace("\r\n", "\n").splitlines()[-1],
         ["doit-assets: 4 made in <took>"],
     )
+
+
+def test_ctrl_c_on_a_terminal_ends_with_the_summary_and_no_progress_line(
+    project: Project,
+) -> None:
+    project.assets(
+        '[assets.slow]\npath = "out/slow.txt"\n'
+        'transform = "sleep 5; echo x > {self.path}"\n'
+    )
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "doit"],
+        cwd=project.root,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,  # Ctrl-C reaches doit and its transform
+    )
+    os.close(slave)
+    out = b""
+    interrupted = False
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not interrupted and b"[0/1] slow" in out:
+            os.killpg(proc.pid, signal.SIGINT)
+            interrupted = True
+    os.close(master)
+    proc.wait(timeout=60)
+    text = out.decode()
+    summary = text.index("doit-assets: 0 made, 1 interrupted in ")
+    assert CLEAR not in text[summary:], text  # not drawn again once closed
+    assert text.endswith(
+        "\r\ninterrupted: finished assets are saved; the one that was running "
+        "keeps its previous output and runs again next time\r\n"
+    ), text
 
 
 @pytest.mark.parametrize(
