@@ -50,7 +50,7 @@ def task_examples():
         }
 
 
-DOCS = ["README.md", "CHANGELOG.md", *sorted(glob.glob("docs/*.md"))]
+DOCS = ["README.md", "CHANGELOG.md", "CONTRIBUTING.md", *sorted(glob.glob("docs/*.md"))]
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 

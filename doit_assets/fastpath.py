@@ -4,8 +4,9 @@ After a full, successful run, the reporter writes a manifest: a digest of
 ``assets.toml`` (and of this package's code), the size and modification time
 of every file any asset reads or writes, and of doit's state file. When
 ``doit-assets`` is run again with no arguments and every one of those is
-unchanged, nothing can be stale: it prints doit's summary (``-- NAME`` for
-each asset), records the run in the history and stops, without importing
+unchanged, nothing can be stale: it prints doit's lines (``-- NAME`` for
+each asset) and the reporter's summary line, records the run in the history
+and stops, without importing
 doit or building its task graph. Anything else, and doit runs as always.
 
 Only projects whose assets are fully known from ``assets.toml`` and the
@@ -31,6 +32,7 @@ from .lock import RunLock
 from .paths import MANIFEST, STATE_FILE
 from .processes import Registry
 from .schema import HISTORY_FILE, SCHEMA_VERSION
+from .summary import RunCounts, seconds_since_start, summary_line
 
 STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
 FORMAT = 2
@@ -143,12 +145,22 @@ def try_noop(toml: str = "assets.toml") -> int | None:
     try:
         started = time.time()
         out = sys.stdout
-        out.write("".join(f"-- {name}\n" for name in names))
+        assets = _assets(names)
+        out.write("".join(f"-- {name}\n" for name in assets))
+        summary = summary_line(RunCounts(up_to_date=len(assets)), seconds_since_start())
+        out.write(summary + "\n")
         out.flush()
-        _record_run(command, started, len(names))
+        _record_run(command, started, len(assets))
     finally:
         lock.release()
     return 0
+
+
+def _assets(names: list[str]) -> list[str]:
+    """The tasks doit prints ``--`` for: not the parent of partitions (``KEY``
+    beside ``KEY:PARTITION``), which has nothing to run and is not an asset."""
+    parents = {name.partition(":")[0] for name in names if ":" in name}
+    return [name for name in names if name not in parents]
 
 
 def _record_run(command: str, started: float, up_to_date: int) -> None:

@@ -17,7 +17,7 @@ from .history import History, Input, Output
 from .lock import RunLock
 from .observe import read_observation
 from .processes import Registry, forget_watchdogs, identity, set_run
-from .progress import Progress, progress_enabled
+from .progress import Progress, asset_upstreams, progress_enabled
 from .versioning import (
     DIR_INPUTS,
     FINGERPRINT,
@@ -64,17 +64,20 @@ class Recorder:
         self.started_at: dict[str, float] = {}
         self.materialized = self.failed_count = self.up_to_date = 0
 
-    def make_progress(self, stream: IO[str]) -> Progress | None:
+    def make_progress(self, stream: IO[str], workers: int) -> Progress | None:
+        """The progress line, on a terminal only (a log has doit's lines)."""
         from .tasks import LOADED_SETTINGS
 
         if not progress_enabled(LOADED_SETTINGS.get("progress")):
             return None
-        live = bool(getattr(stream, "isatty", lambda: False)())
+        if not getattr(stream, "isatty", lambda: False)():
+            return None
         return Progress(
             stream,
-            len(self.selected),
+            self.selected,
             lambda: self.history.last_durations(self.selected),
-            live=live,
+            workers=workers,
+            upstreams=lambda: asset_upstreams(self.tasks, self.selected),
         )
 
     # -- events ----------------------------------------------------------------

@@ -14,10 +14,13 @@ import os
 import shlex
 import signal
 import sys
+from types import FrameType
 from typing import Any
 
 from doit import Globals
 from doit.reporter import ConsoleReporter
+
+from .summary import RunCounts, seconds_since_start, summary_line
 
 
 class LineageReporter(ConsoleReporter):  # type: ignore[misc]
@@ -27,6 +30,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         super().__init__(outstream, options)
         self.recorder: Any = None
         self.progress: Any = None
+        self.new_sources = 0
 
     # -- doit's hooks ----------------------------------------------------------
 
@@ -37,7 +41,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         from .recorder import Recorder
 
         self.recorder = Recorder(command_line(), tasks, selected_tasks)
-        self.progress = self.recorder.make_progress(self.outstream)
+        self.progress = self.recorder.make_progress(self.outstream, _workers(self))
         sys.excepthook = _quiet_interrupt(sys.excepthook)
         _stop_on(signal.SIGTERM, signal.SIGHUP)
 
@@ -65,6 +69,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             if outcome == "observed":
                 # doit prints nothing for a task without actions; say what happened.
                 self.write(f"~  {task.name} (source: new version)\n")
+                self.new_sources += 1
             if self.progress:
                 self.progress.finish(task.name, executed=outcome == "materialized")
 
@@ -80,7 +85,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         if self.recorder and _asset(task):
             executed = self.recorder.failed(task, fail)
             if self.progress:
-                self.progress.finish(task.name, executed=executed, failed=True)
+                self.progress.finish(task.name, executed=executed)
 
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
@@ -96,7 +101,19 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             self.progress.close()
         super().complete_run()
         if self.recorder:
+            counts = self._counts()
             self.recorder.close(failed=bool(self.failures or self.runtime_errors))
+            self.write(summary_line(counts, seconds_since_start()) + "\n")
+
+    def _counts(self) -> RunCounts:
+        recorder = self.recorder
+        return RunCounts(
+            made=recorder.materialized,
+            up_to_date=recorder.up_to_date,
+            new_sources=self.new_sources,
+            failed=recorder.failed_count,
+            interrupted=len(recorder.started_at),
+        )
 
 
 def command_line() -> str:
@@ -125,6 +142,21 @@ def _stop_on(*signums: int) -> None:
     for signum in signums:
         if signal.getsignal(signum) in (signal.SIG_DFL, None):
             signal.signal(signum, stop)
+
+
+def _workers(reporter: LineageReporter) -> int:
+    """doit's ``-n``: doit gives it to its runner, which calls ``initialize``.
+
+    No reporter hook carries it, so look for that runner up the stack; doit's
+    serial runner has no ``num_process``: one at a time.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        runner = frame.f_locals.get("self")
+        if getattr(runner, "reporter", None) is reporter:
+            return max(1, int(getattr(runner, "num_process", 1) or 1))
+        frame = frame.f_back
+    return 1
 
 
 def _quiet_interrupt(previous: Any) -> Any:

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import re
+import signal
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from history_support import (
 )
 
 from doit_assets.history import History
+from doit_assets.progress import simulate
 
 # doit prints nothing for a task without actions; the reporter says what happened
 SOURCE_LINE = "~  raw_data (source: new version)\n"
@@ -1217,16 +1219,12 @@ def status_line_f(project: Project, path: str, asset: str) -> str:
     return line.split(None, 1)[1]
 
 
-# -- the progress line -------------------------------------------------------------
+# -- the progress line and the summary ---------------------------------------------
 
-PROGRESS = re.compile(r"   \[\d+/\d+\] ")
-
-
-def progress_lines(text: str) -> list[str]:
-    return [line for line in text.splitlines() if PROGRESS.match(line)]
+SUMMARY_LINE = "doit-assets: 3 made, 1 new source version in <took>"
 
 
-def test_progress_follows_each_transform_in_a_log(project: Project) -> None:
+def test_a_log_has_one_line_per_asset_and_a_summary(project: Project) -> None:
     pipeline(project)
     result = project.doit()
     assert_lines(
@@ -1234,97 +1232,63 @@ def test_progress_follows_each_transform_in_a_log(project: Project) -> None:
         [
             SOURCE_LINE.rstrip(),
             ".  processed_data",
-            "   [2/4] processed_data done in <clock>; <clock> elapsed",
             ".  summary",
-            "   [3/4] summary done in <clock>; <clock> elapsed",
             ".  report",
-            "   [4/4] report done in <clock>; <clock> elapsed",
+            SUMMARY_LINE,
         ],
     )
-    assert project.doit().out == (
-        "-- raw_data\n-- processed_data\n-- summary\n-- report\n"
-    )
-
-
-def test_progress_counts_only_the_selected_assets(project: Project) -> None:
-    pipeline(project)
-    result = project.doit("summary")
     assert_lines(
-        "\n".join(progress_lines(result.out)),
+        project.doit().out,
         [
-            "   [2/3] processed_data done in <clock>; <clock> elapsed",
-            "   [3/3] summary done in <clock>; <clock> elapsed",
+            "-- raw_data",
+            "-- processed_data",
+            "-- summary",
+            "-- report",
+            "doit-assets: 0 made, 4 up to date in <took>",
         ],
     )
 
 
-def test_progress_estimates_time_left_from_the_history(built: Project) -> None:
-    built.write("data/input.csv", INPUT + "3,cy\n")
-    result = built.doit()
-    assert_lines(
-        "\n".join(progress_lines(result.out)),
-        [
-            "   [2/4] processed_data done in <clock>; <clock> elapsed, ~<clock> left",
-            "   [3/4] summary done in <clock>; <clock> elapsed, ~<clock> left",
-            "   [4/4] report done in <clock>; <clock> elapsed",
-        ],
-    )
-
-
-def test_progress_reports_a_failure(project: Project) -> None:
+def test_the_summary_counts_failures(project: Project) -> None:
     pipeline(project, PIPELINE + BROKEN)
     result = project.doit()
     assert result.code == 1
+    # the last line, after doit's report of the failure
     assert_lines(
-        "\n".join(progress_lines(result.out)),
+        result.out,
         [
-            "   [2/5] processed_data done in <clock>; <clock> elapsed",
-            "   [3/5] summary done in <clock>; <clock> elapsed",
-            "   [4/5] report done in <clock>; <clock> elapsed",
-            "   [5/5] broken failed after <clock>; <clock> elapsed",
+            SOURCE_LINE.rstrip(),
+            ".  processed_data",
+            ".  summary",
+            ".  report",
+            ".  broken",
+            "TransformFailed - taskid:broken",
+            BROKEN_ERROR,
+            "",
+            "#" * 40,
+            "broken <stdout>:",
+            "",
+            "doit-assets: 3 made, 1 new source version, 1 failed in <took>",
         ],
     )
 
 
-def test_progress_off_with_the_environment(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pipeline(project)
-    monkeypatch.setenv("DOIT_ASSETS_PROGRESS", "0")
-    result = project.doit()
-    assert result.out == SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n", (
-        result
-    )
-
-
-def test_progress_off_with_a_setting(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("DOIT_ASSETS_PROGRESS", raising=False)
-    pipeline(project, "[settings]\nprogress = false\n\n" + PIPELINE)
-    result = project.doit()
-    assert result.out == SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n", (
-        result
-    )
-    monkeypatch.setenv("DOIT_ASSETS_PROGRESS", "1")  # the environment wins
-    project.write("params.txt", "threshold=3\n")
-    again = project.doit()
-    assert len(progress_lines(again.out)) == 3, again
-
-
-def run_on_tty(project: Project, *args: str) -> tuple[int, str]:
+def run_on_tty(
+    project: Project, *args: str, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """``doit ARGS`` with a terminal as its output; everything it wrote."""
     master, slave = os.openpty()
-    env = dict(os.environ)
-    env.pop("DOIT_ASSETS_PROGRESS", None)
-    env.pop("DOIT_ASSETS_FILE", None)
+    environment = dict(os.environ)
+    environment.pop("DOIT_ASSETS_PROGRESS", None)
+    environment.pop("DOIT_ASSETS_FILE", None)
+    environment.update(env or {})
     proc = subprocess.Popen(
         [PYTHON, "-m", "doit", *args],
         cwd=project.root,
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env=env,
+        env=environment,
     )
     os.close(slave)
     chunks = []
@@ -1343,19 +1307,26 @@ def run_on_tty(project: Project, *args: str) -> tuple[int, str]:
 CLEAR = "\r\x1b[K"
 
 
+def drawn_lines(out: str) -> list[str]:
+    """Each progress line drawn, times as <clock>, the ticker's repeats left out."""
+    shown: list[str] = []
+    for draw in re.findall(re.escape(CLEAR) + r"(\[[^\r\n\x1b]*)", out):
+        draw = re.sub(r"\d+:\d\d", "<clock>", draw)
+        if not shown or shown[-1] != draw:
+            shown.append(draw)
+    return shown
+
+
+def without_progress(out: str) -> str:
+    """What is left of a terminal's output once the progress line is taken out."""
+    return re.sub(re.escape(CLEAR) + r"(\[[^\r\n\x1b]*)?", "", out)
+
+
 def test_progress_on_a_terminal_is_one_line_redrawn(project: Project) -> None:
     pipeline(project)
     code, out = run_on_tty(project)
     assert code == 0, out
-    assert "done in" not in out
-    assert out.endswith(CLEAR)  # the line is erased when the run ends
-    draws = re.findall(re.escape(CLEAR) + r"(\[[^\r\n]*)", out)
-    shown = []
-    for draw in draws:
-        draw = re.sub(r"\d+:\d\d", "<clock>", draw)
-        if not shown or shown[-1] != draw:  # the ticker may redraw the same line
-            shown.append(draw)
-    assert shown == [
+    assert drawn_lines(out) == [
         "[0/4] raw_data | <clock> elapsed",
         "[1/4] - | <clock> elapsed",
         "[1/4] processed_data | <clock> elapsed",
@@ -1365,22 +1336,161 @@ def test_progress_on_a_terminal_is_one_line_redrawn(project: Project) -> None:
         "[3/4] report | <clock> elapsed",
         "[4/4] - | <clock> elapsed",
     ]
-    # doit's own lines stay whole: without the drawn line, only they are left
-    rest = re.sub(re.escape(CLEAR) + r"(\[[^\r\n]*)?", "", out)
-    assert rest == (SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n").replace(
-        "\n", "\r\n"
+    # doit's own lines stay whole: without the drawn line, only they are left,
+    # and the line is erased before the summary
+    rest = without_progress(out)
+    assert_lines(
+        rest.replace("\r\n", "\n"),
+        [
+            SOURCE_LINE.rstrip(),
+            ".  processed_data",
+            ".  summary",
+            ".  report",
+            SUMMARY_LINE,
+        ],
+    )
+    assert out.endswith(CLEAR + rest.splitlines(True)[-1])
+
+
+def test_progress_counts_only_the_selected_assets(project: Project) -> None:
+    pipeline(project)
+    code, out = run_on_tty(project, "summary")
+    assert code == 0, out
+    assert drawn_lines(out)[-1] == "[3/3] - | <clock> elapsed"
+
+
+def test_progress_estimates_time_left_from_the_history(built: Project) -> None:
+    built.write("data/input.csv", INPUT + "3,cy\n")
+    code, out = run_on_tty(built)
+    assert code == 0, out
+    assert drawn_lines(out) == [
+        "[0/4] raw_data | <clock> elapsed, ~<clock> left",
+        "[1/4] - | <clock> elapsed, ~<clock> left",
+        "[1/4] processed_data | <clock> elapsed, ~<clock> left",
+        "[2/4] - | <clock> elapsed, ~<clock> left",
+        "[2/4] summary | <clock> elapsed, ~<clock> left",
+        "[3/4] - | <clock> elapsed, ~<clock> left",
+        "[3/4] report | <clock> elapsed, ~<clock> left",
+        "[4/4] - | <clock> elapsed",
+    ]
+
+
+# Four assets of about a second each, none upstream of another.
+FOUR_SLOW = "".join(
+    f"""
+[assets.slow{i}]
+path = "out/slow{i}.txt"
+transform = "sleep 1; echo {i} > {{self.path}}"
+"""
+    for i in range(4)
+)
+
+
+def test_progress_estimate_counts_the_parallel_workers(project: Project) -> None:
+    project.assets(FOUR_SLOW)
+    assert project.doit("-n", "4").code == 0  # the history learns the durations
+    code, out = run_on_tty(project, "-n", "2", "-a")
+    assert code == 0, out
+    # two workers: two rounds of a second left, not four seconds of work
+    first = re.search(re.escape(CLEAR) + r"(\[[^\r\n\x1b]*)", out)
+    assert first is not None, out
+    assert re.fullmatch(r"\[0/4\] slow\d \| 0:00 elapsed, ~0:02 left", first[1]), out
+    assert_lines(
+        without_progress(out).replace("\r\n", "\n").splitlines()[-1],
+        ["doit-assets: 4 made in <took>"],
     )
 
 
-def test_progress_on_a_terminal_can_be_turned_off(project: Project) -> None:
+def test_ctrl_c_on_a_terminal_ends_with_the_summary_and_no_progress_line(
+    project: Project,
+) -> None:
+    project.assets(
+        '[assets.slow]\npath = "out/slow.txt"\n'
+        'transform = "sleep 5; echo x > {self.path}"\n'
+    )
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "doit"],
+        cwd=project.root,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,  # Ctrl-C reaches doit and its transform
+    )
+    os.close(slave)
+    out = b""
+    interrupted = False
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not interrupted and b"[0/1] slow" in out:
+            os.killpg(proc.pid, signal.SIGINT)
+            interrupted = True
+    os.close(master)
+    proc.wait(timeout=60)
+    text = out.decode()
+    summary = text.index("doit-assets: 0 made, 1 interrupted in ")
+    assert CLEAR not in text[summary:], text  # not drawn again once closed
+    assert text.endswith(
+        "\r\ninterrupted: finished assets are saved; the one that was running "
+        "keeps its previous output and runs again next time\r\n"
+    ), text
+
+
+@pytest.mark.parametrize(
+    ("pending", "running", "upstreams", "workers", "left"),
+    [
+        ({"a": 1, "b": 1, "c": 1}, {}, {}, 1, 3),
+        ({"a": 1, "b": 1, "c": 1}, {}, {}, 2, 2),  # the third waits for a worker
+        ({"a": 1, "b": 1, "c": 1}, {}, {}, 3, 1),
+        ({"a": 1, "b": 1, "c": 1}, {}, {"b": ["a"], "c": ["b"]}, 4, 3),  # a chain
+        ({"b": 2}, {"a": 0.5}, {"b": ["a"]}, 2, 2.5),  # b waits for a, running
+        ({"b": 2, "c": 1}, {"a": 3}, {}, 2, 3),  # b and c share a worker
+        ({"b": 1}, {"a": 3}, {"b": ["gone"]}, 2, 3),  # an upstream already done
+    ],
+)
+def test_simulated_time_left(
+    pending: dict[str, float],
+    running: dict[str, float],
+    upstreams: dict[str, list[str]],
+    workers: int,
+    left: float,
+) -> None:
+    assert simulate(pending, running, upstreams, workers) == left
+
+
+def test_progress_off_with_the_environment(project: Project) -> None:
+    pipeline(project)
+    code, out = run_on_tty(project, env={"DOIT_ASSETS_PROGRESS": "0"})
+    assert code == 0, out
+    assert CLEAR not in out
+    assert_lines(
+        out.replace("\r\n", "\n"),
+        [
+            SOURCE_LINE.rstrip(),
+            ".  processed_data",
+            ".  summary",
+            ".  report",
+            SUMMARY_LINE,
+        ],
+    )
+
+
+def test_progress_off_with_a_setting(project: Project) -> None:
     pipeline(project, "[settings]\nprogress = false\n\n" + PIPELINE)
     code, out = run_on_tty(project)
-    assert (code, out) == (
-        0,
-        (SOURCE_LINE + ".  processed_data\n.  summary\n.  report\n").replace(
-            "\n", "\r\n"
-        ),
-    )
+    assert code == 0, out
+    assert CLEAR not in out
+    project.write("params.txt", "threshold=3\n")
+    # the environment wins
+    code, again = run_on_tty(project, env={"DOIT_ASSETS_PROGRESS": "1"})
+    assert code == 0, again
+    assert drawn_lines(again)[-1] == "[4/4] - | <clock> elapsed"
 
 
 # -- help and init -----------------------------------------------------------------
@@ -1533,9 +1643,15 @@ def test_progress_on_a_terminal_gives_way_to_a_transforms_messages(
     for message in ("warning one\r\n", "warning two\r\n"):
         at = out.index(message)
         assert out[:at].endswith((CLEAR, "\n")), out
-    rest = re.sub(re.escape(CLEAR) + r"(\[[^\r\n]*)?", "", out)
-    assert rest == (
-        "~  raw (source: new version)\r\n.  noisy\r\nwarning one\r\nwarning two\r\n"
+    assert_lines(
+        without_progress(out).replace("\r\n", "\n"),
+        [
+            "~  raw (source: new version)",
+            ".  noisy",
+            "warning one",
+            "warning two",
+            "doit-assets: 1 made, 1 new source version in <took>",
+        ],
     )
 
 

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from conftest import PYTHON, Project
+from history_support import assert_lines
 
 MANIFEST = ".doit-assets/noop.manifest"
 
@@ -56,7 +57,62 @@ def test_an_unchanged_project_is_answered_without_doit(project: Project) -> None
     built(project)
     result = probe(project)
     assert result.returncode == 0, result
-    assert result.stdout == "-- raw\n-- upper\n-- count\ndoit imported: False\n"
+    assert_lines(
+        result.stdout,
+        [
+            "-- raw",
+            "-- upper",
+            "-- count",
+            "doit-assets: 0 made, 3 up to date in <took>",
+            "doit imported: False",
+        ],
+    )
+
+
+def test_the_fast_path_ends_like_doit(project: Project) -> None:
+    built(project)
+    by_doit = project.doit_assets("run")  # any argument: doit answers
+    fast = project.doit_assets()
+    assert [by_doit.code, fast.code] == [0, 0], (by_doit, fast)
+    # the same lines, the same summary; only the time differs
+    assert_lines(
+        by_doit.out, fast.out.replace(fast.out.split()[-1], "<took>").splitlines()
+    )
+
+
+# Partitions: the parent task of sales:eu and sales:us (doit runs it, it has
+# nothing to do, doit prints no line for it) is not an asset.
+PARTITIONED = """[assets.sales]
+path = "data/{partition}.csv"
+partitions = { static = ["eu", "us"] }
+
+[assets.total]
+path = "out/total.txt"
+transform = "cat {sales.paths} > {self.path}"
+"""
+
+
+def test_the_fast_path_counts_partitions_as_doit_does(project: Project) -> None:
+    project.write("data/eu.csv", "1\n")
+    project.write("data/us.csv", "2\n")
+    project.assets(PARTITIONED, dodo=False)
+    assert project.doit_assets().code == 0
+    by_doit = project.doit_assets("run")
+    assert project.exists(MANIFEST), by_doit
+    fast = project.doit_assets()
+    assert_lines(
+        fast.out,
+        [
+            "-- sales:eu",
+            "-- sales:us",
+            "-- total",
+            "doit-assets: 0 made, 3 up to date in <took>",
+        ],
+    )
+    assert by_doit.out.splitlines()[:-1] == fast.out.splitlines()[:-1]
+    assert_lines(
+        by_doit.out.splitlines()[-1], [fast.out.splitlines()[-1][:-5] + "<took>"]
+    )
 
 
 def test_the_fast_answer_is_recorded_as_a_run(project: Project) -> None:
