@@ -31,6 +31,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         self.recorder: Any = None
         self.progress: Any = None
         self.new_sources = 0
+        self.ignored = 0
 
     # -- doit's hooks ----------------------------------------------------------
 
@@ -87,6 +88,13 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             if self.progress:
                 self.progress.finish(task.name, executed=executed)
 
+    def skip_ignore(self, task: Any) -> None:
+        super().skip_ignore(task)
+        if self.recorder and _asset(task):
+            self.ignored += 1
+            if self.progress:
+                self.progress.finish(task.name, executed=False)
+
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
         if self.recorder:
@@ -113,6 +121,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             new_sources=self.new_sources,
             failed=recorder.failed_count,
             interrupted=len(recorder.started_at),
+            ignored=self.ignored,
         )
 
 

@@ -26,6 +26,7 @@ class RunCounts:
     new_sources: int = 0  # sources doit-assets saw a new version of
     failed: int = 0
     interrupted: int = 0
+    ignored: int = 0  # set aside by 'doit ignore', with what reads them
 
 
 def summary_line(counts: RunCounts, seconds: float) -> str:
@@ -43,6 +44,8 @@ def summary_line(counts: RunCounts, seconds: float) -> str:
         parts.append(f"{counts.failed} failed")
     if counts.interrupted:
         parts.append(f"{counts.interrupted} interrupted")
+    if counts.ignored:
+        parts.append(f"{counts.ignored} ignored")
     return f"doit-assets: {', '.join(parts)} in {format_took(seconds)}"
 
 
