@@ -299,8 +299,11 @@ def _task(
     name = meta["task"]
     reads = [prefix + p for p in inputs] + list(file_dep)
     if isinstance(job, str):
-        job = CommandJob(name, job, root, paths, transform, prefix)
-    job = with_reads(job, tuple(reads), external_roots)
+        job = CommandJob(
+            name, job, root, paths, transform, prefix, tuple(reads), external_roots
+        )
+    else:
+        job = with_reads(job, tuple(reads), external_roots)
     task.update(
         actions=[(materialize, [job])],
         file_dep=reads,
