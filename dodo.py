@@ -11,7 +11,7 @@ DOIT_CONFIG = {
     "verbosity": 2,
 }
 
-SOURCES = sorted(glob.glob("doit_assets/*.py"))
+SOURCES = sorted(glob.glob("doit_assets/**/*.py", recursive=True))
 TESTS = sorted(glob.glob("tests/**/*.py", recursive=True))
 
 

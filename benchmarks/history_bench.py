@@ -18,8 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from doit_assets.history import History, Input, Output
-from doit_assets.queries import chain_upstream, materialization_dict
+from doit_assets.inspect.queries import chain_upstream, materialization_dict
+from doit_assets.store.history import History, Input, Output
 
 PIPELINES = 1000
 DEPTH = 10

@@ -40,7 +40,7 @@ transform = "cat {{daily_sales.paths}} | wc -l > {{self.path}}"
 
 LOAD = """
 import time
-from doit_assets.tasks import AssetTasks
+from doit_assets.doit_plugin.tasks import AssetTasks
 creator = AssetTasks("assets.toml")
 start = time.perf_counter()
 tasks = list(creator.create_doit_tasks())

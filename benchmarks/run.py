@@ -156,7 +156,7 @@ print(time.perf_counter() - start)
 # from the cache, the disk checked again, the task dicts made.
 CACHED_LOAD_SCRIPT = """
 import time
-from doit_assets.tasks import AssetTasks
+from doit_assets.doit_plugin.tasks import AssetTasks
 creator = AssetTasks("assets.toml")
 list(creator.create_doit_tasks())  # fills the cache
 start = time.perf_counter()

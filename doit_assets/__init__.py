@@ -10,37 +10,37 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .decorators import AssetDef, asset, observable_source
+    from .doit_plugin.tasks import AssetTasks, doit_config, to_doit_tasks
     from .errors import AssetError, Location
-    from .graph import AssetGraph, build_graph
-    from .partitions import PartitionKey
-    from .project import load_graph
-    from .spec import AssetKey, AssetSpec
-    from .tasks import AssetTasks, doit_config, to_doit_tasks
-    from .toml_loader import Project, load_toml
-    from .values import JsonStore, PickleStore, ValueStore, register_store
+    from .load.decorators import AssetDef, asset, observable_source
+    from .load.project import load_graph
+    from .load.toml import Project, load_toml
+    from .model.graph import AssetGraph, build_graph
+    from .model.partitions import PartitionKey
+    from .model.spec import AssetKey, AssetSpec
+    from .model.values import JsonStore, PickleStore, ValueStore, register_store
 
 _HOMES = {
-    "AssetDef": "decorators",
-    "asset": "decorators",
-    "observable_source": "decorators",
+    "AssetDef": "load.decorators",
+    "asset": "load.decorators",
+    "observable_source": "load.decorators",
     "AssetError": "errors",
     "Location": "errors",
-    "AssetGraph": "graph",
-    "build_graph": "graph",
-    "load_graph": "project",
-    "PartitionKey": "partitions",
-    "AssetKey": "spec",
-    "AssetSpec": "spec",
-    "AssetTasks": "tasks",
-    "doit_config": "tasks",
-    "to_doit_tasks": "tasks",
-    "Project": "toml_loader",
-    "load_toml": "toml_loader",
-    "JsonStore": "values",
-    "PickleStore": "values",
-    "ValueStore": "values",
-    "register_store": "values",
+    "AssetGraph": "model.graph",
+    "build_graph": "model.graph",
+    "load_graph": "load.project",
+    "PartitionKey": "model.partitions",
+    "AssetKey": "model.spec",
+    "AssetSpec": "model.spec",
+    "AssetTasks": "doit_plugin.tasks",
+    "doit_config": "doit_plugin.tasks",
+    "to_doit_tasks": "doit_plugin.tasks",
+    "Project": "load.toml",
+    "load_toml": "load.toml",
+    "JsonStore": "model.values",
+    "PickleStore": "model.values",
+    "ValueStore": "model.values",
+    "register_store": "model.values",
 }
 
 __all__ = [

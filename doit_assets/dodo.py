@@ -6,7 +6,7 @@ It reads ``assets.toml`` beside the dodo.py, keeps doit's state in SQLite under
 
 from __future__ import annotations
 
-from .tasks import AssetTasks, doit_config
+from .doit_plugin.tasks import AssetTasks, doit_config
 
 DOIT_CONFIG = doit_config()
 

@@ -28,7 +28,10 @@ import threading
 from pathlib import Path
 
 # The programs, and their entry points as their console scripts call them.
-ENTRY_POINTS = {"doit": "doit.__main__:main", "doit-assets": "doit_assets.console:main"}
+ENTRY_POINTS = {
+    "doit": "doit.__main__:main",
+    "doit-assets": "doit_assets.cli.console:main",
+}
 
 CLIENT = """\
 import json, os, socket, struct, sys
@@ -85,11 +88,11 @@ def serve(socket_path: str) -> None:
     import doit.__main__
     import doit.doit_cmd  # noqa: F401
 
-    import doit_assets.cli
-    import doit_assets.commands
-    import doit_assets.console
+    import doit_assets.cli.command
+    import doit_assets.cli.console
     import doit_assets.dodo
-    import doit_assets.reporter  # noqa: F401
+    import doit_assets.doit_plugin.loader
+    import doit_assets.doit_plugin.reporter  # noqa: F401
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reap themselves
     server = socket.socket(socket.AF_UNIX)

@@ -32,8 +32,8 @@ from history_support import (
     pipeline,
 )
 
-from doit_assets.history import History
-from doit_assets.progress import simulate
+from doit_assets.run.progress import simulate
+from doit_assets.store.history import History
 
 # doit prints nothing for a task without actions; the reporter says what happened
 SOURCE_LINE = "~  raw_data (source: new version)\n"

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from doit_assets.drawing import FORMATS, PALETTE, edges, render
-from doit_assets.layout import layout
-from doit_assets.queries import JSON_VERSION
+from doit_assets.draw.drawing import FORMATS, PALETTE, edges, render
+from doit_assets.draw.layout import layout
+from doit_assets.inspect.queries import JSON_VERSION
 
 
 def node(

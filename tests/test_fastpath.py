@@ -32,7 +32,7 @@ transform = "{vars.python} tx.py count {self.path} {upper.path}"
 # whether doit was imported at all.
 PROBE = """
 import sys
-from doit_assets.console import main
+from doit_assets.cli.console import main
 code = main([])
 print("doit imported:", "doit" in sys.modules)
 sys.exit(code)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from conftest import Project
 
-from doit_assets.drawing import render
+from doit_assets.draw.drawing import render
 
 CHROMIUM = shutil.which("chromium")
 DOCS_PNG = Path(__file__).parent.parent / "docs" / "graph.png"

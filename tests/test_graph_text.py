@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import Project
 
-from doit_assets.drawing import TEXT_MAX_ASSETS, TEXT_MAX_LANES, render
-from doit_assets.lanes import draw
+from doit_assets.draw.drawing import TEXT_MAX_ASSETS, TEXT_MAX_LANES, render
+from doit_assets.draw.lanes import draw
 
 
 def drawing(deps: dict[str, list[str]]) -> list[str]:

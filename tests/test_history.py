@@ -33,7 +33,7 @@ from history_support import (
     summary_of,
 )
 
-from doit_assets.history import History, HistoryError, Input, Output
+from doit_assets.store.history import History, HistoryError, Input, Output
 
 # -- the History API -------------------------------------------------------------
 
@@ -103,7 +103,7 @@ def test_reopening_keeps_what_was_recorded(tmp_path: Path) -> None:
 
 
 def test_a_version_1_history_is_migrated_and_keeps_everything(tmp_path: Path) -> None:
-    from doit_assets.schema import MIGRATIONS
+    from doit_assets.store.schema import MIGRATIONS
 
     path = tmp_path / "history.sqlite"
     conn = sqlite3.connect(path)
@@ -156,7 +156,7 @@ def test_a_file_that_is_not_sqlite_is_refused_with_a_clear_error(
 # the store; it prints the error, if any.
 OPEN_AT_ONCE = """\
 import os, sys, time
-from doit_assets.history import History
+from doit_assets.store.history import History
 
 path, ready, go = sys.argv[1:]
 open(ready, "w").close()

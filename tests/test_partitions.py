@@ -19,7 +19,7 @@ from collections.abc import Callable
 import pytest
 from conftest import DoitRun, Prebuilt, Project
 
-from doit_assets.partitions import (
+from doit_assets.model.partitions import (
     PartitionsError,
     UpstreamPartitions,
     parse_mapping,

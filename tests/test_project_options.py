@@ -351,7 +351,7 @@ def test_a_project_without_a_history_still_answers(project: Project) -> None:
 
 PROBE = """
 import sys
-from doit_assets.console import main
+from doit_assets.cli.console import main
 code = main([])
 print("doit imported:", "doit" in sys.modules)
 sys.exit(code)

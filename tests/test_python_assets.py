@@ -25,7 +25,7 @@ from conftest import DoitRun, Prebuilt, Project
 from history_support import assert_lines, file_md5, materializations
 
 from doit_assets import AssetError, load_graph
-from doit_assets.decorators import collect
+from doit_assets.load.decorators import collect
 
 VALUES = ".doit-assets/values"
 CORPUS = Path(__file__).parent / "corpus" / "python"

@@ -8,10 +8,10 @@ import pytest
 from doit.exceptions import InvalidDodoFile
 
 from doit_assets.errors import AssetError
-from doit_assets.graph import AssetGraph, build_graph
-from doit_assets.project import load_graph
-from doit_assets.selection import SelectionError, select
-from doit_assets.spec import AssetKey, AssetSpec
+from doit_assets.load.project import load_graph
+from doit_assets.model.graph import AssetGraph, build_graph
+from doit_assets.model.selection import SelectionError, select
+from doit_assets.model.spec import AssetKey, AssetSpec
 
 
 def spec(

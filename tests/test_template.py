@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from doit_assets.template import Ref, Template, TemplateError, parse_template
+from doit_assets.model.template import Ref, Template, TemplateError, parse_template
 
 
 def test_plain_text_is_one_literal() -> None:

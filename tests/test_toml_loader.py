@@ -11,7 +11,7 @@ import pytest
 
 from doit_assets import AssetError, AssetKey, Location, load_toml
 from doit_assets.errors import AssetSyntaxError
-from doit_assets.toml_loader import _parse_dotted, _scan_lines
+from doit_assets.load.toml import _parse_dotted, _scan_lines
 
 
 def write(tmp_path: Path, text: str, name: str = "assets.toml") -> Path:

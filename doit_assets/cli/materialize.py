@@ -1,0 +1,104 @@
+"""``doit assets materialize SELECTION``: run exactly the selected assets.
+
+The selection is turned into doit task names and handed to doit's own ``run``,
+in this process, with the loader the project uses (its dodo.py, or the
+assets.toml alone), so that a materialization is the same as ``doit KEY``:
+same state, same history, same reporter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from doit.cmd_base import ModuleTaskLoader
+from doit.doit_cmd import DoitMain
+
+from ..doit_plugin import tasks
+from ..errors import AssetError
+from ..inspect.dryrun import ALWAYS, plan, plan_text, run_order
+from ..inspect.status import project_status, unmade_input
+from ..model.selection import select
+from ..plan.loading import Assets, import_dodo, load_assets
+
+
+def materialize_command(args: argparse.Namespace) -> int:
+    assets = load_assets(args.file, args.dodo)
+    keys = select(args.selection, assets.graph)
+    if not keys:
+        raise AssetError(
+            f"selection '{' '.join(args.selection)}' selects no asset",
+            hint="'doit assets status SELECTION' shows what a selection holds",
+        )
+    if args.only:
+        chosen = set(keys)
+        unmade = unmade_input(
+            assets.tasks, lambda name: name.partition(":")[0] in chosen
+        )
+        if unmade is not None:
+            meta, owner, path = unmade
+            raise AssetError(
+                f"upstream '{owner}' has not been made ('{path}' does not exist)",
+                key=meta["task"],
+                hint="Select it too, or leave out --only so that it is made first",
+            )
+    if args.dry_run:
+        if args.only:  # as the run loads them: the selected assets alone
+            assets = _loaded_only(args, keys)
+        statuses = project_status(assets.tasks, keys)
+        steps = plan(
+            assets.tasks,
+            run_order(assets.tasks, keys),
+            statuses,
+            always=any(option in ALWAYS for option in args.doit_args),
+        )
+        sys.stdout.write(plan_text(steps))
+        return 0
+    return run_assets(
+        args.file, keys, only=args.only, doit_args=args.doit_args, dodo=args.dodo
+    )
+
+
+def _loaded_only(args: argparse.Namespace, keys: Sequence[str]) -> Assets:
+    tasks.ONLY.update(keys)
+    try:
+        return load_assets(args.file, args.dodo)
+    finally:
+        tasks.ONLY.clear()
+
+
+def observe_command(args: argparse.Namespace) -> int:
+    graph = load_assets(args.file, args.dodo).graph
+    keys = [k for k in select(args.selection, graph) if graph[k].observe is not None]
+    if not keys:
+        sys.stdout.write("No observable source selected: nothing to observe.\n")
+        return 0
+    return run_assets(args.file, keys, only=True, doit_args=[], dodo=args.dodo)
+
+
+def run_assets(
+    assets_file: str,
+    keys: Sequence[str],
+    *,
+    only: bool,
+    doit_args: Sequence[str],
+    dodo: str | None = "dodo.py",
+) -> int:
+    """doit's ``run`` of these tasks (with ``only``: and no other asset), loaded
+    from the dodo file ``dodo`` if it exists, else from ``assets_file``."""
+    argv = ["run", *doit_args, *map(str, keys)]
+    tasks.ONLY.clear()
+    if only:
+        tasks.ONLY.update(keys)
+    try:
+        module = import_dodo(dodo)
+        if module is not None:
+            code = DoitMain(ModuleTaskLoader(module)).run(argv)
+        else:
+            from ..doit_plugin.loader import AssetsLoader
+
+            code = DoitMain(AssetsLoader()).run(["run", "-f", assets_file, *argv[1:]])
+    finally:
+        tasks.ONLY.clear()
+    return int(code or 0)

@@ -1,0 +1,171 @@
+"""doit's state in SQLite, saved task by task.
+
+doit keeps every state write in memory until the run ends, so a killed run
+loses all its completed tasks. This backend uses WAL and lets the reporter
+commit each task's state the moment it succeeds (``flush``). doit imports every
+BACKEND plugin on every task command in every project: keep this module light.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from doit import Globals, dependency
+from doit.dependency import SqliteDB
+
+from ..errors import AssetError
+from ..paths import STATE_FILE, state_folder_problem
+from ..run.lock import RunLock
+from ..store.versions import file_md5
+
+VALUES = "_values_:"  # where doit keeps a task's saved values
+
+
+class MD5Checker(dependency.MD5Checker):  # type: ignore[misc]
+    """doit's md5 checker, hashing through doit-assets' cache.
+
+    An output is hashed once when it is made (its recorded version); without
+    this, doit hashes it again for every asset that reads it. Same name as
+    doit's, so that state saved by plain doit stays valid.
+    """
+
+    def check_modified(self, file_path: str, file_stat: Any, state: Any) -> bool:
+        timestamp, size, md5 = state
+        if file_stat.st_mtime == timestamp:
+            return False
+        if file_stat.st_size != size:
+            return True
+        return bool(md5 != file_md5(file_path, file_stat))
+
+    def get_state(self, dep: str, current_state: Any) -> Any:
+        st = os.stat(dep)
+        if current_state and current_state[0] == st.st_mtime:
+            return None  # unchanged since saved: nothing to hash
+        return st.st_mtime, st.st_size, file_md5(dep, st)
+
+
+class AssetStateDB(SqliteDB):  # type: ignore[misc]
+    """doit's sqlite3 backend with WAL, a busy timeout and per-task commits.
+
+    Whatever changes the state (``doit forget``, ``ignore``, ``reset-dep``, a
+    run) first takes the project's run lock, so that it never breaks a run
+    that is going on; a run's reporter has taken it already.
+    """
+
+    desc = "SQLite, committed after every task (doit-assets)"
+
+    def __init__(
+        self, name: str, codec: Any, *, module_name: str | None = None
+    ) -> None:
+        folder = os.path.dirname(name)
+        problem = state_folder_problem(folder or ".")
+        if problem is None and os.path.islink(name):
+            problem = f"'{name}' is a symbolic link; doit's state must be a real file"
+        if problem is not None:
+            raise AssetError(problem, hint="Remove it; doit-assets makes it again")
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        self._loaded = False
+        self._pid = os.getpid()
+        self._lock: RunLock | None = None
+        super().__init__(name, codec, module_name=module_name)
+
+    def _sqlite3(self, name: str) -> Any:
+        conn = super()._sqlite3(name)
+        conn.execute("pragma busy_timeout = 10000")
+        conn.execute("pragma journal_mode = wal")
+        conn.execute("pragma synchronous = normal")
+        return conn
+
+    def get(self, task_id: str, dependency: str) -> Any:
+        # One query for every task instead of one per task: a no-op run asks
+        # about all of them.
+        if not self._loaded:
+            self._load_all()
+        return self._cache.get(task_id, {}).get(dependency)
+
+    def in_(self, task_id: str) -> bool:
+        if not self._loaded:
+            self._load_all()
+        return task_id in self._cache
+
+    def set(self, task_id: str, dependency: str, value: Any) -> None:
+        self._locked()
+        if not self._loaded:  # keep the rest of the task's saved state
+            self._load_all()
+        super().set(task_id, dependency, value)
+
+    def _locked(self) -> None:
+        if self._lock is None:
+            lock = RunLock(os.path.join(os.path.dirname(self.name), "lock"))
+            lock.acquire(_command())  # held until doit exits
+            self._lock = lock
+
+    def _load_all(self) -> None:
+        self._loaded = True
+        rows = self._conn.execute("select task_id, task_data from doit").fetchall()
+        for row in rows:
+            self._cache.setdefault(row["task_id"], row["task_data"] or {})
+
+    def remove(self, task_id: str) -> None:
+        self._locked()
+        super().remove(task_id)
+        self._cache.pop(task_id, None)
+
+    def remove_all(self) -> None:
+        self._locked()
+        super().remove_all()
+        self._loaded = True  # nothing left to load
+
+    def flush(self, task_id: str) -> None:
+        """Commit one task's state now, not at the end of the run."""
+        if task_id in self._dirty:
+            self._conn.execute(
+                "insert or replace into doit values (?,?)",
+                (task_id, self.codec.encode(self._cache[task_id])),
+            )
+            self._dirty.discard(task_id)
+        self._conn.commit()
+
+
+def _command() -> str:
+    import shlex
+    import sys
+
+    return shlex.join(["doit", *sys.argv[1:]])
+
+
+def saved_values(task_name: str) -> dict[str, Any]:
+    """The values doit saved at a task's last success (``{}`` if none).
+
+    In doit's process, or a worker forked from it, from the state in memory;
+    in a worker that was not forked (or forked before the state was read),
+    from the file, read-only: a SQLite connection must not cross a fork.
+    """
+    backend = getattr(Globals.dep_manager, "backend", None)
+    if isinstance(backend, AssetStateDB):
+        if backend._loaded:
+            return dict(backend._cache.get(task_name, {}).get(VALUES) or {})
+        if backend._pid == os.getpid():
+            return dict(backend.get(task_name, VALUES) or {})
+    elif Globals.dep_manager is not None:
+        return dict(Globals.dep_manager.get_values(task_name) or {})
+    return _read_values(task_name)
+
+
+def _read_values(task_name: str) -> dict[str, Any]:
+    import json
+    import sqlite3
+
+    if not os.path.exists(STATE_FILE):
+        return {}
+    conn = sqlite3.connect(f"file:{STATE_FILE}?mode=ro", uri=True, timeout=10)
+    try:
+        row = conn.execute(
+            "select task_data from doit where task_id = ?", (task_name,)
+        ).fetchone()
+    finally:
+        conn.close()
+    data = json.loads(row[0]) if row and row[0] else {}
+    return dict(data.get(VALUES) or {})

@@ -1,0 +1,299 @@
+"""What the reporter writes to the history, gathered from doit's tasks and state.
+
+Output versions come from the values ``AssetFreshness`` saved after the task
+ran; input versions from doit's own state of each ``file_dep`` (the md5 doit
+just stored), so nothing is hashed twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+from ..run.lock import RunLock
+from ..run.observe import read_observation
+from ..run.processes import Registry, forget_watchdogs, identity, set_run
+from ..run.progress import Progress, asset_upstreams, progress_enabled
+from ..store.history import History, Input, Output
+from ..store.versions import (
+    DIR_INPUTS,
+    FINGERPRINT,
+    OUTPUTS,
+    AssetFreshness,
+    file_md5,
+    output_state,
+)
+from . import fastpath
+
+Saved = Callable[[str], Any]
+# How much of an observation the history keeps in the row's metadata.
+OBSERVATION_KEPT = 200
+
+
+class Recorder:
+    """One run's view of the history: opened in ``initialize``, closed at the end."""
+
+    def __init__(
+        self, command: str, tasks: dict[str, Any], selected: Iterable[str] | None
+    ) -> None:
+        self.lock = RunLock()
+        self.lock.acquire(command)
+        try:
+            # What a killed run left running or half-written goes first,
+            # before anything of this run touches a staging folder.
+            self.registry = Registry()
+            self.registry.reap()
+            forget_watchdogs(self.registry)
+            self.identity = identity(os.getpid())
+            if self.identity is not None:
+                set_run(self.identity)
+            self.history = History.open()
+        except BaseException:
+            self.lock.release()
+            raise
+        from .tasks import BACKFILL
+
+        self.run_id = self.history.start_run(command, backfill_id=BACKFILL.get("id"))
+        fastpath.forget()  # this run may change anything the manifest vouched for
+        self.tasks = tasks
+        self.selected = _selected_assets(tasks, selected)
+        self.everything = not selected or set(selected) >= set(tasks)
+        self.visited: list[str] = []  # in doit's order, for the fast path
+        self.started_at: dict[str, float] = {}
+        self.materialized = self.failed_count = self.up_to_date = 0
+
+    def make_progress(self, stream: IO[str], workers: int) -> Progress | None:
+        """The progress line, on a terminal only (a log has doit's lines)."""
+        from .tasks import LOADED_SETTINGS
+
+        if not progress_enabled(LOADED_SETTINGS.get("progress")):
+            return None
+        if not getattr(stream, "isatty", lambda: False)():
+            return None
+        return Progress(
+            stream,
+            self.selected,
+            lambda: self.history.last_durations(self.selected),
+            workers=workers,
+            upstreams=lambda: asset_upstreams(self.tasks, self.selected),
+        )
+
+    # -- events ----------------------------------------------------------------
+
+    def finished(self, task: Any) -> None:
+        self.visited.append(task.name)
+
+    def started(self, task: Any) -> None:
+        self.started_at[task.name] = time.time()
+
+    def succeeded(self, task: Any, saved: Saved) -> str:
+        """Record a materialization, or a source's new version.
+
+        Returns 'materialized', 'observed' (a source with a new version),
+        'unchanged' (a source doit looked at again, e.g. under ``doit -a``)
+        or 'skipped' (it never started).
+        """
+        began = self.started_at.pop(task.name, None)
+        if began is None:
+            return "skipped"
+        meta = task.meta["asset"]
+        values = task.values or {}
+        extra: dict[str, Any] = {}
+        if meta["kind"] == "source":
+            if meta.get("observable"):
+                outputs = _observation(meta, extra)
+            else:
+                outputs = _source_outputs(meta, saved, values)
+            inputs: list[Input] = []
+            last = self.history.last_success(meta["key"], meta.get("partition"))
+            if last is not None and self.history.outputs(last.id) == sorted(
+                outputs, key=lambda o: o.path
+            ):
+                return "unchanged"
+        else:
+            self.materialized += 1
+            outputs = _outputs(meta, values.get(OUTPUTS) or {})
+            inputs = _inputs(task, meta, saved, values.get(DIR_INPUTS) or {})
+        self._record(
+            meta,
+            "success",
+            began,
+            fingerprint=values.get(FINGERPRINT),
+            outputs=outputs,
+            inputs=inputs,
+            metadata={**meta["metadata"], **extra},
+        )
+        return "materialized" if meta["kind"] == "transform" else "observed"
+
+    def failed(self, task: Any, fail: Any) -> bool:
+        """Record a failed materialization; False if it never started (upstream failed)."""
+        began = self.started_at.pop(task.name, None)
+        if began is None:
+            return False
+        self.failed_count += 1
+        meta = task.meta["asset"]
+        message = getattr(fail, "message", None) or str(fail)
+        self._record(
+            meta,
+            "failed",
+            began,
+            fingerprint=meta["fingerprint"],
+            error=message.strip(),
+            exit_code=getattr(fail, "exit_code", None),
+            inputs=_inputs(task, meta, _hash_now, _dir_states_now(task)),
+        )
+        return True
+
+    def _record(
+        self, meta: dict[str, Any], status: str, began: float, **more: Any
+    ) -> None:
+        self.history.record(
+            run_id=self.run_id,
+            asset=meta["key"],
+            partition=meta.get("partition"),
+            kind=meta["kind"],
+            status=status,
+            started_at=began,
+            ended_at=time.time(),
+            transform=meta["transform"],
+            code_version=meta["code_version"],
+            **{"metadata": meta["metadata"], **more},
+        )
+
+    def close(self, *, failed: bool) -> None:
+        """End the run; an asset still running now was interrupted (Ctrl-C)."""
+        try:
+            for name, began in self.started_at.items():
+                meta = self.tasks[name].meta["asset"]
+                self._record(
+                    meta,
+                    "interrupted",
+                    began,
+                    fingerprint=meta["fingerprint"],
+                    error="interrupted",
+                )
+            if self.started_at:
+                outcome = "interrupted"
+            elif failed or self.failed_count:
+                outcome = "failed"
+            else:
+                outcome = "success"
+            self.history.end_run(
+                self.run_id,
+                outcome,
+                materialized=self.materialized,
+                up_to_date=self.up_to_date,
+                failed=self.failed_count,
+            )
+            self.history.close()
+            if outcome == "success" and self.everything:
+                self._vouch()
+        finally:
+            if self.identity is not None:  # stopped or interrupted: nothing left
+                self.registry.reap(self.identity)
+            self.lock.release()
+
+    def _vouch(self) -> None:
+        """Write the fast path's manifest, if this project can use one."""
+        from .tasks import FAST_PATH
+
+        toml = FAST_PATH.get("toml")
+        if toml is None or len(self.visited) != len(self.tasks):
+            return
+        files = []
+        for task in self.tasks.values():
+            files += task.file_dep
+            files += task.targets
+        fastpath.write(toml, self.visited, files)
+
+
+def _selected_assets(
+    tasks: dict[str, Any], selected: Iterable[str] | None
+) -> list[str]:
+    """Asset tasks this run may visit: the selection and everything it needs."""
+    names = list(selected) if selected else list(tasks)
+    seen: dict[str, None] = {}
+    stack = [n for n in names if n in tasks]
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen[name] = None
+        task = tasks[name]
+        stack.extend(d for d in (*task.task_dep, *task.setup_tasks) if d in tasks)
+    return [n for n in seen if (tasks[n].meta or {}).get("asset")]
+
+
+def _project_path(meta: dict[str, Any], path: str) -> str:
+    """doit's path (relative to the working directory) -> the project-relative one."""
+    prefix: str = meta["prefix"]
+    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
+
+
+def _outputs(meta: dict[str, Any], states: dict[str, Any]) -> list[Output]:
+    outputs = []
+    for target, path in zip(meta["targets"], meta["paths"], strict=True):
+        state = states.get(target) or {}
+        outputs.append(Output(path, state.get("md5"), state.get("size")))
+    return outputs
+
+
+def _source_outputs(
+    meta: dict[str, Any], saved: Saved, values: dict[str, Any]
+) -> list[Output]:
+    directories = values.get(DIR_INPUTS) or {}
+    outputs = []
+    for target, path in zip(meta["targets"], meta["paths"], strict=True):
+        if target in directories:
+            state = directories[target] or {}
+            outputs.append(Output(path, state.get("md5"), state.get("size")))
+        else:
+            md5, size = _md5_size(saved(target))
+            outputs.append(Output(path, md5, size))
+    return outputs
+
+
+def _observation(meta: dict[str, Any], extra: dict[str, Any]) -> list[Output]:
+    """An observable source's version: the file its observation wrote."""
+    state = output_state(meta["targets"][0]) or {}
+    value = read_observation(meta["targets"][0])
+    if value is not None:
+        extra["observation"] = value[:OBSERVATION_KEPT]
+    return [Output(meta["paths"][0], state.get("md5"), state.get("size"))]
+
+
+def _inputs(
+    task: Any, meta: dict[str, Any], saved: Saved, directories: dict[str, Any]
+) -> list[Input]:
+    owner = {path: dep for dep, paths in meta["deps"].items() for path in paths}
+    inputs = []
+    for dep in sorted(task.file_dep):
+        md5, _ = _md5_size(saved(dep))
+        inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
+    for dep, state in sorted(directories.items()):
+        md5 = (state or {}).get("md5")
+        inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
+    return inputs
+
+
+def _hash_now(path: str) -> Any:
+    """After a failure doit has dropped the task's state: hash what is there."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime, st.st_size, file_md5(path, st))
+
+
+def _dir_states_now(task: Any) -> dict[str, Any]:
+    uptodate = [u for u, _, _ in task.uptodate if isinstance(u, AssetFreshness)]
+    return {p: output_state(p) for u in uptodate for p in u.dir_inputs}
+
+
+def _md5_size(state: Any) -> tuple[str | None, int | None]:
+    """doit's md5 checker saves (mtime, size, md5); the timestamp checker a float."""
+    if isinstance(state, (list, tuple)) and len(state) == 3:
+        return str(state[2]), int(state[1])
+    return None, None

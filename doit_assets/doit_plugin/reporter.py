@@ -1,0 +1,212 @@
+"""LineageReporter: doit's console output, plus the history of every materialization.
+
+doit calls reporters in the main process, also under ``-n``. The reporter
+commits doit's state of each task as it ends (doit alone saves only when the
+run ends, so a killed run would forget every finished task), then appends the
+materialization to the history. Up-to-date assets are only counted.
+doit imports every REPORTER plugin on every run in every project: heavy
+imports wait until a run of an assets project begins.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from doit import Globals
+from doit.reporter import ConsoleReporter
+
+from ..run.summary import RunCounts, seconds_since_start, summary_line
+
+
+class LineageReporter(ConsoleReporter):  # type: ignore[misc]
+    desc = "console output, and a history of every materialization (doit-assets)"
+
+    def __init__(self, outstream: Any, options: dict[str, Any]) -> None:
+        super().__init__(outstream, options)
+        self.recorder: Any = None
+        self.progress: Any = None
+        self.new_sources = 0
+        self.ignored = 0
+
+    # -- doit's hooks ----------------------------------------------------------
+
+    def initialize(self, tasks: dict[str, Any], selected_tasks: list[str]) -> None:
+        super().initialize(tasks, selected_tasks)
+        if not any(_asset(task) for task in tasks.values()):
+            return  # a plain doit project that picked this reporter: console only
+        from .recorder import Recorder
+
+        self.recorder = Recorder(command_line(), tasks, selected_tasks)
+        self.progress = self.recorder.make_progress(self.outstream, _workers(self))
+        sys.excepthook = _quiet_interrupt(sys.excepthook)
+        _stop_on(signal.SIGTERM, signal.SIGHUP)
+
+    def write(self, text: str) -> None:
+        if self.progress is not None:
+            self.progress.write_through(text)
+        else:
+            self.outstream.write(text)
+
+    def execute_task(self, task: Any) -> None:
+        super().execute_task(task)
+        meta = _asset(task)
+        if self.recorder and meta:
+            self.recorder.started(task)
+            if self.progress:
+                self.progress.start(task.name)
+
+    def add_success(self, task: Any) -> None:
+        super().add_success(task)
+        _flush_state(task.name)
+        if self.recorder:
+            self.recorder.finished(task)
+        if self.recorder and _asset(task):
+            outcome = self.recorder.succeeded(task, _state(task.name))
+            if outcome == "observed":
+                # doit prints nothing for a task without actions; say what happened.
+                self.write(f"~  {task.name} (source: new version)\n")
+                self.new_sources += 1
+            if self.progress:
+                self.progress.finish(task.name, executed=outcome == "materialized")
+
+    def add_failure(self, task: Any, fail: Any) -> None:
+        if _asset(task) and "Dependent file '" in (getattr(fail, "message", "") or ""):
+            from ..load.files import in_our_words  # a file gone since the run started
+
+            fail = in_our_words(task, fail)
+            if self.recorder and task.meta["asset"]["kind"] == "transform":
+                self.recorder.started(task)  # failed before it began: record it
+        super().add_failure(task, fail)
+        _flush_state(task.name)
+        if self.recorder and _asset(task):
+            executed = self.recorder.failed(task, fail)
+            if self.progress:
+                self.progress.finish(task.name, executed=executed)
+
+    def skip_ignore(self, task: Any) -> None:
+        super().skip_ignore(task)
+        if self.recorder and _asset(task):
+            self.ignored += 1
+            if self.progress:
+                self.progress.finish(task.name, executed=False)
+
+    def skip_uptodate(self, task: Any) -> None:
+        super().skip_uptodate(task)
+        if self.recorder:
+            self.recorder.finished(task)
+        if self.recorder and _asset(task):
+            self.recorder.up_to_date += 1
+            if self.progress:
+                self.progress.finish(task.name, executed=False)
+
+    def complete_run(self) -> None:
+        if self.progress:
+            self.progress.close()
+        super().complete_run()
+        if self.recorder:
+            counts = self._counts()
+            self.recorder.close(failed=bool(self.failures or self.runtime_errors))
+            self.write(summary_line(counts, seconds_since_start()) + "\n")
+
+    def _counts(self) -> RunCounts:
+        recorder = self.recorder
+        return RunCounts(
+            made=recorder.materialized,
+            up_to_date=recorder.up_to_date,
+            new_sources=self.new_sources,
+            failed=recorder.failed_count,
+            interrupted=len(recorder.started_at),
+            ignored=self.ignored,
+        )
+
+
+def command_line() -> str:
+    """The command as the user typed it: ``doit ...`` or ``doit-assets ...``."""
+    program = os.path.basename(sys.argv[0])
+    program = program if program == "doit-assets" else "doit"
+    return shlex.join([program, *sys.argv[1:]])
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: the run stops as on Ctrl-C, and then dies of the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop_on(*signums: int) -> None:
+    """Turn these signals into ``Stopped`` in doit's main thread (and in the
+    workers it forks): every transform is stopped and the run is recorded as
+    interrupted, as after Ctrl-C, instead of dying with transforms orphaned."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    for signum in signums:
+        if signal.getsignal(signum) in (signal.SIG_DFL, None):
+            signal.signal(signum, stop)
+
+
+def _workers(reporter: LineageReporter) -> int:
+    """doit's ``-n``: doit gives it to its runner, which calls ``initialize``.
+
+    No reporter hook carries it, so look for that runner up the stack; doit's
+    serial runner has no ``num_process``: one at a time.
+    """
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        runner = frame.f_locals.get("self")
+        if getattr(runner, "reporter", None) is reporter:
+            return max(1, int(getattr(runner, "num_process", 1) or 1))
+        frame = frame.f_back
+    return 1
+
+
+def _quiet_interrupt(previous: Any) -> Any:
+    """Ctrl-C ends a run with one line instead of doit's traceback."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        if not issubclass(kind, KeyboardInterrupt):
+            previous(kind, value, tb)
+            return
+        what = "interrupted"
+        if isinstance(value, Stopped):
+            what = f"stopped by {signal.Signals(value.signum).name}"
+        sys.stderr.write(
+            f"\n{what}: finished assets are saved; the one that was "
+            "running keeps its previous output and runs again next time\n"
+        )
+        sys.stderr.flush()
+        if isinstance(value, Stopped):  # die of it, as whoever sent it expects
+            signal.signal(value.signum, signal.SIG_DFL)
+            os.kill(os.getpid(), value.signum)
+
+    return hook
+
+
+def _asset(task: Any) -> dict[str, Any] | None:
+    meta = task.meta
+    return meta.get("asset") if meta else None
+
+
+def _state(task_name: str) -> Any:
+    """Read doit's saved state of one task's file (its version when it was read)."""
+    backend = getattr(Globals.dep_manager, "backend", None)
+
+    def saved(path: str) -> Any:
+        return backend.get(task_name, path) if backend is not None else None
+
+    return saved
+
+
+def _flush_state(task_id: str) -> None:
+    manager = Globals.dep_manager
+    flush = getattr(getattr(manager, "backend", None), "flush", None)
+    if flush is not None:
+        flush(task_id)

@@ -1,0 +1,3 @@
+"""Pictures of the asset graph: DOT, Mermaid, JSON, text lanes and the
+self-contained HTML page, from plain data; no I/O.
+"""

@@ -1,0 +1,153 @@
+"""``@asset``: Python functions as assets, in one graph with ``assets.toml``.
+
+A parameter names an upstream asset: a file asset arrives as a ``Path``, a
+value asset as its loaded value. ``output`` (or ``outputs``) receives where a
+file asset must write. Without a ``path`` the function's return value is the
+asset, kept by a value store. The decorator only records what it was given;
+``to_spec`` validates it with the same rules as ``assets.toml``, so that
+problems are reported together, each at ``file.py:LINE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, overload
+
+from ..errors import Location
+from ..model.values import ValueStore, register_store
+
+
+@dataclass(frozen=True)
+class AssetDef:
+    """A decorated function; calling it calls the function (handy in unit tests)."""
+
+    fn: Callable[..., Any]
+    table: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return str(self.table.get("name") or self.fn.__name__)
+
+    @property
+    def location(self) -> Location:
+        code = self.fn.__code__
+        return Location(_display_path(code.co_filename), code.co_firstlineno)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
+@overload
+def asset(fn: Callable[..., Any], /) -> AssetDef: ...
+
+
+@overload
+def asset(
+    *,
+    name: str | None = None,
+    path: str | Sequence[str] | None = None,
+    depends_on: Sequence[str] = (),
+    inputs: Sequence[str] = (),
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    code_version: str | None = None,
+    io: str | ValueStore | None = None,
+    ins: Mapping[str, str] | None = None,
+    group: str | None = None,
+    tags: Sequence[str] = (),
+    max_age: str | float | datetime.timedelta | None = None,
+    partitions: Mapping[str, Any] | None = None,
+    partition_mapping: Mapping[str, Any] | None = None,
+) -> Callable[[Callable[..., Any]], AssetDef]: ...
+
+
+def asset(
+    fn: Callable[..., Any] | None = None,
+    /,
+    **options: Any,
+) -> AssetDef | Callable[[Callable[..., Any]], AssetDef]:
+    """Declare a Python asset: ``@asset`` or ``@asset(path=..., depends_on=[...])``.
+
+    Keys are those of ``assets.toml`` (``path``, ``depends_on``, ``inputs``,
+    ``description``, ``metadata``, ``code_version``) plus ``name`` (the asset
+    key, default: the function's name), ``io`` (the value store of a value
+    asset: ``"pickle"``, ``"json"`` or a store object) and ``ins`` (parameter
+    name -> asset key, for keys that are not valid Python names).
+    ``max_age`` also takes a ``timedelta`` or a number of seconds.
+    ``partitions`` and ``partition_mapping`` take what ``assets.toml`` does, as
+    dicts; the function then may take a ``partition`` parameter (a PartitionKey).
+    """
+    if fn is None:
+        return lambda f: _define(f, options)
+    return _define(fn, options)
+
+
+def observable_source(
+    fn: Callable[[], object] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    group: str | None = None,
+    tags: Sequence[str] = (),
+) -> Any:
+    """Declare a source made outside the pipeline, whose version ``fn`` returns.
+
+    ``fn`` takes no arguments and returns something that changes when the
+    source does (an ETag, a row count, a date); every run calls it, and a new
+    value makes the assets that depend on the source stale.
+    """
+    options: dict[str, Any] = {"name": name, "description": description}
+    options |= {"metadata": metadata, "group": group, "tags": tags}
+
+    def define(f: Callable[[], object]) -> AssetDef:
+        table = {k: _plain(v) for k, v in options.items() if v is not None}
+        table["observe"] = f
+        return AssetDef(f, table)
+
+    return define if fn is None else define(fn)
+
+
+def _define(fn: Callable[..., Any], options: dict[str, Any]) -> AssetDef:
+    io = options.get("io")
+    if io is not None and not isinstance(io, str):
+        # A bad store is reported when the project is loaded, with its location.
+        with contextlib.suppress(TypeError):
+            options = {**options, "io": register_store(io)}
+    table = {k: _plain(v) for k, v in options.items() if v is not None}
+    table["python"] = fn
+    return AssetDef(fn, table)
+
+
+def _plain(value: Any) -> Any:
+    """Sequences as lists, so validation sees what TOML would give."""
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def collect(modules: Iterable[ModuleType]) -> list[AssetDef]:
+    """Every ``@asset`` defined at the top level of these modules, in source order."""
+    found: dict[int, AssetDef] = {}
+    for module in modules:
+        for value in vars(module).values():
+            if isinstance(value, AssetDef):
+                found.setdefault(id(value), value)
+    return sorted(
+        found.values(),
+        key=lambda d: (d.fn.__code__.co_filename, d.fn.__code__.co_firstlineno),
+    )
+
+
+def _display_path(filename: str) -> str:
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # another drive on Windows
+        return filename
+    return filename if relative.startswith("..") else relative

@@ -1,0 +1,509 @@
+"""``assets.toml`` -> a Project: vars, settings and one AssetSpec per asset.
+
+TOML parsers return no positions, so ``_scan_lines`` finds the line of every
+table header and key by reading the source once; every message can then name
+``file:line``. Problems are collected, not raised one by one, so a user sees
+them all at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ..errors import (
+    AssetDefinitionError,
+    AssetError,
+    AssetSyntaxError,
+    Location,
+    did_you_mean,
+    raise_all,
+)
+from ..model.spec import AssetSpec
+from .definition import NUL_HINT, AssetBuilder, shown, type_name
+from .imports import ModuleImportError, import_module
+
+if sys.version_info >= (3, 14):
+    import tomllib
+else:  # stdlib tomllib before 3.14 keeps line and column only in the message text
+    import tomli as tomllib
+
+TOP_LEVEL_KEYS = ("assets", "vars", "settings")
+SETTINGS_KEYS = ("progress", "modules", "timezone", "external_roots")
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything one ``assets.toml`` declares. ``root`` is the file's directory."""
+
+    source: str
+    root: Path
+    vars: Mapping[str, str]
+    settings: Mapping[str, object]
+    specs: tuple[AssetSpec, ...]
+    # (asset key, field) -> line, so graph checks can point at the exact key
+    lines: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Problems found in single assets; those assets are left out of ``specs``
+    # and reported together with the problems of the graph as a whole.
+    problems: tuple[AssetError, ...] = ()
+    declared: frozenset[str] = frozenset()
+    partial: tuple[AssetSpec, ...] = ()
+    modules: tuple[ModuleType, ...] = ()  # imported from [settings] modules
+    # Modules of [settings] modules that could not be imported: the assets
+    # they declare are unknown, so unknown dependencies are not reported.
+    failed_modules: tuple[str, ...] = ()
+
+    def where(self, key: str, field_name: str | None = None) -> Location:
+        line = self.lines.get((key, field_name or ""))
+        if line is None:
+            line = self.lines.get((key, ""))
+        return Location(self.source, line)
+
+
+def load_toml(path: str | os.PathLike[str], *, strict: bool = True) -> Project:
+    """Read, parse and check one ``assets.toml``; raise AssetError listing every problem.
+
+    With ``strict=False`` only a file that cannot be read or parsed raises; the
+    problems of single assets are left in ``Project.problems`` so that
+    ``load_graph`` can report them together with those of the whole graph.
+    """
+    path = Path(path)
+    source = os.path.relpath(path) if path.is_absolute() else str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise AssetDefinitionError(
+            "file not found",
+            location=Location(source),
+            hint="Declare assets in it, e.g. [assets.report] with a 'path' and a "
+            "'transform'",
+        ) from None
+    # Some editors start a UTF-8 file with a byte order mark; it is not text.
+    text = _decode(raw, source).removeprefix(BOM)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise AssetSyntaxError(
+            f"invalid TOML: {err.msg}",
+            location=Location(source, err.lineno, err.colno),
+        ) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise _too_deep(text, source) from None
+    lines = _scan_lines(text)
+    project = _Builder(source, path.parent.resolve(), data, lines).build()
+    if strict:
+        raise_all(project.problems)
+    return project
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        col = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise AssetSyntaxError(
+            f"file is not UTF-8 (byte 0x{raw[err.start]:02x})",
+            location=Location(source, line, col),
+            hint="Save it with UTF-8 encoding",
+        ) from None
+
+
+# The tokens that matter for nesting: strings and comments (skipped whole, so
+# that a bracket inside one does not count), and brackets.
+_NESTING = re.compile(
+    r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\''
+    r"|#[^\n]*|[\[\]{}]",
+    re.DOTALL,
+)
+
+
+def _too_deep(text: str, source: str) -> AssetSyntaxError:
+    """The error for a value nested deeper than the parser can follow,
+    pointing at the first bracket of the deepest level."""
+    depth, deepest, where = 0, 0, 0
+    for token in _NESTING.finditer(text):
+        bracket = token.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, token.start()
+        elif bracket in ("]", "}"):
+            depth -= 1
+    line = text.count("\n", 0, where) + 1
+    col = where - (text.rfind("\n", 0, where) + 1) + 1
+    return AssetSyntaxError(
+        f"invalid TOML: arrays and inline tables nested {deepest} levels deep, "
+        "deeper than the parser can follow",
+        location=Location(source, line, col),
+        hint="Flatten the value",
+    )
+
+
+class _Builder:
+    def __init__(
+        self,
+        source: str,
+        root: Path,
+        data: dict[str, Any],
+        lines: dict[tuple[str, ...], int],
+    ) -> None:
+        self.source = source
+        self.root = root
+        self.data = data
+        self.raw_lines = lines
+        self.problems: list[AssetError] = []
+        self.lines: dict[tuple[str, str], int] = {}
+        self.partial: list[AssetSpec] = []
+        self.modules: list[ModuleType] = []
+        self.failed_modules: list[str] = []
+        self.broken_vars: set[str] = set()
+
+    def line(self, *dotted: str) -> int | None:
+        """The line of a dotted key, or of its closest declared parent."""
+        while dotted:
+            if dotted in self.raw_lines:
+                return self.raw_lines[dotted]
+            dotted = dotted[:-1]
+        return None
+
+    def fail(
+        self,
+        problem: str,
+        *dotted: str,
+        key: str | None = None,
+        hint: str | None = None,
+        kind: type[AssetError] = AssetDefinitionError,
+    ) -> None:
+        where = Location(self.source, self.line(*dotted))
+        self.problems.append(kind(problem, location=where, key=key, hint=hint))
+
+    def build(self) -> Project:
+        for name, value in self.data.items():
+            if name in TOP_LEVEL_KEYS:
+                continue
+            if isinstance(value, dict):
+                self.fail(
+                    f"unknown table '{name}'",
+                    name,
+                    hint=did_you_mean(name, TOP_LEVEL_KEYS)
+                    or "Allowed: " + ", ".join(TOP_LEVEL_KEYS),
+                )
+            else:
+                self.fail(
+                    f"unknown top-level key '{name}'",
+                    name,
+                    hint="Variables go under [vars], settings under [settings]",
+                )
+        variables = self._vars()
+        settings = self._settings()
+        specs = self._assets(variables)
+        assets = self.data.get("assets")
+        return Project(
+            self.source,
+            self.root,
+            variables,
+            settings,
+            tuple(specs),
+            self.lines,
+            tuple(self.problems),
+            frozenset(assets) if isinstance(assets, dict) else frozenset(),
+            tuple(self.partial),
+            tuple(self.modules),
+            tuple(self.failed_modules),
+        )
+
+    def _table(self, name: str) -> dict[str, Any]:
+        value = self.data.get(name, {})
+        if not isinstance(value, dict):
+            self.fail(f"'{name}' must be a table, got {type_name(value)}", name)
+            return {}
+        return value
+
+    def _vars(self) -> dict[str, str]:
+        result = {}
+        for name, value in self._table("vars").items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                self.broken_vars.add(name)
+                self.fail(
+                    f"var '{name}' must be a string, got {type_name(value)}",
+                    "vars",
+                    name,
+                    hint=_var_hint(name, value),
+                )
+            elif isinstance(value, str) and "\0" in value:
+                self.broken_vars.add(name)
+                self.fail(
+                    f"var '{name}' contains a NUL character (\\u0000)",
+                    "vars",
+                    name,
+                    hint=NUL_HINT,
+                )
+            else:
+                result[name] = str(value)
+        return result
+
+    def _settings(self) -> dict[str, object]:
+        settings = self._table("settings")
+        for name, value in settings.items():
+            self.lines[("[settings]", name)] = self.line("settings", name) or 0
+            if name not in SETTINGS_KEYS:
+                self.fail(
+                    f"unknown setting '{name}'",
+                    "settings",
+                    name,
+                    hint=did_you_mean(name, SETTINGS_KEYS)
+                    or "Allowed: " + ", ".join(SETTINGS_KEYS),
+                )
+            elif name == "progress" and not isinstance(value, bool):
+                self.fail(
+                    f"setting 'progress' must be true or false, got {type_name(value)}",
+                    "settings",
+                    name,
+                )
+            elif name == "modules" and (
+                not isinstance(value, list)
+                or not all(isinstance(v, str) for v in value)
+            ):
+                self.fail(
+                    "setting 'modules' must be a list of module names, "
+                    f"got {type_name(value)}",
+                    "settings",
+                    name,
+                    hint='For example modules = ["pipeline"]',
+                )
+            elif name == "timezone" and not _known_timezone(value):
+                self.fail(
+                    f"setting 'timezone': unknown timezone {value!r}",
+                    "settings",
+                    name,
+                    hint="Use an IANA name such as 'Europe/Paris' or 'UTC'",
+                )
+            elif name == "external_roots":
+                settings[name] = self._external_roots(value)
+            elif name == "modules":
+                # Imported before the assets are built: a module may register
+                # value stores or define the functions that 'python' names.
+                self._import(value)
+        return settings
+
+    def _external_roots(self, value: object) -> list[str]:
+        """Absolute folders, normalised: where outputs may go through a symlink."""
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(
+                "setting 'external_roots' must be a list of absolute folder "
+                f"paths, got {type_name(value)}",
+                "settings",
+                "external_roots",
+                hint='For example external_roots = ["/mnt/big"]',
+            )
+            return []
+        roots = []
+        for root in value:
+            problem = _external_root_problem(root)
+            if problem:
+                self.fail(
+                    f"setting 'external_roots': {problem[0]}",
+                    "settings",
+                    "external_roots",
+                    hint=problem[1],
+                )
+            else:
+                roots.append(os.path.normpath(root))
+        return list(dict.fromkeys(roots))
+
+    def _import(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                self.modules.append(import_module(name, str(self.root)))
+            except ModuleImportError as err:
+                self.failed_modules.append(name)
+                self.problems.append(self._at_setting(err, "modules"))
+            except Exception as err:  # the module itself is missing
+                self.failed_modules.append(name)
+                self.fail(
+                    f"setting 'modules': cannot import '{name}': "
+                    f"{type(err).__name__}: {err}",
+                    "settings",
+                    "modules",
+                    hint="Modules are imported from the project directory",
+                )
+
+    def _at_setting(self, err: AssetError, setting: str) -> AssetError:
+        """An error of an imported module, at its file and line when it has one."""
+        if err.location is not None:
+            return err
+        where = Location(self.source, self.line("settings", setting))
+        return type(err)(err.problem, location=where, hint=err.hint)
+
+    def _assets(self, variables: Mapping[str, str]) -> list[AssetSpec]:
+        assets = self._table("assets")
+        self.lines[("[assets]", "")] = self.line("assets") or 0
+        settings = self.data.get("settings")
+        zone = settings.get("timezone", "UTC") if isinstance(settings, dict) else "UTC"
+        builder = AssetBuilder(
+            self._locate,
+            variables,
+            str(self.root),
+            timezone=zone if _known_timezone(zone) else "UTC",
+            broken_vars=frozenset(self.broken_vars),
+        )
+        builder.failed_imports.update(self.failed_modules)  # reported already
+        specs = []
+        for name, table in assets.items():
+            self.lines[(name, "")] = self.line("assets", name) or 0
+            if isinstance(table, dict):
+                for field_name in table:
+                    self.lines[(name, field_name)] = (
+                        self.line("assets", name, field_name) or 0
+                    )
+            spec = builder.build(name, table)
+            if spec is not None:
+                specs.append(spec)
+        for (name, dep), field_name in builder.dep_fields.items():
+            self.lines[(name, "dep:" + dep)] = self.lines.get((name, field_name), 0)
+        self.problems += builder.problems
+        self.partial = builder.partial
+        return specs
+
+    def _locate(self, name: str, field_name: str) -> Location:
+        if field_name:
+            return Location(self.source, self.line("assets", name, field_name))
+        return Location(self.source, self.line("assets", name))
+
+
+def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Map every table header and key to the line where it is first declared."""
+    lines: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    in_multiline: str | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if in_multiline:
+            end = line.find(in_multiline)
+            if end == -1:
+                continue
+            in_multiline = _open_multiline(line[end + 3 :])
+            continue
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("["):
+            header = _parse_dotted(stripped.lstrip("["))
+            if header is not None:
+                table = header[0]
+                for i in range(1, len(table) + 1):
+                    lines.setdefault(table[:i], number)
+            continue
+        parsed = _parse_dotted(stripped, terminator="=")
+        if parsed is None:
+            continue
+        dotted, rest = parsed
+        full = table + dotted
+        for i in range(len(table) + 1, len(full) + 1):
+            lines.setdefault(full[:i], number)
+        in_multiline = _open_multiline(rest)
+    return lines
+
+
+def _open_multiline(text: str, quote: str | None = None) -> str | None:
+    """The triple quote of a multi-line string still open at the end of ``text``.
+
+    Strings are skipped whole, so a '#' or quote inside one is not mistaken
+    for a comment or a delimiter, and a comment ends the scan.
+    """
+    i, n = 0, len(text)
+    while i < n:
+        if quote is not None:  # inside a multi-line string
+            end = text.find(quote, i)
+            if end == -1:
+                return quote
+            i, quote = end + 3, None
+            continue
+        ch = text[i]
+        if ch == "#":
+            return None
+        if text.startswith(('"""', "'''"), i):
+            quote = text[i : i + 3]
+            i += 3
+        elif ch in "\"'":
+            i += 1
+            while i < n and text[i] != ch:
+                i += 2 if ch == '"' and text[i] == "\\" else 1
+            i += 1
+        else:
+            i += 1
+    return quote
+
+
+def _parse_dotted(
+    text: str, terminator: str = "]"
+) -> tuple[tuple[str, ...], str] | None:
+    """Parse ``a."b/c".d`` up to the terminator; return the parts and the rest."""
+    parts: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in " \t":
+            i += 1
+        if i < n and text[i] in "\"'":
+            quote = text[i]
+            end = text.find(quote, i + 1)
+            if end == -1:
+                return None
+            parts.append(text[i + 1 : end])
+            i = end + 1
+        else:
+            start = i
+            while i < n and (text[i].isalnum() or text[i] in "_-"):
+                i += 1
+            if i == start:
+                return None
+            parts.append(text[start:i])
+        while i < n and text[i] in " \t":
+            i += 1
+        if i < n and text[i] == ".":
+            i += 1
+            continue
+        if i < n and text[i] == terminator:
+            return tuple(parts), text[i + 1 :]
+        return None
+    return None
+
+
+def _external_root_problem(root: str) -> tuple[str, str] | None:
+    if "\0" in root:
+        return f"'{shown(root)}' contains a NUL character (\\u0000)", NUL_HINT
+    if not os.path.isabs(root):
+        return (
+            f"'{root}' is not an absolute path",
+            'Write the folder\'s full path, e.g. "/mnt/big"',
+        )
+    if os.path.normpath(root) == os.path.normpath("/"):
+        return (
+            f"'{root}' would let outputs be written anywhere",
+            "Name the folder that a symlink of the project points into",
+        )
+    return None
+
+
+def _var_hint(name: str, value: object) -> str | None:
+    if isinstance(value, bool):
+        return f'Quote it: {name} = "{str(value).lower()}"'
+    return None
+
+
+def _known_timezone(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -1,0 +1,81 @@
+"""The asset model: keys and specs. Frozen data, no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..errors import Location
+from .partitions import DEFAULT, Mapping_, PartitionsDef
+
+# Letters, digits, '_', '-', '.', '/'. ':' is kept for partitions (`key:partition`).
+# Keys become paths (.doit-assets/values/KEY.pickle): each part between '/'
+# starts with a letter, a digit or '_', so that none is empty, '.' or '..'.
+KEY_PATTERN = re.compile(
+    r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*"
+)
+KEY_CHARACTERS = re.compile(r"[A-Za-z0-9_./-]+")
+RESERVED_KEYS = frozenset({"self", "vars", "partition"})
+
+
+class AssetKey(str):
+    """The name of an asset, which is also the name of its doit task."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"AssetKey({str(self)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class AssetSpec:
+    """What should exist, how it is made and what it is made from.
+
+    ``paths`` are relative to the project directory, normalised, with a trailing
+    ``/`` for a directory output. ``transform`` is the template as written;
+    ``None`` declares a source asset, a file made outside the pipeline.
+    ``deps`` merges ``depends_on`` with every asset the template refers to
+    (or, for a Python function, every parameter names).
+    """
+
+    key: AssetKey
+    paths: tuple[str, ...]
+    transform: str | Callable[..., object] | None = None
+    deps: tuple[AssetKey, ...] = ()
+    inputs: tuple[str, ...] = ()
+    description: str | None = None
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    code_version: str | None = None
+    location: Location | None = None
+    # A value asset (a Python asset without a path): the name of its value store.
+    io: str | None = None
+    # Python transforms: each parameter and the upstream asset it receives,
+    # or None for 'output'/'outputs' (where the function writes).
+    params: tuple[tuple[str, AssetKey | None], ...] = ()
+    # For selection: one group per asset ("default" when unset), any tags.
+    group: str = "default"
+    tags: tuple[str, ...] = ()
+    # Freshness policy: stale once the last materialization is older (seconds).
+    max_age: float | None = None
+    # An observable source: a shell command or function whose output is its version.
+    observe: str | Callable[[], object] | None = None
+    # Partitions: ``paths`` then hold ``{partition}``; mappings by upstream key.
+    partitions: PartitionsDef | None = None
+    mappings: tuple[tuple[AssetKey, Mapping_], ...] = ()
+
+    def mapping(self, dep: str) -> Mapping_:
+        return dict(self.mappings).get(AssetKey(dep), DEFAULT)
+
+    @property
+    def is_source(self) -> bool:
+        return self.transform is None
+
+    @property
+    def is_python(self) -> bool:
+        return callable(self.transform)
+
+
+def is_directory(path: str) -> bool:
+    """Directory outputs are written with a trailing slash: ``path = "build/plots/"``."""
+    return path.endswith("/")

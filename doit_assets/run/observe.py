@@ -1,0 +1,94 @@
+"""Observable sources: ask the outside world for a source's version.
+
+An observation is a shell command (or a Python function) that prints what
+identifies the current version of something the pipeline does not make: an
+ETag, a row count, a date. Every run observes again; the answer is written to
+``.doit-assets/observed/KEY.txt`` only when it changed, so that doit's md5
+check of that file makes exactly the downstream assets stale.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..atomic import write_atomically
+from .execute import TransformFailed
+
+EMPTY_HINT = "An observation prints the source's version: an ETag, a date, a row count"
+
+
+class ObservationFailed(Exception):
+    def __init__(self, message: str, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class ObserveJob:
+    key: str
+    observe: str | Callable[[], object]
+    cwd: str
+    path: str  # the observation file, as doit sees it
+
+    def value(self) -> str:
+        """What the observation prints now; raises ObservationFailed."""
+        if callable(self.observe):
+            try:
+                result = self.observe()
+            except Exception as err:  # the user's function: any error is theirs
+                text = "".join(traceback.format_exception(err)[1:])
+                raise ObservationFailed(
+                    f"observation of '{self.key}' raised {type(err).__name__}: {err}\n"
+                    + text
+                ) from None
+            return "" if result is None else str(result).strip()
+        proc = subprocess.run(
+            self.observe,
+            shell=True,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            errors="replace",
+        )
+        sys.stderr.write(proc.stderr)
+        if proc.returncode != 0:
+            raise ObservationFailed(
+                f"observation of '{self.key}' failed: the command exited with "
+                f"code {proc.returncode}: {self.observe}",
+                exit_code=proc.returncode,
+            )
+        return proc.stdout.strip()
+
+
+def observe(job: ObserveJob) -> TransformFailed | None:
+    """doit action of an observable source: record its version if it changed."""
+    try:
+        value = job.value()
+    except ObservationFailed as failed:
+        return TransformFailed(str(failed), exit_code=failed.exit_code)
+    if not value:
+        return TransformFailed(
+            f"observation of '{job.key}' printed nothing. {EMPTY_HINT}"
+        )
+    text = value + "\n"
+    try:
+        with open(job.path, encoding="utf-8") as f:
+            if f.read() == text:
+                return None  # same version: the file and its mtime stay
+    except FileNotFoundError:
+        pass
+    write_atomically(job.path, text.encode("utf-8"))
+    return None
+
+
+def read_observation(path: str) -> str | None:
+    """The last observed version, or None before the first observation."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        return None
