@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from .load.decorators import AssetDef, asset, observable_source
     from .load.project import load_graph
     from .load.toml import Project, load_toml
-    from .model.graph import AssetGraph, build_graph
+    from .load.validate import build_graph
+    from .model.graph import AssetGraph
     from .model.partitions import PartitionKey
     from .model.spec import AssetKey, AssetSpec
     from .model.values import JsonStore, PickleStore, ValueStore, register_store
@@ -27,7 +28,7 @@ _HOMES = {
     "AssetError": "errors",
     "Location": "errors",
     "AssetGraph": "model.graph",
-    "build_graph": "model.graph",
+    "build_graph": "load.validate",
     "load_graph": "load.project",
     "PartitionKey": "model.partitions",
     "AssetKey": "model.spec",

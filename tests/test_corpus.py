@@ -39,16 +39,16 @@ def load_and_plan(path: str) -> list[dict[str, Any]]:
 
 
 def normalise(task: dict[str, Any]) -> dict[str, Any]:
-    meta = task["meta"]["asset"]
+    asset = task["meta"]["asset"]  # the planned asset (plan/records.py)
     return {
-        "kind": meta["kind"],
+        "kind": asset.kind,
         "doc": task["doc"],
-        "transform": meta["transform"],
+        "transform": asset.transform,
         "file_dep": list(task.get("file_dep", [])),
         "targets": list(task.get("targets", [])),
         "task_dep": list(task["task_dep"]),
-        "metadata": meta["metadata"],
-        "code_version": meta["code_version"],
+        "metadata": asset.metadata,
+        "code_version": asset.code_version,
     }
 
 

@@ -19,6 +19,7 @@ import pytest
 from conftest import DoitRun, Project
 
 from doit_assets import load_graph, to_doit_tasks
+from doit_assets.plan.plan import plan_of
 
 # raw (a source) -> mid -> report; report names mid's output in 'inputs' too
 MID = """\
@@ -485,11 +486,17 @@ def test_what_a_task_gets_for_a_missing_file(
 ) -> None:
     write_pipe(project)
     monkeypatch.chdir(project.root)
-    tasks = {t["basename"]: t for t in to_doit_tasks(*load_graph("assets.toml"))}
+    project_, graph = load_graph("assets.toml")
+    plan = plan_of(project_, graph)
+    tasks = {t["basename"]: t for t in to_doit_tasks(project_, graph)}
     clean = tasks["tidy"]
-    assert clean["meta"]["asset"]["missing"] == [
+    missing = plan.missing(plan.by_task["tidy"])
+    assert [(m.path, m.kind, m.problem) for m in missing] == [
         ("clean.pyy", "input_missing", "input 'clean.pyy' does not exist")
     ]
+    failing, args = clean["actions"][0]  # it fails first, in the warning's words
+    assert failing.__name__ == "fail_missing"
+    assert args == [[missing[0].message]]
     assert clean["file_dep"] == ["data/raw.txt"]
     assert clean["uptodate"][-1] is False  # never skipped: it fails instead
-    assert "missing" not in tasks["other"]["meta"]["asset"]
+    assert plan.missing(plan.by_task["other"]) == []

@@ -9,7 +9,8 @@ from doit.exceptions import InvalidDodoFile
 
 from doit_assets.errors import AssetError
 from doit_assets.load.project import load_graph
-from doit_assets.model.graph import AssetGraph, build_graph
+from doit_assets.load.validate import build_graph
+from doit_assets.model.graph import AssetGraph
 from doit_assets.model.selection import SelectionError, select
 from doit_assets.model.spec import AssetKey, AssetSpec
 

@@ -21,10 +21,11 @@ from ..doit_plugin.reporter import command_line
 from ..errors import AssetError
 from ..inspect.causes import AssetStatus
 from ..inspect.dryrun import command_lines
-from ..inspect.status import groups_of, partitions_of, project_status, unmade_input
+from ..inspect.status import partitions_of, project_status, unmade_input
 from ..model.partitions import FIRST_DAY, LAST_DAY, Dimension, shift
 from ..model.selection import select
-from ..plan.loading import Assets, load_assets
+from ..plan.loading import load_plan
+from ..plan.plan import Plan
 from ..store.history import History
 from ..store.schema import HISTORY_FILE
 from .materialize import run_assets
@@ -35,7 +36,7 @@ FILTERS = ("missing", "failed", "stale")
 
 
 def backfill_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file, args.dodo)
+    plan = load_plan(args.file, args.dodo)
     with History.open(HISTORY_FILE) as history:
         if args.resume is not None:
             backfill = history.backfill(args.resume)
@@ -47,7 +48,7 @@ def backfill_command(args: argparse.Namespace) -> int:
             done = history.backfill_done(backfill.id)
             targets = [t for t in backfill.targets if t not in done]
             backfill_id = backfill.id
-            known = _task_names(assets)
+            known = set(plan.by_task)
             gone = [t for t in targets if t not in known]
             if gone:
                 _say(
@@ -57,7 +58,7 @@ def backfill_command(args: argparse.Namespace) -> int:
                 targets = [t for t in targets if t in known]
             if args.dry_run and targets:
                 _say(f"backfill #{backfill_id} would resume {len(targets)}:")
-                _say(_with_commands(assets, targets))
+                _say(_with_commands(plan, targets))
                 return 0
             if not targets:
                 every = "" if gone else f", all {len(backfill.targets)} succeeded"
@@ -68,13 +69,13 @@ def backfill_command(args: argparse.Namespace) -> int:
                 f"{len(backfill.targets)} ({len(done)} already made)"
             )
         else:
-            targets = _targets(assets, args)
+            targets = _targets(plan, args)
             if not targets:
                 _say("Nothing to backfill: no partition matches.")
                 return 0
             if args.dry_run:
                 _say(f"would backfill {len(targets)}:")
-                _say(_with_commands(assets, targets))
+                _say(_with_commands(plan, targets))
                 if args.problem is not None:
                     _say(f"but it would fail: {args.problem}")
                 return 0
@@ -139,7 +140,7 @@ def _bound(text: str | None, option: str) -> str | None:
     return bound
 
 
-def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
+def _targets(plan: Plan, args: argparse.Namespace) -> list[str]:
     args.start = _bound(args.start, "--from")
     args.end = _bound(args.end, "--to")
     if args.start and args.end and args.start[: len(args.end)] > args.end:
@@ -147,36 +148,35 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
             f"--from {args.start} is after --to {args.end}",
             hint="The range includes both ends: --from is the first partition",
         )
-    keys = select(args.selection, assets.graph)
-    parts = partitions_of(assets.tasks)
+    keys = select(args.selection, plan)
+    parts = partitions_of(plan)
     if (args.start or args.end) and not any(k in parts for k in keys):
         raise AssetError(
             "--from and --to choose partitions, but no selected asset has any",
             hint="Select a partitioned asset, or use 'doit assets materialize'",
         )
-    groups = groups_of(assets.tasks)
     targets: list[str] = []
     for key in keys:
-        if assets.graph[key].is_source:
+        if plan[key].kind == "source":
             continue  # made outside the pipeline: nothing to backfill
         if key not in parts:
             targets.append(key)
             continue
-        kind = groups[key].get("time_kind")
+        kind = plan.groups[key].time_kind
         targets += [n for n in parts[key] if _in_range(n, kind, args.start, args.end)]
     only = [f for f in FILTERS if getattr(args, f"only_{f}")]
     if only:
-        statuses = project_status(assets.tasks, keys)
+        statuses = project_status(plan, keys)
         targets = [t for t in targets if _wanted(statuses[t], only[0])]
     chosen = set(targets)
-    unmade = unmade_input(assets.tasks, chosen.__contains__)
+    unmade = unmade_input(plan, chosen.__contains__)
     problem = None
     if unmade is not None:
-        meta, owner, path = unmade
+        asset, owner, path = unmade
         problem = AssetError(
             f"upstream '{owner}' has not been made ('{path}' does not exist)",
-            key=meta["task"],
-            hint=f"Backfill it too (select '+{meta['key']}'), or make it first",
+            key=asset.task,
+            hint=f"Backfill it too (select '+{asset.key}'), or make it first",
         )
     if problem is not None and not args.dry_run:
         raise problem
@@ -184,22 +184,13 @@ def _targets(assets: Assets, args: argparse.Namespace) -> list[str]:
     return targets
 
 
-def _with_commands(assets: Assets, targets: Sequence[str]) -> str:
+def _with_commands(plan: Plan, targets: Sequence[str]) -> str:
     """Each partition (or asset) to make, and under it the command it would run."""
-    transforms = {
-        t["meta"]["asset"]["task"]: t["meta"]["asset"]["transform"]
-        for t in assets.tasks
-        if "asset" in t["meta"]
-    }
     lines = []
     for target in targets:
         lines.append(f"  {target}")
-        lines += command_lines(transforms[target], indent="    ")
+        lines += command_lines(plan.by_task[target].transform or "", indent="    ")
     return "\n".join(lines)
-
-
-def _task_names(assets: Assets) -> set[str]:
-    return {t["meta"]["asset"]["task"] for t in assets.tasks if "asset" in t["meta"]}
 
 
 def _wanted(status: AssetStatus, only: str) -> bool:

@@ -22,9 +22,9 @@ from ..doit_plugin.locate import (
 )
 from ..draw.drawing import FORMATS
 from ..errors import AssetError
+from ..paths import GRAPH_PAGE
 from .history import history_command, lineage_command, runs_command, show_command
 from .status import (
-    GRAPH_PAGE,
     graph_command,
     status_command,
     why_command,

@@ -7,26 +7,25 @@ import dataclasses
 import datetime
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from ..doit_plugin.tasks import to_doit_tasks
 from ..errors import AssetError, did_you_mean
 from ..inspect.queries import (
     JSON_VERSION,
     chain_downstream,
     chain_upstream,
-    current_outputs,
     declared,
     materialization_dict,
     outputs_on_disk,
     producer,
     run_dict,
 )
-from ..inspect.status import groups_of, partitions_of, project_status, summarize
-from ..model.graph import AssetGraph
+from ..inspect.status import project_status, summarize
 from ..model.traversal import walk_once
-from ..plan.loading import load_assets, load_project
+from ..plan.loading import load_plan, load_project
+from ..plan.plan import Plan, plan_of
+from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.lock import running_pid
 from ..store.history import ANY, History, Run
 from ..store.schema import HISTORY_FILE
@@ -124,20 +123,23 @@ def _as_seen_now(run: Run, live: int | None) -> Run:
 
 def show_command(args: argparse.Namespace) -> int:
     project, graph = load_project(args.file, args.dodo)
-    key, partition = known_partition(graph, args.asset)
+    plan = plan_of(project, graph)
+    key, partition = known_partition(plan, args.asset)
     spec = graph[key]
-    tasks = to_doit_tasks(project, graph)
-    statuses = project_status(tasks, [key])
-    if spec.partitions is not None and partition is None:
-        parts = partitions_of(tasks)[key]
-        group = groups_of(tasks)[key]
-        status = summarize(key, [statuses[n] for n in parts], group)
-        meta = dict(group, inputs=list(spec.inputs), transform=spec.transform)
+    statuses = project_status(plan, [key])
+    record = plan[key] if partition is None else plan.by_task[args.asset]
+    if isinstance(record, PlannedGroup):
+        members = [statuses[n] for n in record.tasks]
+        status = summarize(key, members, record)
+        inputs = list(spec.inputs)
     else:
         status = statuses[args.asset]
-        meta = status.meta
-    grouped = spec.partitions is not None and partition is None
-    outputs = [] if grouped else current_outputs(project, spec, partition)
+        inputs = list(plan.inputs(record))
+    transform = record.transform
+    if transform is None and callable(spec.transform):
+        transform = f"python {spec.transform.__module__}:{spec.transform.__qualname__}"
+    grouped = isinstance(record, PlannedGroup)
+    outputs = [] if grouped else outputs_on_disk(str(project.root), record.paths)
     which = ANY if partition is None else partition
     history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
     last = last_ok = None
@@ -151,12 +153,12 @@ def show_command(args: argparse.Namespace) -> int:
         "asset": args.asset,
         "partitions": spec.partitions.describe() if spec.partitions else None,
         "declared_at": str(spec.location) if spec.location else None,
-        "kind": meta["kind"],
+        "kind": record.kind,
         "description": spec.description,
-        "transform": meta["transform"],
-        "code_version": meta["code_version"],
+        "transform": transform,
+        "code_version": record.code_version,
         "depends_on": list(spec.deps),
-        "inputs": meta["inputs"],
+        "inputs": inputs,
         "outputs": outputs,
         "metadata": dict(spec.metadata),
         "status": {
@@ -171,20 +173,20 @@ def show_command(args: argparse.Namespace) -> int:
     lines = [
         ("asset", key),
         ("declared", data["declared_at"] or "-"),
-        ("kind", meta["kind"]),
+        ("kind", record.kind),
         ("description", spec.description or "-"),
     ]
     if spec.partitions is not None:
         lines.append(("partitions", spec.partitions.describe()))
-    if meta.get("observable"):
-        lines.append(("observe", meta["observe"] or "-"))
+    if isinstance(record, PlannedAsset) and record.observable:
+        lines.append(("observe", record.observed_as() or "-"))
         lines.append(("observed", status.observation or "not yet"))
-    if meta["kind"] == "transform":
-        lines.append(("transform", meta["transform"]))
+    if record.kind == "transform":
+        lines.append(("transform", transform or ""))
         automatic = " (automatic)" if spec.is_python and not spec.code_version else ""
-        lines.append(("code version", (meta["code_version"] or "-") + automatic))
+        lines.append(("code version", (record.code_version or "-") + automatic))
         lines.append(("depends on", ", ".join(spec.deps) or "-"))
-        lines.append(("inputs", ", ".join(meta["inputs"]) or "-"))
+        lines.append(("inputs", ", ".join(inputs) or "-"))
     for output in outputs:
         if output["exists"]:
             text = f"{output['path']}  {_size(output['size'])}  md5 {output['md5']}"
@@ -206,29 +208,23 @@ def show_command(args: argparse.Namespace) -> int:
 def lineage_command(args: argparse.Namespace) -> int:
     # The tasks, from the project cache: at 10 000 assets, validating the
     # project again would cost more than the whole answer.
-    assets = load_assets(args.file, args.dodo)
-    graph = assets.graph
-    parts = partitions_of(assets.tasks)
-    key, partition = known_partition(graph, args.asset, task_partitions(parts))
-    if key in parts and partition is None:
+    plan = load_plan(args.file, args.dodo)
+    key, partition = known_partition(plan, args.asset)
+    if key in plan.groups and partition is None:
         raise AssetError(
             f"asset '{key}' has partitions: lineage follows one of them",
             hint=f"Name it as {key}:PARTITION; "
             f"'doit assets status {key} --partitions' lists them",
         )
     up, down = not args.downstream, not args.upstream
-    meta = next(
-        t["meta"]["asset"]
-        for t in assets.tasks
-        if t["meta"].get("asset", {}).get("task") == args.asset
-    )
-    outputs = outputs_on_disk(meta["root"], meta["paths"])
+    asset = plan.by_task[args.asset]
+    outputs = outputs_on_disk(asset.root, asset.paths)
     history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
     data: dict[str, Any] = {"asset": args.asset, "outputs": outputs, "declared": {}}
     continued: dict[str, list[dict[str, Any]]] = {}
     for direction, wanted in (("upstream", up), ("downstream", down)):
         if wanted:
-            tree, deeper = declared(graph, key, direction, args.depth)
+            tree, deeper = declared(plan, key, direction, args.depth)
             data["declared"][direction] = tree
             if deeper:
                 continued[direction] = deeper
@@ -412,45 +408,20 @@ def _open_history(quiet: bool, empty_json: dict[str, Any] | None) -> History | N
     return History.open(HISTORY_FILE)
 
 
-def _known_key(graph: AssetGraph, key: str) -> str:
-    if key not in graph:
+def known_partition(plan: Plan, name: str) -> tuple[str, str | None]:
+    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError."""
+    key, colon, partition = name.partition(":")
+    if key not in plan:
         raise AssetError(
             f"unknown asset '{key}'",
-            hint=did_you_mean(key, graph.specs) or "'doit list' shows the assets",
+            hint=did_you_mean(key, plan.keys) or "'doit list' shows the assets",
         )
-    return key
-
-
-def task_partitions(parts: dict[str, list[str]]) -> Callable[[str], list[str] | None]:
-    """``keys_of`` for known_partition, from ``partitions_of`` the tasks."""
-
-    def keys_of(key: str) -> list[str] | None:
-        return [n.partition(":")[2] for n in parts[key]] if key in parts else None
-
-    return keys_of
-
-
-def known_partition(
-    graph: AssetGraph,
-    name: str,
-    keys_of: Callable[[str], list[str] | None] | None = None,
-) -> tuple[str, str | None]:
-    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError.
-
-    ``keys_of(KEY)`` gives an asset's partition keys (None: it has none); by
-    default they come from its declaration.
-    """
-    key, colon, partition = name.partition(":")
-    key = _known_key(graph, key)
     if not colon:
         return key, None
-    spec = graph[key]
-    if keys_of is None:
-        keys = spec.partitions.keys() if spec.partitions else None
-    else:
-        keys = keys_of(key)
-    if keys is None:
+    group = plan.groups.get(key)
+    if group is None:
         raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
+    keys = [task.partition(":")[2] for task in group.tasks]
     if partition not in keys:
         raise AssetError(
             f"asset '{key}' has no partition '{partition}'",
@@ -463,10 +434,10 @@ def known_partition(
 def _check_known(args: argparse.Namespace, key: str) -> None:
     """Raise for a name that is neither declared nor in the history."""
     try:
-        _, graph = load_project(args.file, args.dodo)
+        plan = load_plan(args.file, args.dodo)
     except AssetError:
         return  # cannot tell; an empty answer will say there is nothing recorded
-    known_partition(graph, key)
+    known_partition(plan, key)
 
 
 def _print_json(data: dict[str, Any]) -> int:

@@ -17,15 +17,15 @@ from doit.doit_cmd import DoitMain
 
 from ..doit_plugin import tasks
 from ..errors import AssetError
-from ..inspect.dryrun import ALWAYS, plan, plan_text, run_order
+from ..inspect.dryrun import ALWAYS, dry_run, dry_run_text, run_order
 from ..inspect.status import project_status, unmade_input
 from ..model.selection import select
-from ..plan.loading import Assets, import_dodo, load_assets
+from ..plan.loading import import_dodo, load_plan
 
 
 def materialize_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file, args.dodo)
-    keys = select(args.selection, assets.graph)
+    plan = load_plan(args.file, args.dodo)
+    keys = select(args.selection, plan)
     if not keys:
         raise AssetError(
             f"selection '{' '.join(args.selection)}' selects no asset",
@@ -33,44 +33,34 @@ def materialize_command(args: argparse.Namespace) -> int:
         )
     if args.only:
         chosen = set(keys)
-        unmade = unmade_input(
-            assets.tasks, lambda name: name.partition(":")[0] in chosen
-        )
+        unmade = unmade_input(plan, lambda name: name.partition(":")[0] in chosen)
         if unmade is not None:
-            meta, owner, path = unmade
+            asset, owner, path = unmade
             raise AssetError(
                 f"upstream '{owner}' has not been made ('{path}' does not exist)",
-                key=meta["task"],
+                key=asset.task,
                 hint="Select it too, or leave out --only so that it is made first",
             )
     if args.dry_run:
         if args.only:  # as the run loads them: the selected assets alone
-            assets = _loaded_only(args, keys)
-        statuses = project_status(assets.tasks, keys)
-        steps = plan(
-            assets.tasks,
-            run_order(assets.tasks, keys),
+            plan = plan.only(keys)
+        statuses = project_status(plan, keys)
+        steps = dry_run(
+            plan,
+            run_order(plan, keys),
             statuses,
             always=any(option in ALWAYS for option in args.doit_args),
         )
-        sys.stdout.write(plan_text(steps))
+        sys.stdout.write(dry_run_text(steps))
         return 0
     return run_assets(
         args.file, keys, only=args.only, doit_args=args.doit_args, dodo=args.dodo
     )
 
 
-def _loaded_only(args: argparse.Namespace, keys: Sequence[str]) -> Assets:
-    tasks.ONLY.update(keys)
-    try:
-        return load_assets(args.file, args.dodo)
-    finally:
-        tasks.ONLY.clear()
-
-
 def observe_command(args: argparse.Namespace) -> int:
-    graph = load_assets(args.file, args.dodo).graph
-    keys = [k for k in select(args.selection, graph) if graph[k].observe is not None]
+    plan = load_plan(args.file, args.dodo)
+    keys = [k for k in select(args.selection, plan) if plan[k].observable]
     if not keys:
         sys.stdout.write("No observable source selected: nothing to observe.\n")
         return 0

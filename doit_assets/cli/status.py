@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Any
 
+from ..atomic import write_atomically
 from ..draw.drawing import render
 from ..inspect.causes import (
     STATES,
@@ -19,24 +20,26 @@ from ..inspect.causes import (
     partition_summary,
 )
 from ..inspect.queries import materialization_dict
-from ..inspect.status import groups_of, partitions_of, project_status, summarize
+from ..inspect.status import partitions_of, project_status, summarize
 from ..model import clock
 from ..model.selection import select
 from ..model.spec import AssetKey
-from ..plan.loading import load_assets
+from ..paths import GRAPH_PAGE
+from ..plan.loading import load_plan
+from ..plan.plan import Plan
+from ..plan.records import PlannedGroup
 from ..store.history import History
 from ..store.schema import HISTORY_FILE
-from .history import _print_json, _table, known_partition, task_partitions
+from .history import _print_json, _table, known_partition
 
-GRAPH_PAGE = ".doit-assets/graph.html"
 HISTORY_SHOWN = 10
 
 
 def status_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file, args.dodo)
-    keys = select(args.selection, assets.graph)
-    statuses = project_status(assets.tasks, keys)
-    chosen = shown_statuses(assets.tasks, keys, statuses, args.partitions)
+    plan = load_plan(args.file, args.dodo)
+    keys = select(args.selection, plan)
+    statuses = project_status(plan, keys)
+    chosen = shown_statuses(plan, keys, statuses, args.partitions)
     now = clock.now()
     counts = {s: sum(1 for a in chosen if a.state == s) for s in STATES}
     if args.json:
@@ -49,10 +52,10 @@ def status_command(args: argparse.Namespace) -> int:
     else:
         rows = [[a.asset, a.state, _age(a, now), a.reason] for a in chosen]
         sys.stdout.write(_table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
-        every_partition = all(a.meta.get("partition") for a in chosen)
+        every_partition = all(a.partition for a in chosen)
         noun = "partition" if args.partitions and every_partition else "asset"
         sys.stdout.write("\n" + summary_line(counts, noun) + "\n")
-    parts = partitions_of(assets.tasks)
+    parts = partitions_of(plan)
     members = [statuses[n] for k in keys for n in parts.get(k, [k])]
     would_run = sum(1 for a in members if a.will_run and a.kind != "source")
     # doit skips what 'doit ignore' set aside: it is not counted, only named
@@ -69,14 +72,14 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def shown_statuses(
-    tasks: list[dict[str, Any]],
+    plan: Plan,
     keys: list[AssetKey],
     statuses: dict[str, AssetStatus],
     each_partition: bool,
 ) -> list[AssetStatus]:
     """One status per asset (a partitioned one summed up), or per partition."""
-    parts = partitions_of(tasks)
-    groups = groups_of(tasks)
+    parts = partitions_of(plan)
+    groups = plan.groups
     shown = []
     for key in keys:
         if key not in parts:
@@ -90,11 +93,11 @@ def shown_statuses(
 
 
 def why_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file, args.dodo)
-    parts = partitions_of(assets.tasks)
+    plan = load_plan(args.file, args.dodo)
+    parts = partitions_of(plan)
     name = args.asset
-    key, _ = known_partition(assets.graph, name, task_partitions(parts))
-    statuses = project_status(assets.tasks, [key])
+    key, _ = known_partition(plan, name)
+    statuses = project_status(plan, [key])
     now = clock.now()
     if name in parts:  # every partition that would run, each with its causes
         members = [statuses[n] for n in parts[name]]
@@ -162,7 +165,7 @@ def _headline(status: AssetStatus, now: float) -> str:
     if status.kind == "source" and status.state == "missing":
         return f"{name} is missing: doit fails it and skips what reads it, because:"
     if status.kind == "source":
-        if status.meta.get("observable"):
+        if status.observable:
             if status.observation is None:
                 return f"{name} is an observable source, not observed yet"
             when = _when(status.made_at, now)
@@ -218,11 +221,10 @@ def summary_line(counts: dict[str, int], noun: str = "asset") -> str:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    assets = load_assets(args.file, args.dodo)
-    graph = assets.graph
-    keys = select(args.selection, graph)
-    statuses = project_status(assets.tasks, keys)
-    shown = {s.asset: s for s in shown_statuses(assets.tasks, keys, statuses, False)}
+    plan = load_plan(args.file, args.dodo)
+    keys = select(args.selection, plan)
+    statuses = project_status(plan, keys)
+    shown = {s.asset: s for s in shown_statuses(plan, keys, statuses, False)}
     now = clock.now()
     chosen = {str(k) for k in keys}
     history = (
@@ -231,7 +233,7 @@ def graph_command(args: argparse.Namespace) -> int:
         else None
     )
     try:
-        nodes = [_node(shown[k], graph[k], chosen, history, now) for k in keys]
+        nodes = [_node(shown[k], plan, chosen, history, now) for k in keys]
     finally:
         if history is not None:
             history.close()
@@ -244,22 +246,19 @@ def graph_command(args: argparse.Namespace) -> int:
         if args.format == "text":  # for reading, as status ends
             sys.stdout.write(f"\n{summary_line(counts)}\n")
         return 0
-    folder = os.path.dirname(output)
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-    with open(output, "w", encoding="utf-8") as f:
-        f.write(text)
+    write_atomically(output, text.encode("utf-8"))  # never through a planted link
     sys.stdout.write(f"wrote {output}: {summary_line(counts)}\n")
     return 0
 
 
 def _node(
     status: AssetStatus,
-    spec: Any,
+    plan: Plan,
     chosen: set[str],
     history: History | None,
     now: float,
 ) -> dict[str, Any]:
+    info = plan[status.asset]
     mats = (
         history.materializations(status.asset, limit=HISTORY_SHOWN) if history else []
     )
@@ -274,12 +273,14 @@ def _node(
         "kind": status.kind,
         "state": status.state,
         "reason": status.reason,
-        "group": spec.group,
-        "tags": list(spec.tags),
-        "description": spec.description,
-        "paths": list(spec.paths),
-        "transform": status.meta.get("transform"),
-        "deps": [d for d in spec.deps if d in chosen],
+        "group": info.group,
+        "tags": list(info.tags),
+        "description": info.doc or None,
+        "paths": list(info.paths),
+        "transform": (info.transform or "")
+        if isinstance(info, PlannedGroup)
+        else info.transform,
+        "deps": [d for d in plan.deps(status.asset) if d in chosen],
         "max_age": None
         if status.max_age is None
         else clock.format_duration(status.max_age),

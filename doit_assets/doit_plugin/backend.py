@@ -17,9 +17,8 @@ from doit.dependency import SqliteDB
 from ..errors import AssetError
 from ..paths import STATE_FILE, state_folder_problem
 from ..run.lock import RunLock
+from ..store.saved import VALUES, read_values
 from ..store.versions import file_md5
-
-VALUES = "_values_:"  # where doit keeps a task's saved values
 
 
 class MD5Checker(dependency.MD5Checker):  # type: ignore[misc]
@@ -151,21 +150,4 @@ def saved_values(task_name: str) -> dict[str, Any]:
             return dict(backend.get(task_name, VALUES) or {})
     elif Globals.dep_manager is not None:
         return dict(Globals.dep_manager.get_values(task_name) or {})
-    return _read_values(task_name)
-
-
-def _read_values(task_name: str) -> dict[str, Any]:
-    import json
-    import sqlite3
-
-    if not os.path.exists(STATE_FILE):
-        return {}
-    conn = sqlite3.connect(f"file:{STATE_FILE}?mode=ro", uri=True, timeout=10)
-    try:
-        row = conn.execute(
-            "select task_data from doit where task_id = ?", (task_name,)
-        ).fetchone()
-    finally:
-        conn.close()
-    data = json.loads(row[0]) if row and row[0] else {}
-    return dict(data.get(VALUES) or {})
+    return read_values(STATE_FILE, task_name)

@@ -85,7 +85,7 @@ def dump_sqlite_state(path: str) -> str:
     """doit's state in an SQLite file, as ``doit dumpdb`` prints a dbm file."""
     import sqlite3
 
-    from ..inspect.status import SavedState
+    from ..store.saved import SavedState
 
     try:
         tasks = SavedState(path).tasks

@@ -18,17 +18,16 @@ nothing from doit, and nothing that does.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import sqlite3
 import sys
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from ..atomic import read_nofollow, write_atomically
 from ..paths import MANIFEST, STATE_FILE
+from ..plan import cache
 from ..run.lock import RunLock
 from ..run.processes import Registry
 from ..run.summary import RunCounts, seconds_since_start, summary_line
@@ -38,48 +37,8 @@ STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
 FORMAT = 2
 
 
-def code_stamp() -> str:
-    """This package's own code, so that an upgrade or an edit invalidates."""
-    package = Path(__file__).parent.parent
-    stamps = []
-    for folder, dirs, names in os.walk(package):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(names):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(folder, name))
-                rel = os.path.relpath(os.path.join(folder, name), package)
-                stamps.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
-    return ",".join(stamps)
-
-
-def file_identity(path: str) -> str:
-    """This very file: its inode and change time, which no one can set.
-
-    What a manifest or a cache vouches for is bound to it, so that one copied
-    from elsewhere (a restored CI cache, a planted file) never matches.
-    """
-    try:
-        st = os.stat(path)
-    except OSError:
-        return "-"
-    return f"{st.st_dev}:{st.st_ino}:{st.st_ctime_ns}"
-
-
 def project_digest(toml: str) -> str | None:
-    try:
-        data = Path(toml).read_bytes()
-    except OSError:
-        return None
-    digest = hashlib.sha256(data)
-    for part in (
-        str(FORMAT),
-        code_stamp(),
-        os.path.abspath(toml),
-        os.getcwd(),
-        file_identity(toml),
-    ):
-        digest.update(b"\0" + part.encode())
-    return digest.hexdigest()
+    return cache.project_digest(toml, f"noop manifest {FORMAT}")
 
 
 def _stamp(path: str) -> tuple[int, int] | None:

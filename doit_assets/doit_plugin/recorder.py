@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from ..plan.records import PlannedAsset
 from ..run.lock import RunLock
 from ..run.observe import read_observation
 from ..run.processes import Registry, forget_watchdogs, identity, set_run
@@ -21,7 +22,6 @@ from ..store.versions import (
     DIR_INPUTS,
     FINGERPRINT,
     OUTPUTS,
-    AssetFreshness,
     file_md5,
     output_state,
 )
@@ -98,34 +98,34 @@ class Recorder:
         began = self.started_at.pop(task.name, None)
         if began is None:
             return "skipped"
-        meta = task.meta["asset"]
+        asset: PlannedAsset = task.meta["asset"]
         values = task.values or {}
         extra: dict[str, Any] = {}
-        if meta["kind"] == "source":
-            if meta.get("observable"):
-                outputs = _observation(meta, extra)
+        if asset.kind == "source":
+            if asset.observable:
+                outputs = _observation(asset, extra)
             else:
-                outputs = _source_outputs(meta, saved, values)
+                outputs = _source_outputs(asset, saved, values)
             inputs: list[Input] = []
-            last = self.history.last_success(meta["key"], meta.get("partition"))
+            last = self.history.last_success(asset.key, asset.partition)
             if last is not None and self.history.outputs(last.id) == sorted(
                 outputs, key=lambda o: o.path
             ):
                 return "unchanged"
         else:
             self.materialized += 1
-            outputs = _outputs(meta, values.get(OUTPUTS) or {})
-            inputs = _inputs(task, meta, saved, values.get(DIR_INPUTS) or {})
+            outputs = _outputs(asset, values.get(OUTPUTS) or {})
+            inputs = _inputs(task, asset, saved, values.get(DIR_INPUTS) or {})
         self._record(
-            meta,
+            asset,
             "success",
             began,
             fingerprint=values.get(FINGERPRINT),
             outputs=outputs,
             inputs=inputs,
-            metadata={**meta["metadata"], **extra},
+            metadata={**asset.metadata, **extra},
         )
-        return "materialized" if meta["kind"] == "transform" else "observed"
+        return "materialized" if asset.kind == "transform" else "observed"
 
     def failed(self, task: Any, fail: Any) -> bool:
         """Record a failed materialization; False if it never started (upstream failed)."""
@@ -133,45 +133,45 @@ class Recorder:
         if began is None:
             return False
         self.failed_count += 1
-        meta = task.meta["asset"]
+        asset: PlannedAsset = task.meta["asset"]
         message = getattr(fail, "message", None) or str(fail)
         self._record(
-            meta,
+            asset,
             "failed",
             began,
-            fingerprint=meta["fingerprint"],
+            fingerprint=asset.fingerprint,
             error=message.strip(),
             exit_code=getattr(fail, "exit_code", None),
-            inputs=_inputs(task, meta, _hash_now, _dir_states_now(task)),
+            inputs=_inputs(task, asset, _hash_now, _dir_states_now(asset)),
         )
         return True
 
     def _record(
-        self, meta: dict[str, Any], status: str, began: float, **more: Any
+        self, asset: PlannedAsset, status: str, began: float, **more: Any
     ) -> None:
         self.history.record(
             run_id=self.run_id,
-            asset=meta["key"],
-            partition=meta.get("partition"),
-            kind=meta["kind"],
+            asset=asset.key,
+            partition=asset.partition,
+            kind=asset.kind,
             status=status,
             started_at=began,
             ended_at=time.time(),
-            transform=meta["transform"],
-            code_version=meta["code_version"],
-            **{"metadata": meta["metadata"], **more},
+            transform=asset.transform,
+            code_version=asset.code_version,
+            **{"metadata": asset.metadata, **more},
         )
 
     def close(self, *, failed: bool) -> None:
         """End the run; an asset still running now was interrupted (Ctrl-C)."""
         try:
             for name, began in self.started_at.items():
-                meta = self.tasks[name].meta["asset"]
+                asset = self.tasks[name].meta["asset"]
                 self._record(
-                    meta,
+                    asset,
                     "interrupted",
                     began,
-                    fingerprint=meta["fingerprint"],
+                    fingerprint=asset.fingerprint,
                     error="interrupted",
                 )
             if self.started_at:
@@ -226,26 +226,26 @@ def _selected_assets(
     return [n for n in seen if (tasks[n].meta or {}).get("asset")]
 
 
-def _project_path(meta: dict[str, Any], path: str) -> str:
+def _project_path(asset: PlannedAsset, path: str) -> str:
     """doit's path (relative to the working directory) -> the project-relative one."""
-    prefix: str = meta["prefix"]
+    prefix = asset.prefix
     return path[len(prefix) :] if prefix and path.startswith(prefix) else path
 
 
-def _outputs(meta: dict[str, Any], states: dict[str, Any]) -> list[Output]:
+def _outputs(asset: PlannedAsset, states: dict[str, Any]) -> list[Output]:
     outputs = []
-    for target, path in zip(meta["targets"], meta["paths"], strict=True):
+    for target, path in zip(asset.targets, asset.paths, strict=True):
         state = states.get(target) or {}
         outputs.append(Output(path, state.get("md5"), state.get("size")))
     return outputs
 
 
 def _source_outputs(
-    meta: dict[str, Any], saved: Saved, values: dict[str, Any]
+    asset: PlannedAsset, saved: Saved, values: dict[str, Any]
 ) -> list[Output]:
     directories = values.get(DIR_INPUTS) or {}
     outputs = []
-    for target, path in zip(meta["targets"], meta["paths"], strict=True):
+    for target, path in zip(asset.targets, asset.paths, strict=True):
         if target in directories:
             state = directories[target] or {}
             outputs.append(Output(path, state.get("md5"), state.get("size")))
@@ -255,26 +255,26 @@ def _source_outputs(
     return outputs
 
 
-def _observation(meta: dict[str, Any], extra: dict[str, Any]) -> list[Output]:
+def _observation(asset: PlannedAsset, extra: dict[str, Any]) -> list[Output]:
     """An observable source's version: the file its observation wrote."""
-    state = output_state(meta["targets"][0]) or {}
-    value = read_observation(meta["targets"][0])
+    state = output_state(asset.targets[0]) or {}
+    value = read_observation(asset.targets[0])
     if value is not None:
         extra["observation"] = value[:OBSERVATION_KEPT]
-    return [Output(meta["paths"][0], state.get("md5"), state.get("size"))]
+    return [Output(asset.paths[0], state.get("md5"), state.get("size"))]
 
 
 def _inputs(
-    task: Any, meta: dict[str, Any], saved: Saved, directories: dict[str, Any]
+    task: Any, asset: PlannedAsset, saved: Saved, directories: dict[str, Any]
 ) -> list[Input]:
-    owner = {path: dep for dep, paths in meta["deps"].items() for path in paths}
+    owner = asset.owner_assets()
     inputs = []
     for dep in sorted(task.file_dep):
         md5, _ = _md5_size(saved(dep))
-        inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
+        inputs.append(Input(_project_path(asset, dep), owner.get(dep), md5))
     for dep, state in sorted(directories.items()):
         md5 = (state or {}).get("md5")
-        inputs.append(Input(_project_path(meta, dep), owner.get(dep), md5))
+        inputs.append(Input(_project_path(asset, dep), owner.get(dep), md5))
     return inputs
 
 
@@ -287,9 +287,8 @@ def _hash_now(path: str) -> Any:
     return (st.st_mtime, st.st_size, file_md5(path, st))
 
 
-def _dir_states_now(task: Any) -> dict[str, Any]:
-    uptodate = [u for u, _, _ in task.uptodate if isinstance(u, AssetFreshness)]
-    return {p: output_state(p) for u in uptodate for p in u.dir_inputs}
+def _dir_states_now(asset: PlannedAsset) -> dict[str, Any]:
+    return {p: output_state(p) for p in asset.dir_inputs}
 
 
 def _md5_size(state: Any) -> tuple[str | None, int | None]:

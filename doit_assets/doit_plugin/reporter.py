@@ -76,10 +76,10 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def add_failure(self, task: Any, fail: Any) -> None:
         if _asset(task) and "Dependent file '" in (getattr(fail, "message", "") or ""):
-            from ..load.files import in_our_words  # a file gone since the run started
+            from .actions import in_our_words  # a file gone since the run started
 
             fail = in_our_words(task, fail)
-            if self.recorder and task.meta["asset"]["kind"] == "transform":
+            if self.recorder and task.meta["asset"].kind == "transform":
                 self.recorder.started(task)  # failed before it began: record it
         super().add_failure(task, fail)
         _flush_state(task.name)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.traversal import Step, walk_once
+from ..plan.records import Planned, PlannedAsset
 from .queries import iso
 
 STATES = ("fresh", "stale", "missing", "failed", "source", "ignored")
@@ -60,12 +61,21 @@ class AssetStatus:
     last_error: str | None = None
     # 'doit ignore': the asset set aside, this one or one it depends on
     ignored_by: str | None = None
-    meta: dict[str, Any] = field(default_factory=dict, repr=False)  # the task's
+    record: Planned | None = field(default=None, repr=False)  # what it is
     # a partitioned asset as a whole: how many partitions are in each state
     partition_counts: dict[str, int] | None = None
     partition_total: int = 0
     # where the first-cause chain ends: (the asset, its cause); see _root
     _root: tuple[str, Cause] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def observable(self) -> bool:
+        return self.record is not None and self.record.observable
+
+    @property
+    def partition(self) -> str | None:
+        record = self.record
+        return record.partition if isinstance(record, PlannedAsset) else None
 
     @property
     def reason(self) -> str:
@@ -74,7 +84,7 @@ class AssetStatus:
             return partition_summary(
                 self.partition_counts, self.partition_total, self.kind == "source"
             )
-        if self.meta.get("observable"):
+        if self.observable:
             if self.observation is None:
                 return "not observed yet"
             return f"observed: {self.observation}"

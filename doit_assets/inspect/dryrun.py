@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
+from ..plan.plan import Plan
 from .causes import AssetStatus
-from .status import file_owners, partitions_of
 
 Verdict = Literal["would run", "may run", "would observe"]
 ALWAYS = ("-a", "--always-execute")  # options of doit run that run everything
@@ -35,7 +35,7 @@ class Step:
 
 
 @dataclass(slots=True)
-class Plan:
+class DryRun:
     """The steps of a run, and how many of its assets would not run."""
 
     steps: list[Step] = field(default_factory=list)
@@ -43,18 +43,17 @@ class Plan:
     ignored: int = 0
 
 
-def run_order(tasks: list[dict[str, Any]], selected: Iterable[str]) -> list[str]:
+def run_order(plan: Plan, selected: Iterable[str]) -> list[str]:
     """The asset tasks a run of ``selected`` executes, in the order doit's
     dispatcher (``doit.control.TaskDispatcher``) hands them to a one-process
     runner: a task queues its task_dep behind the tasks already ready and waits;
     it is ready again, at the back of the queue, once the last one is done."""
-    deps: dict[str, list[str]] = dict(partitions_of(tasks))  # a group: its partitions
+    # a group: its partitions
+    deps: dict[str, list[str]] = {k: list(g.tasks) for k, g in plan.groups.items()}
     assets = set()
-    for task in tasks:
-        if "asset" in task["meta"]:
-            name = task["meta"]["asset"]["task"]
-            deps[name] = task["task_dep"]
-            assets.add(name)
+    for asset in plan.assets:
+        deps[asset.task] = [d for d in asset.task_dep if d in plan.by_task]
+        assets.add(asset.task)
     nodes: dict[str, _Node] = {}
 
     def node(name: str) -> _Node:
@@ -114,34 +113,34 @@ class _Node:
         yield True
 
 
-def plan(
-    tasks: list[dict[str, Any]],
+def dry_run(
+    plan: Plan,
     order: Sequence[str],
     statuses: dict[str, AssetStatus],
     *,
     always: bool = False,
-) -> Plan:
+) -> DryRun:
     """What each task of ``order`` would do, by its status (``always``: doit's
     ``--always-execute``, every transform runs)."""
-    by_name = {t["meta"]["asset"]["task"]: t for t in tasks if "asset" in t["meta"]}
-    result = Plan()
+    result = DryRun()
     # The status engine cannot know an observation's answer before the run: what
     # reads an observed source, and what reads that, may run.
     observed: set[str] = set()
     changing: set[str] = set()  # observed, or may run because of an observation
     for name in order:
-        task, status = by_name[name], statuses[name]
-        meta = task["meta"]["asset"]
-        if meta["observable"]:
-            result.steps.append(Step(name, "would observe", "", meta["observe"]))
+        asset, status = plan.by_task[name], statuses[name]
+        command = asset.transform or ""
+        if asset.observable:
+            asked = asset.observed_as() or ""
+            result.steps.append(Step(name, "would observe", "", asked))
             observed.add(name)
             changing.add(name)
             continue
-        if meta["kind"] == "source":
+        if asset.kind == "source":
             continue  # nothing to run: doit only looks at the file
         if always:
             reason = "--always-execute runs it whatever its state"
-            result.steps.append(Step(name, "would run", reason, meta["transform"]))
+            result.steps.append(Step(name, "would run", reason, command))
         elif status.state == "ignored":
             result.ignored += 1
         elif status.will_run:
@@ -151,13 +150,13 @@ def plan(
                 if c.kind == "upstream" and c.upstream
             ]
             if len(upstream) < len(status.causes):  # a cause of its own
-                step = Step(name, "would run", status.reason, meta["transform"])
+                step = Step(name, "would run", status.reason, command)
             else:
-                step = Step(name, "may run", _only_if(upstream), meta["transform"])
+                step = Step(name, "may run", _only_if(upstream), command)
             result.steps.append(step)
-        elif upstream := sorted(set(file_owners(task).values()) & changing):
+        elif upstream := sorted(set(asset.owners().values()) & changing):
             reason = _only_if(upstream, observations=set(upstream) <= observed)
-            result.steps.append(Step(name, "may run", reason, meta["transform"]))
+            result.steps.append(Step(name, "may run", reason, command))
             changing.add(name)
         else:
             result.up_to_date += 1
@@ -171,7 +170,7 @@ def _only_if(upstream: list[str], *, observations: bool = False) -> str:
     return f"only if what {names} makes comes out different"
 
 
-def plan_text(result: Plan) -> str:
+def dry_run_text(result: DryRun) -> str:
     """The steps, each with its command indented under it, then one summary line."""
     lines = []
     for step in result.steps:

@@ -12,11 +12,8 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..load.toml import Project
-from ..model.graph import AssetGraph
-from ..model.partitions import render_key
-from ..model.spec import AssetSpec
 from ..model.traversal import walk_once
+from ..plan.plan import Plan
 from ..store.history import History, Input, Materialization, Output, Run
 from ..store.versions import output_state
 
@@ -100,16 +97,6 @@ def output_dict(output: Output) -> dict[str, Any]:
     return {"path": output.path, "md5": output.md5, "size": output.size}
 
 
-def current_outputs(
-    project: Project, spec: AssetSpec, partition: str | None = None
-) -> list[dict[str, Any]]:
-    """What is on disk now for each output (of one partition): exists, size, md5."""
-    paths = spec.paths
-    if partition is not None and spec.partitions is not None:
-        paths = tuple(render_key(p, partition, spec.partitions) for p in paths)
-    return outputs_on_disk(str(project.root), paths)
-
-
 def outputs_on_disk(root: str, paths: Sequence[str]) -> list[dict[str, Any]]:
     """Each of ``paths`` (relative to ``root``) as it is now: exists, size, md5."""
     result = []
@@ -187,7 +174,7 @@ def _walk(
 
 
 def declared(
-    graph: AssetGraph, key: str, direction: str, depth: int | None
+    plan: Plan, key: str, direction: str, depth: int | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The declared graph around ``key`` as a tree of {asset, children}, and the
     trees continued from assets met deeper than MAX_NESTING levels.
@@ -200,8 +187,8 @@ def declared(
 
     def edges(k: str) -> tuple[str, ...]:
         if direction == "upstream":
-            return tuple(graph[k].deps)
-        return graph.downstream.get(graph[k].key, ())
+            return plan.deps(k)
+        return plan.downstream.get(k, ())
 
     nearest = _distances(key, edges) if depth is not None else {}
 

@@ -1,7 +1,7 @@
 """What would run, and why: each asset's status with its causes, nothing executed.
 
-The assets become doit tasks exactly as a run would make them, and each one
-is checked against doit's saved state the way doit checks it (fingerprint,
+Each planned asset (each partition) is checked against doit's saved state
+the way doit checks it (fingerprint,
 outputs, file dependencies by md5, age). On top of doit, an asset whose
 upstream will re-run is stale *because of* it, before doit could know; and an
 upstream that only restores its own output (deleted or edited by hand) is
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import difflib
 import gc
-import json
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,8 +21,11 @@ from ..model import clock
 from ..model.spec import is_directory
 from ..model.values import OBSERVED_DIR, observation_path
 from ..paths import STATE_FILE
+from ..plan.plan import Plan
+from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.observe import read_observation
-from ..store.history import History, Materialization, connect_readonly
+from ..store.history import History, Materialization
+from ..store.saved import SavedState
 from ..store.schema import HISTORY_FILE
 from ..store.versions import (
     DIR_INPUTS,
@@ -39,34 +41,28 @@ from .causes import STATES, AssetStatus, Cause
 
 
 def project_status(
-    tasks: list[dict[str, Any]], keys: Iterable[str] | None = None
+    plan: Plan, keys: Iterable[str] | None = None
 ) -> dict[str, AssetStatus]:
-    """The status of ``keys`` (default: every asset) and of all they depend on.
-
-    ``tasks`` are the doit task dicts of the project, upstream first.
-    """
-    by_name = {
-        t["meta"]["asset"]["task"]: t for t in tasks if "asset" in t.get("meta", {})
-    }
+    """The status of ``keys`` (default: every asset) and of all they depend on,
+    by doit task (``KEY`` or ``KEY:PARTITION``)."""
     if keys is None:
-        wanted = set(by_name)
+        wanted = set(plan.by_task)
     else:
-        parts = partitions_of(tasks)
-        wanted = _closure(by_name, [n for k in keys for n in parts.get(k, [k])])
+        wanted = plan.closure(t for k in keys for t in plan.tasks_of(k))
     # doit's state and every status made here live as long as the command:
     # collecting garbage meanwhile frees nothing (a third of the time at 10 000
     # assets).
     collecting = gc.isenabled()
     gc.disable()
-    state = SavedState(STATE_FILE) if os.path.exists(STATE_FILE) else None
+    state = SavedState(STATE_FILE)
     history = None
     if os.path.exists(HISTORY_FILE):
         history = History.open(HISTORY_FILE, readonly=True)
     try:
-        checker = _Checker(state, history)
-        for name, task in by_name.items():
-            if name in wanted:
-                checker.check(task)
+        checker = _Checker(plan, state, history)
+        for asset in plan.assets:
+            if asset.task in wanted:
+                checker.check(asset)
         return checker.statuses
     finally:
         if collecting:
@@ -75,64 +71,29 @@ def project_status(
             history.close()
 
 
-def partitions_of(tasks: list[dict[str, Any]]) -> dict[str, list[str]]:
+def partitions_of(plan: Plan) -> dict[str, list[str]]:
     """Each partitioned asset's partition tasks (``KEY:PARTITION``), in order."""
-    found: dict[str, list[str]] = {}
-    for task in tasks:
-        meta = task.get("meta", {})
-        if "asset_group" in meta:
-            found[meta["asset_group"]["key"]] = []
-        elif "asset" in meta and meta["asset"]["partition"] is not None:
-            found[meta["asset"]["key"]].append(meta["asset"]["task"])
-    return found
-
-
-def groups_of(tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Each partitioned asset's group meta (what its partitions share), by key."""
-    return {
-        t["meta"]["asset_group"]["key"]: t["meta"]["asset_group"]
-        for t in tasks
-        if "asset_group" in t.get("meta", {})
-    }
-
-
-def file_owners(task: dict[str, Any]) -> dict[str, str]:
-    """Each upstream file of a task -> the task that makes it (``KEY[:PARTITION]``).
-
-    An upstream's files come in the order of its task names, each partition
-    with as many files as the asset has paths.
-    """
-    owners = {}
-    by_key: dict[str, list[str]] = {}  # task names by asset (no key has a ':')
-    for name in task["task_dep"]:
-        by_key.setdefault(name.partition(":")[0], []).append(name)
-    for dep, paths in task["meta"]["asset"]["deps"].items():
-        names = by_key.get(dep, [])
-        each = max(1, len(paths) // len(names)) if names else 1
-        for i, path in enumerate(paths):
-            owners[path] = names[i // each] if names else dep
-    return owners
+    return {key: list(group.tasks) for key, group in plan.groups.items()}
 
 
 def unmade_input(
-    tasks: list[dict[str, Any]], chosen: Callable[[str], bool]
-) -> tuple[dict[str, Any], str, str] | None:
+    plan: Plan, chosen: Callable[[str], bool]
+) -> tuple[PlannedAsset, str, str] | None:
     """The first file that a chosen task reads from an upstream task that is not
-    chosen and that does not exist: (its meta, the upstream task, the file)."""
-    for task in tasks:
-        meta = task["meta"].get("asset")
-        if meta is None or not chosen(meta["task"]):
+    chosen and that does not exist: (the asset, the upstream task, the file)."""
+    for asset in plan.assets:
+        if not chosen(asset.task):
             continue
-        for path, owner in file_owners(task).items():
+        for path, owner in asset.owners().items():
             if chosen(owner) or path.startswith(OBSERVED_DIR + "/"):
                 continue  # made by this run, or observed by it
             if not is_directory(path) and not os.path.exists(path):
-                return meta, owner, path
+                return asset, owner, path
     return None
 
 
 def summarize(
-    key: str, partitions: list[AssetStatus], meta: dict[str, Any]
+    key: str, partitions: list[AssetStatus], group: PlannedGroup
 ) -> AssetStatus:
     """One status for a partitioned asset: counts by state, the worst state first."""
     counts = {s: sum(1 for p in partitions if p.state == s) for s in STATES}
@@ -140,74 +101,62 @@ def summarize(
         (s for s in ("failed", "missing", "stale", "ignored") if counts[s]),
         "fresh",  # none: nothing to make yet
     )
-    if meta["kind"] == "source" and state not in ("missing", "ignored"):
+    if group.kind == "source" and state not in ("missing", "ignored"):
         state = "source"
     made = [p.made_at for p in partitions if p.made_at is not None]
     return AssetStatus(
         key,
-        meta["kind"],
+        group.kind,
         state,
         will_run=any(p.will_run for p in partitions),
         made_at=max(made) if made else None,
-        max_age=meta.get("max_age"),
-        meta=meta,
+        max_age=group.max_age,
+        record=group,
         partition_counts={s: n for s, n in counts.items() if n},
         partition_total=len(partitions),
     )
 
 
-def _closure(by_name: dict[str, dict[str, Any]], keys: Iterable[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(keys)
-    while stack:
-        name = stack.pop()
-        if name not in seen:
-            seen.add(name)
-            stack.extend(d for d in by_name[name]["task_dep"] if d in by_name)
-    return seen
-
-
 class _Checker:
-    def __init__(self, state: SavedState | None, history: History | None) -> None:
+    def __init__(self, plan: Plan, state: SavedState, history: History | None) -> None:
+        self.plan = plan
         self.state = state
         self.history = history
         self.statuses: dict[str, AssetStatus] = {}
         self.now = clock.now()
 
-    def check(self, task: dict[str, Any]) -> None:
-        meta = task["meta"]["asset"]
-        key = meta["task"]  # the asset, or asset:partition
+    def check(self, asset: PlannedAsset) -> None:
+        key = asset.task  # the asset, or asset:partition
         status = AssetStatus(
-            key, meta["kind"], "fresh", max_age=meta["max_age"], meta=meta
+            key, asset.kind, "fresh", max_age=asset.max_age, record=asset
         )
         self.statuses[key] = status
-        if meta["kind"] == "source":
-            self._source(status, meta)
+        if asset.kind == "source":
+            self._source(status, asset)
         else:
-            self._transform(status, task, meta)
-        self._ignored(status, task)
+            self._transform(status, asset)
+        self._ignored(status, asset)
 
-    def _source(self, status: AssetStatus, meta: dict[str, Any]) -> None:
+    def _source(self, status: AssetStatus, asset: PlannedAsset) -> None:
         status.state = "source"
-        if meta["observable"]:
-            self._observable(status, meta["targets"][0])
-        elif meta.get("missing"):
+        missing = self.plan.missing(asset)
+        if asset.observable:
+            self._observable(status, asset.targets[0])
+        elif missing:
             # its file is not there: doit fails it, and skips what reads it
             status.state = "missing"
-            status.causes += [Cause(k, text, path) for path, k, text in meta["missing"]]
+            status.causes += [Cause(m.kind, m.problem, m.path) for m in missing]
 
-    def _transform(
-        self, status: AssetStatus, task: dict[str, Any], meta: dict[str, Any]
-    ) -> None:
+    def _transform(self, status: AssetStatus, asset: PlannedAsset) -> None:
         key = status.asset
-        values = self.state.get_values(key) if self.state else {}
+        values = self.state.get_values(key)
         made_at = values.get(MADE_AT)
         status.made_at = float(made_at) if made_at is not None else None
-        missing = [t for t in meta["targets"] if not os.path.exists(t.rstrip("/"))]
+        missing = [t for t in asset.targets if not os.path.exists(t.rstrip("/"))]
         if not values:
             last = (
                 self.history.materializations(
-                    meta["key"], limit=1, partition=meta["partition"]
+                    asset.key, limit=1, partition=asset.partition
                 )
                 if self.history
                 else []
@@ -230,7 +179,7 @@ class _Checker:
             else:
                 status.causes.append(Cause("never_materialized", "never materialized"))
         else:
-            self._own(status, task, meta, values)
+            self._own(status, asset, values)
         for target in missing:
             if values:
                 status.causes.insert(
@@ -242,12 +191,12 @@ class _Checker:
         # an input that is not there: doit fails the asset first thing (and
         # that is what failed last time too: said once); a source that is
         # not there: doit fails it and skips this asset
-        lacking = [Cause(k, text, path) for path, k, text in meta.get("missing", ())]
+        lacking = [Cause(m.kind, m.problem, m.path) for m in self.plan.missing(asset)]
         if any(c.text in (status.last_error or "") for c in lacking):
             status.causes = [c for c in status.causes if c.kind != "last_failed"]
         status.causes[:0] = lacking + [
             Cause("upstream_missing", f"upstream '{d}' is missing", upstream=up)
-            for d in task["task_dep"]
+            for d in asset.task_dep
             if (up := self.statuses.get(d))
             and up.kind == "source"
             and up.state == "missing"
@@ -258,7 +207,7 @@ class _Checker:
             status.state = "stale"
         status.will_run = bool(status.causes)
 
-    def _ignored(self, status: AssetStatus, task: dict[str, Any]) -> None:
+    def _ignored(self, status: AssetStatus, asset: PlannedAsset) -> None:
         """'doit ignore KEY': doit skips it, and every task that depends on it."""
         name = status.asset
         if self._get(name, "ignore:"):
@@ -268,7 +217,7 @@ class _Checker:
             by = next(
                 (
                     self.statuses[d].ignored_by
-                    for d in task["task_dep"]
+                    for d in asset.task_dep
                     if d in self.statuses and self.statuses[d].ignored_by
                 ),
                 None,
@@ -286,18 +235,12 @@ class _Checker:
 
     # -- an asset that has been made before --------------------------------------
 
-    def _own(
-        self,
-        status: AssetStatus,
-        task: dict[str, Any],
-        meta: dict[str, Any],
-        values: Any,
-    ) -> None:
+    def _own(self, status: AssetStatus, asset: PlannedAsset, values: Any) -> None:
         causes = status.causes
-        if values.get(FINGERPRINT) != meta["fingerprint"]:
-            causes += self._definition(meta)
+        if values.get(FINGERPRINT) != asset.fingerprint:
+            causes += self._definition(asset)
         stored = values.get(OUTPUTS) or {}
-        for target in meta["targets"]:
+        for target in asset.targets:
             if os.path.exists(target.rstrip("/")) and not unchanged(
                 target, stored.get(target)
             ):
@@ -313,10 +256,12 @@ class _Checker:
                         _mtime(target),
                     )
                 )
-        owners = file_owners(task)
+        owners = asset.owners()
         upstream_causes: dict[str, Cause] = {}
         dirs = values.get(DIR_INPUTS) or {}
-        name, file_dep = meta["task"], task.get("file_dep", [])
+        name = asset.task
+        gone = {asset.prefix + m.path for m in self.plan.missing(asset)}
+        file_dep = [p for p in self.plan.file_dep(asset) if p not in gone]
         for path in sorted(file_dep) + sorted(dirs):
             owner = owners.get(path)
             cause = self._input(name, path, owner, path in dirs, dirs.get(path))
@@ -329,14 +274,13 @@ class _Checker:
         causes[:0] = upstream_causes.values()
         previous = self._get(name, "deps:")
         if previous:
-            gone = {meta["prefix"] + p for p, _, _ in meta.get("missing", ())}
             for path in sorted(set(previous) - set(file_dep) - gone):
                 causes.append(
                     Cause("input_removed", f"input '{path}' no longer used", path)
                 )
-        if too_old(values, meta["max_age"]):
+        if asset.max_age is not None and too_old(values, asset.max_age):
             age = status.age(self.now)
-            limit = clock.format_duration(meta["max_age"])
+            limit = clock.format_duration(asset.max_age)
             text = (
                 f"older than its max_age {limit}"
                 if age is None
@@ -344,18 +288,18 @@ class _Checker:
             )
             causes.append(Cause("max_age", text))
 
-    def _definition(self, meta: dict[str, Any]) -> list[Cause]:
+    def _definition(self, asset: PlannedAsset) -> list[Cause]:
         """What changed in how the asset is made, from its last success."""
         last = (
-            self.history.last_success(meta["key"], meta["partition"])
+            self.history.last_success(asset.key, asset.partition)
             if self.history
             else None
         )
         if last is None:
             return [Cause("definition", "its transform or code version changed")]
         causes = []
-        if last.transform != meta["transform"]:
-            old, new = last.transform or "", meta["transform"] or ""
+        if last.transform != asset.transform:
+            old, new = last.transform or "", asset.transform or ""
             causes.append(
                 Cause(
                     "transform_changed",
@@ -365,26 +309,26 @@ class _Checker:
                     diff=_diff(old, new),
                 )
             )
-        if last.code_version != meta["code_version"]:
+        if last.code_version != asset.code_version:
             causes.append(
                 Cause(
                     "code_version_changed",
                     f"its code version changed: {last.code_version or '-'} → "
-                    f"{meta['code_version'] or '-'}",
+                    f"{asset.code_version or '-'}",
                     old=last.code_version,
-                    new=meta["code_version"],
+                    new=asset.code_version,
                 )
             )
         if not causes:
             made = sorted(o.path for o in self.history.outputs(last.id))  # type: ignore[union-attr]
-            if made != sorted(meta["paths"]):
+            if made != sorted(asset.paths):
                 causes.append(
                     Cause(
                         "paths_changed",
                         f"its paths changed: {', '.join(made)} → "
-                        f"{', '.join(meta['paths'])}",
+                        f"{', '.join(asset.paths)}",
                         old=", ".join(made),
-                        new=", ".join(meta["paths"]),
+                        new=", ".join(asset.paths),
                     )
                 )
             else:
@@ -436,7 +380,7 @@ class _Checker:
             )
         saved = self._get(task_name, path)
         if not os.path.exists(path):
-            if upstream is not None and upstream.meta.get("observable"):
+            if upstream is not None and upstream.observable:
                 return Cause(
                     "not_observed",
                     f"source '{upstream.asset}' has not been observed yet",
@@ -479,8 +423,6 @@ class _Checker:
     # -- lookups -----------------------------------------------------------------
 
     def _get(self, task_name: str, key: str) -> Any:
-        if self.state is None:
-            return None
         return self.state.get(task_name, key)
 
     def _saved_md5(self, task_name: str, path: str) -> str | None:
@@ -488,8 +430,6 @@ class _Checker:
         return str(saved[2]) if saved else None
 
     def _recorded_md5(self, asset: str, path: str) -> str | None:
-        if self.state is None:
-            return None
         outputs = self.state.get_values(asset).get(OUTPUTS) or {}
         return (outputs.get(path) or {}).get("md5")
 
@@ -501,24 +441,6 @@ class _Checker:
         mat = self.history.get(mat_id) if mat_id is not None else None
         value = mat.metadata.get("observation") if mat else None
         return str(value) if value is not None else None
-
-
-class SavedState:
-    """doit's saved state, read-only: each task's values and file versions."""
-
-    def __init__(self, path: str) -> None:
-        conn = connect_readonly(path)
-        try:
-            rows = conn.execute("select task_id, task_data from doit").fetchall()
-        finally:
-            conn.close()
-        self.tasks = {task: json.loads(data) if data else {} for task, data in rows}
-
-    def get(self, task_name: str, key: str) -> Any:
-        return self.tasks.get(task_name, {}).get(key)
-
-    def get_values(self, task_name: str) -> dict[str, Any]:
-        return self.get(task_name, "_values_:") or {}
 
 
 def _diff(old: str, new: str) -> list[str]:

@@ -18,13 +18,11 @@ import os
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
-
-from doit.exceptions import TaskFailed
+from typing import NamedTuple
 
 from ..errors import AssetDefinitionError, Location
+from ..model.disk import Missing, OnDisk
 from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..paths import STAGING_PREFIX, STATE_DIR
 from .declared import Covered, Where, named_by_dependency
@@ -46,26 +44,6 @@ class FileCheck(NamedTuple):
     from_upstream: tuple[str, ...]  # globs and folders that name an upstream's output
     path_at: tuple[str, int | None]  # where 'path' and 'inputs' are declared
     inputs_at: tuple[str, int | None]
-
-
-class Missing(NamedTuple):
-    """A file an asset needs that is not there, or not the kind declared."""
-
-    path: str
-    kind: str  # the status cause: source_missing, source_kind, input_missing, input_unmatched
-    problem: str  # "input 'x' does not exist"
-    message: str  # the whole line: "assets.toml:7: asset 'x': input 'x' ... . hint"
-    warning: str  # the same, marked "warning:"
-
-
-@dataclass(frozen=True)
-class OnDisk:
-    """What ``check_files`` found."""
-
-    inputs: dict[AssetKey, tuple[str, ...]] = field(default_factory=dict)
-    missing_inputs: dict[str, tuple[Missing, ...]] = field(default_factory=dict)
-    missing_sources: dict[str, Missing] = field(default_factory=dict)  # by path
-    warnings: tuple[str, ...] = ()
 
 
 def file_checks(specs: Mapping[AssetKey, AssetSpec], where: Where) -> list[FileCheck]:
@@ -283,34 +261,3 @@ def print_warnings(warnings: Iterable[str]) -> None:
         if line not in _WARNED:
             _WARNED.add(line)
             sys.stderr.write(line + "\n")
-
-
-class MissingInput(TaskFailed):  # type: ignore[misc]
-    """A file the asset needs was not there when the run started."""
-
-
-def fail_missing(messages: list[str]) -> MissingInput:
-    """doit action, first of an asset that misses a file: fail with the warning's words."""
-    return MissingInput("\n".join(messages))
-
-
-def in_our_words(task: Any, fail: Any) -> Any:
-    """doit's "Dependent file 'x' does not exist." (a file gone after loading),
-    as the line a missing file gives when the run starts."""
-    text = getattr(fail, "message", "") or ""
-    start = text.find("Dependent file '")
-    meta = (task.meta or {}).get("asset")
-    if start < 0 or not text.endswith("' does not exist.") or meta is None:
-        return fail
-    path = text[start + len("Dependent file '") : -len("' does not exist.")]
-    prefix = meta["prefix"]
-    shown = path[len(prefix) :] if prefix and path.startswith(prefix) else path
-    owner = next((d for d, paths in meta["deps"].items() if path in paths), None)
-    if meta["kind"] == "source":
-        what = f"source file '{shown}'"
-    elif owner is not None:
-        what = f"output '{shown}' of upstream '{owner}'"
-    else:
-        what = f"input '{shown}'"
-    location = f"{meta['location']}: " if meta.get("location") else ""
-    return MissingInput(f"{location}asset '{meta['key']}': {what} does not exist")

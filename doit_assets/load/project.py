@@ -14,13 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import AssetDefinitionError, AssetError, Location
-from ..model.graph import AssetGraph, UnknownHint, build_graph
+from ..model.graph import AssetGraph
 from ..model.spec import AssetSpec
 from .decorators import AssetDef, collect
 from .definition import AssetBuilder
 from .files import check_files, file_checks
 from .imports import Definition, project_functions
 from .toml import Project, load_toml
+from .validate import UnknownHint, build_graph
 
 # doit's own commands; installed plugin commands are added from entry points.
 DOIT_COMMANDS = (

@@ -14,9 +14,9 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..errors import AssetError, did_you_mean
-from .graph import AssetGraph
 from .spec import AssetKey
 
 # Words split at whitespace, parentheses and commas; a word that is not an operator
@@ -28,7 +28,22 @@ _NOT_A_NAME_CHAR = re.compile(r"[^A-Za-z0-9_./*?\[\]!-]")
 _OPERATORS = ("and", "or", "not")
 _PREFIXES = ("group", "tag")
 
-Walk = Callable[[str, int | None], list[AssetKey]]
+Walk = Callable[[str, int | None], Sequence[str]]
+
+
+class Graph(Protocol):
+    """What a selection needs of a graph: an ``AssetGraph``, or a ``Plan``."""
+
+    @property
+    def keys(self) -> Sequence[str]: ...
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def labels(self, key: str) -> tuple[str, tuple[str, ...]]: ...
+
+    def upstream_of(self, key: str, depth: int | None = None) -> Sequence[str]: ...
+
+    def downstream_of(self, key: str, depth: int | None = None) -> Sequence[str]: ...
 
 
 class SelectionError(AssetError):
@@ -41,7 +56,7 @@ class SelectionError(AssetError):
         super().__init__(problem, hint=hint)
 
 
-def select(expressions: Sequence[str], graph: AssetGraph) -> list[AssetKey]:
+def select(expressions: Sequence[str], graph: Graph) -> list[AssetKey]:
     """The assets the selections name, in the graph's order; every asset when none.
 
     Each expression is one command-line argument; the result is their union,
@@ -49,11 +64,11 @@ def select(expressions: Sequence[str], graph: AssetGraph) -> list[AssetKey]:
     not parse, or that names an asset, group or tag the graph does not have.
     """
     if not expressions:
-        return [spec.key for spec in graph]
+        return [AssetKey(k) for k in graph.keys]
     chosen: set[AssetKey] = set()
     for text in expressions:
         chosen |= _Evaluator(text, graph).evaluate(_Parser(text).parse())
-    return [spec.key for spec in graph if spec.key in chosen]
+    return [AssetKey(k) for k in graph.keys if k in chosen]
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,14 +219,14 @@ class _Parser:
 class _Evaluator:
     """Each node to the set of keys it selects; terms are checked against the graph."""
 
-    def __init__(self, text: str, graph: AssetGraph) -> None:
+    def __init__(self, text: str, graph: Graph) -> None:
         self.text = text
         self.graph = graph
 
     def evaluate(self, node: _Node) -> set[AssetKey]:
         # Left before right, so that the first wrong term is the one reported.
         if isinstance(node, _Not):
-            return set(self.graph.specs) - self.evaluate(node.operand)
+            return {AssetKey(k) for k in self.graph.keys} - self.evaluate(node.operand)
         if isinstance(node, _And):
             return self.evaluate(node.left) & self.evaluate(node.right)
         if isinstance(node, _Or):
@@ -234,12 +249,14 @@ class _Evaluator:
                 raise SelectionError(
                     f"unknown asset '{term.name}' {where}",
                     selection=self.text,
-                    hint=did_you_mean(term.name, graph.specs)
+                    hint=did_you_mean(term.name, graph.keys)
                     or "'doit assets status' lists the assets",
                 )
             return [AssetKey(term.name)]
         if term.kind == "glob":
-            keys = [k for k in graph.specs if fnmatch.fnmatchcase(k, term.name)]
+            keys = [
+                AssetKey(k) for k in graph.keys if fnmatch.fnmatchcase(k, term.name)
+            ]
             if not keys:
                 raise SelectionError(
                     f"glob '{term.name}' matches no asset {where}",
@@ -247,14 +264,14 @@ class _Evaluator:
                     hint="'doit assets status' lists the assets",
                 )
             return keys
-        labels: Callable[[AssetKey], Iterable[str]] = (
-            (lambda k: (graph.specs[k].group,))
+        labels: Callable[[str], Iterable[str]] = (
+            (lambda k: (graph.labels(k)[0],))
             if term.kind == "group"
-            else (lambda k: graph.specs[k].tags)
+            else (lambda k: graph.labels(k)[1])
         )
-        keys = [k for k in graph.specs if term.name in labels(k)]
+        keys = [AssetKey(k) for k in graph.keys if term.name in labels(k)]
         if not keys:
-            in_use = sorted({label for k in graph.specs for label in labels(k)})
+            in_use = sorted({label for k in graph.keys for label in labels(k)})
             listed = ", ".join(f"'{label}'" for label in in_use)
             raise SelectionError(
                 f"unknown {term.kind} '{term.name}' {where}",
@@ -275,5 +292,5 @@ def _widen(keys: Iterable[AssetKey], levels: int | None, walk: Walk) -> set[Asse
         # A complete walk from a key already found is inside the walk that found it.
         if levels is None and key in found:
             continue
-        found.update(walk(key, levels))
+        found.update(AssetKey(k) for k in walk(key, levels))
     return found

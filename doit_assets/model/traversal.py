@@ -1,5 +1,6 @@
-"""A DAG shown as trees, each node expanded once: the walk behind ``why``,
-``status --json`` and ``lineage``.
+"""Walking the asset graph: by levels (``walk``), all that is reachable
+(``closure``), and as trees in which each node is expanded once (``walk_once``,
+the walk behind ``why``, ``status --json`` and ``lineage``).
 
 A DAG has shared ancestors: a tree that expands every path repeats them, and on
 a graph where each asset reads two of the layer before there are 2^L paths. So
@@ -14,7 +15,7 @@ of 10 000 assets is not 10 000 Python frames.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Generic, Literal, TypeVar
@@ -22,6 +23,40 @@ from typing import Generic, Literal, TypeVar
 N = TypeVar("N")
 
 MAX_NESTING = 20
+K = TypeVar("K", bound=Hashable)
+
+
+def walk(
+    start: K, edges: Callable[[K], Iterable[K]], depth: int | None = None
+) -> list[K]:
+    """Every node reachable from ``start``, nearest first, up to ``depth`` levels
+    (``start`` itself left out)."""
+    seen: dict[K, None] = {}
+    frontier = [start]
+    level = 0
+    while frontier and (depth is None or level < depth):
+        level += 1
+        nxt = []
+        for node in frontier:
+            for other in edges(node):
+                if other not in seen and other != start:
+                    seen[other] = None
+                    nxt.append(other)
+        frontier = nxt
+    return list(seen)
+
+
+def closure(starts: Iterable[K], edges: Callable[[K], Iterable[K]]) -> list[K]:
+    """``starts`` and every node reachable from them, each once."""
+    seen: dict[K, None] = {}
+    stack = list(starts)
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen[node] = None
+            stack.extend(edges(node))
+    return list(seen)
+
 
 # Where a node is expanded: at this step, in an earlier one, or in a later one.
 Shown = Literal["here", "above", "below"]

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import read_nofollow, write_atomically
-from ..doit_plugin.fastpath import code_stamp, file_identity
 from ..paths import CACHE_FILE
 
 # Bump when what is cached changes shape.
@@ -33,21 +32,55 @@ FORMAT = 4
 
 def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
     """The key of a project: its file's bytes and everything else that shapes it."""
+    return project_digest(
+        toml, f"project cache {FORMAT}", "\0".join(sorted(reserved_names))
+    )
+
+
+def project_digest(toml: str | os.PathLike[str], *more: str) -> str | None:
+    """A digest of a project as it is now: its file's bytes and identity, where
+    it is, and this package's code; ``more`` says what it is for."""
     try:
-        data = toml.read_bytes()
+        data = Path(toml).read_bytes()
     except OSError:
         return None
     digest = hashlib.sha256(data)
     for part in (
-        str(FORMAT),
         code_stamp(),
-        str(toml.resolve()),
-        file_identity(str(toml)),
+        os.path.abspath(toml),
         os.getcwd(),
-        "\0".join(sorted(reserved_names)),
+        file_identity(str(toml)),
+        *more,
     ):
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()
+
+
+def code_stamp() -> str:
+    """This package's own code, so that an upgrade or an edit invalidates."""
+    package = Path(__file__).parent.parent
+    stamps = []
+    for folder, dirs, names in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(folder, name))
+                rel = os.path.relpath(os.path.join(folder, name), package)
+                stamps.append(f"{rel}:{st.st_size}:{st.st_mtime_ns}")
+    return ",".join(stamps)
+
+
+def file_identity(path: str) -> str:
+    """This very file: its inode and change time, which no one can set.
+
+    What a manifest or a cache vouches for is bound to it, so that one copied
+    from elsewhere (a restored CI cache, a planted file) never matches.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "-"
+    return f"{st.st_dev}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 def load(key: str) -> Any | None:

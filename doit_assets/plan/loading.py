@@ -1,34 +1,24 @@
 """The project as the ``doit assets`` commands see it: what doit itself would load.
 
-``load_project`` gives the validated declarations. ``load_assets`` gives the
-doit tasks a run would make, and a graph for selections; for a project
-without Python assets both come from the project cache, so that ``status``
-on 10 000 assets costs about what a no-op run does.
+``load_project`` gives the validated declarations. ``load_plan`` gives the
+plan a run would make, from the project cache for a project without Python
+assets, so that ``status`` on 10 000 assets costs about what a no-op run does.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-from collections import defaultdict
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
-from ..doit_plugin.tasks import AssetTasks
 from ..errors import AssetError, Location
 from ..load.decorators import AssetDef, collect
+from ..load.files import print_warnings
 from ..load.imports import ModuleImportError, import_module
 from ..load.project import load_graph
 from ..load.toml import Project
 from ..model.graph import AssetGraph
-from ..model.spec import AssetKey, AssetSpec
-
-
-@dataclass(frozen=True)
-class Assets:
-    tasks: list[dict[str, Any]]  # doit task dicts, upstream first
-    graph: AssetGraph
+from .plan import Plan, plan_project
 
 
 def load_project(path: str, dodo: str | None = "dodo.py") -> tuple[Project, AssetGraph]:
@@ -39,51 +29,23 @@ def load_project(path: str, dodo: str | None = "dodo.py") -> tuple[Project, Asse
     return load_graph(path, python_assets=python_assets)
 
 
-def load_assets(path: str, dodo: str | None = "dodo.py") -> Assets:
-    """The tasks a run would make, from the cache when the project allows it."""
+def load_plan(path: str, dodo: str | None = "dodo.py") -> Plan:
+    """The plan a run would make, from the cache when the project allows it
+    (and writing none: status and friends write nothing)."""
     path, python_assets = _with_dodo(path, dodo)
-    creator = AssetTasks(path)
-    creator.write_cache = False  # status and friends write nothing
-    # As for a run (AssetTasks._create): the collector would walk the many
-    # long-lived objects made here again and again, and free nothing; frozen,
-    # they cost the collections of the command nothing either.
+    # As for a run: the collector would walk the many long-lived objects made
+    # here again and again, and free nothing; frozen, they cost the
+    # collections of the command nothing either.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        tasks = creator._tasks(python_assets)
-        return Assets(tasks, graph_of(tasks))
+        plan = plan_project(path, python_assets=python_assets, write_cache=False)
     finally:
         gc.freeze()
         if collecting:
             gc.enable()
-
-
-def graph_of(tasks: list[dict[str, Any]]) -> AssetGraph:
-    """What selections and pictures need of each asset, read back from its task."""
-    specs: dict[AssetKey, AssetSpec] = {}
-    downstream: dict[AssetKey, list[AssetKey]] = defaultdict(list)
-    for task in tasks:
-        meta = task["meta"].get("asset") or task["meta"]["asset_group"]
-        key = AssetKey(meta["key"])
-        if key in specs:
-            continue  # another partition of the same asset
-        deps = tuple(AssetKey(d) for d in meta["deps"])
-        specs[key] = AssetSpec(
-            key,
-            tuple(meta["paths"]),
-            None if meta["kind"] == "source" else meta["transform"],
-            deps,
-            description=task["doc"] or None,
-            metadata=meta["metadata"],
-            code_version=meta["code_version"],
-            group=meta["group"],
-            tags=tuple(meta["tags"]),
-            max_age=meta["max_age"],
-            observe=meta.get("observe"),
-        )
-        for dep in deps:
-            downstream[dep].append(key)
-    return AssetGraph(specs, {k: tuple(v) for k, v in downstream.items()})
+    print_warnings(plan.on_disk.warnings)  # as a run says them
+    return plan
 
 
 def _with_dodo(path: str, dodo: str | None) -> tuple[str, list[AssetDef]]:
@@ -91,7 +53,7 @@ def _with_dodo(path: str, dodo: str | None) -> tuple[str, list[AssetDef]]:
     module = import_dodo(dodo)
     if module is not None:
         python_assets = collect([module])
-        creators = [v for v in vars(module).values() if isinstance(v, AssetTasks)]
+        creators = [v for v in vars(module).values() if _is_creator(v)]
         if creators and path == "assets.toml":
             path = str(creators[0].path)
     return path, python_assets
@@ -114,3 +76,10 @@ def import_dodo(path: str | None) -> ModuleType | None:
         raise AssetError(
             f"cannot import: {type(err).__name__}: {err}", location=shown
         ) from None
+
+
+def _is_creator(value: object) -> bool:
+    """An ``AssetTasks`` of the dodo file: a doit task creator with an assets file."""
+    return hasattr(value, "create_doit_tasks") and isinstance(
+        getattr(value, "path", None), (str, os.PathLike)
+    )

@@ -1,259 +1,246 @@
-"""Each asset (each partition of one) as a compact task: plain values the cache keeps.
+"""The plan of a project: what loading produces and everything after it reads.
 
-A compact holds everything about an asset's task but the files its ``inputs``
-expand to, which can change between runs (see ``tasks._task``). A partitioned
-asset gives a group compact, then one compact per partition: the doit
-sub-tasks ``KEY:PARTITION`` that ``doit KEY`` runs together.
+``plan_project`` loads a project, from the project cache when its file has not
+changed (and it has no Python assets), validates it otherwise, and looks at
+the disk (source files, ``inputs``) on every call. The ``Plan`` it returns holds
+the typed records (records.py) in doit's order, what is on disk, the settings,
+and answers the questions of selections and commands about the asset graph.
 """
 
 from __future__ import annotations
 
+import glob
 import os
-import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
-from ..load.codeversion import code_version
+from ..errors import Location
+from ..load.decorators import AssetDef
+from ..load.files import FileCheck, check_files, file_checks
+from ..load.project import load_graph, locator
 from ..load.toml import Project
 from ..model import clock
+from ..model.disk import Missing, OnDisk
 from ..model.graph import AssetGraph
-from ..model.partitions import UpstreamPartitions, render_key
 from ..model.spec import AssetKey, AssetSpec, is_directory
-from ..model.template import Ref, parse_template
-from ..run.execute import MARK, PythonJob
-from ..store.versions import fingerprint
-
-# (kind, key, doc, paths, targets, deps, location, metadata, code_version,
-#  root, prefix, transform, fingerprint, job, file_dep, dir_inputs, max_age,
-#  observe, group, tags, partition, partitions, time_kind)
-# kind is 'source', 'transform' or 'group:KIND' (the parent of partitions); deps is
-# ((dep, its paths, its task names), ...); job the staged command or a
-# PythonJob; partition the key of this partition, partitions its definition's
-# description (on the group and on each partition) and time_kind the kind of
-# its time dimension (hourly, daily, ...), if it has one.
-Compact = tuple[Any, ...]
-KEY, PATHS, MAX_AGE, OBSERVE, PARTITION = 1, 3, 16, 17, 20
+from ..model.traversal import walk
+from . import cache
+from .compile import compile_plan
+from .records import Planned, PlannedAsset, PlannedGroup, from_tuples, to_tuples
 
 
-def task_name(compact: Compact) -> str:
-    partition = compact[PARTITION]
-    return compact[KEY] if partition is None else f"{compact[KEY]}:{partition}"
+@dataclass(frozen=True)
+class Plan:
+    """The planned assets of a project, in doit's order (a group before its
+    partitions), and what was found on disk for them."""
+
+    items: list[Planned]
+    settings: Mapping[str, object]
+    on_disk: OnDisk = field(default_factory=OnDisk)
+    # The assets.toml whose run the no-op fast path may vouch for (None: no).
+    fast_path: str | None = None
+
+    # -- the tasks ---------------------------------------------------------------
+
+    @cached_property
+    def assets(self) -> list[PlannedAsset]:
+        """Every doit task of an asset (each partition), upstream first."""
+        return [i for i in self.items if isinstance(i, PlannedAsset)]
+
+    @cached_property
+    def by_task(self) -> dict[str, PlannedAsset]:
+        return {a.task: a for a in self.assets}
+
+    @cached_property
+    def groups(self) -> dict[str, PlannedGroup]:
+        """Each partitioned asset as a whole, by key."""
+        return {i.key: i for i in self.items if isinstance(i, PlannedGroup)}
+
+    def tasks_of(self, key: str) -> tuple[str, ...]:
+        """An asset's doit tasks: its partitions, or the asset itself."""
+        group = self.groups.get(key)
+        return group.tasks if group is not None else (key,)
+
+    def inputs(self, asset: PlannedAsset) -> tuple[str, ...]:
+        """The files its ``inputs`` stand for now, relative to the project."""
+        return self.on_disk.inputs.get(AssetKey(asset.key), ())
+
+    def file_dep(self, asset: PlannedAsset) -> list[str]:
+        """What doit checks by content, as doit sees the paths: its inputs and
+        its upstream files; for a source, its own files."""
+        if asset.kind == "source":
+            if asset.observable:
+                return []
+            return [t for t in asset.targets if not is_directory(t)]
+        prefix = asset.prefix
+        return [prefix + p for p in self.inputs(asset)] + list(asset.file_dep)
+
+    def missing(self, asset: PlannedAsset) -> list[Missing]:
+        """Files the asset needs that were not on disk (then it fails at once)."""
+        if asset.observable:
+            return []
+        if asset.kind == "source":
+            found = self.on_disk.missing_sources
+            return [found[p] for p in asset.paths if p in found]
+        return list(self.on_disk.missing_inputs.get(asset.key, ()))
+
+    # -- the asset graph -----------------------------------------------------------
+
+    @cached_property
+    def infos(self) -> dict[str, Planned]:
+        """Each asset as a whole: its group if it has partitions, else its task."""
+        found: dict[str, Planned] = {}
+        for item in self.items:
+            found.setdefault(item.key, item)
+        return found
+
+    @property
+    def keys(self) -> list[str]:
+        """Every asset, upstream first."""
+        return list(self.infos)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.infos
+
+    def __getitem__(self, key: str) -> Planned:
+        return self.infos[key]
+
+    def deps(self, key: str) -> tuple[str, ...]:
+        """The assets it reads."""
+        info = self.infos[key]
+        if isinstance(info, PlannedGroup):
+            return info.deps
+        return tuple(up for up, _, _ in info.upstream)
+
+    @cached_property
+    def downstream(self) -> dict[str, tuple[str, ...]]:
+        """The assets that read each asset."""
+        found: dict[str, list[str]] = {}
+        for key in self.infos:
+            for dep in self.deps(key):
+                found.setdefault(dep, []).append(key)
+        return {k: tuple(v) for k, v in found.items()}
+
+    def upstream_of(self, key: str, depth: int | None = None) -> list[str]:
+        """Every asset ``key`` needs, nearest first, up to ``depth`` levels."""
+        return walk(key, self.deps, depth)
+
+    def downstream_of(self, key: str, depth: int | None = None) -> list[str]:
+        """Every asset that needs ``key``, nearest first, up to ``depth`` levels."""
+        return walk(key, lambda k: self.downstream.get(k, ()), depth)
+
+    def labels(self, key: str) -> tuple[str, tuple[str, ...]]:
+        """Its group and tags, for ``group:`` and ``tag:`` in selections."""
+        info = self.infos[key]
+        return info.group, info.tags
+
+    def closure(self, tasks: Iterable[str]) -> set[str]:
+        """These doit tasks and every task they need."""
+        seen: set[str] = set()
+        stack = list(tasks)
+        while stack:
+            name = stack.pop()
+            if name not in seen and name in self.by_task:
+                seen.add(name)
+                stack.extend(self.by_task[name].task_dep)
+        return seen
+
+    def __iter__(self) -> Iterator[PlannedAsset]:
+        return iter(self.assets)
+
+    def only(self, keys: Iterable[str]) -> Plan:
+        """The plan of these assets alone (``materialize --only``): what they read
+        of the others is then plain files."""
+        chosen = set(keys)
+        items = [
+            i
+            for i in self.items
+            if i.key in chosen or (isinstance(i, PlannedAsset) and i.task in chosen)
+        ]
+        return Plan(items, self.settings, self.on_disk, None)
 
 
-def static_tasks(project: Project, graph: AssetGraph) -> list[Compact]:
-    """Every asset's compact task, upstream first."""
-    prefix, root = _prefix(project), str(project.root)
-    now = clock.now()
-    keys = {s.key: s.partitions.keys(now) for s in graph if s.partitions is not None}
-    compacts: list[Compact] = []
-    for spec in graph:
-        edges = {
-            dep: UpstreamPartitions(
-                spec.partitions, up.partitions, spec.mapping(dep), keys[dep]
+def plan_of(project: Project, graph: AssetGraph) -> Plan:
+    """The plan of a project loaded and validated just now (not cached)."""
+    on_disk = graph.on_disk
+    if on_disk is None:  # a graph built without load_graph
+        on_disk = check_files(project.root, file_checks(graph.specs, _spec_location))
+    return Plan(compile_plan(project, graph), dict(project.settings), on_disk)
+
+
+def _spec_location(spec: AssetSpec, field: str) -> Location | None:
+    return spec.location
+
+
+def plan_project(
+    path: str | os.PathLike[str],
+    reserved_names: frozenset[str] | None = None,
+    python_assets: list[AssetDef] = (),  # type: ignore[assignment]
+    *,
+    write_cache: bool = True,
+    standalone: bool = False,
+) -> Plan:
+    """The plan of the project whose declarations are at ``path``.
+
+    ``python_assets`` are ``@asset`` functions found outside it (a dodo.py).
+    ``standalone``: loaded by ``doit-assets`` (no dodo.py), the only case the
+    no-op fast path can vouch for.
+    """
+    from ..load.project import command_names
+
+    reserved = command_names() if reserved_names is None else reserved_names
+    key = None if python_assets else cache.cache_key(Path(path), reserved)
+    saved = cache.load(key) if key else None
+    if saved is not None and _still_valid(saved[5], clock.now()):
+        settings, root, _, checks, rows, (_, renews_at) = saved
+        items = from_tuples(rows)
+        on_disk = check_files(root, map(FileCheck._make, checks))
+    else:
+        project, graph = load_graph(path, reserved, python_assets)
+        items = compile_plan(project, graph)
+        assert graph.on_disk is not None
+        on_disk = graph.on_disk
+        settings = dict(project.settings)
+        checks = [tuple(c) for c in file_checks(graph.specs, locator(project))]
+        if project.modules or any(spec.is_python for spec in graph):
+            key = None  # its code is not in the file: never cached
+        # open time windows gain a partition as time passes
+        renewals = [
+            spec.partitions.renews_at(clock.now())
+            for spec in graph
+            if spec.partitions is not None
+        ]
+        renews_at = min((r for r in renewals if r is not None), default=None)
+        if key and write_cache:
+            valid = (clock.now(), renews_at)
+            rows = to_tuples(items)
+            cache.save(
+                key, (settings, str(project.root), project.source, checks, rows, valid)
             )
-            for dep in spec.deps
-            if (up := graph.specs[dep]).partitions is not None
-        }
-        maker = _Maker(spec, graph, project.vars, prefix, root, edges)
-        if spec.partitions is None:
-            compacts.append(maker.compact(None))
-            continue
-        compacts.append(maker.group(len(keys[spec.key])))
-        compacts += [maker.compact(key) for key in keys[spec.key]]
-    return compacts
-
-
-def _prefix(project: Project) -> str:
-    """How doit's working directory reaches the project's files."""
-    root, cwd = str(project.root), os.getcwd()
-    if root == cwd:
-        return ""
-    return os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
-
-
-class _Maker:
-    def __init__(
-        self,
-        spec: AssetSpec,
-        graph: AssetGraph,
-        variables: Mapping[str, str],
-        prefix: str,
-        root: str,
-        edges: Mapping[AssetKey, UpstreamPartitions],
-    ) -> None:
-        self.spec, self.graph, self.variables = spec, graph, variables
-        self.prefix, self.root, self.edges = prefix, root, edges
-        self.described = spec.partitions.describe() if spec.partitions else None
-        time = spec.partitions.time_dimension if spec.partitions else None
-        self.time_kind = time.kind if time else None
-        self.version = spec.code_version
-        if callable(spec.transform):
-            self.version = self.version or code_version(spec.transform, root)
-
-    def group(self, count: int) -> Compact:
-        spec = self.spec
-        doc = spec.description or f"{count} partition{'' if count == 1 else 's'}"
-        return (
-            "group:source" if spec.is_source else "group:transform",
-            str(spec.key),
-            doc,
-            spec.paths,
-            (),
-            tuple((str(dep), (), ()) for dep in spec.deps),
-            str(spec.location) if spec.location else None,
-            dict(spec.metadata),
-            self.version,
-            self.root,
-            self.prefix,
-            spec.transform if isinstance(spec.transform, str) else None,
-            None,
-            None,
-            (),
-            (),
-            spec.max_age,
-            None,
-            spec.group,
-            spec.tags,
-            None,
-            self.described,
-            self.time_kind,
-        )
-
-    def compact(self, partition: str | None) -> Compact:
-        spec, prefix = self.spec, self.prefix
-        paths = self.own_paths(partition)
-        # Without a prefix the very same tuples are reused: the cache then
-        # writes each path once (marshal refers back to an object it has written).
-        targets = tuple(prefix + p for p in paths) if prefix else paths
-        file_dep: list[str] = []
-        dir_inputs: list[str] = []
-        deps = []
-        self.dep_paths: dict[str, tuple[str, ...]] = {}
-        for dep in spec.deps:
-            upstream = self.graph.specs[dep]
-            if dep in self.edges:
-                up_keys = self.edges[dep].of(partition)
-                assert upstream.partitions is not None
-                found = tuple(
-                    render_key(p, k, upstream.partitions)
-                    for k in up_keys
-                    for p in upstream.paths
-                )
-                names = tuple(f"{dep}:{k}" for k in up_keys)
-            else:
-                found, names = upstream.paths, (str(dep),)
-            self.dep_paths[str(dep)] = found
-            with_prefix = tuple(prefix + p for p in found) if prefix else found
-            deps.append((str(dep), with_prefix, names))
-            for p in with_prefix:
-                (dir_inputs if is_directory(p) else file_dep).append(p)
-        kind = "source" if spec.is_source else "transform"
-        transform = fp = None
-        job: str | PythonJob | None = None
-        if callable(spec.transform):
-            job = self.python_job(paths, partition)
-            transform = job.describe()
-            if partition is not None:
-                transform += f" [{partition}]"
-        elif spec.transform is not None:
-            template = parse_template(spec.transform)
-            transform = template.render(lambda r: self.render(r, paths, partition))
-            # where each staged output goes: known only when an attempt begins
-            marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
-            job = template.render(lambda r: self.render(r, marks, partition))
-        if transform is not None:
-            fp = fingerprint(transform, self.version, paths)
-        return (
-            kind,
-            str(spec.key),
-            spec.description or "",
-            paths,
-            targets,
-            tuple(deps),
-            str(spec.location) if spec.location else None,
-            dict(spec.metadata),
-            self.version,
-            self.root,
-            prefix,
-            transform,
-            fp,
-            job,
-            tuple(file_dep),
-            tuple(dir_inputs),
-            spec.max_age,
-            spec.observe,
-            spec.group,
-            spec.tags,
-            partition,
-            self.described,
-            self.time_kind,
-        )
-
-    def own_paths(self, partition: str | None) -> tuple[str, ...]:
-        if partition is None:
-            return self.spec.paths
-        assert self.spec.partitions is not None
-        return tuple(
-            render_key(p, partition, self.spec.partitions) for p in self.spec.paths
-        )
-
-    def render(self, ref: Ref, own: tuple[str, ...], partition: str | None) -> str:
-        if ref.scope == "vars":
-            return self.variables[ref.attr]
-        if ref.scope == "partition":
-            assert partition is not None and self.spec.partitions is not None
-            value = self.spec.partitions.parts(partition).get(ref.attr, partition)
-            return shlex.quote(value)
-        if ref.scope == "self" and own and own[0].startswith(MARK):
-            return " ".join(own)  # quoted when the attempt renders them
-        paths = own if ref.scope == "self" else self.dep_paths[ref.scope]
-        return " ".join(shlex.quote(p.rstrip("/") or p) for p in paths)
-
-    def python_job(self, paths: tuple[str, ...], partition: str | None) -> PythonJob:
-        """Bind each parameter: upstream files as paths, values by their store,
-        the partition key as a ``PartitionKey``."""
-        spec, prefix = self.spec, self.prefix
-        bindings: list[tuple[str, str, tuple[str, ...], str | None]] = []
-        for param, dep in spec.params:
-            if dep is None and param == "partition":
-                assert spec.partitions is not None and partition is not None
-                parts = spec.partitions.parts(partition)
-                dims = tuple(f"{k}={v}" for k, v in parts.items())
-                bindings.append((param, "partition", (partition, *dims), None))
-            elif dep is None:  # where to write: staged when the attempt begins
-                bindings.append((param, param, paths, None))
-            else:
-                upstream = self.graph.specs[dep]
-                found = tuple(prefix + p for p in self.dep_paths[str(dep)])
-                if dep in self.edges and not _one(self.edges[dep]):
-                    # several partitions (or none): {partition key: value or Path}
-                    keys = self.edges[dep].of(partition)
-                    per_key = len(upstream.paths)
-                    pairs = tuple(
-                        f"{k}={p}"
-                        for i, k in enumerate(keys)
-                        for p in found[i * per_key : (i + 1) * per_key]
-                    )
-                    kind = "values" if upstream.io else "files"
-                    bindings.append((param, kind, pairs, upstream.io))
-                else:
-                    kind = "value" if upstream.io else "file"
-                    bindings.append((param, kind, found, upstream.io))
-        assert callable(spec.transform)
-        task = str(spec.key) if partition is None else f"{spec.key}:{partition}"
-        return PythonJob(
-            task,
-            spec.transform,
-            self.root,
-            paths,
-            tuple(bindings),
-            spec.io,
-            prefix=prefix,
-        )
-
-
-def _one(edge: UpstreamPartitions) -> bool:
-    """Each reader partition reads exactly one partition of the upstream."""
-    return edge.kind == "identity" or (
-        edge.kind.startswith("dimension:") and len(edge.up.dimensions) == 1
+    # max_age and observations change what is stale without a file changing
+    by_clock = renews_at is not None or any(
+        i.max_age is not None or i.observable for i in items
     )
+    vouched = standalone and key and not by_clock and _only_plain_files(items, checks)
+    return Plan(items, settings, on_disk, str(path) if vouched else None)
+
+
+def _only_plain_files(items: list[Planned], checks: list[tuple[Any, ...]]) -> bool:
+    """No directory outputs and no globs or directories in ``inputs``."""
+    if any(is_directory(p) for i in items for p in i.paths):
+        return False
+    for check in checks:
+        inputs = check[2]
+        if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):
+            return False
+    return True
+
+
+def _still_valid(valid: tuple[float, float | None], now: float) -> bool:
+    """Partitions of open windows change with time: the cache holds them for the
+    time between its making and the end of the window then in progress."""
+    made, renews_at = valid
+    return renews_at is None or made <= now < renews_at

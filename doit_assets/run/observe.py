@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..atomic import write_atomically
-from .execute import TransformFailed
+from ..plan.records import PlannedAsset
+from .execute import Failure
 
 EMPTY_HINT = "An observation prints the source's version: an ETag, a date, a row count"
 
@@ -64,16 +65,16 @@ class ObserveJob:
         return proc.stdout.strip()
 
 
-def observe(job: ObserveJob) -> TransformFailed | None:
-    """doit action of an observable source: record its version if it changed."""
+def observe(asset: PlannedAsset) -> Failure | None:
+    """Observe an observable source now; record its version if it changed."""
+    assert asset.observe is not None
+    job = ObserveJob(asset.key, asset.observe, asset.root, asset.targets[0])
     try:
         value = job.value()
     except ObservationFailed as failed:
-        return TransformFailed(str(failed), exit_code=failed.exit_code)
+        return Failure(str(failed), exit_code=failed.exit_code)
     if not value:
-        return TransformFailed(
-            f"observation of '{job.key}' printed nothing. {EMPTY_HINT}"
-        )
+        return Failure(f"observation of '{job.key}' printed nothing. {EMPTY_HINT}")
     text = value + "\n"
     try:
         with open(job.path, encoding="utf-8") as f:

@@ -1,17 +1,14 @@
-"""Versions: what defines an asset (its fingerprint) and what it produced (output versions).
+"""Versions of files and folders: their md5 (each file hashed once per
+process), size and a cheap stamp, and the names of what doit-assets keeps of
+them in doit's saved values (``asset:outputs`` ...).
 
-doit checks file dependencies itself (md5 with an mtime short-cut, which gives
-early cutoff for free). doit checks targets only for existence, so
-``AssetFreshness`` adds what an asset needs on top: the definition fingerprint,
-every output's content (a deleted, truncated or hand-edited output re-runs its
-asset) and the content of upstream *directories*, which doit cannot hash.
+The state and the history record these versions; the freshness check
+(doit_plugin/freshness.py) and the status compare them with the disk.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -28,18 +25,6 @@ _CHUNK = 1 << 20
 # (path, size, mtime_ns) -> md5: a file is hashed at most once per process even
 # when several assets read it.
 _md5_cache: dict[tuple[str, int, int], str] = {}
-
-
-def fingerprint(
-    transform: str, code_version: str | None, paths: tuple[str, ...]
-) -> str:
-    """A stable digest of everything that defines how an asset is made.
-
-    ``transform`` is the template rendered with final, project-relative paths,
-    so the fingerprint does not depend on where the project lives.
-    """
-    text = json.dumps([transform, code_version, paths], separators=(",", ":"))
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def file_md5(path: str, st: os.stat_result | None = None) -> str:
@@ -136,62 +121,6 @@ def unchanged(path: str, stored: Mapping[str, Any] | None) -> bool:
         return True
     current = output_state(path)
     return current is not None and current["md5"] == stored.get("md5")
-
-
-_SIGNATURE = inspect.Signature(
-    [
-        inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        inspect.Parameter("values", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-    ]
-)
-
-
-class AssetFreshness:
-    """doit ``uptodate`` item: fingerprint, output content, directory inputs, age.
-
-    Outputs and directory inputs are paths as doit sees them (relative to the
-    working directory); directories keep their trailing ``/``.
-    """
-
-    # doit asks for the signature of every uptodate callable on every check;
-    # this answers at once (inspect would otherwise work it out each time).
-    __signature__ = _SIGNATURE
-
-    def __init__(
-        self,
-        fingerprint: str,
-        outputs: tuple[str, ...],
-        dir_inputs: tuple[str, ...] = (),
-        max_age: float | None = None,
-    ) -> None:
-        self.fingerprint = fingerprint
-        self.outputs = outputs
-        self.dir_inputs = dir_inputs
-        self.max_age = max_age
-
-    def __repr__(self) -> str:
-        return "doit-assets check of the transform, code version and outputs"
-
-    def configure_task(self, task: Any) -> None:
-        task.value_savers.append(self.record)
-
-    def record(self) -> dict[str, Any]:
-        """Values doit stores after a success; the reporter reads them too."""
-        return {
-            FINGERPRINT: self.fingerprint,
-            OUTPUTS: {p: output_state(p, names=True) for p in self.outputs},
-            DIR_INPUTS: {p: output_state(p) for p in self.dir_inputs},
-            MADE_AT: clock.now(),
-        }
-
-    def __call__(self, task: Any, values: Mapping[str, Any]) -> bool:
-        if values.get(FINGERPRINT) != self.fingerprint:
-            return False
-        for group, paths in ((OUTPUTS, self.outputs), (DIR_INPUTS, self.dir_inputs)):
-            stored = values.get(group) or {}
-            if not all(unchanged(p, stored.get(p)) for p in paths):
-                return False
-        return not too_old(values, self.max_age)
 
 
 def too_old(values: Mapping[str, Any], max_age: float | None) -> bool:

@@ -1,0 +1,234 @@
+"""The validated graph -> the plan: a record per asset, per partition.
+
+Each record holds everything about an asset's task but the files its
+``inputs`` expand to, which can change between runs (load/files.py finds them
+on every run). A partitioned asset gives a group record, then one record per
+partition: the doit sub-tasks ``KEY:PARTITION`` that ``doit KEY`` runs
+together.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+
+from ..load.codeversion import code_version
+from ..load.toml import Project
+from ..model import clock
+from ..model.graph import AssetGraph
+from ..model.partitions import UpstreamPartitions, render_key
+from ..model.spec import AssetKey, AssetSpec, is_directory
+from ..model.template import Ref, parse_template
+from .records import (
+    MARK,
+    Binding,
+    Planned,
+    PlannedAsset,
+    PlannedGroup,
+    PythonCall,
+    Upstream,
+    fingerprint,
+)
+
+
+def compile_plan(project: Project, graph: AssetGraph) -> list[Planned]:
+    """Every asset's records, upstream first (a group before its partitions)."""
+    prefix, root = _prefix(project), str(project.root)
+    now = clock.now()
+    keys = {s.key: s.partitions.keys(now) for s in graph if s.partitions is not None}
+    items: list[Planned] = []
+    for spec in graph:
+        edges = {
+            dep: UpstreamPartitions(
+                spec.partitions, up.partitions, spec.mapping(dep), keys[dep]
+            )
+            for dep in spec.deps
+            if (up := graph.specs[dep]).partitions is not None
+        }
+        maker = _Maker(spec, graph, project.vars, prefix, root, edges)
+        if spec.partitions is None:
+            items.append(maker.asset(None))
+            continue
+        items.append(maker.group(keys[spec.key]))
+        items += [maker.asset(key) for key in keys[spec.key]]
+    return items
+
+
+def _prefix(project: Project) -> str:
+    """How doit's working directory reaches the project's files."""
+    root, cwd = str(project.root), os.getcwd()
+    if root == cwd:
+        return ""
+    return os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
+
+
+class _Maker:
+    def __init__(
+        self,
+        spec: AssetSpec,
+        graph: AssetGraph,
+        variables: Mapping[str, str],
+        prefix: str,
+        root: str,
+        edges: Mapping[AssetKey, UpstreamPartitions],
+    ) -> None:
+        self.spec, self.graph, self.variables = spec, graph, variables
+        self.prefix, self.root, self.edges = prefix, root, edges
+        self.described = spec.partitions.describe() if spec.partitions else None
+        time = spec.partitions.time_dimension if spec.partitions else None
+        self.time_kind = time.kind if time else None
+        self.version = spec.code_version
+        if callable(spec.transform):
+            self.version = self.version or code_version(spec.transform, root)
+
+    def group(self, keys: list[str]) -> PlannedGroup:
+        spec = self.spec
+        count = len(keys)
+        assert self.described is not None
+        return PlannedGroup(
+            "source" if spec.is_source else "transform",
+            str(spec.key),
+            spec.description or f"{count} partition{'' if count == 1 else 's'}",
+            spec.paths,
+            tuple(str(dep) for dep in spec.deps),
+            str(spec.location) if spec.location else None,
+            dict(spec.metadata),
+            self.version,
+            spec.transform if isinstance(spec.transform, str) else None,
+            spec.max_age,
+            spec.group,
+            spec.tags,
+            self.described,
+            self.time_kind,
+            tuple(f"{spec.key}:{key}" for key in keys),
+        )
+
+    def asset(self, partition: str | None) -> PlannedAsset:
+        spec, prefix = self.spec, self.prefix
+        paths = self.own_paths(partition)
+        # Without a prefix the very same tuples are reused: the cache then
+        # writes each path once (marshal refers back to an object it has written).
+        targets = tuple(prefix + p for p in paths) if prefix else paths
+        file_dep: list[str] = []
+        dir_inputs: list[str] = []
+        upstream: list[Upstream] = []
+        self.dep_paths: dict[str, tuple[str, ...]] = {}
+        for dep in spec.deps:
+            up = self.graph.specs[dep]
+            if dep in self.edges:
+                assert up.partitions is not None
+                up_keys = self.edges[dep].of(partition)
+                found = tuple(
+                    render_key(p, k, up.partitions) for k in up_keys for p in up.paths
+                )
+                owners = tuple(f"{dep}:{k}" for k in up_keys for _ in up.paths)
+            else:
+                found, owners = up.paths, (str(dep),) * len(up.paths)
+            self.dep_paths[str(dep)] = found
+            with_prefix = tuple(prefix + p for p in found) if prefix else found
+            upstream.append((str(dep), with_prefix, owners))
+            for p in with_prefix:
+                (dir_inputs if is_directory(p) else file_dep).append(p)
+        transform = fp = command = None
+        call = None
+        if callable(spec.transform):
+            call = self.python_call(paths, partition)
+            transform = repr(call)
+            if partition is not None:
+                transform += f" [{partition}]"
+        elif spec.transform is not None:
+            template = parse_template(spec.transform)
+            transform = template.render(lambda r: self.render(r, paths, partition))
+            # where each staged output goes: known only when an attempt begins
+            marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
+            command = template.render(lambda r: self.render(r, marks, partition))
+        if transform is not None:
+            fp = fingerprint(transform, self.version, paths)
+        return PlannedAsset(
+            "source" if spec.is_source else "transform",
+            str(spec.key),
+            partition,
+            spec.description or "",
+            paths,
+            targets,
+            tuple(upstream),
+            str(spec.location) if spec.location else None,
+            dict(spec.metadata),
+            self.version,
+            self.root,
+            prefix,
+            transform,
+            fp,
+            command,
+            call,
+            spec.observe,
+            tuple(file_dep),
+            tuple(dir_inputs),
+            spec.max_age,
+            spec.group,
+            spec.tags,
+            self.described,
+            self.time_kind,
+        )
+
+    def own_paths(self, partition: str | None) -> tuple[str, ...]:
+        if partition is None:
+            return self.spec.paths
+        assert self.spec.partitions is not None
+        return tuple(
+            render_key(p, partition, self.spec.partitions) for p in self.spec.paths
+        )
+
+    def render(self, ref: Ref, own: tuple[str, ...], partition: str | None) -> str:
+        if ref.scope == "vars":
+            return self.variables[ref.attr]
+        if ref.scope == "partition":
+            assert partition is not None and self.spec.partitions is not None
+            value = self.spec.partitions.parts(partition).get(ref.attr, partition)
+            return shlex.quote(value)
+        if ref.scope == "self" and own and own[0].startswith(MARK):
+            return " ".join(own)  # quoted when the attempt renders them
+        paths = own if ref.scope == "self" else self.dep_paths[ref.scope]
+        return " ".join(shlex.quote(p.rstrip("/") or p) for p in paths)
+
+    def python_call(self, paths: tuple[str, ...], partition: str | None) -> PythonCall:
+        """Bind each parameter: upstream files as paths, values by their store,
+        the partition key as a ``PartitionKey``, where to write as the outputs."""
+        spec, prefix = self.spec, self.prefix
+        bindings: list[tuple[str, Binding, tuple[str, ...], str | None]] = []
+        for param, dep in spec.params:
+            if dep is None and param == "partition":
+                assert spec.partitions is not None and partition is not None
+                parts = spec.partitions.parts(partition)
+                dims = tuple(f"{k}={v}" for k, v in parts.items())
+                bindings.append((param, "partition", (partition, *dims), None))
+            elif dep is None:  # where to write: staged when the attempt begins
+                kind: Binding = "outputs" if param == "outputs" else "output"
+                bindings.append((param, kind, paths, None))
+            else:
+                upstream = self.graph.specs[dep]
+                found = tuple(prefix + p for p in self.dep_paths[str(dep)])
+                if dep in self.edges and not _one(self.edges[dep]):
+                    # several partitions (or none): {partition key: value or Path}
+                    keys = self.edges[dep].of(partition)
+                    per_key = len(upstream.paths)
+                    pairs = tuple(
+                        f"{k}={p}"
+                        for i, k in enumerate(keys)
+                        for p in found[i * per_key : (i + 1) * per_key]
+                    )
+                    many: Binding = "values" if upstream.io else "files"
+                    bindings.append((param, many, pairs, upstream.io))
+                else:
+                    one: Binding = "value" if upstream.io else "file"
+                    bindings.append((param, one, found, upstream.io))
+        assert callable(spec.transform)
+        return PythonCall(spec.transform, tuple(bindings), spec.io)
+
+
+def _one(edge: UpstreamPartitions) -> bool:
+    """Each reader partition reads exactly one partition of the upstream."""
+    return edge.kind == "identity" or (
+        edge.kind.startswith("dimension:") and len(edge.up.dimensions) == 1
+    )

@@ -1,0 +1,197 @@
+"""The typed plan: one record per asset (per partition) that a run would make.
+
+``PlannedAsset`` is one doit task: an asset, or one partition of one. A
+partitioned asset also has a ``PlannedGroup``: the doit group task ``KEY`` that
+runs its partitions, and what they share. Both are ``NamedTuple``s: building
+10 000 of them must cost next to nothing (a frozen dataclass costs ten times
+as much here), they are tuples at the cache boundary, and every field has a
+name and a type everywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
+
+Kind = Literal["source", "transform"]
+# How a parameter of a Python transform is bound (see PythonCall):
+# a file's Path, a value, several partitions' files or values, where to write,
+# the partition key.
+Binding = Literal["file", "value", "files", "values", "output", "outputs", "partition"]
+# One upstream asset of a planned asset: its key, the files of it that this
+# one reads (as doit sees them), and for each of those files the doit task that
+# makes it (``KEY`` or ``KEY:PARTITION``): file ownership is planned, never
+# guessed.
+Upstream = tuple[str, tuple[str, ...], tuple[str, ...]]
+
+# In a shell command, where a staged output goes: MARK, its index, MARK. A
+# staging folder is known only when an attempt begins; a NUL never reaches a
+# command otherwise (the loader refuses it).
+MARK = "\0"
+
+
+class PythonCall:
+    """A Python transform: the function, how each parameter is bound, and the
+    value store of a value asset. Travels to ``doit -n`` workers by reference
+    (``module:qualname``): the module attribute may be the ``@asset`` wrapper."""
+
+    __slots__ = ("bindings", "fn", "store")
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        bindings: tuple[tuple[str, Binding, tuple[str, ...], str | None], ...],
+        store: str | None,
+    ) -> None:
+        self.fn = fn
+        self.bindings = bindings
+        self.store = store
+
+    @property
+    def reference(self) -> str:
+        return f"{self.fn.__module__}:{self.fn.__qualname__}"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_python_call, (self.reference, self.bindings, self.store))
+
+    def __repr__(self) -> str:
+        return f"python {self.reference}"
+
+
+def _python_call(
+    reference: str,
+    bindings: tuple[tuple[str, Binding, tuple[str, ...], str | None], ...],
+    store: str | None,
+) -> PythonCall:
+    module_name, _, qualname = reference.partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return PythonCall(getattr(target, "fn", target), bindings, store)
+
+
+class PlannedAsset(NamedTuple):
+    """One doit task: an asset, or one partition of a partitioned asset."""
+
+    kind: Kind
+    key: str
+    partition: str | None
+    doc: str
+    paths: tuple[str, ...]  # its outputs, relative to the project (dirs end in '/')
+    targets: tuple[str, ...]  # the same, as doit sees them (from its working dir)
+    upstream: tuple[Upstream, ...]
+    location: str | None  # where it is declared: file:line
+    metadata: dict[str, Any]
+    code_version: str | None
+    root: str  # the project directory
+    prefix: str  # how doit's working directory reaches the project's files
+    transform: str | None  # as the user knows it: final paths, or "python mod:fn"
+    fingerprint: str | None
+    command: str | None  # the shell command, its staged outputs marked (MARK)
+    call: PythonCall | None
+    observe: str | Callable[[], object] | None  # an observable source's question
+    file_dep: tuple[str, ...]  # upstream files (its own inputs come from the disk)
+    dir_inputs: tuple[str, ...]  # upstream folders, which doit cannot hash
+    max_age: float | None
+    group: str
+    tags: tuple[str, ...]
+    partitions: str | None  # its partitions, described ("daily from ...")
+    time_kind: str | None  # the kind of its time dimension, if it has one
+
+    @property
+    def task(self) -> str:
+        """The doit task: ``KEY``, or ``KEY:PARTITION``."""
+        return self.key if self.partition is None else f"{self.key}:{self.partition}"
+
+    @property
+    def observable(self) -> bool:
+        return self.observe is not None
+
+    @property
+    def task_dep(self) -> tuple[str, ...]:
+        """The doit tasks that make what it reads, each once, in order."""
+        return tuple(dict.fromkeys(t for _, _, tasks in self.upstream for t in tasks))
+
+    def owners(self) -> dict[str, str]:
+        """Each upstream file it reads -> the task that makes it."""
+        return {
+            path: task
+            for _, files, tasks in self.upstream
+            for path, task in zip(files, tasks, strict=True)
+        }
+
+    def owner_assets(self) -> dict[str, str]:
+        """Each upstream file it reads -> the asset that makes it."""
+        return {path: key for key, files, _ in self.upstream for path in files}
+
+    def __repr__(self) -> str:
+        # What doit info shows of it (doit prints a task's meta): the facts, not
+        # every field; the command is shown as the user wrote it.
+        where = f" at {self.location}" if self.location else ""
+        made = f": {self.transform}" if self.transform else ""
+        return f"<{self.kind} asset '{self.task}'{where}{made}>"
+
+    def observed_as(self) -> str | None:
+        """The observation as ``show`` and the history name it."""
+        if self.observe is None or isinstance(self.observe, str):
+            return self.observe
+        return f"python {self.observe.__module__}:{self.observe.__qualname__}"
+
+
+class PlannedGroup(NamedTuple):
+    """A partitioned asset as a whole: doit's group task ``KEY``, which runs its
+    partitions, and what they share."""
+
+    kind: Kind
+    key: str
+    doc: str
+    paths: tuple[str, ...]  # templates with {partition}
+    deps: tuple[str, ...]  # upstream asset keys
+    location: str | None
+    metadata: dict[str, Any]
+    code_version: str | None
+    transform: str | None  # the shell template as written; None for Python
+    max_age: float | None
+    group: str
+    tags: tuple[str, ...]
+    partitions: str  # described
+    time_kind: str | None
+    tasks: tuple[str, ...]  # its partitions' tasks, KEY:PARTITION, in order
+
+    @property
+    def observable(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        where = f" at {self.location}" if self.location else ""
+        return f"<{self.kind} asset '{self.key}'{where}: {self.partitions}>"
+
+
+Planned = PlannedAsset | PlannedGroup
+
+
+def fingerprint(
+    transform: str, code_version: str | None, paths: tuple[str, ...]
+) -> str:
+    """A stable digest of everything that defines how an asset is made.
+
+    ``transform`` is the template rendered with final, project-relative paths,
+    so the fingerprint does not depend on where the project lives.
+    """
+    text = json.dumps([transform, code_version, paths], separators=(",", ":"))
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def to_tuples(items: list[Planned]) -> list[tuple[Any, ...]]:
+    """The plan as plain tuples, for ``marshal`` (a group is marked by its length)."""
+    return [tuple(item) for item in items]
+
+
+def from_tuples(rows: list[tuple[Any, ...]]) -> list[Planned]:
+    made = PlannedAsset._make
+    group = PlannedGroup._make
+    width = len(PlannedAsset._fields)
+    return [made(row) if len(row) == width else group(row) for row in rows]
