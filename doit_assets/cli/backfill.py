@@ -16,7 +16,6 @@ import re
 import sys
 from collections.abc import Sequence
 
-from ..doit_plugin import tasks
 from ..doit_plugin.reporter import command_line
 from ..errors import AssetError
 from ..inspect.causes import AssetStatus
@@ -26,6 +25,7 @@ from ..model.partitions import FIRST_DAY, LAST_DAY, Dimension, shift
 from ..model.selection import select
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
+from ..run.context import RunContext
 from ..store.history import History
 from ..store.schema import HISTORY_FILE
 from .materialize import run_assets
@@ -91,13 +91,13 @@ def backfill_command(args: argparse.Namespace) -> int:
             _say(
                 f"backfill #{backfill_id}: {len(targets)} to make: {_describe(targets)}"
             )
-    tasks.BACKFILL["id"] = backfill_id
     resume = f"doit assets backfill --resume {backfill_id}"
+    context = RunContext(only=frozenset(targets), backfill_id=backfill_id)
     try:
         code = run_assets(
             args.file,
             targets,
-            only=True,
+            context,
             doit_args=["--continue", "--always-execute", *args.doit_args],
             dodo=args.dodo,
         )
@@ -106,8 +106,6 @@ def backfill_command(args: argparse.Namespace) -> int:
             f"\nbackfill #{backfill_id} interrupted. Resume with: {resume}\n"
         )
         raise
-    finally:
-        tasks.BACKFILL.clear()
     with History.open(HISTORY_FILE) as history:
         done = history.backfill_done(backfill_id)
     made = sum(1 for t in targets if t in done)

@@ -15,16 +15,19 @@ from collections.abc import Sequence
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
-from ..doit_plugin import tasks
+from ..doit_plugin.loader import AssetsLoader
+from ..doit_plugin.tasks import AssetTasks
 from ..errors import AssetError
 from ..inspect.dryrun import ALWAYS, dry_run, dry_run_text, run_order
 from ..inspect.status import project_status, unmade_input
 from ..model.selection import select
 from ..plan.loading import import_dodo, load_plan
+from ..run.context import RunContext
 
 
 def materialize_command(args: argparse.Namespace) -> int:
-    plan = load_plan(args.file, args.dodo)
+    context = RunContext()
+    plan = load_plan(args.file, args.dodo, context.warned)
     keys = select(args.selection, plan)
     if not keys:
         raise AssetError(
@@ -53,42 +56,43 @@ def materialize_command(args: argparse.Namespace) -> int:
         )
         sys.stdout.write(dry_run_text(steps))
         return 0
+    if args.only:
+        context.only = frozenset(keys)
     return run_assets(
-        args.file, keys, only=args.only, doit_args=args.doit_args, dodo=args.dodo
+        args.file, keys, context, doit_args=args.doit_args, dodo=args.dodo
     )
 
 
 def observe_command(args: argparse.Namespace) -> int:
-    plan = load_plan(args.file, args.dodo)
+    context = RunContext()
+    plan = load_plan(args.file, args.dodo, context.warned)
     keys = [k for k in select(args.selection, plan) if plan[k].observable]
     if not keys:
         sys.stdout.write("No observable source selected: nothing to observe.\n")
         return 0
-    return run_assets(args.file, keys, only=True, doit_args=[], dodo=args.dodo)
+    context.only = frozenset(keys)
+    return run_assets(args.file, keys, context, doit_args=[], dodo=args.dodo)
 
 
 def run_assets(
     assets_file: str,
     keys: Sequence[str],
+    context: RunContext,
     *,
-    only: bool,
     doit_args: Sequence[str],
     dodo: str | None = "dodo.py",
 ) -> int:
-    """doit's ``run`` of these tasks (with ``only``: and no other asset), loaded
-    from the dodo file ``dodo`` if it exists, else from ``assets_file``."""
+    """doit's ``run`` of these tasks (with ``context.only``: and no other asset),
+    loaded from the dodo file ``dodo`` if it exists, else from ``assets_file``.
+    The run's context goes to the task creators, which hand it to the reporter."""
     argv = ["run", *doit_args, *map(str, keys)]
-    tasks.ONLY.clear()
-    if only:
-        tasks.ONLY.update(keys)
-    try:
-        module = import_dodo(dodo)
-        if module is not None:
-            code = DoitMain(ModuleTaskLoader(module)).run(argv)
-        else:
-            from ..doit_plugin.loader import AssetsLoader
-
-            code = DoitMain(AssetsLoader()).run(["run", "-f", assets_file, *argv[1:]])
-    finally:
-        tasks.ONLY.clear()
+    module = import_dodo(dodo)
+    if module is not None:
+        for creator in vars(module).values():
+            if isinstance(creator, AssetTasks):
+                creator.context = context
+        code = DoitMain(ModuleTaskLoader(module)).run(argv)
+    else:
+        loader = AssetsLoader(context=context)
+        code = DoitMain(loader).run(["run", "-f", assets_file, *argv[1:]])
     return int(code or 0)

@@ -48,10 +48,11 @@ class DumpDB(DoitDumpDB):  # type: ignore[misc]
             options = loader_options(
                 self.loader_options, self.opt_vals, self.config_vals, os.environ
             )
-            os.chdir(command_place(options, None).folder)
-            path = _state_file(opt_values["dep_file"])
+            folder = command_place(options, None).folder
+            shown = _state_file(opt_values["dep_file"], folder)
+            path = os.path.join(folder, shown)
             if _is_sqlite(path):
-                sys.stdout.write(dump_sqlite_state(path))
+                sys.stdout.write(dump_sqlite_state(path, shown))
                 return 0
         except AssetError as err:
             sys.stderr.write(f"ERROR: {err}\n")
@@ -60,15 +61,17 @@ class DumpDB(DoitDumpDB):  # type: ignore[misc]
         return 0
 
 
-def _state_file(given: str) -> str:
-    """The state file to read: the one named, else the one that is there."""
-    if whichdb(given) is not None or _is_sqlite(given):
+def _state_file(given: str, folder: str) -> str:
+    """The state file to read in ``folder``: the one named, else the one there."""
+    full = os.path.join(folder, given)
+    if whichdb(full) is not None or _is_sqlite(full):
         return given
     # doit-assets keeps it here; dumpdb, a plain command, reads no DOIT_CONFIG
-    if given == DOIT_STATE and _is_sqlite(STATE_FILE):
+    if given == DOIT_STATE and _is_sqlite(os.path.join(folder, STATE_FILE)):
         return STATE_FILE
     raise AssetError(
-        f"no doit state in {os.getcwd()}: neither {given} nor {STATE_FILE} exists",
+        f"no doit state in {os.path.abspath(folder)}: neither {given} nor "
+        f"{STATE_FILE} exists",
         hint="Run doit first, or name the state file with --db-file",
     )
 
@@ -81,7 +84,7 @@ def _is_sqlite(path: str) -> bool:
         return False
 
 
-def dump_sqlite_state(path: str) -> str:
+def dump_sqlite_state(path: str, shown: str | None = None) -> str:
     """doit's state in an SQLite file, as ``doit dumpdb`` prints a dbm file."""
     import sqlite3
 
@@ -91,7 +94,7 @@ def dump_sqlite_state(path: str) -> str:
         tasks = SavedState(path).tasks
     except sqlite3.Error as err:
         raise AssetError(f"{path}: not a doit state file ({err})") from None
-    lines = [f"SQLite state: {path}\n"]
+    lines = [f"SQLite state: {shown or path}\n"]
     for task in sorted(tasks):
         value = pprint.pformat(tasks[task], indent=4, width=100)
         lines.append(f"{task} -> {value}\n")

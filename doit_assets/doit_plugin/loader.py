@@ -13,6 +13,7 @@ from doit import loader as doit_loader
 from doit.cmd_base import TaskLoader2
 from doit.doit_cmd import DoitMain
 
+from ..run.context import RunContext
 from .locate import Given, assets_file_place
 from .tasks import AssetTasks, doit_config
 
@@ -43,6 +44,11 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
 
     cmd_options = (opt_assets_file, opt_project_dir)
 
+    def __init__(self, context: RunContext | None = None) -> None:
+        super().__init__()
+        # the run's context (doit assets materialize gives one), else a new one
+        self.context = context or RunContext()
+
     def setup(self, opt_values: dict[str, Any]) -> None:
         # Like doit with -f DODO: work in the folder of the file, so that the
         # state and history sit beside it whichever directory we started in.
@@ -58,7 +64,10 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
 
     def load_tasks(self, cmd: Any, pos_args: list[str]) -> list[Any]:
         creator = AssetTasks(
-            self.assets_file, reserved_names=frozenset(self.cmd_names), standalone=True
+            self.assets_file,
+            reserved_names=frozenset(self.cmd_names),
+            standalone=True,
+            context=self.context,
         )
         return doit_loader.load_tasks(  # type: ignore[no-any-return]
             {"assets_toml": creator},

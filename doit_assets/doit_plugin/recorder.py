@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from ..plan.records import PlannedAsset
+from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.observe import read_observation
-from ..run.processes import Registry, forget_watchdogs, identity, set_run
+from ..run.processes import Registry, forget_watchdogs, identity
 from ..run.progress import Progress, asset_upstreams, progress_enabled
 from ..store.history import History, Input, Output
 from ..store.versions import (
@@ -36,8 +37,13 @@ class Recorder:
     """One run's view of the history: opened in ``initialize``, closed at the end."""
 
     def __init__(
-        self, command: str, tasks: dict[str, Any], selected: Iterable[str] | None
+        self,
+        command: str,
+        tasks: dict[str, Any],
+        selected: Iterable[str] | None,
+        context: RunContext,
     ) -> None:
+        self.context = context
         self.lock = RunLock()
         self.lock.acquire(command)
         try:
@@ -46,16 +52,13 @@ class Recorder:
             self.registry = Registry()
             self.registry.reap()
             forget_watchdogs(self.registry)
-            self.identity = identity(os.getpid())
-            if self.identity is not None:
-                set_run(self.identity)
+            # who the run is, for the records of its attempts (workers fork later)
+            self.identity = context.run = identity(os.getpid())
             self.history = History.open()
         except BaseException:
             self.lock.release()
             raise
-        from .tasks import BACKFILL
-
-        self.run_id = self.history.start_run(command, backfill_id=BACKFILL.get("id"))
+        self.run_id = self.history.start_run(command, backfill_id=context.backfill_id)
         fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
@@ -66,9 +69,7 @@ class Recorder:
 
     def make_progress(self, stream: IO[str], workers: int) -> Progress | None:
         """The progress line, on a terminal only (a log has doit's lines)."""
-        from .tasks import LOADED_SETTINGS
-
-        if not progress_enabled(LOADED_SETTINGS.get("progress")):
+        if not progress_enabled(self.context.settings.get("progress")):
             return None
         if not getattr(stream, "isatty", lambda: False)():
             return None
@@ -78,6 +79,7 @@ class Recorder:
             lambda: self.history.last_durations(self.selected),
             workers=workers,
             upstreams=lambda: asset_upstreams(self.tasks, self.selected),
+            hooks=self.context.before_output,
         )
 
     # -- events ----------------------------------------------------------------
@@ -197,9 +199,7 @@ class Recorder:
 
     def _vouch(self) -> None:
         """Write the fast path's manifest, if this project can use one."""
-        from .tasks import FAST_PATH
-
-        toml = FAST_PATH.get("toml")
+        toml = self.context.fast_path
         if toml is None or len(self.visited) != len(self.tasks):
             return
         files = []

@@ -20,6 +20,7 @@ from typing import Any
 from doit import Globals
 from doit.reporter import ConsoleReporter
 
+from ..run.context import RunContext
 from ..run.summary import RunCounts, seconds_since_start, summary_line
 
 
@@ -41,7 +42,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             return  # a plain doit project that picked this reporter: console only
         from .recorder import Recorder
 
-        self.recorder = Recorder(command_line(), tasks, selected_tasks)
+        self.recorder = Recorder(command_line(), tasks, selected_tasks, _context(tasks))
         self.progress = self.recorder.make_progress(self.outstream, _workers(self))
         sys.excepthook = _quiet_interrupt(sys.excepthook)
         _stop_on(signal.SIGTERM, signal.SIGHUP)
@@ -188,6 +189,15 @@ def _quiet_interrupt(previous: Any) -> Any:
             os.kill(os.getpid(), value.signum)
 
     return hook
+
+
+def _context(tasks: dict[str, Any]) -> RunContext:
+    """The run's context, which the task creator gave every task it made."""
+    for task in tasks.values():
+        context = (task.meta or {}).get("run")
+        if isinstance(context, RunContext):
+            return context
+    return RunContext()  # a project of sources only
 
 
 def _asset(task: Any) -> dict[str, Any] | None:

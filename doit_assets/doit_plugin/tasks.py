@@ -25,22 +25,12 @@ from ..model.spec import is_directory
 from ..paths import STATE_FILE
 from ..plan.plan import Plan, plan_of, plan_project
 from ..plan.records import PlannedAsset, PlannedGroup
+from ..run.context import RunContext
 from ..run.execute import Job
 from .actions import fail_missing, materialize, observe, remove_outputs
 from .freshness import AssetFreshness
 
 BACKEND = "assets-sqlite"
-
-# The [settings] of the project loaded last in this process, for the reporter.
-LOADED_SETTINGS: dict[str, object] = {}
-# Set when that project qualifies for the no-op fast path (see fastpath.py):
-# the assets.toml it came from, loaded by doit-assets, with nothing but files.
-FAST_PATH: dict[str, str] = {}
-# Set by ``doit assets backfill`` while it runs doit: its id, for the history.
-BACKFILL: dict[str, int] = {}
-# When not empty, only these assets become tasks (``materialize --only``):
-# the others' outputs are then plain files that the selection reads.
-ONLY: set[str] = set()
 
 
 def doit_config(**overrides: Any) -> dict[str, Any]:
@@ -75,10 +65,14 @@ class AssetTasks:
         reserved_names: frozenset[str] | None = None,
         *,
         standalone: bool = False,
+        context: RunContext | None = None,
     ) -> None:
         self.path = path
         self.reserved_names = reserved_names
         self.standalone = standalone  # loaded by doit-assets, not from a dodo.py
+        # The run's context: its own, unless whoever starts the run gives one
+        # (doit assets materialize and backfill do, before doit loads the tasks).
+        self.context = context or RunContext()
         self.create_doit_tasks = self._create
 
     def _create(self) -> Iterator[dict[str, Any]]:
@@ -89,14 +83,15 @@ class AssetTasks:
         gc.disable()
         try:
             plan = self.plan(collect(self._home_modules()))
-            print_warnings(plan.on_disk.warnings)
-            yield from doit_tasks(plan)
+            print_warnings(plan.on_disk.warnings, self.context.warned)
+            yield from doit_tasks(plan, self.context)
         finally:
             gc.freeze()
             gc.enable()
 
     def plan(self, python_assets: list[AssetDef], *, write_cache: bool = True) -> Plan:
-        """The plan of this creator's project (with the @assets of its dodo.py)."""
+        """The plan of this creator's project (with the @assets of its dodo.py);
+        its settings go into the run's context, for the reporter."""
         plan = plan_project(
             self.path,
             self.reserved_names,
@@ -104,11 +99,8 @@ class AssetTasks:
             write_cache=write_cache,
             standalone=self.standalone,
         )
-        LOADED_SETTINGS.clear()
-        LOADED_SETTINGS.update(plan.settings)
-        FAST_PATH.clear()
-        if plan.fast_path is not None:
-            FAST_PATH["toml"] = plan.fast_path
+        self.context.settings = plan.settings
+        self.context.fast_path = plan.fast_path
         return plan
 
     def _home_modules(self) -> list[ModuleType]:
@@ -122,28 +114,32 @@ class AssetTasks:
         return found
 
 
-def to_doit_tasks(project: Project, graph: AssetGraph) -> list[dict[str, Any]]:
+def to_doit_tasks(
+    project: Project, graph: AssetGraph, context: RunContext | None = None
+) -> list[dict[str, Any]]:
     """One doit task dict per asset, in dependency order."""
     plan = plan_of(project, graph)
-    LOADED_SETTINGS.clear()
-    LOADED_SETTINGS.update(plan.settings)
-    return doit_tasks(plan)
+    context = context or RunContext()
+    context.settings = plan.settings
+    return doit_tasks(plan, context)
 
 
-def doit_tasks(plan: Plan) -> list[dict[str, Any]]:
-    """The doit task dicts of a plan (with ``ONLY``: of those assets only)."""
+def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
+    """The doit task dicts of a plan (of the context's ``only`` assets, if any)."""
     roots = external_roots(plan.settings)
     items = plan.items
-    if ONLY:
+    if context.only:
         items = [
-            i for i in items if _only(i.key if isinstance(i, PlannedGroup) else i.task)
+            i
+            for i in items
+            if context.chosen(i.key if isinstance(i, PlannedGroup) else i.task)
         ]
     made = []
     for item in items:
         if isinstance(item, PlannedGroup):
             made.append(_group_task(item))
         else:
-            made.append(_task(item, plan, roots))
+            made.append(_task(item, plan, context, roots))
     return made
 
 
@@ -151,10 +147,6 @@ def external_roots(settings: Mapping[str, object]) -> tuple[str, ...]:
     """Folders outside the project that outputs may reach through a symlink."""
     roots = settings.get("external_roots") or ()
     return tuple(str(r) for r in roots) if isinstance(roots, (list, tuple)) else ()
-
-
-def _only(name: str) -> bool:
-    return name in ONLY or name.partition(":")[0] in ONLY
 
 
 def _group_task(group: PlannedGroup) -> dict[str, Any]:
@@ -168,16 +160,17 @@ def _group_task(group: PlannedGroup) -> dict[str, Any]:
 
 
 def _task(
-    asset: PlannedAsset, plan: Plan, roots: tuple[str, ...] = ()
+    asset: PlannedAsset, plan: Plan, context: RunContext, roots: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """The doit task dict of one planned asset."""
+    """The doit task dict of one planned asset; its meta carries the record and
+    the run's context, for the reporter."""
     task_dep = asset.task_dep
-    if ONLY:
-        task_dep = tuple(d for d in task_dep if _only(d))
+    if context.only:
+        task_dep = tuple(d for d in task_dep if context.chosen(d))
     task: dict[str, Any] = {
         "basename": asset.key,
         "doc": asset.doc,
-        "meta": {"asset": asset},
+        "meta": {"asset": asset, "run": context},
         "task_dep": list(task_dep),
     }
     if asset.partition is not None:
@@ -196,7 +189,7 @@ def _task(
         if dirs:
             task["uptodate"] = [AssetFreshness("source", (), dirs)]
     else:
-        job = Job(asset, tuple(file_dep), roots)
+        job = Job(asset, tuple(file_dep), roots, context)
         clean = (
             remove_outputs,
             [asset.task, asset.root, asset.paths, asset.prefix, roots],

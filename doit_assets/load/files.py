@@ -252,12 +252,11 @@ def _did_you_mean(root: Path, path: str, declared: Iterable[str]) -> str | None:
 
 # -- at run time -------------------------------------------------------------
 
-_WARNED: set[str] = set()
 
-
-def print_warnings(warnings: Iterable[str]) -> None:
-    """On stderr, each line once per process (several loads may find it)."""
+def print_warnings(warnings: Iterable[str], warned: set[str]) -> None:
+    """On stderr, each line once in ``warned`` (a run may load twice: a command
+    that looks at the plan, then the run it starts)."""
     for line in warnings:
-        if line not in _WARNED:
-            _WARNED.add(line)
+        if line not in warned:
+            warned.add(line)
             sys.stderr.write(line + "\n")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
@@ -34,8 +35,11 @@ class ModuleImportError(AssetDefinitionError):
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # doit_assets/
 
 
-def import_module(name: str, root: str) -> ModuleType:
-    """Import ``name`` with ``root`` on the import path.
+def import_module(name: str, root: str, file: str | None = None) -> ModuleType:
+    """Import ``name`` with ``root`` on the import path (the one place that puts
+    a project's folder there); with ``file``, that very file as ``name``, even
+    when a module of that name from another project was imported before (two
+    projects' ``dodo`` in one process).
 
     Raises ModuleImportError, located in the project's file where the import
     failed, or ModuleNotFoundError when ``name`` itself does not exist.
@@ -43,6 +47,8 @@ def import_module(name: str, root: str) -> ModuleType:
     if root not in sys.path:
         sys.path.insert(0, root)
     try:
+        if file is not None:
+            return _exec_file(name, file)
         return importlib.import_module(name)
     except AssetError:  # ours, raised by what the module called: already located
         raise
@@ -52,6 +58,24 @@ def import_module(name: str, root: str) -> ModuleType:
         raise _located(err, name, root) from None
     except Exception as err:  # the user's module: any error is theirs
         raise _located(err, name, root) from None
+
+
+def _exec_file(name: str, file: str) -> ModuleType:
+    full = os.path.abspath(file)
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__file__", None) == full:
+        return module  # imported already (by doit, or a command before)
+    spec = importlib.util.spec_from_file_location(name, full)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # As doit does: its @assets are found, and pickled, by the module's name.
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def _located(err: Exception, name: str, root: str) -> ModuleImportError:

@@ -29,9 +29,12 @@ def load_project(path: str, dodo: str | None = "dodo.py") -> tuple[Project, Asse
     return load_graph(path, python_assets=python_assets)
 
 
-def load_plan(path: str, dodo: str | None = "dodo.py") -> Plan:
+def load_plan(
+    path: str, dodo: str | None = "dodo.py", warned: set[str] | None = None
+) -> Plan:
     """The plan a run would make, from the cache when the project allows it
-    (and writing none: status and friends write nothing)."""
+    (and writing none: status and friends write nothing). Its warnings are
+    printed, each once in ``warned``."""
     path, python_assets = _with_dodo(path, dodo)
     # As for a run: the collector would walk the many long-lived objects made
     # here again and again, and free nothing; frozen, they cost the
@@ -44,7 +47,7 @@ def load_plan(path: str, dodo: str | None = "dodo.py") -> Plan:
         gc.freeze()
         if collecting:
             gc.enable()
-    print_warnings(plan.on_disk.warnings)  # as a run says them
+    print_warnings(plan.on_disk.warnings, set() if warned is None else warned)
     return plan
 
 
@@ -67,7 +70,7 @@ def import_dodo(path: str | None) -> ModuleType | None:
     folder, name = os.path.split(os.path.abspath(path))
     shown = Location(os.path.relpath(path))
     try:
-        return import_module(os.path.splitext(name)[0], folder)
+        return import_module(os.path.splitext(name)[0], folder, path)
     except ModuleImportError as err:
         if err.location is None:  # raised outside the project's files
             raise AssetError(err.problem, location=shown) from None

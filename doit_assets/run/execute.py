@@ -27,12 +27,13 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..plan.records import MARK, PlannedAsset, PythonCall
+from .context import RunContext
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
 
@@ -66,6 +67,7 @@ class Job(NamedTuple):
     asset: PlannedAsset
     reads: tuple[str, ...]
     external_roots: tuple[str, ...] = ()
+    context: RunContext | None = None
 
 
 class _Overwritten(Exception):
@@ -78,13 +80,15 @@ def run_command(
     *,
     started: Callable[[int], None] | None = None,
     watch: Callable[[], str | None] | None = None,
+    before_output: Sequence[Callable[[], None]] = (),
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
     One thread reads both pipes as data arrives (a selector, not a thread per
     pipe): doit shows or captures what the transform prints, as it would for
     its own commands. ``started(pid)`` learns the group as soon as it exists;
-    ``watch()`` is asked now and then whether to stop (it returns why). When
+    ``watch()`` is asked now and then whether to stop (it returns why), and each
+    of ``before_output`` is called before it prints. When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it.
     """
@@ -108,7 +112,7 @@ def run_command(
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch)
+        _stream(proc, watch, before_output)
         _end_group(proc.pid)
         return proc.wait()
     finally:
@@ -121,7 +125,9 @@ def run_command(
 
 
 def _stream(
-    proc: subprocess.Popen[bytes], watch: Callable[[], str | None] | None
+    proc: subprocess.Popen[bytes],
+    watch: Callable[[], str | None] | None,
+    before_output: Sequence[Callable[[], None]],
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
@@ -147,7 +153,7 @@ def _stream(
                     selector.unregister(key.fileobj)
                     target.write(decoder.decode(b"", final=True))
                     continue
-                for hook in BEFORE_OUTPUT:
+                for hook in before_output:
                     hook()
                 target.write(decoder.decode(chunk))
                 target.flush()
@@ -189,11 +195,6 @@ def _end_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-# Called before a transform's output reaches the terminal (the progress line
-# erases itself there, so that the two never share a line).
-BEFORE_OUTPUT: list[Callable[[], None]] = []
-
-
 def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure | None:
     """Run the transform on staging paths, then publish its outputs.
 
@@ -201,8 +202,9 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
     (asked only when a directory output is already there).
     """
     asset = job.asset
+    context = job.context or RunContext()
     _enlist_worker()
-    attempt = Attempt(asset.root, asset.paths, Registry())
+    attempt = Attempt(asset.root, asset.paths, Registry(run=context.run))
     refused = attempt.refuse(job.external_roots, recorded, asset.task)
     if refused is not None:
         return Failure(refused)
@@ -210,7 +212,7 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
     try:
         attempt.begin()
         before = {o: stamp(attempt.full(o)) for o in asset.paths}
-        failure = run_transform(asset, attempt, before)
+        failure = run_transform(asset, attempt, before, context.before_output)
         if failure is not None:
             return failure
         problem = attempt.check(before, hint) or _gone(job)
@@ -228,7 +230,10 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
 
 
 def run_transform(
-    asset: PlannedAsset, attempt: Attempt, before: Mapping[str, Any]
+    asset: PlannedAsset,
+    attempt: Attempt,
+    before: Mapping[str, Any],
+    before_output: Sequence[Callable[[], None]] = (),
 ) -> Failure | None:
     """The transform of ``asset``, writing to ``attempt``'s staging paths."""
     if asset.call is not None:
@@ -244,7 +249,13 @@ def run_transform(
 
     command = rendered(asset.command, asset.paths, attempt)
     try:
-        code = run_command(command, asset.root, started=attempt.started, watch=watch)
+        code = run_command(
+            command,
+            asset.root,
+            started=attempt.started,
+            watch=watch,
+            before_output=before_output,
+        )
     except _Overwritten as stopped:
         return Failure(f"{stopped}. It was stopped: {asset.transform}")
     if code < 0:

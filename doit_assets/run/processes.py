@@ -98,25 +98,15 @@ def _boot_id() -> str:
 
 # -- the run's own identity ------------------------------------------------------
 
-_RUN: list[Identity] = []
-
-
-def set_run(who: Identity) -> None:
-    """Called by the run's reporter in the doit process, before any worker forks."""
-    _RUN[:] = [who]
-
 
 def run_identity() -> Identity:
-    """The doit process this code runs for: itself, or the parent of a worker."""
-    if _RUN:
-        return _RUN[0]
+    """The doit process this code runs for, when its reporter did not say (see
+    RunContext.run): itself, or the parent of a ``doit -n`` worker."""
     import multiprocessing
 
     parent = multiprocessing.parent_process()
     pid = parent.pid if parent is not None and parent.pid else os.getpid()
-    who = identity(pid) or (_boot_id(), pid, "")
-    _RUN[:] = [who]
-    return who
+    return identity(pid) or (_boot_id(), pid, "")
 
 
 # -- the registry ----------------------------------------------------------------
@@ -129,20 +119,27 @@ class Entry:
 
 
 class Registry:
-    """The attempts of runs in this project (``.doit-assets/running/``)."""
+    """The attempts of runs in this project (``.doit-assets/running/``), written
+    for the run ``run`` (by default, the one this process works for)."""
 
-    def __init__(self, folder: str = RUNNING_DIR) -> None:
+    def __init__(self, folder: str = RUNNING_DIR, run: Identity | None = None) -> None:
         self.folder = os.path.abspath(folder)
+        self.run = run
 
     def begin(self, folders: Iterable[str]) -> Entry:
         """Record an attempt before its staging folders are made."""
         os.makedirs(self.folder, exist_ok=True)
         entry = Entry(
             os.path.join(self.folder, secrets.token_hex(6) + ".json"),
-            {"run": list(run_identity()), "folders": list(folders), "group": None},
+            {"run": list(self.run_identity()), "folders": list(folders), "group": None},
         )
         self._write(entry)
         return entry
+
+    def run_identity(self) -> Identity:
+        if self.run is None:
+            self.run = run_identity()
+        return self.run
 
     def started(self, entry: Entry, pid: int) -> None:
         """The attempt's transform runs as process group ``pid``."""
@@ -233,7 +230,7 @@ def stop_group(pgid: int, grace: float = GRACE) -> None:
 
 def ensure_watchdog(registry: Registry) -> None:
     """Start the run's watchdog once: the first attempt of a run does."""
-    run = run_identity()
+    run = registry.run_identity()
     if not run[2]:
         return  # the run's identity is unknown: the next run reaps instead
     marker = os.path.join(registry.folder, f"watchdog-{run[1]}-{run[2]}")

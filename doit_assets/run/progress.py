@@ -16,8 +16,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any
 
-from .execute import BEFORE_OUTPUT
-
 CLEAR = "\r\033[K"
 # Re-simulating the rest of a parallel run costs time: at most this share of it.
 SIMULATION_SHARE = 0.05
@@ -54,6 +52,7 @@ class Progress:
         *,
         workers: int = 1,
         upstreams: Callable[[], Mapping[str, Sequence[str]]] | None = None,
+        hooks: list[Callable[[], None]] | None = None,
     ) -> None:
         self.stream = stream
         self.order = order
@@ -75,7 +74,9 @@ class Progress:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._pid = os.getpid()
-        BEFORE_OUTPUT.append(self.erase)
+        # called before a transform prints (RunContext.before_output)
+        self._hooks = hooks if hooks is not None else []
+        self._hooks.append(self.erase)
 
     # -- events ----------------------------------------------------------------
 
@@ -132,8 +133,8 @@ class Progress:
 
     def close(self) -> None:
         self._stop.set()
-        if self.erase in BEFORE_OUTPUT:
-            BEFORE_OUTPUT.remove(self.erase)
+        if self.erase in self._hooks:
+            self._hooks.remove(self.erase)
         with self._lock:
             self._erase()
 
