@@ -1,7 +1,9 @@
 """Errors that users see: one finished line each, ``file:line: subject: problem. hint``.
 
-Every error subclasses doit's ``InvalidDodoFile`` so that doit prints
-``ERROR: <message>`` and exits with code 3, without a traceback.
+Nothing here knows doit: where an error reaches doit (the task creator, the
+loader, the reporter, the state backend), the plugin turns it into doit's
+``InvalidDodoFile`` (doit_plugin/edge.py), which doit prints as
+``ERROR: <message>`` with exit code 3, without a traceback.
 """
 
 from __future__ import annotations
@@ -9,8 +11,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from doit.exceptions import InvalidDodoFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class Location:
         return text
 
 
-class AssetError(InvalidDodoFile):  # type: ignore[misc]
+class AssetError(Exception):
     """A problem with a declaration; ``str(err)`` is the finished one-line message."""
 
     def __init__(

@@ -3,7 +3,7 @@
 model <- load <- plan <- store <- run <- inspect <- draw <- doit_plugin <- cli
 
 A module may import its own layer and the layers before it, and the base
-modules (errors, paths, atomic), which import nothing of doit-assets. Every
+modules (errors, paths, atomic, memory), which import nothing of doit-assets. Every
 import counts, also one inside a function: a cycle hidden in a function is
 still a cycle.
 """
@@ -27,7 +27,7 @@ LAYERS = (
     "doit_plugin",
     "cli",
 )
-BASE = ("errors", "paths", "atomic")
+BASE = ("errors", "paths", "atomic", "memory")
 EDGES = ("__init__", "dodo")  # the public faces: they may import anything
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from doit.exceptions import InvalidDodoFile
 
+from doit_assets.doit_plugin.edge import as_doit_error
 from doit_assets.errors import AssetError
 from doit_assets.load.project import load_graph
 from doit_assets.load.validate import build_graph
@@ -617,7 +618,10 @@ def test_selection_error_is_an_asset_error_doit_reports_without_traceback(
         select(["notes", "zzz"], graph)
     err = exc.value
     assert isinstance(err, AssetError)
-    assert isinstance(err, InvalidDodoFile)
+    # where it reaches doit, it is doit's InvalidDodoFile, with the same line
+    reported = as_doit_error(err)
+    assert isinstance(reported, InvalidDodoFile)
+    assert str(reported) == str(err)
     assert err.selection == "zzz"
     assert err.location is None
     assert err.key is None

@@ -23,11 +23,11 @@ from ..inspect.dryrun import command_lines
 from ..inspect.status import partitions_of, project_status, unmade_input
 from ..model.partitions import FIRST_DAY, LAST_DAY, Dimension, shift
 from ..model.selection import select
+from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
 from ..run.context import RunContext
 from ..store.history import History
-from ..store.schema import HISTORY_FILE
 from .materialize import run_assets
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -22,7 +22,7 @@ from ..doit_plugin.locate import (
 )
 from ..draw.drawing import FORMATS
 from ..errors import AssetError
-from ..paths import GRAPH_PAGE
+from ..paths import GRAPH_PAGE, STAGING_PREFIX, STATE_DIR
 from .history import history_command, lineage_command, runs_command, show_command
 from .status import (
     graph_command,
@@ -31,7 +31,7 @@ from .status import (
 )
 
 DODO_LINE = "from doit_assets.dodo import *"
-IGNORE_LINES = (".doit-assets/", ".doit-assets-staging.*")
+IGNORE_LINES = (f"{STATE_DIR}/", f"{STAGING_PREFIX}*")
 
 Handler = Callable[[argparse.Namespace], int]
 

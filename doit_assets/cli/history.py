@@ -23,12 +23,12 @@ from ..inspect.queries import (
 )
 from ..inspect.status import project_status, summarize
 from ..model.traversal import walk_once
+from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan, load_project
 from ..plan.plan import Plan, plan_of
 from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.lock import running_pid
 from ..store.history import ANY, History, Run
-from ..store.schema import HISTORY_FILE
 from . import jsontext
 
 NO_HISTORY = (

@@ -24,12 +24,11 @@ from ..inspect.status import partitions_of, project_status, summarize
 from ..model import clock
 from ..model.selection import select
 from ..model.spec import AssetKey
-from ..paths import GRAPH_PAGE
+from ..paths import GRAPH_PAGE, HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
 from ..plan.records import PlannedGroup
 from ..store.history import History
-from ..store.schema import HISTORY_FILE
 from .history import _print_json, _table, known_partition
 
 HISTORY_SHOWN = 10

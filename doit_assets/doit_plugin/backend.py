@@ -19,6 +19,7 @@ from ..paths import STATE_FILE, state_folder_problem
 from ..run.lock import RunLock
 from ..store.saved import VALUES, read_values
 from ..store.versions import file_md5
+from .edge import as_doit_error, reported_by_doit
 
 
 class MD5Checker(dependency.MD5Checker):  # type: ignore[misc]
@@ -62,7 +63,8 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         if problem is None and os.path.islink(name):
             problem = f"'{name}' is a symbolic link; doit's state must be a real file"
         if problem is not None:
-            raise AssetError(problem, hint="Remove it; doit-assets makes it again")
+            error = AssetError(problem, hint="Remove it; doit-assets makes it again")
+            raise as_doit_error(error)
         if folder:
             os.makedirs(folder, exist_ok=True)
         self._loaded = False
@@ -98,7 +100,8 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
     def _locked(self) -> None:
         if self._lock is None:
             lock = RunLock(os.path.join(os.path.dirname(self.name), "lock"))
-            lock.acquire(_command())  # held until doit exits
+            with reported_by_doit():
+                lock.acquire(_command())  # held until doit exits
             self._lock = lock
 
     def _load_all(self) -> None:

@@ -26,12 +26,12 @@ import time
 from collections.abc import Iterable
 
 from ..atomic import read_nofollow, write_atomically
-from ..paths import MANIFEST, STATE_FILE
+from ..paths import HISTORY_FILE, MANIFEST, STATE_FILE
 from ..plan import cache
 from ..run.lock import RunLock
 from ..run.processes import Registry
 from ..run.summary import RunCounts, seconds_since_start, summary_line
-from ..store.schema import HISTORY_FILE, SCHEMA_VERSION
+from ..store.schema import SCHEMA_VERSION
 
 STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
 FORMAT = 2

@@ -14,6 +14,7 @@ from doit.cmd_base import TaskLoader2
 from doit.doit_cmd import DoitMain
 
 from ..run.context import RunContext
+from .edge import reported_by_doit
 from .locate import Given, assets_file_place
 from .tasks import AssetTasks, doit_config
 
@@ -50,6 +51,10 @@ class AssetsLoader(TaskLoader2):  # type: ignore[misc]
         self.context = context or RunContext()
 
     def setup(self, opt_values: dict[str, Any]) -> None:
+        with reported_by_doit():
+            self._setup(opt_values)
+
+    def _setup(self, opt_values: dict[str, Any]) -> None:
         # Like doit with -f DODO: work in the folder of the file, so that the
         # state and history sit beside it whichever directory we started in.
         place = assets_file_place(

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
+from ..model.traversal import closure
 from ..plan.records import PlannedAsset
 from ..run.context import RunContext
 from ..run.lock import RunLock
@@ -214,16 +215,13 @@ def _selected_assets(
 ) -> list[str]:
     """Asset tasks this run may visit: the selection and everything it needs."""
     names = list(selected) if selected else list(tasks)
-    seen: dict[str, None] = {}
-    stack = [n for n in names if n in tasks]
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen[name] = None
-        task = tasks[name]
-        stack.extend(d for d in (*task.task_dep, *task.setup_tasks) if d in tasks)
-    return [n for n in seen if (tasks[n].meta or {}).get("asset")]
+    found = closure(
+        (n for n in names if n in tasks),
+        lambda n: (
+            d for d in (*tasks[n].task_dep, *tasks[n].setup_tasks) if d in tasks
+        ),
+    )
+    return [n for n in found if (tasks[n].meta or {}).get("asset")]
 
 
 def _project_path(asset: PlannedAsset, path: str) -> str:

@@ -22,6 +22,7 @@ from doit.reporter import ConsoleReporter
 
 from ..run.context import RunContext
 from ..run.summary import RunCounts, seconds_since_start, summary_line
+from .edge import reported_by_doit
 
 
 class LineageReporter(ConsoleReporter):  # type: ignore[misc]
@@ -42,7 +43,10 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             return  # a plain doit project that picked this reporter: console only
         from .recorder import Recorder
 
-        self.recorder = Recorder(command_line(), tasks, selected_tasks, _context(tasks))
+        with reported_by_doit():  # the project locked, a history it cannot read
+            self.recorder = Recorder(
+                command_line(), tasks, selected_tasks, _context(tasks)
+            )
         self.progress = self.recorder.make_progress(self.outstream, _workers(self))
         sys.excepthook = _quiet_interrupt(sys.excepthook)
         _stop_on(signal.SIGTERM, signal.SIGHUP)

@@ -10,7 +10,6 @@ reporter and ``doit info``.
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -20,6 +19,7 @@ from typing import Any
 from ..load.decorators import AssetDef, collect
 from ..load.files import print_warnings
 from ..load.toml import Project
+from ..memory import collector_paused
 from ..model.graph import AssetGraph
 from ..model.spec import is_directory
 from ..paths import STATE_FILE
@@ -28,6 +28,7 @@ from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.context import RunContext
 from ..run.execute import Job
 from .actions import fail_missing, materialize, observe, remove_outputs
+from .edge import reported_by_doit
 from .freshness import AssetFreshness
 
 BACKEND = "assets-sqlite"
@@ -76,18 +77,11 @@ class AssetTasks:
         self.create_doit_tasks = self._create
 
     def _create(self) -> Iterator[dict[str, Any]]:
-        # Loading makes many long-lived objects (ours and doit's Tasks, built
-        # as we yield); collecting garbage meanwhile only costs time, a third of
-        # a no-op run at 10 000 assets. Afterwards they are frozen, so that the
-        # collections of the run itself do not walk them again.
-        gc.disable()
-        try:
+        # ours and doit's Tasks, built as we yield, live as long as the run
+        with reported_by_doit(), collector_paused(freeze=True):
             plan = self.plan(collect(self._home_modules()))
             print_warnings(plan.on_disk.warnings, self.context.warned)
             yield from doit_tasks(plan, self.context)
-        finally:
-            gc.freeze()
-            gc.enable()
 
     def plan(self, python_assets: list[AssetDef], *, write_cache: bool = True) -> Plan:
         """The plan of this creator's project (with the @assets of its dodo.py);
@@ -118,7 +112,8 @@ def to_doit_tasks(
     project: Project, graph: AssetGraph, context: RunContext | None = None
 ) -> list[dict[str, Any]]:
     """One doit task dict per asset, in dependency order."""
-    plan = plan_of(project, graph)
+    with reported_by_doit():
+        plan = plan_of(project, graph)
     context = context or RunContext()
     context.settings = plan.settings
     return doit_tasks(plan, context)

@@ -13,8 +13,7 @@ import pickle
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-VALUES_DIR = ".doit-assets/values"
-OBSERVED_DIR = ".doit-assets/observed"
+from ..paths import OBSERVED_DIR, VALUES_DIR
 
 
 @runtime_checkable

@@ -7,7 +7,6 @@ assets, so that ``status`` on 10 000 assets costs about what a no-op run does.
 
 from __future__ import annotations
 
-import gc
 import os
 from types import ModuleType
 
@@ -17,6 +16,7 @@ from ..load.files import print_warnings
 from ..load.imports import ModuleImportError, import_module
 from ..load.project import load_graph
 from ..load.toml import Project
+from ..memory import collector_paused
 from ..model.graph import AssetGraph
 from .plan import Plan, plan_project
 
@@ -36,17 +36,8 @@ def load_plan(
     (and writing none: status and friends write nothing). Its warnings are
     printed, each once in ``warned``."""
     path, python_assets = _with_dodo(path, dodo)
-    # As for a run: the collector would walk the many long-lived objects made
-    # here again and again, and free nothing; frozen, they cost the
-    # collections of the command nothing either.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused(freeze=True):  # as for a run
         plan = plan_project(path, python_assets=python_assets, write_cache=False)
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
     print_warnings(plan.on_disk.warnings, set() if warned is None else warned)
     return plan
 

@@ -26,7 +26,7 @@ from ..model import clock
 from ..model.disk import Missing, OnDisk
 from ..model.graph import AssetGraph
 from ..model.spec import AssetKey, AssetSpec, is_directory
-from ..model.traversal import walk
+from ..model.traversal import closure, walk
 from . import cache
 from .compile import compile_plan
 from .records import Planned, PlannedAsset, PlannedGroup, from_tuples, to_tuples
@@ -139,14 +139,12 @@ class Plan:
 
     def closure(self, tasks: Iterable[str]) -> set[str]:
         """These doit tasks and every task they need."""
-        seen: set[str] = set()
-        stack = list(tasks)
-        while stack:
-            name = stack.pop()
-            if name not in seen and name in self.by_task:
-                seen.add(name)
-                stack.extend(self.by_task[name].task_dep)
-        return seen
+        by_task = self.by_task
+        found = closure(
+            (t for t in tasks if t in by_task),
+            lambda t: (d for d in by_task[t].task_dep if d in by_task),
+        )
+        return set(found)
 
     def __iter__(self) -> Iterator[PlannedAsset]:
         return iter(self.assets)

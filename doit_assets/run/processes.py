@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ..atomic import write_atomically
 from ..paths import RUNNING_DIR
 
 Identity = tuple[str, int, str]  # (boot id, pid, start time), see identity()
@@ -151,14 +152,7 @@ class Registry:
             os.unlink(entry.path)
 
     def _write(self, entry: Entry) -> None:
-        data = json.dumps(entry.data).encode()
-        temporary = entry.path + ".tmp"
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _NOFOLLOW)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(temporary, entry.path)
+        write_atomically(entry.path, json.dumps(entry.data).encode())
 
     def entries(self) -> Iterator[Entry]:
         try:

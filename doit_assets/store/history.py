@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AssetError
-from .schema import HISTORY_FILE, MIGRATIONS, SCHEMA_VERSION
+from ..paths import HISTORY_FILE
+from .schema import MIGRATIONS, SCHEMA_VERSION
 
 
 @dataclass(frozen=True, slots=True)

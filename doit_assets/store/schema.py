@@ -1,12 +1,11 @@
-"""The history's schema: where it lives and how each version is made.
+"""The history's schema: how each version of it is made (it lives at
+``paths.HISTORY_FILE``).
 
 Kept apart from history.py, with no import of doit, so that the no-op fast
 path of ``doit-assets`` can append a run without loading doit at all.
 """
 
 from __future__ import annotations
-
-HISTORY_FILE = ".doit-assets/history.sqlite"
 
 # Each entry moves the schema one version up; never edit a released entry.
 MIGRATIONS: tuple[str, ...] = (
