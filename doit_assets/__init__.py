@@ -1,7 +1,10 @@
 """doit-assets: declare the data you want to exist; doit builds exactly what is stale.
 
-Names are imported on first use, so that ``doit-assets`` can answer a no-op
-run before doit itself is loaded (see fastpath.py).
+``__all__`` is the public API. Each name is imported on first use from the
+module ``_HOMES`` names, so that ``doit-assets`` can answer a no-op run before
+doit itself is loaded (see doit_plugin/fastpath.py); type checkers read the
+imports below. ``tests/test_public_api.py`` keeps the three, and
+docs/python-api.md, in step.
 """
 
 from __future__ import annotations
@@ -9,41 +12,28 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .doit_plugin.tasks import AssetTasks, doit_config, to_doit_tasks
-    from .errors import AssetError, Location
-    from .load.decorators import AssetDef, asset, observable_source
-    from .load.project import load_graph
-    from .load.toml import Project, load_toml
-    from .load.validate import build_graph
-    from .model.graph import AssetGraph
-    from .model.partitions import PartitionKey
-    from .model.spec import AssetKey, AssetSpec
-    from .model.values import JsonStore, PickleStore, ValueStore, register_store
-
 _HOMES = {
-    "AssetDef": "load.decorators",
     "asset": "load.decorators",
     "observable_source": "load.decorators",
-    "AssetError": "errors",
-    "Location": "errors",
-    "AssetGraph": "model.graph",
-    "build_graph": "load.validate",
-    "load_graph": "load.project",
-    "PartitionKey": "model.partitions",
-    "AssetKey": "model.spec",
-    "AssetSpec": "model.spec",
+    "AssetDef": "load.decorators",
+    "ValueStore": "model.values",
+    "PickleStore": "model.values",
+    "JsonStore": "model.values",
+    "register_store": "model.values",
     "AssetTasks": "doit_plugin.tasks",
     "doit_config": "doit_plugin.tasks",
-    "to_doit_tasks": "doit_plugin.tasks",
-    "Project": "load.toml",
     "load_toml": "load.toml",
-    "JsonStore": "model.values",
-    "PickleStore": "model.values",
-    "ValueStore": "model.values",
-    "register_store": "model.values",
+    "build_graph": "load.validate",
+    "load_graph": "load.project",
+    "to_doit_tasks": "doit_plugin.tasks",
+    "AssetSpec": "model.spec",
+    "AssetKey": "model.spec",
+    "Location": "errors",
+    "Project": "load.toml",
+    "AssetGraph": "model.graph",
+    "AssetError": "errors",
+    "PartitionKey": "model.partitions",
 }
-
 __all__ = [
     "AssetDef",
     "AssetError",
@@ -67,6 +57,18 @@ __all__ = [
     "to_doit_tasks",
 ]
 
+if TYPE_CHECKING:  # the same names, for type checkers
+    from .doit_plugin.tasks import AssetTasks, doit_config, to_doit_tasks
+    from .errors import AssetError, Location
+    from .load.decorators import AssetDef, asset, observable_source
+    from .load.project import load_graph
+    from .load.toml import Project, load_toml
+    from .load.validate import build_graph
+    from .model.graph import AssetGraph
+    from .model.partitions import PartitionKey
+    from .model.spec import AssetKey, AssetSpec
+    from .model.values import JsonStore, PickleStore, ValueStore, register_store
+
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
@@ -75,3 +77,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{home}", __name__), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
