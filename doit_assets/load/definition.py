@@ -10,6 +10,7 @@ its parameters), appending every problem it finds (each with the location
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from ..errors import did_you_mean
 from ..model.spec import AssetKey, AssetSpec
@@ -75,15 +76,7 @@ class AssetBuilder(Checker):
         if not isinstance(table, dict):
             self.fail(name, "", f"must be a table, got {self.type_of(table)}")
             return None
-        allowed = ASSET_KEYS + (("name",) if self.decorator else ())
-        for field, value in table.items():
-            if field in allowed:
-                continue
-            hint = did_you_mean(field, allowed) or "Allowed: " + ", ".join(allowed)
-            if isinstance(value, dict) and not self.decorator:
-                # [assets.raw.orders] makes a table 'orders' inside asset 'raw'
-                hint = f"To name an asset '{name}.{field}', quote it: [assets.\"{name}.{field}\"]"
-            self.fail(name, field, f"unknown key '{field}'", hint)
+        self._unknown_keys(name, table)
         transform = fields.no_nul(
             self, name, "transform", fields.optional_str(self, name, table, "transform")
         )
@@ -122,15 +115,7 @@ class AssetBuilder(Checker):
                 fields.lengths(self, name, [pattern], None, field="inputs")
         description = fields.optional_str(self, name, table, "description")
         code_version = fields.optional_str(self, name, table, "code_version")
-        metadata = table.get("metadata", {})
-        if not isinstance(metadata, dict):
-            self.fail(
-                name,
-                "metadata",
-                f"'metadata' must be {'a dict' if self.decorator else 'a table'}, "
-                f"got {self.type_of(metadata)}",
-            )
-            metadata = {}
+        metadata = fields.metadata(self, name, table)
         is_source = transform is None and function is None
         group = fields.label(self, name, table, "group", table.get("group", "default"))
         tags = [
@@ -193,3 +178,14 @@ class AssetBuilder(Checker):
             partitions=partitions,
             mappings=mappings,
         )
+
+    def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:
+        allowed = ASSET_KEYS + (("name",) if self.decorator else ())
+        for field, value in table.items():
+            if field in allowed:
+                continue
+            hint = did_you_mean(field, allowed) or "Allowed: " + ", ".join(allowed)
+            if isinstance(value, dict) and not self.decorator:
+                # [assets.raw.orders] makes a table 'orders' inside asset 'raw'
+                hint = f"To name an asset '{name}.{field}', quote it: [assets.\"{name}.{field}\"]"
+            self.fail(name, field, f"unknown key '{field}'", hint)

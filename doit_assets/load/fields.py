@@ -74,9 +74,10 @@ class Checker:
 
 
 def paths(checker: Checker, name: str, table: dict[str, Any]) -> list[str]:
+    """The files the asset is, normalised."""
     if "path" not in table:
         if checker.decorator or "python" in table or "observe" in table:
-            # a value asset (see _io), or an observation (see _observe)
+            # a value asset (see python.io), or an observation (see observe)
             return []
         checker.fail(
             name,
@@ -103,6 +104,7 @@ def paths(checker: Checker, name: str, table: dict[str, Any]) -> list[str]:
 
 
 def relative(checker: Checker, name: str, field: str, path: str) -> str | None:
+    """A path in 'path' or 'inputs', normalised; None when it has a problem."""
     normal, problem, hint = declared_path(_singular(field), path)
     if problem:
         checker.fail(name, field, problem, hint)
@@ -184,6 +186,19 @@ def optional_str(
         name, field, f"'{field}' must be a string, got {checker.type_of(value)}"
     )
     return None
+
+
+def metadata(checker: Checker, name: str, table: dict[str, Any]) -> dict[str, Any]:
+    value = table.get("metadata", {})
+    if not isinstance(value, dict):
+        checker.fail(
+            name,
+            "metadata",
+            f"'metadata' must be {'a dict' if checker.decorator else 'a table'}, "
+            f"got {checker.type_of(value)}",
+        )
+        return {}
+    return value
 
 
 def template_refs(

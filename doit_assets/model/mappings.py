@@ -74,8 +74,11 @@ class UpstreamPartitions:
         self.kind, self.dimension = resolve(down, up, mapping)
         self._known = set(up_keys)
         if self.kind in ("overlap", "offset"):
-            dim = up.dimensions[0]
-            self._starts = [dim.window(k)[0] for k in up_keys]
+            assert down is not None
+            # one time dimension on each side (see resolve)
+            self._down_kind = down.dimensions[0].time_kind
+            self._up_kind = up.dimensions[0].time_kind
+            self._starts = [windows.window(self._up_kind, k)[0] for k in up_keys]
 
     def of(self, key: str | None) -> list[str]:
         if self.kind == "all" or key is None:
@@ -84,19 +87,19 @@ class UpstreamPartitions:
         if self.kind == "identity":
             return [key] if key in self._known else []
         if self.kind in ("overlap", "offset"):
-            dim = self.down.dimensions[0]
-            start, end = dim.window(key)
+            kind, up_kind = self._down_kind, self._up_kind
+            start, end = windows.window(kind, key)
             if self.kind == "offset":
                 try:
-                    start = windows.shift(dim.time_kind, start, self.mapping.offset)
-                    end = windows.shift(dim.time_kind, start, 1)
+                    start = windows.shift(kind, start, self.mapping.offset)
+                    end = windows.shift(kind, start, 1)
                 except (OverflowError, ValueError):  # before year 1 or after 9999
                     return []
             low = bisect.bisect_right(self._starts, start) - 1
             found = []
             for i in range(max(low, 0), len(self._starts)):
                 up_start = self._starts[i]
-                up_end = self.up.dimensions[0].window(self.up_keys[i])[1]
+                up_end = windows.window(up_kind, self.up_keys[i])[1]
                 if up_start >= end:
                     break
                 if up_end > start:
