@@ -19,12 +19,8 @@ from collections.abc import Callable
 import pytest
 from conftest import DoitRun, Prebuilt, Project
 
-from doit_assets.model.partitions import (
-    PartitionsError,
-    UpstreamPartitions,
-    parse_mapping,
-    parse_partitions,
-)
+from doit_assets.model.mappings import UpstreamPartitions, parse_mapping
+from doit_assets.model.partitions import PartitionsError, parse_partitions
 
 NOW = "DOIT_ASSETS_NOW"
 BUILT = 1_700_000_000.0  # 2023-11-14T22:13:20Z

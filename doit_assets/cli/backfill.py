@@ -21,8 +21,8 @@ from ..errors import AssetError
 from ..inspect.causes import AssetStatus
 from ..inspect.dryrun import command_lines
 from ..inspect.status import partitions_of, project_status, unmade_input
-from ..model.partitions import FIRST_DAY, LAST_DAY, Dimension, shift
 from ..model.selection import select
+from ..model.windows import FIRST_DAY, LAST_DAY, TimeKind, shift, window
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
@@ -33,6 +33,8 @@ from .materialize import run_assets
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _BOUND = re.compile(r"\d{4}(-\d{2}(-\d{2}([T -]\d{2}(:\d{2})?)?)?)?")
 FILTERS = ("missing", "failed", "stale")
+# A bound's windows by how many numbers it has: 2024-03, 2024-03-05, 2024-03-05-11.
+_UNITS: dict[int, TimeKind] = {2: "monthly", 3: "daily", 4: "hourly"}
 
 
 def backfill_command(args: argparse.Namespace) -> int:
@@ -197,14 +199,16 @@ def _wanted(status: AssetStatus, only: str) -> bool:
     return status.state == only
 
 
-def _in_range(task: str, kind: str | None, start: str | None, end: str | None) -> bool:
+def _in_range(
+    task: str, kind: TimeKind | None, start: str | None, end: str | None
+) -> bool:
     """Does the partition's time window overlap the range from ``start`` to the
     end of ``end`` (a date, month or hour, taken whole)? Static: always."""
     key = task.partition(":")[2]
     moment = next((p for p in key.split("|") if _DATE.match(p)), None)
     if moment is None or kind is None:
         return True  # static partitions are not in time: all of them
-    window_start, window_end = Dimension(kind).window(moment)
+    window_start, window_end = window(kind, moment)
     if start and window_end <= _moment(start):
         return False
     return not (end and window_start >= _after(end))
@@ -221,10 +225,10 @@ def _after(bound: str) -> dt.datetime:
     """The moment just after the bound, taken whole (a day ends at midnight)."""
     start = _moment(bound)
     depth = len(re.split(r"[-:]", bound))
-    unit = {1: "yearly", 2: "monthly", 3: "daily", 4: "hourly"}.get(depth, "minute")
-    if unit == "yearly":
+    if depth == 1:  # a year
         return start.replace(year=start.year + 1)
-    if unit == "minute":
+    unit = _UNITS.get(depth)
+    if unit is None:  # a minute
         return start + dt.timedelta(minutes=1)
     return shift(unit, start, 1)
 

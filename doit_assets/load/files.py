@@ -19,10 +19,10 @@ import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from ..errors import AssetDefinitionError, Location
-from ..model.disk import Missing, OnDisk
+from ..model.disk import Missing, MissingKind, OnDisk
 from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..paths import STAGING_PREFIX, STATE_DIR
 from .declared import Covered, Where, named_by_dependency
@@ -31,6 +31,8 @@ INPUT_HINT = (
     "List files the transform reads; outputs of other assets go in 'depends_on'"
 )
 SOURCE_HINT = "Create it, or give the asset a 'transform' that makes it"
+# What is at a path: a file (or anything that is not a folder), or a folder.
+Found = Literal["file", "dir"]
 
 
 class FileCheck(NamedTuple):
@@ -113,18 +115,19 @@ def check_files(root: str | os.PathLike[str], checks: Iterable[FileCheck]) -> On
 
 
 class _Looker:
-    """What is at a path: 'file', 'dir' or None; each path looked at once
-    (many assets list the same script as an input)."""
+    """What is at a path (None: nothing); each path looked at once (many assets
+    list the same script as an input)."""
 
     def __init__(self, root: str) -> None:
         self.root = root
-        self.seen: dict[str, str | None] = {}
+        self.seen: dict[str, Found | None] = {}
 
-    def __call__(self, path: str) -> str | None:
+    def __call__(self, path: str) -> Found | None:
         try:
             return self.seen[path]
         except KeyError:
             pass
+        kind: Found | None
         try:
             mode = os.stat(os.path.join(self.root, path)).st_mode
         except (OSError, ValueError):
@@ -208,7 +211,7 @@ def _matching_files(root: str, pattern: str, covered: Covered) -> list[str]:
 
 
 def _missing(
-    check: FileCheck, path: str, kind: str, problem: str, hint: str
+    check: FileCheck, path: str, kind: MissingKind, problem: str, hint: str
 ) -> Missing:
     at = check.inputs_at if kind.startswith("input") else check.path_at
     error = AssetDefinitionError(

@@ -1,10 +1,12 @@
-"""The project's own Python modules: importing them, and finding what was not.
+"""The project's own Python modules: importing them, resolving a
+``module:function`` reference, and finding what was not.
 
-An error while importing a module is the user's: it is reported at the file
-and line where it happened (a syntax error at its column), not as a
-traceback. When a dependency names no asset, ``project_functions`` reads the
-project's Python files (without running them) for a function of that name,
-so that the message can say which module to load.
+This is the one place that imports the project's code. An error while
+importing a module is the user's: it is reported at the file and line where it
+happened (a syntax error at its column), not as a traceback. When a
+dependency names no asset, ``project_functions`` reads the project's Python
+files (without running them) for a function of that name, so that the message
+can say which module to load.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
+from typing import Any
 
 from ..errors import AssetDefinitionError, AssetError, Location
 
@@ -30,6 +33,15 @@ MAX_FILE_SIZE = 1_000_000
 
 class ModuleImportError(AssetDefinitionError):
     """A module of the project raised while it was imported."""
+
+
+class MissingFunction(AttributeError):
+    """A module has nothing callable by the name a reference gives."""
+
+    def __init__(self, module: ModuleType, name: str) -> None:
+        super().__init__(f"module '{module.__name__}' has no function '{name}'")
+        self.module = module
+        self.function = name
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # doit_assets/
@@ -58,6 +70,33 @@ def import_module(name: str, root: str, file: str | None = None) -> ModuleType:
         raise _located(err, name, root) from None
     except Exception as err:  # the user's module: any error is theirs
         raise _located(err, name, root) from None
+
+
+def resolve_function(reference: str, root: str | None = None) -> Callable[..., Any]:
+    """The function ``module:function`` names; for an ``@asset``, the function
+    it wraps. ``function`` may be dotted (a qualname).
+
+    The one resolver of such references: ``python = "module:function"`` in
+    ``assets.toml`` (with ``root``: the module is imported as
+    ``import_module`` does), and a Python transform sent to a ``doit -n``
+    worker by reference (without: the worker has the import path of the
+    process that started it).
+
+    Raises what ``import_module`` raises, and MissingFunction when the module
+    has no such function.
+    """
+    module_name, _, name = reference.partition(":")
+    if root is None:
+        module = importlib.import_module(module_name)
+    else:
+        module = import_module(module_name, root)
+    target: Any = module
+    for part in name.split("."):
+        target = getattr(target, part, None)
+    if target is None or not callable(target):
+        raise MissingFunction(module, name)
+    function: Callable[..., Any] = getattr(target, "fn", target)  # an @asset
+    return function
 
 
 def _exec_file(name: str, file: str) -> ModuleType:

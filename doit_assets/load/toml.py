@@ -27,8 +27,10 @@ from ..errors import (
     raise_all,
 )
 from ..model.spec import AssetSpec
-from .definition import NUL_HINT, AssetBuilder, shown, type_name
+from .definition import AssetBuilder
+from .fields import type_name
 from .imports import ModuleImportError, import_module
+from .pathnames import NUL_HINT, shown
 
 if sys.version_info >= (3, 14):
     import tomllib

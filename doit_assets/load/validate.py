@@ -23,11 +23,12 @@ from ..errors import (
     raise_all,
 )
 from ..model.graph import AssetGraph
-from ..model.partitions import DEFAULT, PartitionsError, resolve
+from ..model.mappings import DEFAULT, Reading, resolve
+from ..model.partitions import PartitionsError
 from ..model.spec import AssetKey, AssetSpec
 from ..model.template import TemplateError, parse_template
 from .declared import check_inputs
-from .definition import check_relative, name_problem, reserved_path_problem
+from .pathnames import declared_path, name_problem
 
 # Where to point a message: (spec, field) -> location. Field is a TOML key, or
 # "dep:NAME" for the key that declared a dependency.
@@ -123,9 +124,7 @@ def _with_template_deps(
         )
     derived = spec.io is not None or spec.observe is not None  # made from the key
     for path in spec.paths:
-        normal, problem, hint = check_relative("path", path)
-        if normal is not None and not derived:
-            problem, hint = reserved_path_problem("path", path)
+        _, problem, hint = declared_path("path", path, own=derived)
         if problem:
             problems.append(
                 AssetDefinitionError(
@@ -248,8 +247,8 @@ def _check_partitions(
                     )
                 )
                 continue
-            one = how == "identity" or (
-                how.startswith("dimension") and len(upstream.partitions.dimensions) == 1
+            one = how.kind == "identity" or (
+                how.kind == "dimension" and len(upstream.partitions.dimensions) == 1
             )
             if dep in single and not one:
                 problems.append(
@@ -265,15 +264,15 @@ def _check_partitions(
     return problems
 
 
-def _how(kind: str, dep: str) -> str:
+def _how(how: Reading, dep: str) -> str:
     """Which partitions of ``dep`` one reader reads, in words."""
-    if kind.startswith("dimension:"):
-        return f"the partitions of '{dep}' with the same {kind.partition(':')[2]}"
+    if how.kind == "dimension":
+        return f"the partitions of '{dep}' with the same {how.dimension}"
     return {
         "all": f"every partition of '{dep}'",
         "overlap": f"the partitions of '{dep}' within its window",
         "offset": f"an earlier partition of '{dep}' (none for the first)",
-    }[kind]
+    }[how.kind]
 
 
 def _check_outputs(by_key: dict[AssetKey, AssetSpec], where: Where) -> list[AssetError]:

@@ -8,16 +8,23 @@ needs the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from .spec import AssetKey
+
+# The status cause a missing file gives: a source file (or folder) that is not
+# there, a source that is a folder where a file is declared (or the other way
+# round), an input that is not there, a glob that matches nothing.
+MissingKind = Literal[
+    "source_missing", "source_kind", "input_missing", "input_unmatched"
+]
 
 
 class Missing(NamedTuple):
     """A file an asset needs that is not there, or not the kind declared."""
 
     path: str
-    kind: str  # the status cause: source_missing, source_kind, input_missing, input_unmatched
+    kind: MissingKind
     problem: str  # "input 'x' does not exist"
     message: str  # the whole line: "assets.toml:7: asset 'x': input 'x' ... . hint"
     warning: str  # the same, marked "warning:"

@@ -14,7 +14,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from ..errors import AssetError, did_you_mean
 from .spec import AssetKey
@@ -26,7 +26,11 @@ _TOKEN = re.compile(r"[(),]|[^\s(),]+")
 _TERM = re.compile(r"(?:(\d*)\+)?([^+]+)(?:\+(\d*))?")
 _NOT_A_NAME_CHAR = re.compile(r"[^A-Za-z0-9_./*?\[\]!-]")
 _OPERATORS = ("and", "or", "not")
-_PREFIXES = ("group", "tag")
+
+# What a term names: one asset, the assets a glob matches, or those of a group
+# or with a tag ('group:NAME', 'tag:NAME').
+TermKind = Literal["key", "glob", "group", "tag"]
+_PREFIXES: dict[str, TermKind] = {"group": "group", "tag": "tag"}
 
 Walk = Callable[[str, int | None], Sequence[str]]
 
@@ -74,7 +78,7 @@ def select(expressions: Sequence[str], graph: Graph) -> list[AssetKey]:
 @dataclass(frozen=True, slots=True)
 class _Term:
     text: str  # as written, for messages
-    kind: str  # "key", "glob", "group" or "tag"
+    kind: TermKind
     name: str
     # Levels to walk: 0 none, None all of them.
     up: int | None = 0
@@ -178,7 +182,8 @@ class _Parser:
         down = self._levels(down_text, word, f"'{name}+'")
         prefix, colon, label = name.partition(":")
         if colon:
-            if prefix not in _PREFIXES:
+            labelled = _PREFIXES.get(prefix)
+            if labelled is None:
                 raise self._error(
                     f"unknown prefix '{prefix}:'",
                     did_you_mean(prefix + ":", [p + ":" for p in _PREFIXES])
@@ -187,7 +192,7 @@ class _Parser:
                 )
             if not label:
                 raise self._error(f"expected a {prefix} name after '{prefix}:'")
-            return _Term(word, prefix, label, up, down)
+            return _Term(word, labelled, label, up, down)
         bad = _NOT_A_NAME_CHAR.search(name)
         if bad:
             raise self._error(
@@ -195,7 +200,7 @@ class _Parser:
                 "Asset names use letters, digits, '_', '-', '.' and '/'; "
                 "globs add '*', '?' and '[...]'",
             )
-        kind = "glob" if any(c in name for c in "*?[") else "key"
+        kind: TermKind = "glob" if any(c in name for c in "*?[") else "key"
         return _Term(word, kind, name, up, down)
 
     def _levels(self, digits: str | None, word: str, every: str) -> int | None:

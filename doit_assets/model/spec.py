@@ -7,7 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import Location
-from .partitions import DEFAULT, Mapping_, PartitionsDef
+from .mappings import DEFAULT, Mapping_
+from .partitions import PartitionsDef
 
 # Letters, digits, '_', '-', '.', '/'. ':' is kept for partitions (`key:partition`).
 # Keys become paths (.doit-assets/values/KEY.pickle): each part between '/'

@@ -17,7 +17,8 @@ from ..load.codeversion import code_version
 from ..load.toml import Project
 from ..model import clock
 from ..model.graph import AssetGraph
-from ..model.partitions import UpstreamPartitions, render_key
+from ..model.mappings import UpstreamPartitions
+from ..model.partitions import render_key
 from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..model.template import Ref, parse_template
 from .records import (
@@ -77,7 +78,7 @@ class _Maker:
         self.prefix, self.root, self.edges = prefix, root, edges
         self.described = spec.partitions.describe() if spec.partitions else None
         time = spec.partitions.time_dimension if spec.partitions else None
-        self.time_kind = time.kind if time else None
+        self.time_kind = time.time_kind if time else None
         self.version = spec.code_version
         if callable(spec.transform):
             self.version = self.version or code_version(spec.transform, root)
@@ -230,5 +231,5 @@ class _Maker:
 def _one(edge: UpstreamPartitions) -> bool:
     """Each reader partition reads exactly one partition of the upstream."""
     return edge.kind == "identity" or (
-        edge.kind.startswith("dimension:") and len(edge.up.dimensions) == 1
+        edge.kind == "dimension" and len(edge.up.dimensions) == 1
     )

@@ -11,10 +11,12 @@ name and a type everywhere else.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
+
+from ..load.imports import resolve_function
+from ..model.windows import TimeKind
 
 Kind = Literal["source", "transform"]
 # How a parameter of a Python transform is bound (see PythonCall):
@@ -66,11 +68,7 @@ def _python_call(
     bindings: tuple[tuple[str, Binding, tuple[str, ...], str | None], ...],
     store: str | None,
 ) -> PythonCall:
-    module_name, _, qualname = reference.partition(":")
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    return PythonCall(getattr(target, "fn", target), bindings, store)
+    return PythonCall(resolve_function(reference), bindings, store)
 
 
 class PlannedAsset(NamedTuple):
@@ -99,7 +97,7 @@ class PlannedAsset(NamedTuple):
     group: str
     tags: tuple[str, ...]
     partitions: str | None  # its partitions, described ("daily from ...")
-    time_kind: str | None  # the kind of its time dimension, if it has one
+    time_kind: TimeKind | None  # the kind of its time dimension, if it has one
 
     @property
     def task(self) -> str:
@@ -158,7 +156,7 @@ class PlannedGroup(NamedTuple):
     group: str
     tags: tuple[str, ...]
     partitions: str  # described
-    time_kind: str | None
+    time_kind: TimeKind | None
     tasks: tuple[str, ...]  # its partitions' tasks, KEY:PARTITION, in order
 
     @property
