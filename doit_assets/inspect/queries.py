@@ -6,7 +6,6 @@ rename or remove them.
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -16,15 +15,9 @@ from ..model.traversal import walk_once
 from ..plan.plan import Plan
 from ..store.history import History, Input, Materialization, Output, Run
 from ..store.versions import output_state
+from ..text import iso
 
 JSON_VERSION = 1
-
-
-def iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def run_dict(run: Run) -> dict[str, Any]:

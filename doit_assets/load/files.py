@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import AssetDefinitionError, Location
-from ..model.disk import Missing, OnDisk
+from ..model.disk import Missing, MissingKind, OnDisk
 from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..paths import STAGING_PREFIX, STATE_DIR
 from .declared import Covered, Where, named_by_dependency
@@ -208,7 +208,7 @@ def _matching_files(root: str, pattern: str, covered: Covered) -> list[str]:
 
 
 def _missing(
-    check: FileCheck, path: str, kind: str, problem: str, hint: str
+    check: FileCheck, path: str, kind: MissingKind, problem: str, hint: str
 ) -> Missing:
     at = check.inputs_at if kind.startswith("input") else check.path_at
     error = AssetDefinitionError(

@@ -8,16 +8,21 @@ needs the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from .spec import AssetKey
+
+# What is wrong with the file, as the cause of the asset's status says it
+MissingKind = Literal[
+    "input_missing", "input_unmatched", "source_missing", "source_kind"
+]
 
 
 class Missing(NamedTuple):
     """A file an asset needs that is not there, or not the kind declared."""
 
     path: str
-    kind: str  # the status cause: source_missing, source_kind, input_missing, input_unmatched
+    kind: MissingKind
     problem: str  # "input 'x' does not exist"
     message: str  # the whole line: "assets.toml:7: asset 'x': input 'x' ... . hint"
     warning: str  # the same, marked "warning:"
