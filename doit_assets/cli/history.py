@@ -22,6 +22,7 @@ from ..text import (
     first_line,
     format_size,
     format_took,
+    local_time,
     local_time_of_iso,
     short_md5,
     table,
@@ -34,38 +35,42 @@ NO_HISTORY = (
 
 
 def history_command(args: argparse.Namespace) -> int:
-    mats = history_answer(
-        args.file, args.dodo, args.asset, limit=args.limit, failed_only=args.failed
+    answer = history_answer(
+        args.file,
+        args.dodo,
+        args.asset,
+        limit=args.limit,
+        failed_only=args.failed,
+        with_inputs=args.json,  # the table shows none
     )
-    if mats is None:
+    if answer is None:
         return _no_history(args.json, {"materializations": []})
     if args.json:
-        return print_json({"materializations": mats})
-    if not mats:
+        return print_json(answer.to_dict())
+    if not answer.materializations:
         what = " that failed" if args.failed else ""
         of = f" of '{args.asset}'" if args.asset else ""
         _out(f"No materializations{of}{what} recorded in {HISTORY_FILE}.\n")
         return 0
     rows = []
-    for mat in mats:
-        if mat["status"] == "success":
+    for mat in answer.materializations:
+        if mat.status == "success":
             detail = "  ".join(
-                f"{o['path']} {short_md5(o['md5'])} {format_size(o['size'])}"
-                for o in mat["outputs"]
+                f"{o.path} {short_md5(o.md5)} {format_size(o.size)}"
+                for o in answer.outputs[mat.id]
             )
         else:
-            detail = first_line(mat["error"])
-        partition = mat["partition"]
+            detail = first_line(mat.error)
         rows.append(
             [
-                str(mat["id"]),
-                str(mat["run_id"]),
-                mat["asset"] if partition is None else f"{mat['asset']}:{partition}",
+                str(mat.id),
+                str(mat.run_id),
+                mat.task,
                 "observed"
-                if mat["kind"] == "source" and mat["status"] == "success"
-                else mat["status"],
-                local_time_of_iso(mat["ended_at"]),
-                format_took(mat["duration_s"]),
+                if mat.kind == "source" and mat.status == "success"
+                else mat.status,
+                local_time(mat.ended_at),
+                format_took(mat.duration),
                 detail,
             ]
         )
@@ -75,26 +80,26 @@ def history_command(args: argparse.Namespace) -> int:
 
 
 def runs_command(args: argparse.Namespace) -> int:
-    runs = runs_answer(args.limit)
-    if runs is None:
+    answer = runs_answer(args.limit)
+    if answer is None:
         return _no_history(args.json, {"runs": []})
     if args.json:
-        return print_json({"runs": runs})
-    if not runs:
+        return print_json(answer.to_dict())
+    if not answer.runs:
         _out(f"No runs recorded in {HISTORY_FILE}.\n")
         return 0
     rows = [
         [
-            str(r["id"]),
-            local_time_of_iso(r["started_at"]),
-            format_took(r["duration_s"]),
-            r["outcome"],
-            str(r["materialized"]),
-            str(r["up_to_date"]),
-            str(r["failed"]),
-            r["command"],
+            str(r.id),
+            local_time(r.started_at),
+            format_took(None if r.ended_at is None else r.ended_at - r.started_at),
+            r.outcome,
+            str(r.materialized),
+            str(r.up_to_date),
+            str(r.failed),
+            r.command,
         ]
-        for r in runs
+        for r in answer.runs
     ]
     headers = ["RUN", "STARTED", "TOOK", "OUTCOME", "MADE", "UP-TO-DATE"]
     headers += ["FAILED", "COMMAND"]

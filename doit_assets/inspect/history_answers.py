@@ -21,14 +21,14 @@ from ..plan.loading import load_plan, load_project
 from ..plan.plan import Plan, plan_of
 from ..plan.records import Planned, PlannedGroup
 from ..run.lock import running_pid
-from ..store.history import ANY, History, Run
+from ..store.history import ANY, History, Input, Materialization, Output, Run
 from .causes import AssetStatus
 from .queries import (
     chain_downstream,
     chain_upstream,
     declared,
     materialization_dict,
-    materialization_dicts,
+    materialization_dict_of,
     outputs_on_disk,
     producer,
     run_dict,
@@ -62,6 +62,24 @@ def known_partition(plan: Plan, name: str) -> tuple[str, str | None]:
 # -- history, runs -------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryAnswer:
+    """Materializations, newest first, with what each wrote and (``inputs``,
+    when asked for) what each read."""
+
+    materializations: list[Materialization]
+    outputs: dict[int, list[Output]]  # by materialization id
+    inputs: dict[int, list[tuple[Input, str | None]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "materializations": [
+                materialization_dict_of(m, self.outputs[m.id], self.inputs[m.id])
+                for m in self.materializations
+            ]
+        }
+
+
 def history_answer(
     file: str,
     dodo: str | None,
@@ -69,10 +87,12 @@ def history_answer(
     *,
     limit: int,
     failed_only: bool,
-) -> list[dict[str, Any]] | None:
+    with_inputs: bool = True,
+) -> HistoryAnswer | None:
     """The materializations of ``name`` (an asset, one partition ``KEY:P``, or
     None: every asset), newest first; a name that is neither recorded nor
-    declared is an AssetError."""
+    declared is an AssetError. Without ``with_inputs``, what they read is not
+    looked up (``inputs`` is empty)."""
     if not os.path.exists(HISTORY_FILE):
         return None
     with History.open(HISTORY_FILE) as history:
@@ -83,7 +103,9 @@ def history_answer(
         mats = history.materializations(
             asset or None, limit=limit, failed_only=failed_only, partition=which
         )
-        return materialization_dicts(history, [m.id for m in mats])
+        ids = [m.id for m in mats]
+        inputs = history.inputs_with_kind_of(ids) if with_inputs else {}
+        return HistoryAnswer(mats, history.outputs_of(ids), inputs)
 
 
 def _check_known(file: str, dodo: str | None, name: str) -> None:
@@ -95,13 +117,23 @@ def _check_known(file: str, dodo: str | None, name: str) -> None:
     known_partition(plan, name)
 
 
-def runs_answer(limit: int) -> list[dict[str, Any]] | None:
-    """The last ``limit`` runs, newest first."""
+@dataclass(frozen=True, slots=True)
+class RunsAnswer:
+    """Runs, newest first; one whose doit was killed is ``interrupted``."""
+
+    runs: list[Run]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runs": [run_dict(r) for r in self.runs]}
+
+
+def runs_answer(limit: int) -> RunsAnswer | None:
+    """The last ``limit`` runs."""
     if not os.path.exists(HISTORY_FILE):
         return None
     with History.open(HISTORY_FILE) as history:
         live = running_pid()
-        return [run_dict(_as_seen_now(r, live)) for r in history.runs(limit)]
+        return RunsAnswer([_as_seen_now(r, live) for r in history.runs(limit)])
 
 
 def _as_seen_now(run: Run, live: int | None) -> Run:

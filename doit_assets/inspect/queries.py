@@ -37,7 +37,9 @@ def run_dict(run: Run) -> dict[str, Any]:
 
 
 def materialization_dict(history: History, mat: Materialization) -> dict[str, Any]:
-    return _mat_dict(mat, history.outputs(mat.id), history.inputs_with_kind(mat.id))
+    return materialization_dict_of(
+        mat, history.outputs(mat.id), history.inputs_with_kind(mat.id)
+    )
 
 
 def materialization_dicts(
@@ -48,14 +50,20 @@ def materialization_dicts(
     mats = history.get_many(mat_ids)
     outputs = history.outputs_of(mat_ids)
     inputs = history.inputs_with_kind_of(mat_ids)
-    return [_mat_dict(mats[m], outputs[m], inputs[m]) for m in mat_ids if m in mats]
+    return [
+        materialization_dict_of(mats[m], outputs[m], inputs[m])
+        for m in mat_ids
+        if m in mats
+    ]
 
 
-def _mat_dict(
+def materialization_dict_of(
     mat: Materialization,
     outputs: list[Output],
     inputs: list[tuple[Input, str | None]],
 ) -> dict[str, Any]:
+    """One materialization, from what was read of it (``outputs`` as
+    ``History.outputs``, ``inputs`` as ``History.inputs_with_kind`` give them)."""
     return {
         "id": mat.id,
         "run_id": mat.run_id,
