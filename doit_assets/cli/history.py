@@ -134,14 +134,7 @@ def _show_text(answer: ShowAnswer) -> str:
         lines.append(("code version", (record.code_version or "-") + automatic))
         lines.append(("depends on", ", ".join(spec.deps) or "-"))
         lines.append(("inputs", ", ".join(answer.inputs) or "-"))
-    for output in answer.outputs:
-        if output["exists"]:
-            text = (
-                f"{output['path']}  {format_size(output['size'])}  md5 {output['md5']}"
-            )
-        else:
-            text = f"{output['path']}  (missing)"
-        lines.append(("output", text))
+    lines += [("output", _on_disk(output)) for output in answer.outputs]
     state = f"{status.state}: {status.reason}" if status.reason else status.state
     lines.append(("status", state))
     last_ok, last = answer.last_success, answer.last_attempt
@@ -169,14 +162,7 @@ def lineage_command(args: argparse.Namespace) -> int:
 
 def _lineage_text(answer: LineageAnswer) -> str:
     data = answer.data
-    lines = [data["asset"]]
-    for output in data["outputs"]:
-        if output["exists"]:
-            lines.append(
-                f"  {output['path']}  {format_size(output['size'])}  md5 {output['md5']}"
-            )
-        else:
-            lines.append(f"  {output['path']}  (missing)")
+    lines = [data["asset"]] + [f"  {_on_disk(o)}" for o in data["outputs"]]
     shown: set[str] = set()  # the assets expanded so far: a ref to one is above
     for direction, tree in data["declared"].items():
         lines.append(f"\ndeclared {direction}:")
@@ -297,6 +283,13 @@ def _tree_lines(tree: list[dict[str, Any]], shown: set[str]) -> list[str]:
         lines.append(f"{'  ' * level}{name}")
         stack.extend((child, level + 1) for child in reversed(node["children"]))
     return lines
+
+
+def _on_disk(output: dict[str, Any]) -> str:
+    """An output as it is now (outputs_on_disk): its size and md5, or missing."""
+    if not output["exists"]:
+        return f"{output['path']}  (missing)"
+    return f"{output['path']}  {format_size(output['size'])}  md5 {output['md5']}"
 
 
 def _describe(mat: dict[str, Any]) -> str:

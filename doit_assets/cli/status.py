@@ -27,6 +27,7 @@ from ..inspect.status_answers import (
     why_answer,
 )
 from ..model import clock
+from ..model.traversal import Shown
 from ..paths import GRAPH_PAGE
 from ..text import local_time, md5_change, table
 from .jsontext import print_json
@@ -144,10 +145,14 @@ def _headline(status: AssetStatus, now: float) -> str:
     return f"{name} is {status.state} and would run, because:"
 
 
-SHOWN = {"here": "", "above": ", shown above", "below": ", shown below"}
+SHOWN: dict[Shown, str] = {
+    "here": "",
+    "above": ", shown above",
+    "below": ", shown below",
+}
 
 
-def _cause_lines(cause: Cause, indent: str, shown: str, now: float) -> list[str]:
+def _cause_lines(cause: Cause, indent: str, shown: Shown, now: float) -> list[str]:
     """One cause: its line, and the details of a changed file or transform."""
     text = cause.text
     if cause.kind == "upstream" and cause.upstream is not None:

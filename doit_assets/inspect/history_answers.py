@@ -1,10 +1,11 @@
 """The answers of ``doit assets history|runs|show|lineage``, as plain data.
 
-Each function loads and queries what its command needs and returns the answer:
-the dicts of queries.py, or a record whose ``to_dict`` is the JSON. The words
-and columns around them are the command line's (cli/history.py). ``None``
-where an answer needs the history and there is none yet. ``known_partition``
-checks an asset named on the command line, for every command that takes one.
+Each function loads and queries what its command needs and returns the answer,
+whose ``to_dict`` (lineage: ``data``) is its JSON, built from the dicts of
+queries.py; the words and columns of the text are the command line's
+(cli/history.py). ``None`` where an answer needs the history and there is none
+yet. ``known_partition`` checks an asset named on the command line, for every
+command that takes one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..model.spec import AssetSpec
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan, load_project
 from ..plan.plan import Plan, plan_of
-from ..plan.records import Planned, PlannedGroup
+from ..plan.records import Kind, Planned, PlannedGroup
 from ..run.lock import running_pid
 from ..store.history import ANY, History, Input, Materialization, Output, Run
 from .causes import AssetStatus
@@ -69,7 +70,7 @@ class HistoryAnswer:
 
     materializations: list[Materialization]
     outputs: dict[int, list[Output]]  # by materialization id
-    inputs: dict[int, list[tuple[Input, str | None]]]
+    inputs: dict[int, list[tuple[Input, Kind | None]]]
 
     def to_dict(self) -> dict[str, Any]:
         return {

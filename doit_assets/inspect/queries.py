@@ -13,6 +13,7 @@ from typing import Any
 
 from ..model.traversal import walk_once
 from ..plan.plan import Plan
+from ..plan.records import Kind
 from ..store.history import History, Input, Materialization, Output, Run
 from ..store.versions import output_state
 from ..text import iso
@@ -60,7 +61,7 @@ def materialization_dicts(
 def materialization_dict_of(
     mat: Materialization,
     outputs: list[Output],
-    inputs: list[tuple[Input, str | None]],
+    inputs: list[tuple[Input, Kind | None]],
 ) -> dict[str, Any]:
     """One materialization, from what was read of it (``outputs`` as
     ``History.outputs``, ``inputs`` as ``History.inputs_with_kind`` give them)."""

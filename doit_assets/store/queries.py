@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..plan.records import Kind
 from .records import (
     ANY,
     Backfill,
@@ -114,7 +115,7 @@ class HistoryQueries:
         ).fetchall()
         return [Input(*row) for row in rows]
 
-    def inputs_with_kind(self, mat_id: int) -> list[tuple[Input, str | None]]:
+    def inputs_with_kind(self, mat_id: int) -> list[tuple[Input, Kind | None]]:
         """Inputs with the kind of the materialization that made each version."""
         rows = self.conn.execute(
             "select i.path, i.asset, i.md5, i.upstream_id, m.kind from inputs i "
@@ -155,9 +156,9 @@ class HistoryQueries:
 
     def inputs_with_kind_of(
         self, mat_ids: Sequence[int]
-    ) -> dict[int, list[tuple[Input, str | None]]]:
+    ) -> dict[int, list[tuple[Input, Kind | None]]]:
         """What each materialization read, as ``inputs_with_kind`` gives it."""
-        found: dict[int, list[tuple[Input, str | None]]] = {m: [] for m in mat_ids}
+        found: dict[int, list[tuple[Input, Kind | None]]] = {m: [] for m in mat_ids}
         sql = (
             "select i.materialization_id, i.path, i.asset, i.md5, i.upstream_id, "
             "m.kind from inputs i left join materializations m on m.id = i.upstream_id "
