@@ -3,9 +3,9 @@
 model <- load <- plan <- store <- run <- inspect <- draw <- doit_plugin <- cli
 
 A module may import its own layer and the layers before it, and the base
-modules (errors, paths, atomic, memory), which import nothing of doit-assets. Every
-import counts, also one inside a function: a cycle hidden in a function is
-still a cycle.
+modules (errors, paths, atomic, memory, text), which import nothing of
+doit-assets. Every import counts, also one inside a function: a cycle hidden
+in a function is still a cycle.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ LAYERS = (
     "doit_plugin",
     "cli",
 )
-BASE = ("errors", "paths", "atomic", "memory")
+BASE = ("errors", "paths", "atomic", "memory", "text")
 EDGES = ("__init__", "dodo")  # the public faces: they may import anything
 
 

@@ -1,35 +1,33 @@
-"""The text and JSON that ``doit assets history|lineage|show|runs`` print."""
+"""``doit assets history|runs|show|lineage``: their answers
+(inspect/history_answers.py) as text or JSON."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import datetime
-import os
 import sys
-from collections.abc import Sequence
 from typing import Any
 
-from ..errors import AssetError, did_you_mean
-from ..inspect.queries import (
-    JSON_VERSION,
-    chain_downstream,
-    chain_upstream,
-    declared,
-    materialization_dict,
-    outputs_on_disk,
-    producer,
-    run_dict,
+from ..inspect.history_answers import (
+    LineageAnswer,
+    ShowAnswer,
+    history_answer,
+    lineage_answer,
+    runs_answer,
+    show_answer,
 )
-from ..inspect.status import project_status, summarize
 from ..model.traversal import walk_once
 from ..paths import HISTORY_FILE
-from ..plan.loading import load_plan, load_project
-from ..plan.plan import Plan, plan_of
-from ..plan.records import PlannedAsset, PlannedGroup
-from ..run.lock import running_pid
-from ..store.history import ANY, History, Run
-from . import jsontext
+from ..plan.records import PlannedAsset
+from ..text import (
+    first_line,
+    format_size,
+    format_took,
+    local_time,
+    local_time_of_iso,
+    short_md5,
+    table,
+)
+from .jsontext import print_json
 
 NO_HISTORY = (
     "No history yet: {path} does not exist. Run 'doit' to materialize assets.\n"
@@ -37,142 +35,91 @@ NO_HISTORY = (
 
 
 def history_command(args: argparse.Namespace) -> int:
-    history = _open_history(args.json, {"materializations": []})
-    if history is None:
+    answer = history_answer(
+        args.file,
+        args.dodo,
+        args.asset,
+        limit=args.limit,
+        failed_only=args.failed,
+        with_inputs=args.json,  # the table shows none
+    )
+    if answer is None:
+        return _no_history(args.json, {"materializations": []})
+    if args.json:
+        return print_json(answer.to_dict())
+    if not answer.materializations:
+        what = " that failed" if args.failed else ""
+        of = f" of '{args.asset}'" if args.asset else ""
+        _out(f"No materializations{of}{what} recorded in {HISTORY_FILE}.\n")
         return 0
-    with history:
-        asset, colon, partition = (args.asset or "").partition(":")
-        which = partition if colon else ANY
-        if args.asset and not history.materializations(asset, limit=1, partition=which):
-            _check_known(args, args.asset)
-        mats = history.materializations(
-            asset or None, limit=args.limit, failed_only=args.failed, partition=which
-        )
-        if args.json:
-            data = [materialization_dict(history, m) for m in mats]
-            return _print_json({"materializations": data})
-        if not mats:
-            what = " that failed" if args.failed else ""
-            of = f" of '{args.asset}'" if args.asset else ""
-            _out(f"No materializations{of}{what} recorded in {history.path}.\n")
-            return 0
-        rows = []
-        for mat in mats:
-            outputs = history.outputs(mat.id)
-            if mat.status == "success":
-                detail = "  ".join(
-                    f"{o.path} {_short(o.md5)} {_size(o.size)}" for o in outputs
-                )
-            else:
-                detail = _first_line(mat.error)
-            rows.append(
-                [
-                    str(mat.id),
-                    str(mat.run_id),
-                    mat.task,
-                    "observed"
-                    if mat.kind == "source" and mat.status == "success"
-                    else mat.status,
-                    _time(mat.ended_at),
-                    _seconds(mat.duration),
-                    detail,
-                ]
+    rows = []
+    for mat in answer.materializations:
+        if mat.status == "success":
+            detail = "  ".join(
+                f"{o.path} {short_md5(o.md5)} {format_size(o.size)}"
+                for o in answer.outputs[mat.id]
             )
-        headers = ["ID", "RUN", "ASSET", "STATUS", "FINISHED", "TOOK", "OUTPUT"]
-        _out(_table(headers, rows, right={0, 1, 5}))
-        return 0
+        else:
+            detail = first_line(mat.error)
+        rows.append(
+            [
+                str(mat.id),
+                str(mat.run_id),
+                mat.task,
+                "observed"
+                if mat.kind == "source" and mat.status == "success"
+                else mat.status,
+                local_time(mat.ended_at),
+                format_took(mat.duration),
+                detail,
+            ]
+        )
+    headers = ["ID", "RUN", "ASSET", "STATUS", "FINISHED", "TOOK", "OUTPUT"]
+    _out(table(headers, rows, right={0, 1, 5}))
+    return 0
 
 
 def runs_command(args: argparse.Namespace) -> int:
-    history = _open_history(args.json, {"runs": []})
-    if history is None:
+    answer = runs_answer(args.limit)
+    if answer is None:
+        return _no_history(args.json, {"runs": []})
+    if args.json:
+        return print_json(answer.to_dict())
+    if not answer.runs:
+        _out(f"No runs recorded in {HISTORY_FILE}.\n")
         return 0
-    with history:
-        runs = [_as_seen_now(r, running_pid()) for r in history.runs(args.limit)]
-        if args.json:
-            return _print_json({"runs": [run_dict(r) for r in runs]})
-        if not runs:
-            _out(f"No runs recorded in {history.path}.\n")
-            return 0
-        rows = [
-            [
-                str(r.id),
-                _time(r.started_at),
-                _seconds(None if r.ended_at is None else r.ended_at - r.started_at),
-                r.outcome,
-                str(r.materialized),
-                str(r.up_to_date),
-                str(r.failed),
-                r.command,
-            ]
-            for r in runs
+    rows = [
+        [
+            str(r.id),
+            local_time(r.started_at),
+            format_took(None if r.ended_at is None else r.ended_at - r.started_at),
+            r.outcome,
+            str(r.materialized),
+            str(r.up_to_date),
+            str(r.failed),
+            r.command,
         ]
-        headers = ["RUN", "STARTED", "TOOK", "OUTCOME", "MADE", "UP-TO-DATE"]
-        headers += ["FAILED", "COMMAND"]
-        _out(_table(headers, rows, right={0, 2, 4, 5, 6}))
-        return 0
-
-
-def _as_seen_now(run: Run, live: int | None) -> Run:
-    """A run left 'running' by a doit that was killed is shown as interrupted
-    (the next run records it so)."""
-    if run.outcome == "running" and run.pid != live:
-        return dataclasses.replace(run, outcome="interrupted")
-    return run
+        for r in answer.runs
+    ]
+    headers = ["RUN", "STARTED", "TOOK", "OUTCOME", "MADE", "UP-TO-DATE"]
+    headers += ["FAILED", "COMMAND"]
+    _out(table(headers, rows, right={0, 2, 4, 5, 6}))
+    return 0
 
 
 def show_command(args: argparse.Namespace) -> int:
-    project, graph = load_project(args.file, args.dodo)
-    plan = plan_of(project, graph)
-    key, partition = known_partition(plan, args.asset)
-    spec = graph[key]
-    statuses = project_status(plan, [key])
-    record = plan[key] if partition is None else plan.by_task[args.asset]
-    if isinstance(record, PlannedGroup):
-        members = [statuses[n] for n in record.tasks]
-        status = summarize(key, members, record)
-        inputs = list(spec.inputs)
-    else:
-        status = statuses[args.asset]
-        inputs = list(plan.inputs(record))
-    transform = record.transform
-    if transform is None and callable(spec.transform):
-        transform = f"python {spec.transform.__module__}:{spec.transform.__qualname__}"
-    grouped = isinstance(record, PlannedGroup)
-    outputs = [] if grouped else outputs_on_disk(str(project.root), record.paths)
-    which = ANY if partition is None else partition
-    history = _open_history(True, None) if os.path.exists(HISTORY_FILE) else None
-    last = last_ok = None
-    if history is not None:
-        with history:
-            attempts = history.materializations(key, limit=1, partition=which)
-            last = materialization_dict(history, attempts[0]) if attempts else None
-            success = history.last_success(key, which)
-            last_ok = success and materialization_dict(history, success)
-    data = {
-        "asset": args.asset,
-        "partitions": spec.partitions.describe() if spec.partitions else None,
-        "declared_at": str(spec.location) if spec.location else None,
-        "kind": record.kind,
-        "description": spec.description,
-        "transform": transform,
-        "code_version": record.code_version,
-        "depends_on": list(spec.deps),
-        "inputs": inputs,
-        "outputs": outputs,
-        "metadata": dict(spec.metadata),
-        "status": {
-            "state": status.state,
-            "reasons": [c.text for c in status.causes],
-        },
-        "last_materialization": last_ok,
-        "last_attempt": last,
-    }
+    answer = show_answer(args.file, args.dodo, args.asset)
     if args.json:
-        return _print_json(data)
+        return print_json(answer.to_dict())
+    _out(_show_text(answer))
+    return 0
+
+
+def _show_text(answer: ShowAnswer) -> str:
+    spec, record, status = answer.spec, answer.record, answer.status
     lines = [
-        ("asset", key),
-        ("declared", data["declared_at"] or "-"),
+        ("asset", answer.key),
+        ("declared", answer.declared_at or "-"),
         ("kind", record.kind),
         ("description", spec.description or "-"),
     ]
@@ -182,84 +129,40 @@ def show_command(args: argparse.Namespace) -> int:
         lines.append(("observe", record.observed_as() or "-"))
         lines.append(("observed", status.observation or "not yet"))
     if record.kind == "transform":
-        lines.append(("transform", transform or ""))
+        lines.append(("transform", answer.transform or ""))
         automatic = " (automatic)" if spec.is_python and not spec.code_version else ""
         lines.append(("code version", (record.code_version or "-") + automatic))
         lines.append(("depends on", ", ".join(spec.deps) or "-"))
-        lines.append(("inputs", ", ".join(inputs) or "-"))
-    for output in outputs:
-        if output["exists"]:
-            text = f"{output['path']}  {_size(output['size'])}  md5 {output['md5']}"
-        else:
-            text = f"{output['path']}  (missing)"
-        lines.append(("output", text))
-    state = status.state
-    if status.reason:
-        state += ": " + status.reason
+        lines.append(("inputs", ", ".join(answer.inputs) or "-"))
+    lines += [("output", _on_disk(output)) for output in answer.outputs]
+    state = f"{status.state}: {status.reason}" if status.reason else status.state
     lines.append(("status", state))
+    last_ok, last = answer.last_success, answer.last_attempt
     lines.append(("last made", _describe(last_ok) if last_ok else "never"))
     if last and (not last_ok or last["id"] != last_ok["id"]):
         lines.append(("last attempt", _describe(last)))
     width = max(len(label) for label, _ in lines)
-    _out("".join(f"{label:<{width}}  {value}\n" for label, value in lines))
-    return 0
+    return "".join(f"{label:<{width}}  {value}\n" for label, value in lines)
 
 
 def lineage_command(args: argparse.Namespace) -> int:
-    # The tasks, from the project cache: at 10 000 assets, validating the
-    # project again would cost more than the whole answer.
-    plan = load_plan(args.file, args.dodo)
-    key, partition = known_partition(plan, args.asset)
-    if key in plan.groups and partition is None:
-        raise AssetError(
-            f"asset '{key}' has partitions: lineage follows one of them",
-            hint=f"Name it as {key}:PARTITION; "
-            f"'doit assets status {key} --partitions' lists them",
-        )
-    up, down = not args.downstream, not args.upstream
-    asset = plan.by_task[args.asset]
-    outputs = outputs_on_disk(asset.root, asset.paths)
-    history = History.open(HISTORY_FILE) if os.path.exists(HISTORY_FILE) else None
-    data: dict[str, Any] = {"asset": args.asset, "outputs": outputs, "declared": {}}
-    continued: dict[str, list[dict[str, Any]]] = {}
-    for direction, wanted in (("upstream", up), ("downstream", down)):
-        if wanted:
-            tree, deeper = declared(plan, key, direction, args.depth)
-            data["declared"][direction] = tree
-            if deeper:
-                continued[direction] = deeper
-    mat_id = producer(history, outputs)
-    data["materialization"] = None
-    for direction, wanted in (("upstream", up), ("downstream", down)):
-        if wanted:
-            data[f"{direction}_chain"] = []
-    if history is not None and mat_id is not None:
-        with history:
-            chains = {"upstream": chain_upstream, "downstream": chain_downstream}
-            for direction, wanted in (("upstream", up), ("downstream", down)):
-                if wanted:
-                    chain = chains[direction](history, mat_id, args.depth)
-                    data["materialization"] = chain[0]
-                    data[f"{direction}_chain"] = chain[1:]
-    elif history is not None:
-        history.close()
-    if continued:  # the trees of assets met too deep to be expanded in place
-        data["declared_continued"] = continued
+    answer = lineage_answer(
+        args.file,
+        args.dodo,
+        args.asset,
+        upstream=not args.downstream,
+        downstream=not args.upstream,
+        depth=args.depth,
+    )
     if args.json:
-        return _print_json(data)
-    _out(_lineage_text(data, history is not None))
+        return print_json(answer.data)
+    _out(_lineage_text(answer))
     return 0
 
 
-def _lineage_text(data: dict[str, Any], has_history: bool) -> str:
-    lines = [data["asset"]]
-    for output in data["outputs"]:
-        if output["exists"]:
-            lines.append(
-                f"  {output['path']}  {_size(output['size'])}  md5 {output['md5']}"
-            )
-        else:
-            lines.append(f"  {output['path']}  (missing)")
+def _lineage_text(answer: LineageAnswer) -> str:
+    data = answer.data
+    lines = [data["asset"]] + [f"  {_on_disk(o)}" for o in data["outputs"]]
     shown: set[str] = set()  # the assets expanded so far: a ref to one is above
     for direction, tree in data["declared"].items():
         lines.append(f"\ndeclared {direction}:")
@@ -272,7 +175,7 @@ def _lineage_text(data: dict[str, Any], has_history: bool) -> str:
     mat = data["materialization"]
     if mat is None:
         lines.append("")
-        if not has_history:
+        if not answer.has_history:
             lines.append(NO_HISTORY.format(path=HISTORY_FILE).rstrip())
         elif not any(o["exists"] for o in data["outputs"]):
             lines.append("No current version: the output does not exist.")
@@ -355,11 +258,11 @@ def _mat_lines(mat: dict[str, Any], indent: str) -> list[str]:
             source = f"from source {item['asset']}, observed #{item['upstream_id']}"
         else:
             source = f"from {item['asset']} #{item['upstream_id']}"
-        lines.append(f"{indent}read {item['path']}  {_short(item['md5'])}  {source}")
+        lines.append(f"{indent}read {item['path']}  {short_md5(item['md5'])}  {source}")
     for output in mat["outputs"]:
         lines.append(
-            f"{indent}wrote {output['path']}  {_short(output['md5'])}  "
-            f"{_size(output['size'])}"
+            f"{indent}wrote {output['path']}  {short_md5(output['md5'])}  "
+            f"{format_size(output['size'])}"
         )
     return lines
 
@@ -382,123 +285,37 @@ def _tree_lines(tree: list[dict[str, Any]], shown: set[str]) -> list[str]:
     return lines
 
 
+def _on_disk(output: dict[str, Any]) -> str:
+    """An output as it is now (outputs_on_disk): its size and md5, or missing."""
+    if not output["exists"]:
+        return f"{output['path']}  (missing)"
+    return f"{output['path']}  {format_size(output['size'])}  md5 {output['md5']}"
+
+
 def _describe(mat: dict[str, Any]) -> str:
-    when = _time_iso(mat["ended_at"])
+    when = local_time_of_iso(mat["ended_at"])
     if mat["kind"] == "source":
         return f"#{mat['id']} (source, observed {when})"
-    took = _seconds(mat["duration_s"])
+    took = format_took(mat["duration_s"])
     verb = {"success": "made"}.get(mat["status"], mat["status"])
     text = f"#{mat['id']} (run {mat['run_id']}): {verb} {when} in {took}"
     if mat["status"] != "success" and mat["error"]:
-        text += f": {_first_line(mat['error'])}"
+        text += f": {first_line(mat['error'])}"
     return text
 
 
 # -- helpers -------------------------------------------------------------------
 
 
-def _open_history(quiet: bool, empty_json: dict[str, Any] | None) -> History | None:
-    if not os.path.exists(HISTORY_FILE):
-        if empty_json is not None and quiet:
-            _print_json(empty_json)
-            sys.stderr.write(NO_HISTORY.format(path=HISTORY_FILE))
-        else:
-            _out(NO_HISTORY.format(path=HISTORY_FILE))
-        return None
-    return History.open(HISTORY_FILE)
-
-
-def known_partition(plan: Plan, name: str) -> tuple[str, str | None]:
-    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError."""
-    key, colon, partition = name.partition(":")
-    if key not in plan:
-        raise AssetError(
-            f"unknown asset '{key}'",
-            hint=did_you_mean(key, plan.keys) or "'doit list' shows the assets",
-        )
-    if not colon:
-        return key, None
-    group = plan.groups.get(key)
-    if group is None:
-        raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
-    keys = [task.partition(":")[2] for task in group.tasks]
-    if partition not in keys:
-        raise AssetError(
-            f"asset '{key}' has no partition '{partition}'",
-            hint=did_you_mean(partition, keys)
-            or f"'doit assets status {key} --partitions' lists them",
-        )
-    return key, partition
-
-
-def _check_known(args: argparse.Namespace, key: str) -> None:
-    """Raise for a name that is neither declared nor in the history."""
-    try:
-        plan = load_plan(args.file, args.dodo)
-    except AssetError:
-        return  # cannot tell; an empty answer will say there is nothing recorded
-    known_partition(plan, key)
-
-
-def _print_json(data: dict[str, Any]) -> int:
-    jsontext.write({"version": JSON_VERSION, **data}, sys.stdout, end="\n")
+def _no_history(quiet: bool, empty_json: dict[str, Any]) -> int:
+    """There is no history: with ``--json`` an empty answer, the words on stderr."""
+    if quiet:
+        print_json(empty_json)
+        sys.stderr.write(NO_HISTORY.format(path=HISTORY_FILE))
+    else:
+        _out(NO_HISTORY.format(path=HISTORY_FILE))
     return 0
 
 
 def _out(text: str) -> None:
     sys.stdout.write(text)
-
-
-def _table(headers: Sequence[str], rows: list[list[str]], right: set[int]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    lines = []
-    for row in [list(headers), *rows]:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines) + "\n"
-
-
-def _time(timestamp: float | None) -> str:
-    if timestamp is None:
-        return "-"
-    return datetime.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _time_iso(text: str | None) -> str:
-    if text is None:
-        return "-"
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return _time(moment.timestamp())
-
-
-def _seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.2f}s"
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s"
-
-
-def _size(size: int | None) -> str:
-    if size is None:
-        return "-"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
-def _short(md5: str | None) -> str:
-    return md5[:12] if md5 else "-"
-
-
-def _first_line(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0] if (text or "").strip() else ""

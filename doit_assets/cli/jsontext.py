@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 from collections.abc import Callable
 from json.encoder import encode_basestring_ascii as _string
-from typing import TextIO
+from typing import Any, TextIO
+
+from ..inspect.queries import JSON_VERSION
 
 _PIECES = 4096  # written out once a list holds this many
+
+
+def print_json(data: dict[str, Any]) -> int:
+    """An answer of ``--json`` on stdout, the version of the formats first."""
+    write({"version": JSON_VERSION, **data}, sys.stdout, end="\n")
+    return 0
 
 
 def dumps(data: object) -> str:

@@ -19,7 +19,7 @@ from ..run.lock import RunLock
 from ..run.observe import read_observation
 from ..run.processes import Registry, forget_watchdogs, identity
 from ..run.progress import Progress, asset_upstreams, progress_enabled
-from ..store.history import History, Input, Output
+from ..store.history import History, Input, MaterializationStatus, Output, RunOutcome
 from ..store.versions import (
     DIR_INPUTS,
     FINGERPRINT,
@@ -150,7 +150,11 @@ class Recorder:
         return True
 
     def _record(
-        self, asset: PlannedAsset, status: str, began: float, **more: Any
+        self,
+        asset: PlannedAsset,
+        status: MaterializationStatus,
+        began: float,
+        **more: Any,
     ) -> None:
         self.history.record(
             run_id=self.run_id,
@@ -177,6 +181,7 @@ class Recorder:
                     fingerprint=asset.fingerprint,
                     error="interrupted",
                 )
+            outcome: RunOutcome
             if self.started_at:
                 outcome = "interrupted"
             elif failed or self.failed_count:

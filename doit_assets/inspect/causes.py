@@ -5,24 +5,49 @@ Plain data with its JSON form; ``status.py`` works the causes out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
+from ..model.disk import MissingKind
 from ..model.traversal import Step, walk_once
-from ..plan.records import Planned, PlannedAsset
-from .queries import iso
+from ..plan.records import Kind, Planned, PlannedAsset
+from ..text import iso
 
-STATES = ("fresh", "stale", "missing", "failed", "source", "ignored")
+# What an asset is in, as docs/status.md ("States") describes each
+State = Literal["fresh", "stale", "missing", "failed", "source", "ignored"]
+STATES: tuple[State, ...] = get_args(State)
+# Why an asset would run, as docs/status.md ("Causes") describes each
+CauseKind = Literal[
+    "never_materialized",
+    "forgotten",
+    "ignored",
+    "last_failed",
+    "output_missing",
+    "output_edited",
+    "transform_changed",
+    "code_version_changed",
+    "paths_changed",
+    "definition",
+    "input_changed",
+    "input_added",
+    "input_removed",
+    MissingKind,  # input_missing, input_unmatched, source_missing, source_kind
+    "upstream_missing",
+    "upstream",
+    "observation_changed",
+    "not_observed",
+    "max_age",
+]
 # Causes that only mean "make the recorded version again".
-RESTORING = frozenset({"output_missing", "output_edited"})
+RESTORING: frozenset[CauseKind] = frozenset({"output_missing", "output_edited"})
 
 
 @dataclass
 class Cause:
     """One reason an asset is stale; ``upstream`` links the upstream's status."""
 
-    kind: str
+    kind: CauseKind
     text: str
     path: str | None = None
     old: str | None = None
@@ -51,8 +76,8 @@ class Cause:
 @dataclass
 class AssetStatus:
     asset: str
-    kind: str  # 'transform' | 'source'
-    state: str  # one of STATES
+    kind: Kind
+    state: State
     causes: list[Cause] = field(default_factory=list)
     will_run: bool = False  # doit would execute it (observable sources always)
     made_at: float | None = None  # the last materialization, or observation
@@ -63,7 +88,7 @@ class AssetStatus:
     ignored_by: str | None = None
     record: Planned | None = field(default=None, repr=False)  # what it is
     # a partitioned asset as a whole: how many partitions are in each state
-    partition_counts: dict[str, int] | None = None
+    partition_counts: dict[State, int] | None = None
     partition_total: int = 0
     # where the first-cause chain ends: (the asset, its cause); see _root
     _root: tuple[str, Cause] | None = field(default=None, repr=False, compare=False)
@@ -208,7 +233,9 @@ def _causes_under(node: AssetStatus | Cause) -> list[Cause]:
     return [] if node.upstream is None else node.upstream.causes
 
 
-def partition_summary(counts: dict[str, int], total: int, source: bool = False) -> str:
+def partition_summary(
+    counts: Mapping[State, int], total: int, source: bool = False
+) -> str:
     """``87/91 fresh, 3 missing, 1 failed``; for a source ``91 partitions, 1 missing``."""
     if not total:
         return "no partitions yet"

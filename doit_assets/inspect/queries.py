@@ -6,7 +6,6 @@ rename or remove them.
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -14,17 +13,12 @@ from typing import Any
 
 from ..model.traversal import walk_once
 from ..plan.plan import Plan
+from ..plan.records import Kind
 from ..store.history import History, Input, Materialization, Output, Run
 from ..store.versions import output_state
+from ..text import iso
 
 JSON_VERSION = 1
-
-
-def iso(timestamp: float | None) -> str | None:
-    if timestamp is None:
-        return None
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def run_dict(run: Run) -> dict[str, Any]:
@@ -44,7 +38,9 @@ def run_dict(run: Run) -> dict[str, Any]:
 
 
 def materialization_dict(history: History, mat: Materialization) -> dict[str, Any]:
-    return _mat_dict(mat, history.outputs(mat.id), history.inputs_with_kind(mat.id))
+    return materialization_dict_of(
+        mat, history.outputs(mat.id), history.inputs_with_kind(mat.id)
+    )
 
 
 def materialization_dicts(
@@ -55,14 +51,20 @@ def materialization_dicts(
     mats = history.get_many(mat_ids)
     outputs = history.outputs_of(mat_ids)
     inputs = history.inputs_with_kind_of(mat_ids)
-    return [_mat_dict(mats[m], outputs[m], inputs[m]) for m in mat_ids if m in mats]
+    return [
+        materialization_dict_of(mats[m], outputs[m], inputs[m])
+        for m in mat_ids
+        if m in mats
+    ]
 
 
-def _mat_dict(
+def materialization_dict_of(
     mat: Materialization,
     outputs: list[Output],
-    inputs: list[tuple[Input, str | None]],
+    inputs: list[tuple[Input, Kind | None]],
 ) -> dict[str, Any]:
+    """One materialization, from what was read of it (``outputs`` as
+    ``History.outputs``, ``inputs`` as ``History.inputs_with_kind`` give them)."""
     return {
         "id": mat.id,
         "run_id": mat.run_id,

@@ -36,7 +36,11 @@ from ..store.versions import (
     too_old,
     unchanged,
 )
-from .causes import STATES, AssetStatus, Cause
+from ..text import first_line
+from .causes import STATES, AssetStatus, Cause, State
+
+# The state of a partitioned asset: the worst of its partitions' states
+WORST_FIRST: tuple[State, ...] = ("failed", "missing", "stale", "ignored")
 
 
 def project_status(
@@ -91,8 +95,8 @@ def summarize(
 ) -> AssetStatus:
     """One status for a partitioned asset: counts by state, the worst state first."""
     counts = {s: sum(1 for p in partitions if p.state == s) for s in STATES}
-    state = next(
-        (s for s in ("failed", "missing", "stale", "ignored") if counts[s]),
+    state: State = next(
+        (s for s in WORST_FIRST if counts[s]),
         "fresh",  # none: nothing to make yet
     )
     if group.kind == "source" and state not in ("missing", "ignored"):
@@ -158,7 +162,7 @@ class _Checker:
             failed = last and last[0].status != "success"
             if failed:
                 status.state = "failed"
-                status.last_error = _first_line(last[0].error)
+                status.last_error = first_line(last[0].error)
                 status.causes.append(
                     Cause("last_failed", _failed_text(last[0]), new=status.last_error)
                 )
@@ -445,14 +449,9 @@ def _diff(old: str, new: str) -> list[str]:
 
 
 def _failed_text(mat: Materialization) -> str:
-    error = _first_line(mat.error)
+    error = first_line(mat.error)
     text = f"its last attempt failed (#{mat.id}, run {mat.run_id})"
     return f"{text}: {error}" if error else text
-
-
-def _first_line(text: str | None) -> str:
-    stripped = (text or "").strip()
-    return stripped.splitlines()[0] if stripped else ""
 
 
 def _mtime(path: str) -> float | None:

@@ -1,0 +1,290 @@
+"""The answers of ``doit assets history|runs|show|lineage``, as plain data.
+
+Each function loads and queries what its command needs and returns the answer,
+whose ``to_dict`` (lineage: ``data``) is its JSON, built from the dicts of
+queries.py; the words and columns of the text are the command line's
+(cli/history.py). ``None`` where an answer needs the history and there is none
+yet. ``known_partition`` checks an asset named on the command line, for every
+command that takes one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AssetError, did_you_mean
+from ..model.spec import AssetSpec
+from ..paths import HISTORY_FILE
+from ..plan.loading import load_plan, load_project
+from ..plan.plan import Plan, plan_of
+from ..plan.records import Kind, Planned, PlannedGroup
+from ..run.lock import running_pid
+from ..store.history import ANY, History, Input, Materialization, Output, Run
+from .causes import AssetStatus
+from .queries import (
+    chain_downstream,
+    chain_upstream,
+    declared,
+    materialization_dict,
+    materialization_dict_of,
+    outputs_on_disk,
+    producer,
+    run_dict,
+)
+from .status import project_status, summarize
+
+
+def known_partition(plan: Plan, name: str) -> tuple[str, str | None]:
+    """``KEY`` or ``KEY:PARTITION`` of a declared asset, or an AssetError."""
+    key, colon, partition = name.partition(":")
+    if key not in plan:
+        raise AssetError(
+            f"unknown asset '{key}'",
+            hint=did_you_mean(key, plan.keys) or "'doit list' shows the assets",
+        )
+    if not colon:
+        return key, None
+    group = plan.groups.get(key)
+    if group is None:
+        raise AssetError(f"asset '{key}' has no partitions", hint=f"Name it as '{key}'")
+    keys = [task.partition(":")[2] for task in group.tasks]
+    if partition not in keys:
+        raise AssetError(
+            f"asset '{key}' has no partition '{partition}'",
+            hint=did_you_mean(partition, keys)
+            or f"'doit assets status {key} --partitions' lists them",
+        )
+    return key, partition
+
+
+# -- history, runs -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryAnswer:
+    """Materializations, newest first, with what each wrote and (``inputs``,
+    when asked for) what each read."""
+
+    materializations: list[Materialization]
+    outputs: dict[int, list[Output]]  # by materialization id
+    inputs: dict[int, list[tuple[Input, Kind | None]]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "materializations": [
+                materialization_dict_of(m, self.outputs[m.id], self.inputs[m.id])
+                for m in self.materializations
+            ]
+        }
+
+
+def history_answer(
+    file: str,
+    dodo: str | None,
+    name: str | None,
+    *,
+    limit: int,
+    failed_only: bool,
+    with_inputs: bool = True,
+) -> HistoryAnswer | None:
+    """The materializations of ``name`` (an asset, one partition ``KEY:P``, or
+    None: every asset), newest first; a name that is neither recorded nor
+    declared is an AssetError. Without ``with_inputs``, what they read is not
+    looked up (``inputs`` is empty)."""
+    if not os.path.exists(HISTORY_FILE):
+        return None
+    with History.open(HISTORY_FILE) as history:
+        asset, colon, partition = (name or "").partition(":")
+        which = partition if colon else ANY
+        if name and not history.materializations(asset, limit=1, partition=which):
+            _check_known(file, dodo, name)
+        mats = history.materializations(
+            asset or None, limit=limit, failed_only=failed_only, partition=which
+        )
+        ids = [m.id for m in mats]
+        inputs = history.inputs_with_kind_of(ids) if with_inputs else {}
+        return HistoryAnswer(mats, history.outputs_of(ids), inputs)
+
+
+def _check_known(file: str, dodo: str | None, name: str) -> None:
+    """Raise for a name that is neither declared nor in the history."""
+    try:
+        plan = load_plan(file, dodo)
+    except AssetError:
+        return  # cannot tell; an empty answer will say there is nothing recorded
+    known_partition(plan, name)
+
+
+@dataclass(frozen=True, slots=True)
+class RunsAnswer:
+    """Runs, newest first; one whose doit was killed is ``interrupted``."""
+
+    runs: list[Run]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runs": [run_dict(r) for r in self.runs]}
+
+
+def runs_answer(limit: int) -> RunsAnswer | None:
+    """The last ``limit`` runs."""
+    if not os.path.exists(HISTORY_FILE):
+        return None
+    with History.open(HISTORY_FILE) as history:
+        live = running_pid()
+        return RunsAnswer([_as_seen_now(r, live) for r in history.runs(limit)])
+
+
+def _as_seen_now(run: Run, live: int | None) -> Run:
+    """A run left 'running' by a doit that was killed is shown as interrupted
+    (the next run records it so)."""
+    if run.outcome == "running" and run.pid != live:
+        return dataclasses.replace(run, outcome="interrupted")
+    return run
+
+
+# -- show ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShowAnswer:
+    """One asset (or one partition): what is declared, what is on disk, its
+    status, and its last materialization and attempt."""
+
+    name: str  # as asked: KEY or KEY:PARTITION
+    key: str
+    spec: AssetSpec
+    record: Planned  # the partition's, or the partitioned asset's as a whole
+    status: AssetStatus
+    transform: str | None  # a Python asset's: "python module:function"
+    inputs: list[str]
+    outputs: list[dict[str, Any]]  # a partitioned asset as a whole has none
+    last_success: dict[str, Any] | None
+    last_attempt: dict[str, Any] | None
+
+    @property
+    def declared_at(self) -> str | None:
+        return str(self.spec.location) if self.spec.location else None
+
+    def to_dict(self) -> dict[str, Any]:
+        spec = self.spec
+        return {
+            "asset": self.name,
+            "partitions": spec.partitions.describe() if spec.partitions else None,
+            "declared_at": self.declared_at,
+            "kind": self.record.kind,
+            "description": spec.description,
+            "transform": self.transform,
+            "code_version": self.record.code_version,
+            "depends_on": list(spec.deps),
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "metadata": dict(spec.metadata),
+            "status": {
+                "state": self.status.state,
+                "reasons": [c.text for c in self.status.causes],
+            },
+            "last_materialization": self.last_success,
+            "last_attempt": self.last_attempt,
+        }
+
+
+def show_answer(file: str, dodo: str | None, name: str) -> ShowAnswer:
+    """``name`` (``KEY`` or ``KEY:PARTITION``) as ``doit assets show`` tells it."""
+    project, graph = load_project(file, dodo)
+    plan = plan_of(project, graph)
+    key, partition = known_partition(plan, name)
+    spec = graph[key]
+    statuses = project_status(plan, [key])
+    record = plan[key] if partition is None else plan.by_task[name]
+    if isinstance(record, PlannedGroup):
+        members = [statuses[n] for n in record.tasks]
+        status = summarize(key, members, record)
+        inputs = list(spec.inputs)
+        outputs = []
+    else:
+        status = statuses[name]
+        inputs = list(plan.inputs(record))
+        outputs = outputs_on_disk(str(project.root), record.paths)
+    transform = record.transform
+    if transform is None and callable(spec.transform):
+        transform = f"python {spec.transform.__module__}:{spec.transform.__qualname__}"
+    which = ANY if partition is None else partition
+    last = last_ok = None
+    if os.path.exists(HISTORY_FILE):
+        with History.open(HISTORY_FILE) as history:
+            attempts = history.materializations(key, limit=1, partition=which)
+            last = materialization_dict(history, attempts[0]) if attempts else None
+            success = history.last_success(key, which)
+            last_ok = materialization_dict(history, success) if success else None
+    return ShowAnswer(
+        name, key, spec, record, status, transform, inputs, outputs, last_ok, last
+    )
+
+
+# -- lineage -------------------------------------------------------------------
+
+_CHAINS = {"upstream": chain_upstream, "downstream": chain_downstream}
+
+
+@dataclass(frozen=True, slots=True)
+class LineageAnswer:
+    """``data``: the answer, as its JSON; ``has_history``: whether there was a
+    history to look in."""
+
+    data: dict[str, Any]
+    has_history: bool
+
+
+def lineage_answer(
+    file: str,
+    dodo: str | None,
+    name: str,
+    *,
+    upstream: bool,
+    downstream: bool,
+    depth: int | None,
+) -> LineageAnswer:
+    """The declared graph around one asset (one partition) and the recorded
+    chain of materializations that made the current version of its outputs."""
+    # The tasks, from the project cache: at 10 000 assets, validating the
+    # project again would cost more than the whole answer.
+    plan = load_plan(file, dodo)
+    key, partition = known_partition(plan, name)
+    if key in plan.groups and partition is None:
+        raise AssetError(
+            f"asset '{key}' has partitions: lineage follows one of them",
+            hint=f"Name it as {key}:PARTITION; "
+            f"'doit assets status {key} --partitions' lists them",
+        )
+    directions = [
+        d
+        for d, wanted in (("upstream", upstream), ("downstream", downstream))
+        if wanted
+    ]
+    asset = plan.by_task[name]
+    outputs = outputs_on_disk(asset.root, asset.paths)
+    data: dict[str, Any] = {"asset": name, "outputs": outputs, "declared": {}}
+    continued: dict[str, list[dict[str, Any]]] = {}
+    for direction in directions:
+        tree, deeper = declared(plan, key, direction, depth)
+        data["declared"][direction] = tree
+        if deeper:
+            continued[direction] = deeper
+    data["materialization"] = None
+    for direction in directions:
+        data[f"{direction}_chain"] = []
+    has_history = os.path.exists(HISTORY_FILE)
+    if has_history:
+        with History.open(HISTORY_FILE) as history:
+            mat_id = producer(history, outputs)
+            if mat_id is not None:  # the current version was recorded
+                for direction in directions:
+                    chain = _CHAINS[direction](history, mat_id, depth)
+                    data["materialization"] = chain[0]
+                    data[f"{direction}_chain"] = chain[1:]
+    if continued:  # the trees of assets met too deep to be expanded in place
+        data["declared_continued"] = continued
+    return LineageAnswer(data, has_history)

@@ -1,0 +1,113 @@
+"""What the history holds, as records: runs, materializations with the files
+they wrote and read, and backfills. Plain frozen data, read by
+``store/queries.py`` and written by ``store/history.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..plan.records import Kind
+
+# How a materialization ended: an interrupted one was still running when its
+# run stopped (Ctrl-C, a signal).
+MaterializationStatus = Literal["success", "failed", "interrupted"]
+# How a run ended; 'running' until it does (or forever, if its doit was
+# killed: the next run marks it 'interrupted').
+RunOutcome = Literal["running", "success", "failed", "interrupted"]
+
+ANY = "*"  # every partition (no partition key can be '*')
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    path: str
+    md5: str | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One file a materialization read; ``asset`` is None for a plain input file."""
+
+    path: str
+    asset: str | None
+    md5: str | None
+    upstream_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Materialization:
+    id: int
+    run_id: int
+    asset: str
+    kind: Kind  # a source's: an observed new version of it
+    status: MaterializationStatus
+    started_at: float | None
+    ended_at: float
+    duration: float | None
+    transform: str | None
+    code_version: str | None
+    fingerprint: str | None
+    metadata: Mapping[str, Any]
+    error: str | None
+    exit_code: int | None
+    partition: str | None = None
+
+    @property
+    def task(self) -> str:
+        """The asset, or ``asset:partition``: the doit task that made it."""
+        return (
+            self.asset if self.partition is None else f"{self.asset}:{self.partition}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    started_at: float
+    ended_at: float | None
+    command: str
+    pid: int | None
+    outcome: RunOutcome
+    materialized: int
+    up_to_date: int
+    failed: int
+    backfill_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Backfill:
+    id: int
+    created_at: float
+    command: str
+    selection: str
+    range_from: str | None
+    range_to: str | None
+    filter: str | None
+    targets: tuple[str, ...]
+
+
+def materialization_of(row: Sequence[Any]) -> Materialization:
+    """A row of the table ``materializations`` (``select *``)."""
+    values = list(row)
+    values[11] = json.loads(values[11]) if values[11] else {}
+    return Materialization(*values)
+
+
+def backfill_of(row: Sequence[Any]) -> Backfill:
+    """A row of the table ``backfills`` (``select *``)."""
+    bf_id, created, command, selection, start, end, only, targets = row
+    return Backfill(
+        bf_id,
+        created,
+        command,
+        selection,
+        start,
+        end,
+        only,
+        tuple(json.loads(targets)),
+    )
