@@ -156,6 +156,14 @@ def pipeline(project: Project, toml: str = PIPELINE, **extra: str) -> Project:
     return project
 
 
+def build_pipeline(project: Project) -> None:
+    """PIPELINE, materialized once."""
+    pipeline(project)
+    result = project.doit()
+    assert result.code == 0, result
+    assert result.ran == ["processed_data", "summary", "report"], result
+
+
 def md5(text: str | bytes) -> str:
     data = text.encode() if isinstance(text, str) else text
     return hashlib.md5(data).hexdigest()
@@ -318,6 +326,26 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> N
             pass  # not there yet
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def command_line(pid: int) -> str:
+    """The command line of process ``pid``, words joined by spaces ('' if gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def runs_in(project: Project, command: str) -> bool:
+    """A process runs ``command`` (its whole command line) in the project's folder
+    (Linux: read from /proc)."""
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and command_line(int(entry.name)) == command:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{entry.name}/cwd") == str(project.root):
+                    return True
+    return False
 
 
 # -- text with times in it -----------------------------------------------------

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PYTHON, DoitRun, Prebuilt, Project
+from conftest import PYTHON, DoitRun, Prebuilt, Project, copy_of
 from history_support import build_ladder, md5, normalise_times
 
 NOW = "DOIT_ASSETS_NOW"
@@ -173,6 +173,7 @@ def write_chain(project: Project) -> None:
 
 
 def build_chain(project: Project) -> None:
+    """The chain, built at BUILT."""
     write_chain(project)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(NOW, str(BUILT))
@@ -180,10 +181,7 @@ def build_chain(project: Project) -> None:
     assert first.code == 0 and first.ran == ["a", "b", "c"], first
 
 
-@pytest.fixture
-def built(project: Project, prebuilt: Prebuilt) -> Project:
-    """The chain, built at BUILT."""
-    return project.copy_from(prebuilt("status-chain", build_chain))
+built = copy_of(build_chain)
 
 
 # -- each state, with its reason -----------------------------------------------
@@ -1040,7 +1038,7 @@ def build_ladder_at_built(project: Project) -> None:
 def ladder(project: Project, prebuilt: Prebuilt) -> Project:
     """The ladder built at BUILT, its source a0 edited at EDITED: every asset
     is stale."""
-    project.copy_from(prebuilt("status-ladder", build_ladder_at_built))
+    project.copy_from(prebuilt(build_ladder_at_built))
     edit(project, "data/a0.txt", A0_EDITED)
     return project
 
