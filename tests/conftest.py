@@ -69,6 +69,12 @@ elif mode == "slow":       # writes a partial output, waits, then finishes
     write(out, "partial")
     time.sleep(float(ins[0]))
     write(out, "complete\\n")
+elif mode == "wait":       # the same, waiting until the file IN exists (a minute at most)
+    write(out, "partial")
+    deadline = time.monotonic() + 60
+    while not os.path.exists(ins[0]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    write(out, "complete\\n")
 else:
     sys.exit(f"unknown mode {mode}")
 """
@@ -263,7 +269,18 @@ def shared(setup: Setup) -> Any:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """An empty project directory, also the current directory."""
+    """An empty project directory, also the current directory (end to end)."""
+    return _empty_project(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """The same, for a test that loads or plans it in this process: the test
+    stays in the fast layer, where starting doit fails it."""
+    return _empty_project(tmp_path, monkeypatch)
+
+
+def _empty_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     root = tmp_path / "project"
     root.mkdir()
     monkeypatch.chdir(root)
