@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 from conftest import PYTHON, DoitRun, Project
 
 HISTORY = ".doit-assets/history.sqlite"
@@ -129,6 +130,18 @@ def build_ladder(project: Project, layers: int) -> Project:
     result = project.doit()
     assert result.code == 0 and len(result.ran) == 2 * layers - 2, result
     return project
+
+
+LADDER_LAYERS = 24  # from b23 there are 2^23 paths back to a0
+LADDER_BUILT = 1_700_000_000.0  # when it was built: 2023-11-14T22:13:20Z
+
+
+def build_ladder_24(project: Project) -> None:
+    """The ladder of LADDER_LAYERS layers, built at LADDER_BUILT one asset at a
+    time: a0 is #1, b0 #2, then aK is #2K+1 and bK #2K+2."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOIT_ASSETS_NOW", str(LADDER_BUILT))
+        build_ladder(project, LADDER_LAYERS)
 
 
 def build_three_levels(project: Project) -> Project:

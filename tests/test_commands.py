@@ -17,11 +17,12 @@ from conftest import PYTHON, Project, copy_of, run_doit, run_doit_assets, shared
 from history_support import (
     HISTORY,
     INPUT,
+    LADDER_LAYERS,
     PIPELINE,
     TRANSFORMS,
     assert_lines,
     assets_cmd,
-    build_ladder,
+    build_ladder_24,
     build_pipeline,
     build_three_levels,
     contents,
@@ -681,19 +682,12 @@ def test_lineage_walks_back_through_the_chain_that_made_each_file(
 
 
 # The ladder of history_support.ladder_toml: from b23 there are 2^23 paths to a0.
-LADDER_LAYERS = 24
 LADDER_ASSETS = [f"{s}{k}" for k in range(LADDER_LAYERS - 1) for s in "ab"]
 TWO = "2\n"  # what every transform of the ladder makes
 COUNT = f"{PYTHON} tx.py count"
 
 
-def _build_ladder(project: Project) -> None:
-    """The ladder, built one asset at a time: a0 is #1, b0 #2, then aK is
-    #2K+1 and bK #2K+2. Shared: lineage writes nothing."""
-    build_ladder(project, LADDER_LAYERS)
-
-
-ladder = shared(_build_ladder)
+ladder = shared(build_ladder_24)  # read only: lineage writes nothing
 
 
 def made_by_count(indent: str, asset: str, mat_id: int) -> list[str]:
