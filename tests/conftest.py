@@ -1,17 +1,30 @@
-"""Shared fixtures: a temporary project and the real ``doit`` run as a subprocess."""
+"""Shared fixtures: a temporary project and the real ``doit`` run as a subprocess.
+
+The suite has two layers. The fast one runs in this process: it loads, plans,
+selects, draws and queries without starting ``doit`` (``pytest -m "not e2e"``).
+The end-to-end one drives the real ``doit``: every test that uses the
+``project`` or ``prebuilt`` fixture is marked ``e2e`` here, at collection, and
+the few that start doit some other way carry the mark themselves. A test left
+unmarked that starts ``doit``, ``doit-assets`` or another Python (or runs
+doit's ``DoitMain`` in this process) fails at once, saying so (see
+``_refuse_outside_e2e``), so the fast layer stays in-process.
+"""
 
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from doit.doit_cmd import DoitMain
 
 PYTHON = sys.executable
 DOIT_ASSETS = str(Path(sys.executable).parent / "doit-assets")
@@ -55,6 +68,12 @@ elif mode == "fail":       # writes a partial output, then fails
 elif mode == "slow":       # writes a partial output, waits, then finishes
     write(out, "partial")
     time.sleep(float(ins[0]))
+    write(out, "complete\\n")
+elif mode == "wait":       # the same, waiting until the file IN exists (a minute at most)
+    write(out, "partial")
+    deadline = time.monotonic() + 60
+    while not os.path.exists(ins[0]) and time.monotonic() < deadline:
+        time.sleep(0.01)
     write(out, "complete\\n")
 else:
     sys.exit(f"unknown mode {mode}")
@@ -194,35 +213,154 @@ class Project:
         )
 
 
-Setup = Callable[[Project], None]
-Prebuilt = Callable[[str, Setup], Path]
+Setup = Callable[[Project], object]
+Prebuilt = Callable[[Setup], Path]
 
 
 @pytest.fixture(scope="session")
 def prebuilt(tmp_path_factory: pytest.TempPathFactory) -> Prebuilt:
-    """``prebuilt(name, setup)``: a project made by ``setup`` once per session.
+    """``prebuilt(setup)``: the folder of a project made by ``setup`` (which
+    writes it and runs doit in it), once per session whoever asks.
 
     Tests copy it (``Project.copy_from``) instead of building their own: the copy
     keeps file times, so it is as up to date as the original (which
-    test_moving_the_project_keeps_everything_up_to_date checks).
+    test_moving_the_project_keeps_everything_up_to_date checks). Not for the
+    no-op fast path: its manifest knows the files by inode, so a copy is never
+    answered without doit (test_a_noop_manifest_from_elsewhere_does_not_skip_anything).
+    Rather than call it, give a module a fixture with ``copy_of`` or ``shared``.
     """
-    made: dict[str, Path] = {}
+    made: dict[Setup, Path] = {}
 
-    def get(name: str, setup: Setup) -> Path:
-        if name not in made:
-            root = tmp_path_factory.mktemp(name) / "project"
+    def get(setup: Setup) -> Path:
+        if setup not in made:
+            root = tmp_path_factory.mktemp(setup.__name__) / "project"
             root.mkdir()
             setup(Project(root))
-            made[name] = root
-        return made[name]
+            made[setup] = root
+        return made[setup]
 
     return get
 
 
+def copy_of(setup: Setup) -> Any:
+    """A fixture: the project ``setup`` makes (built once, see ``prebuilt``),
+    copied into the test's own ``project``, which the test may change at will::
+
+        built = copy_of(build_pipeline)
+    """
+
+    def fixture(project: Project, prebuilt: Prebuilt) -> Project:
+        return project.copy_from(prebuilt(setup))
+
+    fixture.__doc__ = setup.__doc__ or f"A copy of what {setup.__name__} makes."
+    return pytest.fixture(fixture)
+
+
+def shared(setup: Setup) -> Any:
+    """A fixture: the one project ``setup`` makes (see ``prebuilt``), not
+    copied, for tests that only read it (the query commands write nothing)."""
+
+    def fixture(prebuilt: Prebuilt) -> Project:
+        return Project(prebuilt(setup))
+
+    fixture.__doc__ = setup.__doc__ or f"What {setup.__name__} makes, read only."
+    return pytest.fixture(fixture)
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
-    """An empty project directory, also the current directory."""
+    """An empty project directory, also the current directory (end to end)."""
+    return _empty_project(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """The same, for a test that loads or plans it in this process: the test
+    stays in the fast layer, where starting doit fails it."""
+    return _empty_project(tmp_path, monkeypatch)
+
+
+def _empty_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     root = tmp_path / "project"
     root.mkdir()
     monkeypatch.chdir(root)
     return Project(root)
+
+
+# -- the two layers ------------------------------------------------------------
+
+# A test that uses one of these fixtures drives the real doit: it is end to end.
+E2E_FIXTURES = frozenset({"project", "prebuilt"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``e2e`` every test whose fixtures (or theirs) include E2E_FIXTURES."""
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+# The test being run, while it is not marked e2e (None otherwise).
+_in_process_test: str | None = None
+
+
+def _starts_doit_or_python(args: Any) -> str | None:
+    """What ``args`` (of Popen) starts that the fast layer must not: a doit,
+    a doit-assets or a Python; None if it is something else (dot, make, sh)."""
+    if isinstance(args, (str, bytes)):  # a shell command line, or one program
+        line = os.fsdecode(args)
+        try:
+            words = shlex.split(line)
+        except ValueError:  # unbalanced quotes: words are enough to look at
+            words = line.split()
+    elif isinstance(args, os.PathLike):
+        words = [os.fsdecode(args)]
+    else:
+        words = [os.fsdecode(a) for a in args]
+    for i, word in enumerate(words):
+        name = os.path.basename(word)
+        if name in ("doit", "doit-assets") or name.startswith("python"):
+            return name
+        if word == "-m" and words[i + 1 : i + 2] == ["doit"]:
+            return "python -m doit"
+    return None
+
+
+def _refuse_outside_e2e(what: str) -> None:
+    if _in_process_test is not None:
+        pytest.fail(
+            f"{_in_process_test} starts {what} but is not marked e2e: use the "
+            "project or prebuilt fixture, or mark it @pytest.mark.e2e",
+            pytrace=False,
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Guard where processes start and where doit runs in this process."""
+    popen_init = subprocess.Popen.__init__
+    doit_run = DoitMain.run
+
+    def guarded_popen_init(self: Any, args: Any, *rest: Any, **kwargs: Any) -> None:
+        started = _starts_doit_or_python(args)
+        if started is not None:
+            _refuse_outside_e2e(started)
+        popen_init(self, args, *rest, **kwargs)
+
+    def guarded_doit_run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_outside_e2e("doit in this process (DoitMain.run)")
+        return doit_run(self, *args, **kwargs)
+
+    subprocess.Popen.__init__ = guarded_popen_init  # type: ignore[method-assign]
+    DoitMain.run = guarded_doit_run  # type: ignore[method-assign]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+    """Run a test not marked e2e (its fixtures too) with the guard on."""
+    global _in_process_test
+    if item.get_closest_marker("e2e") is None:
+        _in_process_test = item.nodeid
+    try:
+        yield
+    finally:
+        _in_process_test = None

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
 from conftest import PYTHON, DoitRun, Project
 
 HISTORY = ".doit-assets/history.sqlite"
@@ -131,6 +132,18 @@ def build_ladder(project: Project, layers: int) -> Project:
     return project
 
 
+LADDER_LAYERS = 24  # from b23 there are 2^23 paths back to a0
+LADDER_BUILT = 1_700_000_000.0  # when it was built: 2023-11-14T22:13:20Z
+
+
+def build_ladder_24(project: Project) -> None:
+    """The ladder of LADDER_LAYERS layers, built at LADDER_BUILT one asset at a
+    time: a0 is #1, b0 #2, then aK is #2K+1 and bK #2K+2."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOIT_ASSETS_NOW", str(LADDER_BUILT))
+        build_ladder(project, LADDER_LAYERS)
+
+
 def build_three_levels(project: Project) -> Project:
     """THREE_LEVELS built (run 1), then rebuilt in part after an edit of its
     source (run 2): banner is the one asset not re-run."""
@@ -154,6 +167,14 @@ def pipeline(project: Project, toml: str = PIPELINE, **extra: str) -> Project:
         project.write(rel, text)
     project.assets(toml)
     return project
+
+
+def build_pipeline(project: Project) -> None:
+    """PIPELINE, materialized once."""
+    pipeline(project)
+    result = project.doit()
+    assert result.code == 0, result
+    assert result.ran == ["processed_data", "summary", "report"], result
 
 
 def md5(text: str | bytes) -> str:
@@ -318,6 +339,26 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> N
             pass  # not there yet
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def command_line(pid: int) -> str:
+    """The command line of process ``pid``, words joined by spaces ('' if gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return ""
+
+
+def runs_in(project: Project, command: str) -> bool:
+    """A process runs ``command`` (its whole command line) in the project's folder
+    (Linux: read from /proc)."""
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and command_line(int(entry.name)) == command:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{entry.name}/cwd") == str(project.root):
+                    return True
+    return False
 
 
 # -- text with times in it -----------------------------------------------------

@@ -11,7 +11,7 @@ signal doit itself, as a crash or a Ctrl-C would, while it runs.
 from __future__ import annotations
 
 import pytest
-from conftest import DoitRun, Prebuilt, Project
+from conftest import DoitRun, Project, copy_of
 from history_support import query, wait_for
 
 DAYS = '{ daily = { start = "2024-02-01", end = "2024-02-08" } }'
@@ -56,6 +56,7 @@ def write_project(project: Project) -> None:
 
 
 def build_project(project: Project) -> None:
+    """The project, every partition made by a plain ``doit``."""
     write_project(project)
     result = project.doit()
     assert result.code == 0 and len(result.ran) == 8 + 8 + 1, result
@@ -68,10 +69,7 @@ def fresh(project: Project) -> Project:
     return project
 
 
-@pytest.fixture
-def built(project: Project, prebuilt: Prebuilt) -> Project:
-    """The project, every partition made by a plain ``doit``."""
-    return project.copy_from(prebuilt("backfill-built", build_project))
+built = copy_of(build_project)
 
 
 def backfill(project: Project, *args: str) -> DoitRun:

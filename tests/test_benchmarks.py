@@ -29,6 +29,7 @@ def test_the_graph_has_the_promised_shape() -> None:
     assert len(sources) == 1 + 32  # the seed and the first layer (width ~sqrt(N))
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("tool", ["doit-assets", "doit-assets cli", "doit"])
 def test_every_tool_builds_then_does_nothing_then_rebuilds_one_percent(
     tool: str, tmp_path: Path
@@ -73,6 +74,7 @@ def test_the_ladder_is_layers_of_two_each_reading_both_of_the_layer_above() -> N
     ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("shape", SHAPES)
 def test_why_lineage_and_status_answers_grow_with_the_graph_not_its_paths(
     shape: str, tmp_path: Path

@@ -13,15 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PYTHON, Prebuilt, Project, run_doit, run_doit_assets
+from conftest import PYTHON, Project, copy_of, run_doit, run_doit_assets, shared
 from history_support import (
     HISTORY,
     INPUT,
+    LADDER_LAYERS,
     PIPELINE,
     TRANSFORMS,
     assert_lines,
     assets_cmd,
-    build_ladder,
+    build_ladder_24,
+    build_pipeline,
     build_three_levels,
     contents,
     doit_json,
@@ -54,8 +56,7 @@ FIRST = contents()  # the files as run 1 made them
 THIRD = contents(params=PARAMS_3)  # ... and as run 3 remade them
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Project:
+def tell_story(project: Project) -> None:
     """PIPELINE through four runs; the materialization ids are:
 
     run 1 `doit`:        1 raw_data (observed), 2 processed_data, 3 summary, 4 report
@@ -63,7 +64,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Project:
     run 3 `doit`:        params.txt edited: 5 processed_data, 6 summary, 7 report
     run 4 `doit`:        'broken' added: 8 broken (failed)
     """
-    project = pipeline(Project(tmp_path_factory.mktemp("story")))
+    pipeline(project)
     assert project.doit().code == 0
     assert project.doit("report").ran == []
     project.write("params.txt", PARAMS_3)
@@ -71,14 +72,11 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project.write("assets.toml", project.read("assets.toml") + BROKEN)
     fourth = project.doit()
     assert fourth.code == 1 and fourth.ran == ["broken"], fourth
-    return project
 
 
-@pytest.fixture
-def built(project: Project) -> Project:
-    pipeline(project)
-    assert project.doit().code == 0
-    return project
+story = shared(tell_story)  # read only: the query commands write nothing
+built = copy_of(build_pipeline)
+rebuilt = shared(build_three_levels)
 
 
 def short(text: str) -> str:
@@ -653,9 +651,9 @@ def test_lineage_of_a_hand_edited_output_does_not_guess(built: Project) -> None:
 
 
 def test_lineage_walks_back_through_the_chain_that_made_each_file(
-    project: Project,
+    rebuilt: Project,
 ) -> None:
-    build_three_levels(project)
+    project = rebuilt
     ids = {
         (m["asset"], m["run_id"]): m["id"]
         for m in doit_json(project, "history")["materializations"]
@@ -684,21 +682,12 @@ def test_lineage_walks_back_through_the_chain_that_made_each_file(
 
 
 # The ladder of history_support.ladder_toml: from b23 there are 2^23 paths to a0.
-LADDER_LAYERS = 24
 LADDER_ASSETS = [f"{s}{k}" for k in range(LADDER_LAYERS - 1) for s in "ab"]
 TWO = "2\n"  # what every transform of the ladder makes
 COUNT = f"{PYTHON} tx.py count"
 
 
-@pytest.fixture
-def ladder(prebuilt: Prebuilt) -> Project:
-    """The ladder, built one asset at a time: a0 is #1, b0 #2, then aK is
-    #2K+1 and bK #2K+2. Shared: lineage writes nothing."""
-    return Project(prebuilt("lineage-ladder", _build_ladder))
-
-
-def _build_ladder(project: Project) -> None:
-    build_ladder(project, LADDER_LAYERS)
+ladder = shared(build_ladder_24)  # read only: lineage writes nothing
 
 
 def made_by_count(indent: str, asset: str, mat_id: int) -> list[str]:

@@ -136,6 +136,7 @@ THROUGH_DOIT = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("stem", THROUGH_DOIT)
 def test_doit_list_prints_corpus_error_and_exits_3(stem: str, tmp_path: Path) -> None:
     case = CORPUS / "invalid" / f"{stem}.toml"
@@ -149,6 +150,7 @@ def test_doit_list_prints_corpus_error_and_exits_3(stem: str, tmp_path: Path) ->
     assert result.out == ""
 
 
+@pytest.mark.e2e
 def test_doit_run_with_invalid_file_builds_nothing(tmp_path: Path) -> None:
     case = CORPUS / "invalid" / "unknown-dep-in-template.toml"
     shutil.copyfile(case, tmp_path / "assets.toml")
@@ -159,6 +161,7 @@ def test_doit_run_with_invalid_file_builds_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.e2e
 def test_doit_assets_script_prints_corpus_error_and_exits_3(tmp_path: Path) -> None:
     case = CORPUS / "invalid" / "self-path-with-several-paths.toml"
     shutil.copyfile(case, tmp_path / "assets.toml")
@@ -178,6 +181,7 @@ def write_project(root: Path, toml: str) -> None:
     (root / "dodo.py").write_text("from doit_assets.dodo import *\n")
 
 
+@pytest.mark.e2e
 def test_same_path_twice_in_one_asset_is_a_validation_error(tmp_path: Path) -> None:
     write_project(
         tmp_path,
@@ -193,6 +197,7 @@ def test_same_path_twice_in_one_asset_is_a_validation_error(tmp_path: Path) -> N
     ), result
 
 
+@pytest.mark.e2e
 def test_source_directory_without_trailing_slash_fails_that_asset_not_the_load(
     tmp_path: Path,
 ) -> None:

@@ -12,6 +12,9 @@ import pytest
 from doc_examples import PAGES, Page, compare, pages, parse_page, run_session
 from doc_zygote import stop_zygote
 
+# every console block of the docs, run through the real doit
+pytestmark = pytest.mark.e2e
+
 Results = dict[str, list[str]]
 
 

@@ -11,7 +11,7 @@ import shutil
 import sqlite3
 
 import pytest
-from conftest import Project, run_doit
+from conftest import Project, copy_of, run_doit
 
 SMALL = """\
 [vars]
@@ -33,11 +33,20 @@ def task_hello():
 """
 
 
-def built(project: Project) -> Project:
+def build(project: Project) -> None:
+    """SMALL, built."""
     project.assets(SMALL)
     project.write("data/raw.txt", "hi\n")
     assert project.doit().ran == ["shout"]
-    return project
+
+
+def build_in_shop(project: Project) -> None:
+    """SMALL, built in the folder shop/ of the project."""
+    build(Project(project.path("shop")))
+
+
+built = copy_of(build)
+shop_inside = copy_of(build_in_shop)
 
 
 def expected_dump(project: Project) -> str:
@@ -52,22 +61,22 @@ def expected_dump(project: Project) -> str:
     return "".join(lines)
 
 
-def test_dumpdb_prints_the_sqlite_state(project: Project) -> None:
-    built(project)
-    result = project.doit("dumpdb")
+def test_dumpdb_prints_the_sqlite_state(built: Project) -> None:
+    result = built.doit("dumpdb")
     assert (result.code, result.err) == (0, ""), result
-    assert result.out == expected_dump(project)
+    assert result.out == expected_dump(built)
     assert [line.split(" -> ")[0] for line in result.out.splitlines()[1:]
             if " -> " in line] == ["raw", "shout"]  # fmt: skip
     md5 = hashlib.md5(b"HI\n").hexdigest()
     assert f"'md5': '{md5}'" in result.out
-    assert project.doit_assets("dumpdb").out == result.out
-    named = project.doit("dumpdb", "--db-file", STATE)
+    assert built.doit_assets("dumpdb").out == result.out
+    named = built.doit("dumpdb", "--db-file", STATE)
     assert named.out == result.out
 
 
-def test_dumpdb_reads_the_project_named_with_f_or_d(project: Project) -> None:
-    shop = built(Project(project.path("shop")))
+def test_dumpdb_reads_the_project_named_with_f_or_d(shop_inside: Project) -> None:
+    project = shop_inside
+    shop = Project(project.path("shop"))
     dump = expected_dump(shop)
     for args in (["-f", "shop/dodo.py"], ["-d", "shop"]):
         result = project.doit(*args, "dumpdb")
@@ -101,21 +110,20 @@ def test_dumpdb_of_a_plain_doit_project_is_doits(project: Project) -> None:
 
 @pytest.mark.parametrize("asset", ["shout", "raw"])
 def test_strace_of_an_asset_says_what_to_use_instead(
-    project: Project, asset: str
+    built: Project, asset: str
 ) -> None:
-    built(project)
-    made = os.stat(project.path("out/shout.txt")).st_mtime_ns
-    runs = project.doit("assets", "runs").out
-    result = project.doit("strace", asset)
+    made = os.stat(built.path("out/shout.txt")).st_mtime_ns
+    runs = built.doit("assets", "runs").out
+    result = built.doit("strace", asset)
     assert (result.code, result.out) == (3, ""), result
     assert result.err == (
         f"ERROR: asset '{asset}': doit strace cannot trace assets: it traces "
         "doit's own shell actions, and doit-assets runs each transform itself. "
         f"'doit assets show {asset}' lists what it reads and writes\n"
     )
-    assert os.stat(project.path("out/shout.txt")).st_mtime_ns == made
-    assert project.doit("assets", "runs").out == runs  # nothing ran
-    assert not project.exists("strace.txt")
+    assert os.stat(built.path("out/shout.txt")).st_mtime_ns == made
+    assert built.doit("assets", "runs").out == runs  # nothing ran
+    assert not built.exists("strace.txt")
 
 
 def test_strace_of_a_partition_says_what_to_use_instead(project: Project) -> None:

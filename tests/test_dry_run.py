@@ -5,7 +5,7 @@ against what the real ``doit`` then runs."""
 from __future__ import annotations
 
 import pytest
-from conftest import PYTHON, DoitRun, Project
+from conftest import PYTHON, DoitRun, Project, copy_of
 
 # raw -> upper -> count ----> joined -> total (a Python asset)
 #    \-> head -------------/
@@ -59,10 +59,13 @@ def write(project: Project) -> Project:
     return project
 
 
-def built(project: Project) -> Project:
+def build(project: Project) -> None:
+    """The pipeline, built."""
     write(project)
     assert project.doit_ok().ran == ["upper", "head", "count", "joined", "total"]
-    return project
+
+
+built = copy_of(build)
 
 
 def dry(project: Project, *args: str) -> DoitRun:
@@ -126,10 +129,9 @@ def test_the_order_is_the_one_doit_runs(project: Project) -> None:
     assert real.ran == ["upper", "head", "count", "joined"], real
 
 
-def test_what_only_reruns_if_its_upstream_changes_may_run(project: Project) -> None:
-    built(project)
-    project.write("data/raw.txt", "a\nc\n")  # the first line and the count stay
-    result = dry(project, "+total")
+def test_what_only_reruns_if_its_upstream_changes_may_run(built: Project) -> None:
+    built.write("data/raw.txt", "a\nc\n")  # the first line and the count stay
+    result = dry(built, "+total")
     assert result.out == (
         "would run upper: input 'data/raw.txt' changed\n"
         f"  {UPPER}\n"
@@ -146,24 +148,20 @@ def test_what_only_reruns_if_its_upstream_changes_may_run(project: Project) -> N
     )
     # upper's new output differs, so count runs; it counts the same two lines,
     # and head's first line is the same: joined and total do not run
-    real = project.doit("assets", "materialize", "+total")
+    real = built.doit("assets", "materialize", "+total")
     assert real.ran == ["upper", "head", "count"], real
 
 
-def test_nothing_to_run(project: Project) -> None:
-    built(project)
-    assert dry(project, "+total").out == "dry run, nothing ran: 5 up to date\n"
-    assert dry(project, "raw").out == "dry run, nothing ran: no asset to run\n"
+def test_nothing_to_run(built: Project) -> None:
+    assert dry(built, "+total").out == "dry run, nothing ran: 5 up to date\n"
+    assert dry(built, "raw").out == "dry run, nothing ran: no asset to run\n"
 
 
-def test_only_runs_from_the_upstream_outputs_on_disk(project: Project) -> None:
-    built(project)
-    project.write("data/raw.txt", "a\nb\nc\n")
-    assert dry(project, "count", "--only").out == (
-        "dry run, nothing ran: 1 up to date\n"
-    )
-    assert project.doit("assets", "materialize", "count", "--only").ran == []
-    assert dry(project, "upper", "count", "--only").out == (
+def test_only_runs_from_the_upstream_outputs_on_disk(built: Project) -> None:
+    built.write("data/raw.txt", "a\nb\nc\n")
+    assert dry(built, "count", "--only").out == ("dry run, nothing ran: 1 up to date\n")
+    assert built.doit("assets", "materialize", "count", "--only").ran == []
+    assert dry(built, "upper", "count", "--only").out == (
         "would run upper: input 'data/raw.txt' changed\n"
         f"  {UPPER}\n"
         "may run count: only if what 'upper' makes comes out different\n"
@@ -173,9 +171,8 @@ def test_only_runs_from_the_upstream_outputs_on_disk(project: Project) -> None:
     )
 
 
-def test_always_execute_after_the_separator_runs_everything(project: Project) -> None:
-    built(project)
-    result = dry(project, "joined", "--", "-a")
+def test_always_execute_after_the_separator_runs_everything(built: Project) -> None:
+    result = dry(built, "joined", "--", "-a")
     assert steps(result) == [
         "would run upper",
         "would run head",
@@ -189,12 +186,11 @@ def test_always_execute_after_the_separator_runs_everything(project: Project) ->
 
 
 def test_an_ignored_asset_and_its_readers_are_counted_not_shown(
-    project: Project,
+    built: Project,
 ) -> None:
-    built(project)
-    project.write("data/raw.txt", "x\ny\n")
-    assert project.doit("ignore", "upper").code == 0
-    result = dry(project, "+total")
+    built.write("data/raw.txt", "x\ny\n")
+    assert built.doit("ignore", "upper").code == 0
+    result = dry(built, "+total")
     assert result.out == (
         "would run head: input 'data/raw.txt' changed\n"
         f"  {HEAD}\n"

@@ -19,6 +19,7 @@ from history_support import (
     md5,
     row,
     runs,
+    runs_in,
     summary_of,
     wait_for,
 )
@@ -145,7 +146,7 @@ def test_ctrl_c_ends_with_one_line_and_keeps_the_previous_output(
     forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
-        time.sleep(0.2)  # let the shell start sleep
+        wait_for(lambda: runs_in(slow_project, "sleep 2"), "the shell to start sleep")
         stopped = run.interrupt()
     assert stopped.code != 0, stopped
     assert "Traceback" not in stopped.err, stopped
@@ -166,7 +167,7 @@ def test_ctrl_c_records_the_running_asset_and_the_run_as_interrupted(
     forget_started(slow_project)
     with Background(slow_project) as run:
         wait_for(lambda: slow_is_running(slow_project), "slow to start")
-        time.sleep(0.2)
+        wait_for(lambda: runs_in(slow_project, "sleep 2"), "the shell to start sleep")
         run.interrupt()
     assert [(a, k, s) for _, r, a, k, s in summary_of(slow_project) if r == 2] == [
         ("raw", "source", "success"),

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import DoitRun, run_doit, run_doit_assets
 
+pytestmark = pytest.mark.e2e  # each example built by the real doit
+
 EXAMPLES_DIR = Path(__file__).parent.parent / "examples"
 EXAMPLES = sorted(p.parent for p in EXAMPLES_DIR.glob("*/assets.toml"))
 

@@ -3,8 +3,7 @@ asset's state, and a list instead when the graph is too large to draw."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import Project
+from conftest import Project, copy_of
 
 from doit_assets.draw.drawing import TEXT_MAX_ASSETS, TEXT_MAX_LANES, render
 from doit_assets.draw.lanes import draw
@@ -157,12 +156,14 @@ transform = "{vars.python} tx.py cat {self.path} {head.path} {count.path}"
 """
 
 
-@pytest.fixture
-def built(project: Project) -> Project:
+def build(project: Project) -> None:
+    """The pipeline, built."""
     project.assets(PIPELINE)
     project.write("data/raw.txt", "a\nb\n")
     assert project.doit_ok().ran == ["upper", "head", "count", "joined"]
-    return project
+
+
+built = copy_of(build)
 
 
 def test_graph_text_draws_the_project_with_states(built: Project) -> None:

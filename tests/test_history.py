@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, Project, run_doit, run_doit_assets
+from conftest import PYTHON, Project, copy_of, run_doit, run_doit_assets, shared
 from history_support import (
     HISTORY,
     INPUT,
     PARAMS,
     THREE_LEVELS,
     TRANSFORMS,
+    build_pipeline,
     build_three_levels,
     contents,
     inputs,
@@ -166,6 +167,7 @@ History.open(path).close()
 """
 
 
+@pytest.mark.e2e  # forty Python processes
 def test_processes_creating_a_new_history_at_once_all_succeed(
     tmp_path: Path,
 ) -> None:
@@ -422,14 +424,7 @@ def test_last_durations_come_from_successful_transforms_only(
 # -- what real runs record -------------------------------------------------------
 
 
-@pytest.fixture
-def built(project: Project) -> Project:
-    """PIPELINE, materialized once."""
-    pipeline(project)
-    result = project.doit()
-    assert result.code == 0, result
-    assert result.ran == ["processed_data", "summary", "report"], result
-    return project
+built = copy_of(build_pipeline)
 
 
 def test_first_run_observes_the_source_and_records_each_transform(
@@ -665,10 +660,7 @@ def test_a_later_success_after_a_failure_is_recorded(project: Project) -> None:
     assert runs(project)[1]["outcome"] == "success"
 
 
-@pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """THREE_LEVELS built, then rebuilt in part after an edit of its source."""
-    return build_three_levels(Project(tmp_path_factory.mktemp("rebuilt")))
+rebuilt = shared(build_three_levels)
 
 
 def test_partial_rebuild_links_new_rows_to_the_new_upstream_rows(

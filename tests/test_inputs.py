@@ -481,9 +481,8 @@ def test_warnings_come_once_per_run_also_from_the_project_cache(
     assert project.exists(".doit-assets/project.cache")
 
 
-def test_what_a_task_gets_for_a_missing_file(
-    monkeypatch: Any, project: Project
-) -> None:
+def test_what_a_task_gets_for_a_missing_file(monkeypatch: Any, folder: Project) -> None:
+    project = folder
     write_pipe(project)
     monkeypatch.chdir(project.root)
     project_, graph = load_graph("assets.toml")

@@ -5,7 +5,7 @@ doit after ``--``, the history, and projects with and without a dodo.py."""
 from __future__ import annotations
 
 import pytest
-from conftest import DoitRun, Prebuilt, Project
+from conftest import DoitRun, Project, copy_of
 from history_support import runs, summary_of
 
 # notes -> index, apart from raw -> features -> report
@@ -49,15 +49,13 @@ def write_pipeline(project: Project, *, dodo: bool = True) -> None:
 
 
 def build_pipeline(project: Project) -> None:
+    """The pipeline, built."""
     write_pipeline(project)
     first = project.doit_ok()
     assert first.ran == ["index", "features", "report", "summary"], first
 
 
-@pytest.fixture
-def built(project: Project, prebuilt: Prebuilt) -> Project:
-    """The pipeline, built."""
-    return project.copy_from(prebuilt("materialize-pipeline", build_pipeline))
+built = copy_of(build_pipeline)
 
 
 def materialize(project: Project, *args: str) -> DoitRun:

@@ -10,8 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-from conftest import DIRECTORY, PYTHON, Prebuilt, Project
+from conftest import DIRECTORY, PYTHON, Project, copy_of
 
 CHAIN = """\
 [vars]
@@ -52,9 +51,7 @@ def age(project: Project, *paths: str) -> None:
         os.utime(project.path(path), (hour_ago, hour_ago))
 
 
-@pytest.fixture
-def chain(project: Project, prebuilt: Prebuilt) -> Project:
-    return project.copy_from(prebuilt("chain", build_chain))
+chain = copy_of(build_chain)
 
 
 def test_failing_transform_keeps_the_previous_output(chain: Project) -> None:
@@ -213,9 +210,7 @@ def build_multi(project: Project) -> None:
     assert sorted(first.ran) == ["joined", "split"]
 
 
-@pytest.fixture
-def multi(project: Project, prebuilt: Prebuilt) -> Project:
-    return project.copy_from(prebuilt("multi", build_multi))
+multi = copy_of(build_multi)
 
 
 def test_multi_path_asset_writes_every_path(multi: Project) -> None:
@@ -260,9 +255,7 @@ def build_directory(project: Project) -> None:
     assert project.read("out/listing.txt") == "part0.txt: a\npart1.txt: b\n"
 
 
-@pytest.fixture
-def directory(project: Project, prebuilt: Prebuilt) -> Project:
-    return project.copy_from(prebuilt("directory", build_directory))
+directory = copy_of(build_directory)
 
 
 def test_directory_output_is_published_whole(directory: Project) -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import DoitRun, Prebuilt, Project
+from conftest import DoitRun, Project, copy_of
 
 from doit_assets.model.mappings import UpstreamPartitions, parse_mapping
 from doit_assets.model.partitions import PartitionsError, parse_partitions
@@ -308,16 +308,14 @@ def write_mappings(project: Project) -> None:
 
 
 def build_mappings(project: Project) -> None:
+    """The mappings project, built."""
     write_mappings(project)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(NOW, str(BUILT))
         ok(project.doit("-n", "2"))
 
 
-@pytest.fixture
-def mapped(project: Project, prebuilt: Prebuilt) -> Project:
-    """The mappings project, built."""
-    return project.copy_from(prebuilt("partition-mappings", build_mappings))
+mapped = copy_of(build_mappings)
 
 
 def test_each_mapping_reads_the_upstream_partitions_it_names(mapped: Project) -> None:
@@ -658,9 +656,7 @@ def build_status(project: Project) -> None:
     assert result.code == 1 and result.ran == days, result
 
 
-@pytest.fixture
-def partly(project: Project, prebuilt: Prebuilt) -> Project:
-    return project.copy_from(prebuilt("partitions-status", build_status))
+partly = copy_of(build_status)
 
 
 def test_status_sums_up_a_partitioned_asset_on_one_line(partly: Project) -> None:

@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PYTHON, DoitRun, Project
-from history_support import runs, wait_for
+from conftest import PYTHON, DoitRun, Project, copy_of
+from history_support import command_line, runs, wait_for
 
 # chunks.py OUT TAG: appends LINES lines to OUT (the staged path), each naming
 # this attempt (its pid), one every DELAY seconds; records its pid in pids/.
@@ -51,16 +51,19 @@ inputs = ["version.txt"]
 LINES = 40
 
 
-@pytest.fixture
-def chunky(project: Project) -> Project:
+def build_chunky(project: Project) -> None:
+    """TWO, built, then stale again: the next run writes in chunks."""
     project.write("chunks.py", CHUNKS)
-    project.write("pace.txt", f"{LINES} 0.05\n")
+    project.write("pace.txt", f"{LINES} 0.001\n")  # not an input: a quick build
     project.write("version.txt", "1\n")
     project.assets(TWO)
     assert sorted(project.doit_ok().ran) == ["left", "right"]
     shutil.rmtree(project.path("pids"))  # only transforms of the run to come
+    project.write("pace.txt", f"{LINES} 0.05\n")
     project.write("version.txt", "2\n")  # both stale again
-    return project
+
+
+chunky = copy_of(build_chunky)
 
 
 def start(project: Project, *args: str) -> subprocess.Popen[str]:
@@ -86,14 +89,18 @@ def transform_pids(project: Project) -> list[int]:
 
 
 def wait_for_transforms(project: Project, count: int) -> list[int]:
-    """Wait until ``count`` transforms have started writing; return their pids."""
+    """Wait until ``count`` transforms have written a chunk; return their pids."""
 
     def writing() -> bool:
         pids = transform_pids(project)
         return len(pids) >= count and all(p for p in pids)
 
+    def written() -> bool:  # each into its staged output, out/.doit-assets-staging.*/
+        staged = project.path("out").glob(".doit-assets-staging.*/*.txt")
+        return sum(1 for path in staged if path.stat().st_size) >= count
+
     wait_for(writing, f"{count} transforms to start")
-    time.sleep(0.3)  # a few chunks are written
+    wait_for(written, f"{count} transforms to write a chunk")
     return transform_pids(project)
 
 
@@ -146,7 +153,9 @@ def test_after_kill_9_of_doit_a_new_run_at_once_publishes_one_whole_version(
     again = chunky.doit(*args)
     assert again.code == 0, again
     assert sorted(again.ran) == ["left", "right"]
-    time.sleep(1)
+    # within a second the killed run's transforms are gone, and with them
+    # anything that could still write
+    wait_for(lambda: not any(running(p) for p in orphans), "the orphans to stop", 1)
     assert_whole(chunky, "out/left.txt")
     assert_whole(chunky, "out/right.txt")
     assert not any(running(pid) for pid in orphans)
@@ -252,7 +261,7 @@ def test_a_transform_is_killed_with_its_children_and_a_signal_is_named(
         children = [
             int(p.name)
             for p in Path("/proc").iterdir()
-            if p.name.isdigit() and _cmdline(int(p.name)) == "sleep 30"
+            if p.name.isdigit() and command_line(int(p.name)) == "sleep 30"
         ]
         time.sleep(0.05)
     group = os.getpgid(children[0])
@@ -282,23 +291,10 @@ def test_what_a_transform_leaves_running_in_the_background_is_stopped(
     assert result.ran == ["daemon"]
     assert project.read("out/daemon.txt") == "made\n"
     assert not any(
-        _cmdline(int(p.name)) == "sleep 30"
+        command_line(int(p.name)) == "sleep 30"
         for p in Path("/proc").iterdir()
         if p.name.isdigit()
     )
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return (
-            Path(f"/proc/{pid}/cmdline")
-            .read_bytes()
-            .replace(b"\0", b" ")
-            .decode()
-            .strip()
-        )
-    except OSError:
-        return ""
 
 
 pytestmark = pytest.mark.skipif(

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import DOIT_ASSETS, PYTHON, DoitRun, Project
+from conftest import DOIT_ASSETS, PYTHON, DoitRun, Prebuilt, Project
 
 SHOP = """\
 [vars]
@@ -80,9 +80,36 @@ def shop_without_dodo(home: Project) -> Project:
     return shop
 
 
+@pytest.fixture
+def dodo_shop(project: Project, prebuilt: Prebuilt) -> Project:
+    """A copy of what shop_with_dodo makes: ``project`` is home, this its shop."""
+    project.copy_from(prebuilt(shop_with_dodo))
+    return Project(project.path("shop"))
+
+
+@pytest.fixture
+def toml_shop(project: Project, prebuilt: Prebuilt) -> Project:
+    """A copy of what shop_without_dodo makes: ``project`` is home, this its shop."""
+    project.copy_from(prebuilt(shop_without_dodo))
+    return Project(project.path("shop"))
+
+
 def answer(result: DoitRun) -> str:
     assert (result.code, result.err) == (0, ""), result
     return result.out
+
+
+# What a query answers in the shop's own folder: asked once, in the first test
+# that needs it, since every test has a copy of the same shop.
+ANSWERS_IN_SHOP: dict[tuple[str, ...], str] = {}
+
+
+def answer_in(shop: Project, program: str, *args: str) -> str:
+    """``program ARGS`` in the shop's folder (at NOW), which must succeed."""
+    key = (program, *args)
+    if key not in ANSWERS_IN_SHOP:
+        ANSWERS_IN_SHOP[key] = answer(run(program, *args, cwd=shop.root, env=NOW))
+    return ANSWERS_IN_SHOP[key]
 
 
 @pytest.mark.parametrize(
@@ -99,13 +126,17 @@ def answer(result: DoitRun) -> str:
     ids=["f", "file", "DOIT_FILE", "d", "dir", "k", "f-and-d"],
 )
 def test_doit_options_choose_the_project_of_assets_commands(
-    project: Project, args: list[str], env: dict[str, str], where: str
+    project: Project,
+    dodo_shop: Project,
+    args: list[str],
+    env: dict[str, str],
+    where: str,
 ) -> None:
-    shop = shop_with_dodo(project)
+    shop = dodo_shop
     shop.write("docs/readme.txt", "x\n")
     start = project.path(where)
     for command in (["show", "shout"], ["history"], ["why", "shout"]):
-        here = answer(run("doit", "assets", *command, cwd=shop.root, env=NOW))
+        here = answer_in(shop, "doit", "assets", *command)
         there = run("doit", *args, "assets", *command, cwd=start, env=env | NOW)
         assert answer(there) == here
     assert not project.exists(".doit-assets")
@@ -124,20 +155,22 @@ def test_doit_options_choose_the_project_of_assets_commands(
     ids=["f", "file", "DOIT_ASSETS_FILE", "d-and-f", "dir-and-env"],
 )
 def test_doit_assets_options_choose_the_project_of_assets_commands(
-    project: Project, args: list[str], env: dict[str, str]
+    project: Project, toml_shop: Project, args: list[str], env: dict[str, str]
 ) -> None:
-    shop = shop_without_dodo(project)
+    shop = toml_shop
     for command in (["show", "shout"], ["history"], ["why", "shout"]):
         own = ["assets", "-f", "pipeline.toml", *command]
-        here = answer(run("doit-assets", *own, cwd=shop.root, env=NOW))
+        here = answer_in(shop, "doit-assets", *own)
         there = run(
             "doit-assets", *args, "assets", *command, cwd=project.root, env=env | NOW
         )
         assert answer(there) == here
 
 
-def test_materialize_runs_the_project_named_with_f(project: Project) -> None:
-    shop = shop_with_dodo(project)
+def test_materialize_runs_the_project_named_with_f(
+    project: Project, dodo_shop: Project
+) -> None:
+    shop = dodo_shop
     result = run(
         "doit", "-f", "shop/dodo.py", "assets", "materialize", "shout", "--", "-a",
         cwd=project.root,
@@ -150,8 +183,9 @@ def test_materialize_runs_the_project_named_with_f(project: Project) -> None:
 
 def test_materialize_runs_the_project_named_with_doit_assets_f(
     project: Project,
+    toml_shop: Project,
 ) -> None:
-    shop = shop_without_dodo(project)
+    shop = toml_shop
     result = run(
         "doit-assets", "-f", "shop/pipeline.toml", "assets", "materialize", "shout",
         "--", "-a", cwd=project.root,
@@ -226,9 +260,13 @@ def test_doit_assets_reads_assets_toml_alone_like_its_run(project: Project) -> N
     ids=["f-folder", "env-folder", "f-nowhere", "d-nowhere", "d-file"],
 )
 def test_a_wrong_doit_assets_option_says_which_forms_exist(
-    project: Project, program: str, args: list[str], env: dict[str, str], error: str
+    project: Project,
+    toml_shop: Project,
+    program: str,
+    args: list[str],
+    env: dict[str, str],
+    error: str,
 ) -> None:
-    shop_without_dodo(project)
     for command in ([], ["list"], ["assets", "status"]):
         result = run(program, *args, *command, cwd=project.root, env=env)
         assert (result.code, result.out, result.err) == (3, "", f"ERROR: {error}\n")
@@ -280,15 +318,19 @@ def test_a_wrong_doit_assets_option_says_which_forms_exist(
     ],
 )
 def test_a_wrong_doit_option_says_which_forms_exist(
-    project: Project, args: list[str], env: dict[str, str], error: str
+    project: Project,
+    dodo_shop: Project,
+    args: list[str],
+    env: dict[str, str],
+    error: str,
 ) -> None:
-    shop_with_dodo(project)
     command = args if args[:1] == ["assets"] else [*args, "assets"]
     for sub in (["history"], ["materialize", "shout"]):
         result = run("doit", *command, *sub, cwd=project.root, env=env)
         assert (result.code, result.out, result.err) == (3, "", f"ERROR: {error}\n")
 
 
+@pytest.mark.e2e
 def test_k_without_a_dodo_py_above_says_so(tmp_path: Path) -> None:
     result = run("doit", "-k", "assets", "status", cwd=tmp_path)
     assert (result.code, result.out) == (3, ""), result
@@ -315,6 +357,7 @@ QUERIES = [
 ]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", QUERIES, ids=" ".join)
 def test_commands_in_a_folder_without_a_project_say_so(
     tmp_path: Path, command: list[str]
@@ -371,6 +414,7 @@ def probe(cwd: Path, env: dict[str, str]) -> DoitRun:
 
 
 def test_fast_path_answers_for_the_file_of_doit_assets_file(project: Project) -> None:
+    # built here, not copied: the no-op manifest knows the files by inode
     shop = shop_without_dodo(project)
     assert run("doit-assets", cwd=project.root).ran == ["whisper"]
     env = {"DOIT_ASSETS_FILE": "shop/pipeline.toml"}

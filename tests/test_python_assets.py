@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DoitRun, Prebuilt, Project
+from conftest import DoitRun, Project, copy_of
 from history_support import assert_lines, file_md5, materializations
 
 from doit_assets import AssetError, load_graph
@@ -694,6 +694,7 @@ STEPS_FILES = {
 
 
 def _build_steps(project: Project) -> None:
+    """The steps project, built (a copy of one built once per session)."""
     project.write("data/raw.txt", "alpha beta gamma\n")
     project.write("steps.py", STEPS)
     project.write("helpers.py", HELPERS)
@@ -704,10 +705,7 @@ def _build_steps(project: Project) -> None:
         assert project.read(rel) == text, rel
 
 
-@pytest.fixture
-def steps(project: Project, prebuilt: Prebuilt) -> Project:
-    """The steps project, built (a copy of one built once per session)."""
-    return project.copy_from(prebuilt("python-steps", _build_steps))
+steps = copy_of(_build_steps)
 
 
 # (id, file, old text, new text, the assets that must re-run)

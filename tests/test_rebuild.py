@@ -8,8 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-import pytest
-from conftest import DIRECTORY, Prebuilt, Project, run_doit
+from conftest import DIRECTORY, Project, copy_of, run_doit
 
 # raw -> tidy -> features (first line only) -> model -> report
 #            \-> stats (line count) --------/
@@ -71,16 +70,14 @@ def edit_toml(project: Project, old: str, new: str) -> None:
 
 
 def build_pipeline(project: Project) -> None:
+    """The pipeline, built."""
     make_pipeline(project)
     first = project.doit_ok()
     assert first.code == 0, first
     assert sorted(first.ran) == TRANSFORMS, first
 
 
-@pytest.fixture
-def built(project: Project, prebuilt: Prebuilt) -> Project:
-    """The pipeline, built."""
-    return project.copy_from(prebuilt("pipeline", build_pipeline))
+built = copy_of(build_pipeline)
 
 
 def test_first_run_builds_every_asset(project: Project) -> None:
@@ -246,9 +243,7 @@ def build_with_inputs(project: Project) -> None:
     assert sorted(first.ran) == ["configured", "plain"], first
 
 
-@pytest.fixture
-def with_inputs(project: Project, prebuilt: Prebuilt) -> Project:
-    return project.copy_from(prebuilt("inputs", build_with_inputs))
+with_inputs = copy_of(build_with_inputs)
 
 
 def test_editing_an_input_file_reruns_its_asset(with_inputs: Project) -> None:

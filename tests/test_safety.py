@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import Project
+from conftest import Project, copy_of
 from history_support import Background, wait_for
 
 SIMPLE = """\
@@ -26,12 +26,14 @@ transform = "{vars.python} tx.py upper {self.path} {src.path}"
 """
 
 
-@pytest.fixture
-def simple(project: Project) -> Project:
+def build_simple(project: Project) -> None:
+    """SIMPLE, built."""
     project.write("data/in.txt", "hello\n")
     project.assets(SIMPLE)
     assert project.doit_ok().ran == ["made"]
-    return project
+
+
+simple = copy_of(build_simple)
 
 
 # -- shapes on disk --------------------------------------------------------------
@@ -400,7 +402,7 @@ def test_commands_that_change_the_state_wait_for_no_run(
         "assets.toml",
         simple.read("assets.toml").replace(
             "tx.py upper {self.path} {src.path}",
-            "tx.py slow {self.path} 3",
+            "tx.py wait {self.path} go",  # runs until the file 'go' exists
         ),
     )
     with Background(simple) as run:
@@ -410,6 +412,7 @@ def test_commands_that_change_the_state_wait_for_no_run(
         assert refused.err.startswith(
             "ERROR: .doit-assets/lock: another doit run is using this project: pid "
         ), refused
+        simple.write("go", "")
         finished = run.finish()
     assert finished.code == 0, finished
     assert simple.read("out/made.txt") == "complete\n"

@@ -19,8 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PYTHON, DoitRun, Prebuilt, Project
-from history_support import build_ladder, md5, normalise_times
+from conftest import PYTHON, DoitRun, Prebuilt, Project, copy_of
+from history_support import (
+    LADDER_BUILT,
+    LADDER_LAYERS,
+    build_ladder_24,
+    md5,
+    normalise_times,
+)
 
 NOW = "DOIT_ASSETS_NOW"
 BUILT = 1_700_000_000.0
@@ -173,6 +179,7 @@ def write_chain(project: Project) -> None:
 
 
 def build_chain(project: Project) -> None:
+    """The chain, built at BUILT."""
     write_chain(project)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(NOW, str(BUILT))
@@ -180,10 +187,7 @@ def build_chain(project: Project) -> None:
     assert first.code == 0 and first.ran == ["a", "b", "c"], first
 
 
-@pytest.fixture
-def built(project: Project, prebuilt: Prebuilt) -> Project:
-    """The chain, built at BUILT."""
-    return project.copy_from(prebuilt("status-chain", build_chain))
+built = copy_of(build_chain)
 
 
 # -- each state, with its reason -----------------------------------------------
@@ -1026,21 +1030,15 @@ def test_show_gives_an_observable_source_its_command_and_last_answer(
 
 # -- a graph with many paths: each upstream explained once -----------------------
 
-LADDER_LAYERS = 24  # aK and bK read a(K-1) and b(K-1): 2^23 paths from b23
 A0_EDITED = "a0\nedited\n"
-
-
-def build_ladder_at_built(project: Project) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(NOW, str(BUILT))
-        build_ladder(project, LADDER_LAYERS)
+assert LADDER_BUILT == BUILT
 
 
 @pytest.fixture
 def ladder(project: Project, prebuilt: Prebuilt) -> Project:
     """The ladder built at BUILT, its source a0 edited at EDITED: every asset
     is stale."""
-    project.copy_from(prebuilt("status-ladder", build_ladder_at_built))
+    project.copy_from(prebuilt(build_ladder_24))
     edit(project, "data/a0.txt", A0_EDITED)
     return project
 
