@@ -12,11 +12,12 @@ from typing import Literal, NamedTuple
 
 from .spec import AssetKey
 
-# The status cause a missing file gives: a source file (or folder) that is not
-# there, a source that is a folder where a file is declared (or the other way
-# round), an input that is not there, a glob that matches nothing.
+# The status cause a missing file gives, in the order docs/status.md lists them:
+# an input that is not there, a glob that matches nothing, a source file (or
+# folder) that is not there, a source that is a folder where a file is declared
+# (or the other way round).
 MissingKind = Literal[
-    "source_missing", "source_kind", "input_missing", "input_unmatched"
+    "input_missing", "input_unmatched", "source_missing", "source_kind"
 ]
 
 
