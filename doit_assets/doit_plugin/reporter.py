@@ -15,7 +15,7 @@ import shlex
 import signal
 import sys
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from doit import Globals
 from doit.reporter import ConsoleReporter
@@ -23,6 +23,9 @@ from doit.reporter import ConsoleReporter
 from ..run.context import RunContext
 from ..run.summary import RunCounts, seconds_since_start, summary_line
 from .edge import reported_by_doit
+
+if TYPE_CHECKING:
+    from ..plan.records import PlannedAsset
 
 
 class LineageReporter(ConsoleReporter):  # type: ignore[misc]
@@ -59,8 +62,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def execute_task(self, task: Any) -> None:
         super().execute_task(task)
-        meta = _asset(task)
-        if self.recorder and meta:
+        if self.recorder and _asset(task):
             self.recorder.started(task)
             if self.progress:
                 self.progress.start(task.name)
@@ -80,11 +82,12 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
                 self.progress.finish(task.name, executed=outcome == "materialized")
 
     def add_failure(self, task: Any, fail: Any) -> None:
-        if _asset(task) and "Dependent file '" in (getattr(fail, "message", "") or ""):
+        asset = _asset(task)
+        if asset and "Dependent file '" in (getattr(fail, "message", "") or ""):
             from .actions import in_our_words  # a file gone since the run started
 
             fail = in_our_words(task, fail)
-            if self.recorder and task.meta["asset"].kind == "transform":
+            if self.recorder and asset.kind == "transform":
                 self.recorder.started(task)  # failed before it began: record it
         super().add_failure(task, fail)
         _flush_state(task.name)
@@ -204,7 +207,8 @@ def _context(tasks: dict[str, Any]) -> RunContext:
     return RunContext()  # a project of sources only
 
 
-def _asset(task: Any) -> dict[str, Any] | None:
+def _asset(task: Any) -> PlannedAsset | None:
+    """The planned asset a task makes (tasks.py puts it in its meta), if any."""
     meta = task.meta
     return meta.get("asset") if meta else None
 
