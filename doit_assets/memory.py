@@ -9,20 +9,36 @@ frozen, so that the collections of the run itself do not walk them either.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 
 
-@contextmanager
-def collector_paused(*, freeze: bool = False) -> Iterator[None]:
+class collector_paused:  # lower case: it reads as a function, with collector_paused()
     """No garbage collection inside; with ``freeze``, what exists by the end is
-    moved out of the collector's sight (``gc.freeze``)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if freeze:
+    moved out of the collector's sight (``gc.freeze``).
+
+    A class rather than a ``@contextmanager``: leaving allocates nothing the
+    collector tracks, so the collection the loading postponed is not started
+    right there, inside the caller's ``with``, but at the caller's next
+    allocation, as it would be without the pause.
+    """
+
+    __slots__ = ("collecting", "freeze")
+
+    def __init__(self, *, freeze: bool = False) -> None:
+        self.freeze = freeze
+        self.collecting = False
+
+    def __enter__(self) -> None:
+        self.collecting = gc.isenabled()
+        gc.disable()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.freeze:
             gc.freeze()
-        if collecting:
+        if self.collecting:
             gc.enable()

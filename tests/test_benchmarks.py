@@ -52,6 +52,26 @@ def test_every_tool_builds_then_does_nothing_then_rebuilds_one_percent(
     assert (tmp_path / "build" / "chain_0.txt").read_text().endswith("\n")
 
 
+@pytest.mark.e2e
+def test_compare_writes_a_table_of_both_versions(tmp_path: Path) -> None:
+    venv = Path(sys.executable).parent.parent  # the same version on both sides
+    out = tmp_path / "compare.md"
+    command = [sys.executable, str(BENCHMARKS / "compare.py"), "--before", str(venv)]
+    command += ["--after", str(venv), "--sizes", "30", "--repeat", "2"]
+    done = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, check=True
+    )
+    rows = [line.split(" | ")[0] for line in out.read_text().splitlines()[-5:]]
+    assert rows == [
+        "| cold",
+        "| no-op",
+        "| 1% change",
+        "| import+load+validate",
+        "| load (cached)",
+    ]
+    assert done.stdout.endswith(out.read_text())
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="GNU make is not installed")
 def test_make_builds_the_same_files(tmp_path: Path) -> None:
     nodes = write_project(100, str(tmp_path))
