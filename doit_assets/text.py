@@ -53,13 +53,17 @@ def format_size(size: int | None) -> str:
 
 
 def format_took(seconds: float | None) -> str:
-    """How long a materialization or a run took: ``0.42s``, ``2m05s``; ``-``."""
+    """How long a materialization or a run took: ``0.42s``, ``2m05s``,
+    ``2h02m``; ``-`` when unknown. The history's tables and a run's summary line."""
     if seconds is None:
         return UNKNOWN
     if seconds < 60:
         return f"{seconds:.2f}s"
     minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s"
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def local_time(timestamp: float | None) -> str:

@@ -71,7 +71,8 @@ def test_sizes_in_binary_units(size: int | None, text: str) -> None:
         (59.994, "59.99s"),
         (60.0, "1m00s"),
         (125.7, "2m05s"),
-        (7322.0, "122m02s"),
+        (3599.9, "59m59s"),
+        (7322.0, "2h02m"),
     ],
 )
 def test_how_long_it_took(seconds: float | None, text: str) -> None:

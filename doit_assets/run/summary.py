@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from ..model.clock import format_duration
+from ..text import format_took
 
 # When this module was imported: early in every run (the reporter imports it),
 # the start of the process where /proc cannot say better.
@@ -47,15 +47,6 @@ def summary_line(counts: RunCounts, seconds: float) -> str:
     if counts.ignored:
         parts.append(f"{counts.ignored} ignored")
     return f"doit-assets: {', '.join(parts)} in {format_took(seconds)}"
-
-
-def format_took(seconds: float) -> str:
-    """``0.04s``, ``4.20s``, ``12.3s``, then ``2m5s``, ``1h3m``."""
-    if seconds < 10:
-        return f"{seconds:.2f}s"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    return format_duration(seconds)
 
 
 def seconds_since_start() -> float:
