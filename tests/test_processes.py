@@ -66,8 +66,14 @@ def build_chunky(project: Project) -> None:
 chunky = copy_of(build_chunky)
 
 
-def start(project: Project, *args: str) -> subprocess.Popen[str]:
-    """doit in a session of its own, so that signals reach only who the test picks."""
+def start(
+    project: Project, *args: str, hangup: object = signal.SIG_DFL
+) -> subprocess.Popen[str]:
+    """doit in a session of its own, so that signals reach only who the test picks.
+
+    It starts with SIGHUP as a terminal gives it (``hangup``), whatever the
+    tests inherited: under ``nohup`` a hangup is ignored, and doit keeps it so.
+    """
     env = dict(os.environ)
     env.pop("DOIT_ASSETS_FILE", None)
     return subprocess.Popen(
@@ -78,6 +84,7 @@ def start(project: Project, *args: str) -> subprocess.Popen[str]:
         text=True,
         env=env,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, hangup),  # type: ignore[arg-type]
     )
 
 
@@ -225,6 +232,68 @@ def test_sigterm_of_doit_stops_its_transforms_and_records_the_run_interrupted(
     chunky.write("pace.txt", f"{LINES} 0.001\n")
     again = chunky.doit_ok(*args)
     assert sorted(again.ran) == ["left", "right"]
+
+
+def session_members(session: int) -> list[int]:
+    """The live processes of a session (doit's, started by ``start``)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and running(int(entry.name)):
+            try:
+                fields = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == session:  # after state, ppid, pgrp: the session
+                members.append(int(entry.name))
+    return members
+
+
+WAITING_WORKER = """\
+[assets.a]
+path = "in/a.txt"
+
+[assets.b]
+path = "in/b.txt"
+
+[assets.left]
+path = "out/left.txt"
+transform = "{python} chunks.py {self.path} left"
+depends_on = ["a", "b"]
+
+[assets.first]
+path = "out/first.txt"
+transform = "cat {left.path} > {self.path}"
+
+[assets.second]
+path = "out/second.txt"
+transform = "cat {left.path} > {self.path}"
+"""
+
+
+def test_a_worker_that_made_no_asset_yet_dies_with_a_killed_doit(
+    project: Project,
+) -> None:
+    project.write("chunks.py", CHUNKS)
+    project.write("pace.txt", f"{LINES} 0.5\n")
+    project.write("in/a.txt", "a\n")
+    project.write("in/b.txt", "b\n")
+    project.assets(WAITING_WORKER)
+    proc = start(project, "-n", "2")
+    wait_for_transforms(project, 1)  # one worker makes left, the other waits
+    os.kill(proc.pid, signal.SIGKILL)  # doit alone, not its group
+    wait_for(lambda: session_members(proc.pid) == [], "doit's workers to die")
+    finish(proc)  # and none holds the pipes of doit's output
+
+
+def test_under_nohup_a_hangup_changes_nothing(chunky: Project) -> None:
+    chunky.write("pace.txt", f"{LINES} 0.05\n")
+    proc = start(chunky, hangup=signal.SIG_IGN)  # as `nohup doit` starts it
+    wait_for_transforms(chunky, 1)
+    os.kill(proc.pid, signal.SIGHUP)
+    result = finish(proc)
+    assert result.code == 0, result
+    assert "stopped by" not in result.err, result
+    assert runs(chunky)[-1]["outcome"] == "success"
 
 
 def test_runs_shows_a_run_whose_doit_was_killed_as_interrupted(

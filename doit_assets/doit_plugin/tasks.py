@@ -27,6 +27,7 @@ from ..plan.plan import Plan, plan_of, plan_project
 from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.context import RunContext
 from ..run.execute import Job
+from ..run.processes import forks_die_with_parent
 from .actions import fail_missing, materialize, observe, remove_outputs
 from .edge import reported_by_doit
 from .freshness import AssetFreshness
@@ -78,6 +79,7 @@ class AssetTasks:
 
     def _create(self) -> Iterator[dict[str, Any]]:
         # ours and doit's Tasks, built as we yield, live as long as the run
+        forks_die_with_parent()  # doit -n's workers, forked after this
         with reported_by_doit(), collector_paused(freeze=True):
             plan = self.plan(collect(self._home_modules()))
             print_warnings(plan.on_disk.warnings, self.context.warned)

@@ -203,7 +203,6 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
     """
     asset = job.asset
     context = job.context or RunContext()
-    _enlist_worker()
     attempt = Attempt(asset.root, asset.paths, Registry(run=context.run))
     refused = attempt.refuse(job.external_roots, recorded, asset.task)
     if refused is not None:
@@ -371,27 +370,3 @@ def _gone(job: Job) -> str | None:
                 "transform delete it?); the previous output is kept"
             )
     return None
-
-
-_ENLISTED: list[bool] = []
-
-
-def _enlist_worker() -> None:
-    """A ``doit -n`` worker dies with the doit process (Linux), instead of
-    running on and publishing into a project that a later run now uses; its
-    transform, in a group of its own, is stopped by the run's watchdog."""
-    if _ENLISTED:
-        return
-    _ENLISTED.append(True)
-    import multiprocessing
-
-    parent = multiprocessing.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    pr_set_pdeathsig = 1
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent.pid:  # the parent died before prctl took effect
-        os.kill(os.getpid(), signal.SIGKILL)

@@ -34,6 +34,38 @@ from dataclasses import dataclass
 from ..atomic import write_atomically
 from ..paths import RUNNING_DIR
 
+_FORKS_DIE_WITH_PARENT: list[bool] = []  # registered once per process
+
+
+def forks_die_with_parent() -> None:
+    """From now on, a process forked from this one dies with its parent (Linux).
+
+    ``doit -n``'s workers are forked before any task runs; one that has not
+    made an asset yet (it observed sources, or waits for the next task) would
+    otherwise outlive a ``kill -9`` of doit, waiting forever on doit's queue
+    with doit's output pipes open. ``PR_SET_PDEATHSIG`` is set in each child
+    right after the fork; ctypes is imported there, so that a run that never
+    forks pays nothing.
+    """
+    if _FORKS_DIE_WITH_PARENT or not sys.platform.startswith("linux"):
+        return
+    _FORKS_DIE_WITH_PARENT.append(True)
+    forking: list[int] = []
+
+    def before() -> None:
+        forking[:] = [os.getpid()]
+
+    def in_child() -> None:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != forking[0]:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    os.register_at_fork(before=before, after_in_child=in_child)
+
+
 Identity = tuple[str, int, str]  # (boot id, pid, start time), see identity()
 
 # How long a stopped group gets to exit after SIGTERM before SIGKILL.
