@@ -20,6 +20,7 @@ import os
 import random
 import signal
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -98,3 +99,51 @@ def test_fifty_kills_of_doit_or_its_group_leave_a_clean_build(
     )
     for path, data in made.items():
         assert (path, hashlib.md5(data).hexdigest()) in recorded, path
+
+
+KILLED_WHILE_RECORDING = """\
+import os, signal, sys
+from doit.doit_cmd import DoitMain
+from doit_assets.doit_plugin.recorder import Recorder
+
+recorded = Recorder.succeeded
+
+def succeeded(self, task, saved):  # doit dies as copy's success is written
+    if task.name == "copy":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return recorded(self, task, saved)
+
+Recorder.succeeded = succeeded
+sys.exit(DoitMain().run(sys.argv[1:]))
+"""
+
+
+@pytest.mark.e2e
+def test_killed_while_recording_a_success_the_output_is_made_again(
+    project: Project,
+) -> None:
+    project.assets(
+        """
+        [assets.raw]
+        path = "raw.txt"
+
+        [assets.copy]
+        path = "out/copy.txt"
+        transform = "cp {raw.path} {self.path}"
+        """
+    )
+    project.write("raw.txt", "one\n")
+    project.write("killed.py", KILLED_WHILE_RECORDING)
+    done = subprocess.run(
+        [sys.executable, "killed.py"], cwd=project.root, capture_output=True
+    )
+    assert done.returncode == -signal.SIGKILL
+    assert project.read("out/copy.txt") == "one\n"  # published, not recorded
+    again = project.doit_ok()
+    assert again.ran == ["copy"]  # doit's state was not saved before the history
+    history = sqlite3.connect(project.root / ".doit-assets" / "history.sqlite")
+    assert history.execute(
+        "select o.md5 from outputs o join materializations m "
+        "on m.id = o.materialization_id where o.path = 'out/copy.txt' "
+        "and m.status = 'success'"
+    ).fetchall() == [(hashlib.md5(b"one\n").hexdigest(),)]

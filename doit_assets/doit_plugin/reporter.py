@@ -69,17 +69,22 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def add_success(self, task: Any) -> None:
         super().add_success(task)
-        _flush_state(task.name)
+        # The history first, doit's state on disk second: killed in between,
+        # the output has its history row and doit makes it again (the same
+        # version); the other way round, doit would take it as up to date with
+        # no row in the history.
         if self.recorder:
             self.recorder.finished(task)
+        outcome = None
         if self.recorder and _asset(task):
             outcome = self.recorder.succeeded(task, _state(task.name))
-            if outcome == "observed":
-                # doit prints nothing for a task without actions; say what happened.
-                self.write(f"~  {task.name} (source: new version)\n")
-                self.new_sources += 1
-            if self.progress:
-                self.progress.finish(task.name, executed=outcome == "materialized")
+        _flush_state(task.name)
+        if outcome == "observed":
+            # doit prints nothing for a task without actions; say what happened.
+            self.write(f"~  {task.name} (source: new version)\n")
+            self.new_sources += 1
+        if outcome is not None and self.progress:
+            self.progress.finish(task.name, executed=outcome == "materialized")
 
     def add_failure(self, task: Any, fail: Any) -> None:
         asset = _asset(task)
