@@ -219,6 +219,7 @@ class History(HistoryQueries):
         outputs: Sequence[Output] = (),
         inputs: Sequence[Input] = (),
         partition: str | None = None,
+        attempt: int | None = None,
     ) -> int:
         """Append one materialization with its outputs and inputs, and commit.
 
@@ -230,8 +231,8 @@ class History(HistoryQueries):
             cursor = conn.execute(
                 "insert into materializations (run_id, asset, kind, status, "
                 "started_at, ended_at, duration, transform, code_version, "
-                "fingerprint, metadata, error, exit_code, partition) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, metadata, error, exit_code, partition, attempt) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     asset,
@@ -247,6 +248,7 @@ class History(HistoryQueries):
                     error,
                     exit_code,
                     partition,
+                    attempt,
                 ),
             )
             mat_id = int(cursor.lastrowid or 0)
