@@ -145,6 +145,7 @@ def mat(
         else {},
         "error": None,
         "exit_code": None,
+        "attempt": None if asset == "raw_data" else 1,
         "outputs": [],
         "inputs": [],
     }
