@@ -54,7 +54,9 @@ def history_command(args: argparse.Namespace) -> int:
         return 0
     rows = []
     # a task tried more than once in a run (retries): each row names its attempt
-    retried = {(m.run_id, m.task) for m in answer.materializations if (m.attempt or 1) > 1}
+    retried = {
+        (m.run_id, m.task) for m in answer.materializations if (m.attempt or 1) > 1
+    }
     for mat in answer.materializations:
         if mat.status == "success":
             detail = "  ".join(

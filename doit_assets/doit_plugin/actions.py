@@ -18,8 +18,8 @@ from doit.exceptions import TaskFailed
 from ..errors import AssetError
 from ..paths import HISTORY_FILE
 from ..plan.records import PlannedAsset
-from ..run.execute import Failure, Job
 from ..run.attempts import ATTEMPT_VALUE, materialize_with_retries
+from ..run.execute import Failure, Job
 from ..run.lock import RunLock
 from ..run.observe import observe as run_observe
 from ..run.staging import remove_made

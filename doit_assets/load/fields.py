@@ -413,7 +413,7 @@ ON_FAILURE_EXAMPLE = 'on_failure = "notify-send \\"$DOIT_ASSETS_ASSET failed\\""
 DURATION_HINT = 'Write a number and a unit: s, m, h, d or w (for example "1h30m")'
 PYTHON_TIMEOUT_HINT = (
     "A function runs inside doit's process, which cannot be stopped safely; "
-    "make it a shell transform (transform = \"python script.py ...\") to limit its time"
+    'make it a shell transform (transform = "python script.py ...") to limit its time'
 )
 
 
@@ -436,7 +436,9 @@ def duration_of(value: object, *, decorator: bool = False) -> float | None:
     return None
 
 
-def shown_value(value: object, *, decorator: bool = False, numbers: bool = False) -> str:
+def shown_value(
+    value: object, *, decorator: bool = False, numbers: bool = False
+) -> str:
     """A wrong value in a message: a string quoted, a number (with
     ``numbers``) as it is, anything else by its type."""
     if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):

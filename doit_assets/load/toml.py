@@ -27,8 +27,8 @@ from ..errors import (
     raise_all,
 )
 from ..model.spec import AssetSpec
-from .definition import AssetBuilder
 from . import fields
+from .definition import AssetBuilder
 from .fields import type_name
 from .imports import ModuleImportError, import_module
 from .pathnames import LABEL_PATTERN, NUL_HINT, shown

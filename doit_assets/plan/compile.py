@@ -34,7 +34,6 @@ from .records import (
     fingerprint,
 )
 
-
 T = TypeVar("T", int, float, str)
 
 
