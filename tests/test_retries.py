@@ -263,6 +263,8 @@ def test_a_timeout_stops_the_whole_process_tree(project: Project) -> None:
     group = int(project.read("group.pid"))
     grandchild = int(project.read("grandchild.pid"))
     left = {pid for pid, pgid in _groups().items() if pgid == group}
+    for pid in left:  # a failing test leaves nothing running either
+        os.kill(pid, signal.SIGKILL)
     assert left == set()
     assert grandchild not in _groups() or _groups()[grandchild] != group
     assert not project.exists("out/slow.txt")
