@@ -117,6 +117,59 @@ def test_exhausted_retries_fail_the_asset_and_keep_its_previous_output(
     ]
 
 
+def test_an_attempt_refused_by_what_is_on_disk_is_not_retried(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.report]
+        path = "out/report.txt"
+        transform = "echo hi > {self.path}"
+        retries = 2
+        retry_delay = "0.1s"
+        """
+    )
+    project.write("out/report.txt/mine.txt", "notes\n")
+    result = project.doit()
+    assert result.code == 1, result
+    assert "output 'out/report.txt' is a folder here" in result.out
+    assert "retrying" not in result.err
+    assert attempts(project, "report") == [(1, "failed", None)]
+    assert project.read("out/report.txt/mine.txt") == "notes\n"
+
+
+def test_a_python_asset_is_retried_in_its_process(project: Project) -> None:
+    project.write(
+        "pipe.py",
+        "from pathlib import Path\n\n"
+        "def made(output):\n"
+        "    tried = Path('tried')\n"
+        "    if not tried.exists():\n"
+        "        tried.touch()\n"
+        "        raise RuntimeError('not yet')\n"
+        "    output.write_text('made\\n')\n",
+    )
+    project.assets(
+        """\
+        [settings]
+        modules = ["pipe"]
+
+        [assets.made]
+        path = "out/made.txt"
+        python = "pipe:made"
+        retries = 1
+        retry_delay = "0.1s"
+        """
+    )
+    result = project.doit_ok()
+    assert project.read("out/made.txt") == "made\n"
+    assert (
+        "asset 'made': attempt 1 of 2 failed: RuntimeError: not yet; retrying in 0.1s\n"
+        in result.err
+    )
+    assert attempts(project, "made") == [(1, "failed", None), (2, "success", None)]
+
+
 def test_the_delay_doubles_between_attempts(project: Project) -> None:
     project.assets(
         f"""\

@@ -73,7 +73,7 @@ def materialize_with_retries(
         with pool_slot(asset.pool):
             started = time.time()
             failure = materialize(job, recorded)
-        if failure is None or number > asset.retries:
+        if failure is None or number > asset.retries or not failure.retryable:
             break
         delay = retry_delay(asset.retry_delay, number)
         _record_attempt(context, asset, number, failure, started)

@@ -58,6 +58,9 @@ class Failure:
     message: str
     exit_code: int | None = None
     traceback: tuple[str, ...] = ()
+    # False when nothing ran and another attempt could only fail the same way
+    # (what is on disk refused it): it is not retried
+    retryable: bool = True
 
 
 class Job(NamedTuple):
@@ -227,7 +230,7 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
     attempt = Attempt(asset.root, asset.paths, Registry(run=context.run))
     refused = attempt.refuse(job.external_roots, recorded, asset.task)
     if refused is not None:
-        return Failure(refused)
+        return Failure(refused, retryable=False)
     hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
     try:
         attempt.begin()
