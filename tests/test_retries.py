@@ -22,6 +22,7 @@ from doit_assets.errors import AssetError
 from doit_assets.load.project import load_graph
 from doit_assets.plan.plan import plan_of
 from doit_assets.run.attempts import MAX_RETRY_DELAY, retry_delay
+from doit_assets.store.history import History
 
 # Fails (exit 3, "boom" on stderr) the first time it runs in a project, then succeeds.
 FLAKY = (
@@ -204,6 +205,19 @@ def test_the_delay_is_capped() -> None:
     assert MAX_RETRY_DELAY == 300.0
     # a first delay longer than the cap is kept, never doubled
     assert [retry_delay(600.0, n) for n in (1, 2, 3)] == [600.0, 600.0, 600.0]
+
+
+def test_a_retried_attempt_is_not_counted_as_a_failure_of_its_run(
+    tmp_path: Path,
+) -> None:
+    with History.open(str(tmp_path / "history.sqlite")) as history:
+        run = history.start_run("doit")
+        fields = {"run_id": run, "asset": "a", "kind": "transform", "status": "failed"}
+        history.record(**fields, started_at=1.0, ended_at=2.0, attempt=1, retried=True)
+        assert [r.failed for r in history.runs(1)] == [0]
+        history.record(**fields, started_at=3.0, ended_at=4.0, attempt=2)
+        assert [r.failed for r in history.runs(1)] == [1]
+        assert [m.attempt for m in history.materializations("a")] == [2, 1]
 
 
 def test_settings_give_the_default_and_an_asset_its_own(project: Project) -> None:
@@ -391,7 +405,10 @@ def _spans(project: Project) -> dict[str, tuple[float, float]]:
     return spans
 
 
-def test_assets_of_a_pool_of_one_never_run_together(project: Project) -> None:
+@pytest.mark.parametrize("workers", [["-n", "2"], ["-n", "2", "-P", "thread"]])
+def test_assets_of_a_pool_of_one_never_run_together(
+    project: Project, workers: list[str]
+) -> None:
     project.assets(
         f"""\
         [pools]
@@ -408,7 +425,7 @@ def test_assets_of_a_pool_of_one_never_run_together(project: Project) -> None:
         pool = "db"
         """
     )
-    result = project.doit_ok("-n", "2")
+    result = project.doit_ok(*workers)
     assert sorted(result.ran) == ["a", "b"]
     (a_start, a_end), (b_start, b_end) = _spans(project).values()
     assert a_end <= b_start or b_end <= a_start, _spans(project)

@@ -127,6 +127,7 @@ def _record_attempt(
                 error=failure.message,
                 exit_code=failure.exit_code,
                 attempt=number,
+                retried=True,
             )
     except (HistoryError, OSError, sqlite3.Error) as err:  # the retry matters more
         _say(context, f"warning: asset '{asset.task}': attempt not recorded: {err}")
