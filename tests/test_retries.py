@@ -203,6 +203,7 @@ def test_the_delay_is_capped() -> None:
         MAX_RETRY_DELAY,
     ]
     assert MAX_RETRY_DELAY == 300.0
+    assert retry_delay(0.1, 10_000) == MAX_RETRY_DELAY  # no overflow
     # a first delay longer than the cap is kept, never doubled
     assert [retry_delay(600.0, n) for n in (1, 2, 3)] == [600.0, 600.0, 600.0]
 

@@ -59,7 +59,8 @@ class Attempts:
 def retry_delay(first: float, retry: int) -> float:
     """Seconds before retry number ``retry`` (1, 2, ...): ``first``, twice
     that, four times, ..., at most MAX_RETRY_DELAY (or ``first``, if longer)."""
-    return min(first * 2.0 ** (retry - 1), max(first, MAX_RETRY_DELAY))
+    doubled = first * 2.0 ** min(retry - 1, 64)  # 2**64 times: past any cap
+    return min(doubled, max(first, MAX_RETRY_DELAY))
 
 
 def materialize_with_retries(
