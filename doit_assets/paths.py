@@ -20,6 +20,7 @@ VALUES_DIR = f"{STATE_DIR}/values"
 OBSERVED_DIR = f"{STATE_DIR}/observed"
 RUNNING_DIR = f"{STATE_DIR}/running"
 GRAPH_PAGE = f"{STATE_DIR}/graph.html"
+POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
 
 # A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
 # with a random part of STAGING_TOKEN bytes (twice as many hex digits). A

@@ -145,6 +145,7 @@ def mat(
         else {},
         "error": None,
         "exit_code": None,
+        "attempt": None if asset == "raw_data" else 1,
         "outputs": [],
         "inputs": [],
     }
@@ -1138,12 +1139,15 @@ def test_unknown_asset_suggests_a_close_name(story: Project, command: str) -> No
 def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
     import sqlite3
 
+    from doit_assets.store.schema import SCHEMA_VERSION
+
+    newer = SCHEMA_VERSION + 1
     conn = sqlite3.connect(built.path(HISTORY))
-    conn.execute("pragma user_version = 4")
+    conn.execute(f"pragma user_version = {newer}")
     conn.close()
     message = (
-        "ERROR: .doit-assets/history.sqlite: history schema 4 is newer than this "
-        "doit-assets knows (3). Upgrade doit-assets\n"
+        f"ERROR: .doit-assets/history.sqlite: history schema {newer} is newer than "
+        f"this doit-assets knows ({SCHEMA_VERSION}). Upgrade doit-assets\n"
     )
     for args in (
         ["history"],

@@ -742,6 +742,7 @@ def observation_row(mat_id: int, run_id: int, version: str) -> dict[str, Any]:
         "metadata": {"observation": version},
         "error": None,
         "exit_code": None,
+        "attempt": None,
         "outputs": [
             {"path": OBSERVATION, "md5": md5(version + "\n"), "size": len(version) + 1}
         ],

@@ -53,6 +53,10 @@ def history_command(args: argparse.Namespace) -> int:
         _out(f"No materializations{of}{what} recorded in {HISTORY_FILE}.\n")
         return 0
     rows = []
+    # a task tried more than once in a run (retries): each row names its attempt
+    retried = {
+        (m.run_id, m.task) for m in answer.materializations if (m.attempt or 1) > 1
+    }
     for mat in answer.materializations:
         if mat.status == "success":
             detail = "  ".join(
@@ -68,7 +72,12 @@ def history_command(args: argparse.Namespace) -> int:
                 mat.task,
                 "observed"
                 if mat.kind == "source" and mat.status == "success"
-                else mat.status,
+                else mat.status
+                + (
+                    f" (attempt {mat.attempt})"
+                    if (mat.run_id, mat.task) in retried
+                    else ""
+                ),
                 local_time(mat.ended_at),
                 format_took(mat.duration),
                 detail,

@@ -18,8 +18,8 @@ from doit.exceptions import TaskFailed
 from ..errors import AssetError
 from ..paths import HISTORY_FILE
 from ..plan.records import PlannedAsset
+from ..run.attempts import ATTEMPT_VALUE, materialize_with_retries
 from ..run.execute import Failure, Job
-from ..run.execute import materialize as run_materialize
 from ..run.lock import RunLock
 from ..run.observe import observe as run_observe
 from ..run.staging import remove_made
@@ -34,6 +34,9 @@ class TransformFailed(TaskFailed):  # type: ignore[misc]
     def __init__(self, message: str, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        # retries (issue 14): the attempt that failed last, and when it began
+        self.attempt: int | None = None
+        self.started_at: float | None = None
 
 
 class MissingInput(TaskFailed):  # type: ignore[misc]
@@ -49,12 +52,25 @@ def _failed(failure: Failure | None) -> TransformFailed | None:
     return failed
 
 
-def materialize(job: Job) -> TransformFailed | None:
-    """doit action of an asset: materialize it (run/execute.py)."""
+def materialize(job: Job) -> TransformFailed | dict[str, Any] | None:
+    """doit action of an asset: materialize it (run/execute.py), with its
+    retries and in its pool (run/attempts.py).
+
+    Which attempt it was, and when it began, reach the recorder in doit's
+    process as the failure's attributes, or (when they differ from the task's
+    own start) as a value of the task.
+    """
     asset = job.asset
-    return _failed(
-        run_materialize(job, lambda: made_before(asset.task, asset.paths, asset.prefix))
+    done = materialize_with_retries(
+        job, lambda: made_before(asset.task, asset.paths, asset.prefix)
     )
+    failed = _failed(done.failure)
+    if failed is not None:
+        failed.attempt, failed.started_at = done.attempt, done.started_at
+        return failed
+    if asset.retries or asset.pool:
+        return {ATTEMPT_VALUE: {"attempt": done.attempt, "started_at": done.started_at}}
+    return None
 
 
 def observe(asset: PlannedAsset) -> TransformFailed | None:

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from ..model.traversal import closure
 from ..plan.records import PlannedAsset
+from ..run.attempts import ATTEMPT_VALUE
 from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.observe import read_observation
@@ -60,6 +61,7 @@ class Recorder:
             self.lock.release()
             raise
         self.run_id = self.history.start_run(command, backfill_id=context.backfill_id)
+        context.run_id = self.run_id  # retried attempts are recorded where they run
         fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
@@ -104,6 +106,7 @@ class Recorder:
         asset: PlannedAsset = task.meta["asset"]
         values = task.values or {}
         extra: dict[str, Any] = {}
+        extra_columns: dict[str, Any] = {}
         if asset.kind == "source":
             if asset.observable:
                 outputs = _observation(asset, extra)
@@ -119,6 +122,9 @@ class Recorder:
             self.materialized += 1
             outputs = _outputs(asset, values.get(OUTPUTS) or {})
             inputs = _inputs(task, asset, saved, values.get(DIR_INPUTS) or {})
+            attempt = values.get(ATTEMPT_VALUE) or {}  # retries and pools (issue 14)
+            began = attempt.get("started_at") or began
+            extra_columns["attempt"] = attempt.get("attempt", 1)
         self._record(
             asset,
             "success",
@@ -127,6 +133,7 @@ class Recorder:
             outputs=outputs,
             inputs=inputs,
             metadata={**asset.metadata, **extra},
+            **extra_columns,
         )
         return "materialized" if asset.kind == "transform" else "observed"
 
@@ -141,7 +148,8 @@ class Recorder:
         self._record(
             asset,
             "failed",
-            began,
+            getattr(fail, "started_at", None) or began,  # its last attempt's
+            attempt=getattr(fail, "attempt", None) or 1,
             fingerprint=asset.fingerprint,
             error=message.strip(),
             exit_code=getattr(fail, "exit_code", None),

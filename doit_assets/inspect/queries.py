@@ -81,6 +81,7 @@ def materialization_dict_of(
         "metadata": dict(mat.metadata),
         "error": mat.error,
         "exit_code": mat.exit_code,
+        "attempt": mat.attempt,  # of its task in its run, from 1 (retries)
         "outputs": [output_dict(o) for o in outputs],
         "inputs": [
             {

@@ -63,6 +63,10 @@ def asset(
     max_age: str | float | datetime.timedelta | None = None,
     partitions: Mapping[str, Any] | None = None,
     partition_mapping: Mapping[str, Any] | None = None,
+    retries: int | None = None,
+    retry_delay: str | float | datetime.timedelta | None = None,
+    pool: str | None = None,
+    on_failure: str | None = None,
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -78,7 +82,9 @@ def asset(
     key, default: the function's name), ``io`` (the value store of a value
     asset: ``"pickle"``, ``"json"`` or a store object) and ``ins`` (parameter
     name -> asset key, for keys that are not valid Python names).
-    ``max_age`` also takes a ``timedelta`` or a number of seconds.
+    ``max_age`` and ``retry_delay`` also take a ``timedelta`` or a number of
+    seconds. ``retries``, ``retry_delay``, ``pool`` and ``on_failure`` are those
+    of ``assets.toml``; ``timeout`` is refused (a function cannot be stopped).
     ``partitions`` and ``partition_mapping`` take what ``assets.toml`` does, as
     dicts; the function then may take a ``partition`` parameter (a PartitionKey).
     """

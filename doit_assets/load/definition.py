@@ -36,6 +36,12 @@ ASSET_KEYS = (
     "observe",
     "partitions",
     "partition_mapping",
+    # retries, timeouts, pools and on_failure (issue 14)
+    "retries",
+    "retry_delay",
+    "timeout",
+    "pool",
+    "on_failure",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -124,6 +130,9 @@ class AssetBuilder(Checker):
             for t in fields.strings(self, name, table, "tags")
         ]
         max_age = fields.max_age(self, name, table, is_source)
+        run_options = fields.run_options(
+            self, name, table, is_source, function is not None
+        )
         if is_source and "transform" not in table and depends_on:
             self.fail(
                 name,
@@ -178,6 +187,7 @@ class AssetBuilder(Checker):
             observe=observe,
             partitions=partitions,
             mappings=mappings,
+            **run_options,
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

@@ -58,6 +58,8 @@ class Checker:
         self.decorator = decorator
         self.timezone = timezone
         self.problems: list[AssetError] = []
+        # [pools]: the names an asset's 'pool' may take (issue 14)
+        self.pools: Mapping[str, int] = {}
 
     def type_of(self, value: object) -> str:
         """A value's type in the words of where it was written."""
@@ -402,3 +404,138 @@ def type_name(value: object) -> str:
     names = {str: "string", bool: "boolean", int: "integer", float: "float"}
     names.update({list: "array", dict: "table"})
     return names.get(type(value), type(value).__name__)
+
+
+# -- retries, timeouts, pools and on_failure (issue 14) ----------------------------
+# How an asset runs, not what it makes: none of them is in the fingerprint.
+
+ON_FAILURE_EXAMPLE = 'on_failure = "notify-send \\"$DOIT_ASSETS_ASSET failed\\""'
+DURATION_HINT = 'Write a number and a unit: s, m, h, d or w (for example "1h30m")'
+PYTHON_TIMEOUT_HINT = (
+    "A function runs inside doit's process, which cannot be stopped safely; "
+    'make it a shell transform (transform = "python script.py ...") to limit its time'
+)
+
+
+def retry_count(value: object) -> int | None:
+    """A number of retries (a whole number, 0 or more), or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def duration_of(value: object, *, decorator: bool = False) -> float | None:
+    """Seconds in a duration ("5s", "1h30m"; from Python also a number of
+    seconds or a timedelta), or None when it is none."""
+    if decorator and hasattr(value, "total_seconds"):
+        value = value.total_seconds()
+    if decorator and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) if value > 0 else None
+    if isinstance(value, str):
+        return parse_duration(value)
+    return None
+
+
+def shown_value(
+    value: object, *, decorator: bool = False, numbers: bool = False
+) -> str:
+    """A wrong value in a message: a string quoted, a number (with
+    ``numbers``) as it is, anything else by its type."""
+    if numbers and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:g}"
+    if isinstance(value, str):
+        return repr(value)
+    return type(value).__name__ if decorator else type_name(value)
+
+
+def run_options(
+    checker: Checker,
+    name: str,
+    table: dict[str, Any],
+    is_source: bool,
+    is_python: bool,
+) -> dict[str, Any]:
+    """``retries``, ``retry_delay``, ``timeout``, ``pool`` and ``on_failure``
+    (the AssetSpec's fields of the same names; absent ones are None)."""
+    found: dict[str, Any] = {}
+    if "retries" in table:
+        value = table["retries"]
+        found["retries"] = retry_count(value)
+        if found["retries"] is None:
+            checker.fail(
+                name,
+                "retries",
+                "'retries' must be a whole number, 0 or more, "
+                f"got {shown_value(value, decorator=checker.decorator, numbers=True)}",
+                "For example retries = 2 (three attempts in all)",
+            )
+    for field, example in (("retry_delay", "5s"), ("timeout", "10m")):
+        if field not in table:
+            continue
+        value = table[field]
+        found[field] = duration_of(value, decorator=checker.decorator)
+        if found[field] is None:
+            checker.fail(
+                name,
+                field,
+                f"'{field}' must be a duration like \"{example}\", "
+                f"got {shown_value(value, decorator=checker.decorator)}",
+                DURATION_HINT,
+            )
+    if "pool" in table:
+        found["pool"] = _pool(checker, name, table["pool"])
+    if "on_failure" in table:
+        found["on_failure"] = on_failure_command(
+            checker, name, "on_failure", table["on_failure"]
+        )
+    if is_source:
+        for field in found:
+            checker.fail(
+                name,
+                field,
+                f"a source asset cannot have '{field}'",
+                "Nothing runs to make a source; give the asset a 'transform'",
+            )
+        return {}
+    if is_python and found.get("timeout") is not None:
+        checker.fail(
+            name, "timeout", "a Python asset cannot have 'timeout'", PYTHON_TIMEOUT_HINT
+        )
+        found["timeout"] = None
+    return found
+
+
+def _pool(checker: Checker, name: str, value: object) -> str | None:
+    if not isinstance(value, str):
+        checker.fail(
+            name, "pool", f"'pool' must be a string, got {checker.type_of(value)}"
+        )
+        return None
+    if value not in checker.pools:
+        hint = did_you_mean(value, checker.pools) or (
+            f"Declare it under [pools]: {value} = 1 (how many may run at once)"
+        )
+        checker.fail(name, "pool", f"unknown pool '{value}'", hint)
+        return None
+    return value
+
+
+def on_failure_command(
+    checker: Checker, name: str, field: str, value: object
+) -> str | None:
+    if not isinstance(value, str):
+        checker.fail(
+            name,
+            field,
+            f"'{field}' must be a shell command, got {checker.type_of(value)}",
+        )
+        return None
+    if not value.strip():
+        checker.fail(
+            name,
+            field,
+            f"'{field}' is empty",
+            f"Give a command, e.g. {ON_FAILURE_EXAMPLE}",
+        )
+        return None
+    return no_nul(checker, name, field, value)

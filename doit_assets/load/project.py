@@ -167,6 +167,7 @@ def _python_specs(
         decorator=True,
         timezone=str(project.settings.get("timezone", "UTC")),
     )
+    builder.pools = project.pools
     specs = []
     for d in defs:
         current.append(d.location)

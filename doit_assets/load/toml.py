@@ -27,19 +27,33 @@ from ..errors import (
     raise_all,
 )
 from ..model.spec import AssetSpec
+from . import fields
 from .definition import AssetBuilder
 from .fields import type_name
 from .imports import ModuleImportError, import_module
-from .pathnames import NUL_HINT, shown
+from .pathnames import LABEL_PATTERN, NUL_HINT, shown
 
 if sys.version_info >= (3, 14):
     import tomllib
 else:  # stdlib tomllib before 3.14 keeps line and column only in the message text
     import tomli as tomllib
 
-TOP_LEVEL_KEYS = ("assets", "vars", "settings")
-SETTINGS_KEYS = ("progress", "modules", "timezone", "external_roots")
+TOP_LEVEL_KEYS = ("assets", "vars", "settings", "pools")
+SETTINGS_KEYS = (
+    "progress",
+    "modules",
+    "timezone",
+    "external_roots",
+    # defaults of the assets' own keys of the same names (issue 14)
+    "retries",
+    "retry_delay",
+    "timeout",
+    "on_failure",
+)
 BOM = "\ufeff"
+# The settings that are defaults of an asset's keys, with an example (issue 14)
+RUN_SETTINGS = ("retries", "retry_delay", "timeout", "on_failure")
+DURATION_EXAMPLES = {"retry_delay": "5s", "timeout": "10m"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,8 @@ class Project:
     # Modules of [settings] modules that could not be imported: the assets
     # they declare are unknown, so unknown dependencies are not reported.
     failed_modules: tuple[str, ...] = ()
+    # [pools]: name -> how many of its assets may run at once (issue 14)
+    pools: Mapping[str, int] = field(default_factory=dict)
 
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
@@ -207,7 +223,8 @@ class _Builder:
                 )
         variables = self._vars()
         settings = self._settings()
-        specs = self._assets(variables)
+        pools = self._pools()
+        specs = self._assets(variables, pools)
         assets = self.data.get("assets")
         return Project(
             self.source,
@@ -221,6 +238,7 @@ class _Builder:
             tuple(self.partial),
             tuple(self.modules),
             tuple(self.failed_modules),
+            pools,
         )
 
     def _table(self, name: str) -> dict[str, Any]:
@@ -291,11 +309,63 @@ class _Builder:
                 )
             elif name == "external_roots":
                 settings[name] = self._external_roots(value)
+            elif name in RUN_SETTINGS:
+                settings[name] = self._run_setting(name, value)
             elif name == "modules":
                 # Imported before the assets are built: a module may register
                 # value stores or define the functions that 'python' names.
                 self._import(value)
         return settings
+
+    def _run_setting(self, name: str, value: object) -> object:
+        """retries, retry_delay, timeout, on_failure: checked as an asset's own
+        keys are; durations kept in seconds."""
+        if name == "retries":
+            found: object = fields.retry_count(value)
+            problem = "a whole number, 0 or more"
+            hint = "For example retries = 2 (three attempts in all)"
+        elif name == "on_failure":
+            command = isinstance(value, str) and value.strip() and "\0" not in value
+            found = value if command else None
+            problem = "a shell command"
+            hint = f"For example {fields.ON_FAILURE_EXAMPLE}"
+        else:
+            found = fields.duration_of(value)
+            problem = f'a duration like "{DURATION_EXAMPLES[name]}"'
+            hint = fields.DURATION_HINT
+        if found is None:
+            shown = fields.shown_value(value, numbers=name == "retries")
+            self.fail(
+                f"setting '{name}' must be {problem}, got {shown}",
+                "settings",
+                name,
+                hint=hint,
+            )
+        return found
+
+    def _pools(self) -> dict[str, int]:
+        """[pools]: each a name and how many of its assets may run at once."""
+        pools = {}
+        for name, size in self._table("pools").items():
+            if not LABEL_PATTERN.fullmatch(name):  # it names lock files
+                self.fail(
+                    f"invalid pool name '{name}'",
+                    "pools",
+                    name,
+                    hint="Use letters, digits, '_', '-' and '.'",
+                )
+            if isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+                pools[name] = size
+                continue
+            shown = fields.shown_value(size, numbers=True)
+            self.fail(
+                f"pool '{name}' must be a whole number, 1 or more, got {shown}",
+                "pools",
+                name,
+                hint=f"Write how many of its assets may run at once: {name} = 1",
+            )
+            pools[name] = 1  # known: its assets are not told it is unknown
+        return pools
 
     def _external_roots(self, value: object) -> list[str]:
         """Absolute folders, normalised: where outputs may go through a symlink."""
@@ -346,7 +416,9 @@ class _Builder:
         where = Location(self.source, self.line("settings", setting))
         return type(err)(err.problem, location=where, hint=err.hint)
 
-    def _assets(self, variables: Mapping[str, str]) -> list[AssetSpec]:
+    def _assets(
+        self, variables: Mapping[str, str], pools: Mapping[str, int]
+    ) -> list[AssetSpec]:
         assets = self._table("assets")
         self.lines[("[assets]", "")] = self.line("assets") or 0
         settings = self.data.get("settings")
@@ -359,6 +431,7 @@ class _Builder:
             broken_vars=frozenset(self.broken_vars),
         )
         builder.failed_imports.update(self.failed_modules)  # reported already
+        builder.pools = pools
         specs = []
         for name, table in assets.items():
             self.lines[(name, "")] = self.line("assets", name) or 0

@@ -64,6 +64,13 @@ class AssetSpec:
     # Partitions: ``paths`` then hold ``{partition}``; mappings by upstream key.
     partitions: PartitionsDef | None = None
     mappings: tuple[tuple[AssetKey, Mapping_], ...] = ()
+    # Retries, timeouts, pools (issue 14): how it runs, not what it makes (not
+    # in the fingerprint). None: the project's [settings] decide.
+    retries: int | None = None
+    retry_delay: float | None = None  # seconds before the first retry
+    timeout: float | None = None  # seconds an attempt may take
+    pool: str | None = None  # a name of [pools]
+    on_failure: str | None = None  # a command run once it has failed
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

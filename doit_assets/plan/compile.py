@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping
+from typing import TypeVar
 
 from ..load.codeversion import code_version
 from ..load.toml import Project
@@ -22,6 +23,7 @@ from ..model.partitions import render_key
 from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..model.template import Ref, parse_template
 from .records import (
+    DEFAULT_RETRY_DELAY,
     MARK,
     Binding,
     Planned,
@@ -31,6 +33,8 @@ from .records import (
     Upstream,
     fingerprint,
 )
+
+T = TypeVar("T", int, float, str)
 
 
 def compile_plan(project: Project, graph: AssetGraph) -> list[Planned]:
@@ -48,6 +52,7 @@ def compile_plan(project: Project, graph: AssetGraph) -> list[Planned]:
             if (up := graph.specs[dep]).partitions is not None
         }
         maker = _Maker(spec, graph, project.vars, prefix, root, edges)
+        maker.settings, maker.pools = project.settings, project.pools
         if spec.partitions is None:
             items.append(maker.asset(None))
             continue
@@ -76,6 +81,9 @@ class _Maker:
     ) -> None:
         self.spec, self.graph, self.variables = spec, graph, variables
         self.prefix, self.root, self.edges = prefix, root, edges
+        # the project's [settings] and [pools], for run_options (issue 14)
+        self.settings: Mapping[str, object] = {}
+        self.pools: Mapping[str, int] = {}
         self.described = spec.partitions.describe() if spec.partitions else None
         time = spec.partitions.time_dimension if spec.partitions else None
         self.time_kind = time.time_kind if time else None
@@ -171,7 +179,27 @@ class _Maker:
             spec.tags,
             self.described,
             self.time_kind,
+            *self.run_options(),
         )
+
+    def run_options(
+        self,
+    ) -> tuple[int, float, float | None, tuple[str, int] | None, str | None]:
+        """retries, retry_delay, timeout, pool, on_failure: the asset's own,
+        else the [settings] default (a timeout only for a shell transform)."""
+        spec, settings = self.spec, self.settings
+        if spec.is_source:
+            return 0, DEFAULT_RETRY_DELAY, None, None, None
+        retries = spec.retries
+        if retries is None:
+            retries = _setting(settings, "retries", int) or 0
+        delay = spec.retry_delay or _setting(settings, "retry_delay", float)
+        timeout = spec.timeout
+        if timeout is None and not spec.is_python:
+            timeout = _setting(settings, "timeout", float)
+        pool = (spec.pool, self.pools[spec.pool]) if spec.pool else None
+        on_failure = spec.on_failure or _setting(settings, "on_failure", str)
+        return retries, delay or DEFAULT_RETRY_DELAY, timeout, pool, on_failure
 
     def own_paths(self, partition: str | None) -> tuple[str, ...]:
         if partition is None:
@@ -226,6 +254,14 @@ class _Maker:
                     bindings.append((param, one, found, upstream.io))
         assert callable(spec.transform)
         return PythonCall(spec.transform, tuple(bindings), spec.io)
+
+
+def _setting(settings: Mapping[str, object], name: str, kind: type[T]) -> T | None:
+    """A [settings] value as the loader checked it (durations in seconds)."""
+    value = settings.get(name)
+    if isinstance(value, bool) or not isinstance(value, (kind, int)):
+        return None
+    return kind(value)
 
 
 def _one(edge: UpstreamPartitions) -> bool:

@@ -34,6 +34,9 @@ Upstream = tuple[str, tuple[str, ...], tuple[str, ...]]
 # command otherwise (the loader refuses it).
 MARK = "\0"
 
+# Seconds before the first retry when neither the asset nor [settings] says (issue 14)
+DEFAULT_RETRY_DELAY = 5.0
+
 
 class PythonCall:
     """A Python transform: the function, how each parameter is bound, and the
@@ -98,6 +101,13 @@ class PlannedAsset(NamedTuple):
     tags: tuple[str, ...]
     partitions: str | None  # its partitions, described ("daily from ...")
     time_kind: TimeKind | None  # the kind of its time dimension, if it has one
+    # Retries, timeouts, pools and on_failure (issue 14): how it runs, not what
+    # it makes, so none of them is in the fingerprint. [settings] resolved.
+    retries: int  # attempts after the first failed one
+    retry_delay: float  # seconds before the first retry, doubled for each next
+    timeout: float | None  # seconds an attempt of a shell transform may run
+    pool: tuple[str, int] | None  # its pool, and how many of it may run at once
+    on_failure: str | None  # a command run once it has failed for good
 
     @property
     def task(self) -> str:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..model.clock import format_duration
 from ..plan.records import MARK, PlannedAsset, PythonCall
 from .context import RunContext
 from .processes import GRACE, Registry
@@ -57,6 +58,9 @@ class Failure:
     message: str
     exit_code: int | None = None
     traceback: tuple[str, ...] = ()
+    # False when nothing ran and another attempt could only fail the same way
+    # (what is on disk refused it): it is not retried
+    retryable: bool = True
 
 
 class Job(NamedTuple):
@@ -74,6 +78,10 @@ class _Overwritten(Exception):
     """The transform wrote an output's final path while it ran."""
 
 
+class TimedOut(Exception):
+    """The command ran longer than its timeout; its whole group was stopped."""
+
+
 def run_command(
     command: str,
     cwd: str,
@@ -81,6 +89,7 @@ def run_command(
     started: Callable[[int], None] | None = None,
     watch: Callable[[], str | None] | None = None,
     before_output: Sequence[Callable[[], None]] = (),
+    timeout: float | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -90,8 +99,10 @@ def run_command(
     ``watch()`` is asked now and then whether to stop (it returns why), and each
     of ``before_output`` is called before it prints. When
     the command exits, whatever it left running in its group is stopped too:
-    nothing of a transform outlives it.
+    nothing of a transform outlives it. After ``timeout`` seconds it raises
+    ``TimedOut``, once the whole group is stopped.
     """
+    deadline = None if timeout is None else time.monotonic() + timeout
     script = None
     if len(command.encode()) > LONGEST_ARGUMENT:
         # the kernel caps one argument (sh -c COMMAND) at 128 KiB; a command that
@@ -112,7 +123,9 @@ def run_command(
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch, before_output)
+        _stream(proc, watch, before_output, deadline)
+        if deadline is not None:  # its pipes are closed, but it may run on
+            _await_exit(proc.pid, deadline)
         _end_group(proc.pid)
         return proc.wait()
     finally:
@@ -128,6 +141,7 @@ def _stream(
     proc: subprocess.Popen[bytes],
     watch: Callable[[], str | None] | None,
     before_output: Sequence[Callable[[], None]],
+    deadline: float | None = None,
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
@@ -138,6 +152,8 @@ def _stream(
         while selector.get_map():
             events = selector.select(TICK)
             now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                raise TimedOut
             if watch is not None and now - looked >= TICK:
                 looked = now
                 why = watch()
@@ -157,6 +173,13 @@ def _stream(
                     hook()
                 target.write(decoder.decode(chunk))
                 target.flush()
+
+
+def _await_exit(pid: int, deadline: float) -> None:
+    while not _exited(pid):
+        if time.monotonic() >= deadline:
+            raise TimedOut
+        time.sleep(0.01)
 
 
 def _exited(pid: int) -> bool:
@@ -206,7 +229,7 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
     attempt = Attempt(asset.root, asset.paths, Registry(run=context.run))
     refused = attempt.refuse(job.external_roots, recorded, asset.task)
     if refused is not None:
-        return Failure(refused)
+        return Failure(refused, retryable=False)
     hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
     try:
         attempt.begin()
@@ -254,9 +277,14 @@ def run_transform(
             started=attempt.started,
             watch=watch,
             before_output=before_output,
+            timeout=asset.timeout,
         )
     except _Overwritten as stopped:
         return Failure(f"{stopped}. It was stopped: {asset.transform}")
+    except TimedOut:
+        assert asset.timeout is not None
+        took = duration_text(asset.timeout)
+        return Failure(f"transform timed out after {took}: {asset.transform}")
     if code < 0:
         return Failure(
             f"transform was killed by {_signal_name(-code)}: {asset.transform}",
@@ -276,6 +304,13 @@ def rendered(command: str, outputs: tuple[str, ...], attempt: Attempt) -> str:
         staged = attempt.staged(outputs[int(parts[i])])
         parts[i] = shlex.quote(staged.rstrip("/") or staged)
     return "".join(parts)
+
+
+def duration_text(seconds: float) -> str:
+    """``0.2s``, ``5s``, ``10m``, ``1h30m``: as a user would write it."""
+    if seconds < 60 and seconds != int(seconds):
+        return f"{seconds:g}s"
+    return format_duration(seconds)
 
 
 def _signal_name(number: int) -> str:

@@ -219,19 +219,22 @@ class History(HistoryQueries):
         outputs: Sequence[Output] = (),
         inputs: Sequence[Input] = (),
         partition: str | None = None,
+        attempt: int | None = None,
+        retried: bool = False,
     ) -> int:
         """Append one materialization with its outputs and inputs, and commit.
 
         Each input from an asset is linked to the latest successful
-        materialization that wrote that exact version of that file.
+        materialization that wrote that exact version of that file. A
+        ``retried`` attempt (tried again after it) is not counted in its run.
         """
         duration = None if started_at is None else max(ended_at - started_at, 0.0)
         with self._transaction() as conn:
             cursor = conn.execute(
                 "insert into materializations (run_id, asset, kind, status, "
                 "started_at, ended_at, duration, transform, code_version, "
-                "fingerprint, metadata, error, exit_code, partition) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, metadata, error, exit_code, partition, attempt) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     asset,
@@ -247,6 +250,7 @@ class History(HistoryQueries):
                     error,
                     exit_code,
                     partition,
+                    attempt,
                 ),
             )
             mat_id = int(cursor.lastrowid or 0)
@@ -270,7 +274,7 @@ class History(HistoryQueries):
                     ),
                 )
             column = {"success": "materialized", "failed": "failed"}.get(status)
-            if column and kind == "transform":
+            if column and kind == "transform" and not retried:
                 conn.execute(
                     f"update runs set {column} = {column} + 1 where id = ?", (run_id,)
                 )

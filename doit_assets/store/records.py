@@ -56,6 +56,8 @@ class Materialization:
     error: str | None
     exit_code: int | None
     partition: str | None = None
+    # retries (issue 14): which attempt of its task in its run, from 1
+    attempt: int | None = None
 
     @property
     def task(self) -> str:

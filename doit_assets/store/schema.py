@@ -89,5 +89,10 @@ MIGRATIONS: tuple[str, ...] = (
         targets text not null
     );
     """,
+    # 4: retries (issue 14): the attempt of its task in its run, from 1; a
+    # failed attempt that was retried has a row of its own
+    """
+    alter table materializations add column attempt integer;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
