@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from doit.exceptions import TaskFailed
@@ -18,12 +19,13 @@ from doit.exceptions import TaskFailed
 from ..errors import AssetError
 from ..paths import HISTORY_FILE
 from ..plan.records import PlannedAsset
+from ..run.checks import CHECKED
 from ..run.execute import Failure, Job
 from ..run.execute import materialize as run_materialize
 from ..run.lock import RunLock
 from ..run.observe import observe as run_observe
 from ..run.staging import remove_made
-from ..store.history import History
+from ..store.history import CheckOutcome, History
 from ..store.versions import OUTPUTS
 from .backend import saved_values
 
@@ -49,11 +51,20 @@ def _failed(failure: Failure | None) -> TransformFailed | None:
     return failed
 
 
-def materialize(job: Job) -> TransformFailed | None:
-    """doit action of an asset: materialize it (run/execute.py)."""
+def materialize(job: Job, task: Any) -> TransformFailed | None:
+    """doit action of an asset: materialize it (run/execute.py). doit gives
+    ``task`` by its name."""
     asset = job.asset
+
+    def checked(outcomes: Sequence[CheckOutcome]) -> None:
+        task.meta[CHECKED] = list(outcomes)
+
     return _failed(
-        run_materialize(job, lambda: made_before(asset.task, asset.paths, asset.prefix))
+        run_materialize(
+            job,
+            lambda: made_before(asset.task, asset.paths, asset.prefix),
+            checked,
+        )
     )
 
 

@@ -70,6 +70,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
     def add_success(self, task: Any) -> None:
         super().add_success(task)
         _flush_state(task.name)
+        self._check_warnings(task)
         if self.recorder:
             self.recorder.finished(task)
         if self.recorder and _asset(task):
@@ -89,12 +90,21 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             fail = in_our_words(task, fail)
             if self.recorder and asset.kind == "transform":
                 self.recorder.started(task)  # failed before it began: record it
+        self._check_warnings(task)
         super().add_failure(task, fail)
         _flush_state(task.name)
         if self.recorder and _asset(task):
             executed = self.recorder.failed(task, fail)
             if self.progress:
                 self.progress.finish(task.name, executed=executed)
+
+    def _check_warnings(self, task: Any) -> None:
+        """A non-blocking check that failed: one line each, after the asset's."""
+        if self.recorder and (task.meta or {}).get("checked"):
+            from ..run.checks import CHECKED, warning_lines
+
+            for line in warning_lines(task.name, task.meta[CHECKED]):
+                self.write(line + "\n")
 
     def skip_ignore(self, task: Any) -> None:
         super().skip_ignore(task)

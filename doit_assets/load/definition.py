@@ -16,6 +16,7 @@ from ..errors import did_you_mean
 from ..model.spec import AssetKey, AssetSpec
 from ..model.values import observation_path, value_path
 from . import fields, partitioned, python
+from .checks import declared_checks
 from .fields import Checker, Locate
 from .pathnames import name_problem
 
@@ -36,6 +37,7 @@ ASSET_KEYS = (
     "observe",
     "partitions",
     "partition_mapping",
+    "checks",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -154,6 +156,25 @@ class AssetBuilder(Checker):
                 self.dep_fields[(name, dep)] = "transform"
         deps = tuple(dict.fromkeys(AssetKey(d) for d in (*depends_on, *refs)))
         mappings = partitioned.mappings(self, name, table, deps)
+        checks = declared_checks(
+            self,
+            name,
+            table,
+            paths=paths,
+            deps=deps,
+            partitions=partitions,
+            is_source=is_source,
+            value=io is not None,
+        )
+        # a blocking check's schema decides what is published: an input
+        inputs = [
+            *inputs,
+            *(
+                str(c.argument)
+                for c in checks
+                if c.kind == "json_schema" and c.blocking and c.argument not in inputs
+            ),
+        ]
         if len(self.problems) > before or self.skipped:
             where = self.locate(name, "")
             self.partial.append(
@@ -178,6 +199,7 @@ class AssetBuilder(Checker):
             observe=observe,
             partitions=partitions,
             mappings=mappings,
+            checks=tuple(checks),
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

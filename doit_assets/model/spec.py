@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import Location
+from .checks import CheckSpec
 from .mappings import DEFAULT, Mapping_
 from .partitions import PartitionsDef
 
@@ -64,6 +65,8 @@ class AssetSpec:
     # Partitions: ``paths`` then hold ``{partition}``; mappings by upstream key.
     partitions: PartitionsDef | None = None
     mappings: tuple[tuple[AssetKey, Mapping_], ...] = ()
+    # Checks: what its output must pass before it replaces the previous one.
+    checks: tuple[CheckSpec, ...] = ()
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

@@ -9,6 +9,7 @@ together.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from collections.abc import Mapping
@@ -17,6 +18,7 @@ from ..load.codeversion import code_version
 from ..load.toml import Project
 from ..model import clock
 from ..model.graph import AssetGraph
+from ..model.checks import CheckSpec
 from ..model.mappings import UpstreamPartitions
 from ..model.partitions import render_key
 from ..model.spec import AssetKey, AssetSpec, is_directory
@@ -26,6 +28,7 @@ from .records import (
     Binding,
     Planned,
     PlannedAsset,
+    PlannedCheck,
     PlannedGroup,
     PythonCall,
     Upstream,
@@ -82,6 +85,12 @@ class _Maker:
         self.version = spec.code_version
         if callable(spec.transform):
             self.version = self.version or code_version(spec.transform, root)
+        # checks: a Python check's code counts as a transform's does
+        self.check_versions = {
+            c.name: code_version(c.argument, root)
+            for c in spec.checks
+            if c.kind == "python" and callable(c.argument)
+        }
 
     def group(self, keys: list[str]) -> PlannedGroup:
         spec = self.spec
@@ -144,8 +153,9 @@ class _Maker:
             # where each staged output goes: known only when an attempt begins
             marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
             command = template.render(lambda r: self.render(r, marks, partition))
+        checks = tuple(self.check(c, paths, partition) for c in spec.checks)
         if transform is not None:
-            fp = fingerprint(transform, self.version, paths)
+            fp = fingerprint(transform, self.version, paths, self.blocking(checks))
         return PlannedAsset(
             "source" if spec.is_source else "transform",
             str(spec.key),
@@ -171,6 +181,42 @@ class _Maker:
             spec.tags,
             self.described,
             self.time_kind,
+            checks,
+        )
+
+    def check(
+        self, spec: CheckSpec, paths: tuple[str, ...], partition: str | None
+    ) -> PlannedCheck:
+        """One check, its command rendered as a transform's is."""
+        kind, argument = spec.kind, spec.argument
+        if kind == "command":
+            assert isinstance(argument, str)
+            template = parse_template(argument)
+            definition = template.render(lambda r: self.render(r, paths, partition))
+            marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
+            argument = template.render(lambda r: self.render(r, marks, partition))
+        elif kind == "python":
+            assert callable(argument)
+            argument = PythonCall(argument, (), self.spec.io)
+            definition = repr(argument)
+        elif kind == "non_empty":
+            definition = "non_empty = true"
+        elif kind == "columns":
+            assert isinstance(argument, tuple)
+            definition = f"columns = {json.dumps(list(argument))}"
+        else:
+            definition = f"{kind} = {json.dumps(argument)}"
+        where = str(spec.location) if spec.location else None
+        return PlannedCheck(
+            spec.name, kind, spec.blocking, argument, definition, spec.description, where
+        )
+
+    def blocking(self, checks: tuple[PlannedCheck, ...]) -> tuple[str, ...]:
+        """What of the checks goes into the fingerprint: the blocking ones."""
+        return tuple(
+            f"{c.name}: {c.definition} {self.check_versions.get(c.name, '')}".rstrip()
+            for c in checks
+            if c.blocking
         )
 
     def own_paths(self, partition: str | None) -> tuple[str, ...]:
