@@ -36,6 +36,7 @@ from history_support import (
 
 from doit_assets.run.progress import simulate
 from doit_assets.store.history import History
+from doit_assets.store.schema import SCHEMA_VERSION
 
 # doit prints nothing for a task without actions; the reporter says what happened
 SOURCE_LINE = "~  raw_data (source: new version)\n"
@@ -1139,11 +1140,11 @@ def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
     import sqlite3
 
     conn = sqlite3.connect(built.path(HISTORY))
-    conn.execute("pragma user_version = 4")
+    conn.execute(f"pragma user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     message = (
-        "ERROR: .doit-assets/history.sqlite: history schema 4 is newer than this "
-        "doit-assets knows (3). Upgrade doit-assets\n"
+        f"ERROR: .doit-assets/history.sqlite: history schema {SCHEMA_VERSION + 1} "
+        f"is newer than this doit-assets knows ({SCHEMA_VERSION}). Upgrade doit-assets\n"
     )
     for args in (
         ["history"],

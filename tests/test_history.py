@@ -35,6 +35,7 @@ from history_support import (
 )
 
 from doit_assets.store.history import History, HistoryError, Input, Output
+from doit_assets.store.schema import SCHEMA_VERSION
 
 # -- the History API -------------------------------------------------------------
 
@@ -66,7 +67,7 @@ def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> No
         name
         for (name,) in conn.execute("select name from sqlite_master where type='table'")
     }
-    assert conn.execute("pragma user_version").fetchone()[0] == 3
+    assert conn.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert tables == {
         "runs",
@@ -75,6 +76,7 @@ def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> No
         "inputs",
         "latest",
         "backfills",
+        "check_results",
     }
     conn.close()
 
@@ -99,7 +101,7 @@ def test_reopening_keeps_what_was_recorded(tmp_path: Path) -> None:
     first.close()
     again = History.open(path)
     assert [m.asset for m in again.materializations()] == ["a"]
-    assert again.conn.execute("pragma user_version").fetchone()[0] == 3
+    assert again.conn.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
     again.close()
 
 
@@ -130,12 +132,13 @@ def test_a_version_1_history_is_migrated_and_keeps_everything(tmp_path: Path) ->
 def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     conn = sqlite3.connect(path)
-    conn.execute("pragma user_version = 4")
+    conn.execute(f"pragma user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(HistoryError) as exc:
         History.open(str(path))
     assert str(exc.value) == (
-        f"{path}: history schema 4 is newer than this doit-assets knows (3). "
+        f"{path}: history schema {SCHEMA_VERSION + 1} is newer than this "
+        f"doit-assets knows ({SCHEMA_VERSION}). "
         "Upgrade doit-assets"
     )
 
@@ -195,7 +198,7 @@ def test_processes_creating_a_new_history_at_once_all_succeed(
             if proc.returncode != 0:
                 failures.append(err.strip().splitlines()[-1])
         version = sqlite3.connect(path).execute("pragma user_version").fetchone()
-        assert version == (3,)
+        assert version == (SCHEMA_VERSION,)
     assert failures == []
 
 

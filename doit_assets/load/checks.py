@@ -238,7 +238,10 @@ class _Context:
                 argument = value
             else:
                 got = str(value) if isinstance(value, int) else self._type(value)
-                problem = (f"'{kind}' must be a whole number, 0 or more, got {got}", None)
+                problem = (
+                    f"'{kind}' must be a whole number, 0 or more, got {got}",
+                    None,
+                )
         elif kind == "columns":
             if (
                 isinstance(value, list)
@@ -300,7 +303,9 @@ class _Context:
                 )
         return None
 
-    def _schema(self, value: object) -> tuple[str | None, tuple[str, str | None] | None]:
+    def _schema(
+        self, value: object
+    ) -> tuple[str | None, tuple[str, str | None] | None]:
         if not isinstance(value, str) or not value:
             return None, (
                 f"'json_schema' must be the path of a schema file, got {self._type(value)}",
@@ -313,7 +318,9 @@ class _Context:
             return None, (f"schema '{value}' is a folder", "Name a .json file")
         return normal, None
 
-    def _command(self, value: object) -> tuple[str | None, tuple[str, str | None] | None]:
+    def _command(
+        self, value: object
+    ) -> tuple[str | None, tuple[str, str | None] | None]:
         if not isinstance(value, str) or not value.strip():
             got = "an empty string" if isinstance(value, str) else self._type(value)
             return None, (
@@ -343,7 +350,8 @@ class _Context:
                 return None
             return (
                 f"unknown variable '{attr}' in command",
-                did_you_mean(attr, variables) or f'Declare it under [vars]: {attr} = "..."',
+                did_you_mean(attr, variables)
+                or f'Declare it under [vars]: {attr} = "..."',
             )
         if attr not in PATH_ATTRIBUTES:
             return (
@@ -407,9 +415,7 @@ def attach_python_checks(
             check.description,
             where,
         )
-        specs[by_key[spec.key]] = dataclasses.replace(
-            spec, checks=(*spec.checks, made)
-        )
+        specs[by_key[spec.key]] = dataclasses.replace(spec, checks=(*spec.checks, made))
     return specs
 
 

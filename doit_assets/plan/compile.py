@@ -13,12 +13,13 @@ import json
 import os
 import shlex
 from collections.abc import Mapping
+from typing import Any
 
 from ..load.codeversion import code_version
 from ..load.toml import Project
 from ..model import clock
-from ..model.graph import AssetGraph
 from ..model.checks import CheckSpec
+from ..model.graph import AssetGraph
 from ..model.mappings import UpstreamPartitions
 from ..model.partitions import render_key
 from ..model.spec import AssetKey, AssetSpec, is_directory
@@ -189,16 +190,17 @@ class _Maker:
     ) -> PlannedCheck:
         """One check, its command rendered as a transform's is."""
         kind, argument = spec.kind, spec.argument
+        planned: Any = argument
         if kind == "command":
             assert isinstance(argument, str)
             template = parse_template(argument)
             definition = template.render(lambda r: self.render(r, paths, partition))
             marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
-            argument = template.render(lambda r: self.render(r, marks, partition))
+            planned = template.render(lambda r: self.render(r, marks, partition))
         elif kind == "python":
             assert callable(argument)
-            argument = PythonCall(argument, (), self.spec.io)
-            definition = repr(argument)
+            planned = PythonCall(argument, (), self.spec.io)
+            definition = repr(planned)
         elif kind == "non_empty":
             definition = "non_empty = true"
         elif kind == "columns":
@@ -208,7 +210,7 @@ class _Maker:
             definition = f"{kind} = {json.dumps(argument)}"
         where = str(spec.location) if spec.location else None
         return PlannedCheck(
-            spec.name, kind, spec.blocking, argument, definition, spec.description, where
+            spec.name, kind, spec.blocking, planned, definition, spec.description, where
         )
 
     def blocking(self, checks: tuple[PlannedCheck, ...]) -> tuple[str, ...]:

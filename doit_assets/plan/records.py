@@ -218,7 +218,8 @@ def fingerprint(
 def to_tuples(items: list[Planned]) -> list[tuple[Any, ...]]:
     """The plan as plain tuples, for ``marshal`` (a group is marked by its length)."""
     return [
-        _plain_checks(item) if isinstance(item, PlannedAsset) and item.checks
+        _plain_checks(item)
+        if isinstance(item, PlannedAsset) and item.checks
         else tuple(item)
         for item in items
     ]

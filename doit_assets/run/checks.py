@@ -15,6 +15,7 @@ row per line that is not blank.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import json
 import os
@@ -64,9 +65,7 @@ def run_checks(asset: PlannedAsset, attempt: Attempt) -> list[CheckOutcome]:
 
 def blocking_failure(task: str, outcomes: Sequence[CheckOutcome]) -> str | None:
     """The message of an attempt that a blocking check failed, or None."""
-    lines = [
-        failed_line(task, o) for o in outcomes if o.blocking and not o.passed
-    ]
+    lines = [failed_line(task, o) for o in outcomes if o.blocking and not o.passed]
     return "\n".join(lines) if lines else None
 
 
@@ -167,8 +166,8 @@ def _columns(path: str, wanted: tuple[str, ...], delimiter: str) -> Found:
 
 
 def _json_schema(path: str, schema_path: str) -> Found:
-    try:
-        import jsonschema
+    try:  # an optional dependency (the 'checks' extra), typed or not
+        jsonschema: Any = importlib.import_module("jsonschema")
     except ImportError:
         return False, f"needs the jsonschema package: {INSTALL_HINT}", {}
     shown = os.path.relpath(schema_path)
@@ -237,7 +236,9 @@ def _python(call: PythonCall, asset: PlannedAsset, attempt: Attempt) -> Found:
     if call.store is not None:
         from ..model.values import STORES
 
-        argument = STORES[call.store].load(Path(attempt.full(attempt.staged(asset.paths[0]))))
+        argument = STORES[call.store].load(
+            Path(attempt.full(attempt.staged(asset.paths[0])))
+        )
     elif len(staged) == 1:
         argument = Path(staged[0])
     else:
@@ -270,4 +271,3 @@ def _kept(message: str) -> str:
     if len(message) <= MESSAGE_KEPT:
         return message
     return message[:MESSAGE_KEPT] + "…"
-
