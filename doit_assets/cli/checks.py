@@ -33,7 +33,7 @@ def checks_command(args: argparse.Namespace) -> int:
             ]
         )
     headers = ["ASSET", "CHECK", "BLOCKING", "RESULT", "MAT", "CHECKED", "MESSAGE"]
-    sys.stdout.write(table(headers, rows, right={4}))
+    sys.stdout.write(table(headers, rows, right=set()))
     counts = answer.counts
     total = len(answer.rows)
     parts = [f"{n} {state}" for state, n in counts.items() if n]
