@@ -250,9 +250,9 @@ class _Context:
             ):
                 argument = tuple(value)
             else:
+                got = "an empty array" if value == [] else self._type(value)
                 problem = (
-                    "'columns' must be a non-empty array of column names, "
-                    f"got {self._type(value)}",
+                    f"'columns' must be a non-empty array of column names, got {got}",
                     'For example columns = ["id", "email"]'
                     if not self.checker.decorator
                     else "For example {'columns': ['id', 'email']}",
@@ -296,7 +296,8 @@ class _Context:
                 *HEADER_EXTENSIONS,
                 *LINE_EXTENSIONS,
             ):
-                known = ", ".join(HEADER_EXTENSIONS + LINE_EXTENSIONS)
+                *most, last = HEADER_EXTENSIONS + LINE_EXTENSIONS
+                known = ", ".join(most) + f" and {last}"
                 return (
                     f"'{kind}' counts the rows of {known} files, not of '{path}'",
                     "Use a command check for other formats",
