@@ -1499,6 +1499,7 @@ USAGE = [
     "    graph               the assets and their status as a graph",
     "    materialize         run the selected assets and what they need",
     "    backfill            make a range of partitions; resume one that stopped",
+    "    checks              the checks of assets and their latest results",
     "    observe             observe the observable sources now",
     "    history             materializations, newest first",
     "    lineage             the graph around an asset and the chain that made it",
