@@ -228,6 +228,59 @@ def test_a_noop_run_runs_no_check(shop: Project) -> None:
     assert query(shop, "select count(*) from check_results") == before
 
 
+def test_results_come_back_from_the_workers_of_doit_n(shop: Project) -> None:
+    shop.write("data/orders.csv", ONE_ORDER)
+    result = shop.doit("-n", "2", "--continue")
+    assert result.code != 0, result
+    assert f"TransformFailed - taskid:valid\n{BLOCKED}\n" in result.out
+    assert WARNING in result.out
+    assert results(shop) == {
+        "valid/min_rows": ("failed", "1 row, at least 3 expected"),
+        "valid/columns": ("warning", "missing column 'email'"),
+    }
+
+
+def test_a_failing_check_keeps_a_previous_directory_whole(project: Project) -> None:
+    project.assets(
+        """\
+        [vars]
+        python = "{python}"
+
+        [assets.lines]
+        path = "data/lines.txt"
+
+        [assets.parts]
+        path = "out/parts/"
+        transform = "{vars.python} tx.py split {self.path} {lines.path}"
+
+        [[assets.parts.checks]]
+        non_empty = true
+        """
+    )
+    project.write("data/lines.txt", "one\ntwo\n")
+    project.doit_ok()
+    project.write("data/lines.txt", "")
+    result = project.doit()
+    assert result.code == 1, result
+    assert "asset 'parts': check 'non_empty' failed: 'out/parts/' has no files\n" in (
+        result.out
+    )
+    assert sorted(os.listdir(project.path("out/parts"))) == ["part0.txt", "part1.txt"]
+    assert project.read("out/parts/part1.txt") == "two\n"
+    assert staging_left(project) == []
+
+
+def test_the_graph_gives_each_check_with_its_latest_result(shop: Project) -> None:
+    nodes = json.loads(shop.doit_ok("assets", "graph", "--format", "json").out)
+    by_key = {n["asset"]: n for n in nodes["nodes"]}
+    assert "checks" not in by_key["report"]
+    checks = by_key["valid"]["checks"]
+    assert [(c["check"], c["blocking"], c["last"]["passed"]) for c in checks] == [
+        ("min_rows", True, True),
+        ("columns", False, False),
+    ]
+
+
 # -- each built-in kind, passing and failing ---------------------------------------------
 
 KINDS = """\
@@ -414,7 +467,7 @@ def has_us(value: dict[str, int]) -> bool:
     return "us" in value
 
 
-@asset(path="out/summary.txt")
+@asset(path="out/summary.txt", checks=[{{"non_empty": True}}])
 def summary(totals: dict[str, int], output: Path) -> None:
     output.write_text(f"{{sum(totals.values())}}\\n")
 
@@ -445,6 +498,7 @@ def test_asset_checks_of_python_assets(project: Project) -> None:
     assert results(project) == {
         "totals/non_negative": ("passed", ""),
         "totals/has_us": ("passed", ""),
+        "summary/non_empty": ("passed", "2 bytes"),
         "summary/is_a_number": ("passed", "read 8 from summary.txt"),
         "summary/broken": ("warning", "raised KeyError: 'eu'"),
         "summary/vague": ("warning", "returned int, not a CheckResult or a bool"),
