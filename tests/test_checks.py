@@ -306,6 +306,10 @@ transform = "printf '{{\\"id\\": 1}}\\\\n\\\\n{{\\"id\\": \\"two\\"}}\\\\n' > {s
 path = "out/doc.json"
 transform = "printf '{{\\"id\\": 7, \\"tags\\": [\\"a\\"]}}' > {self.path}"
 
+[assets.bom]
+path = "out/bom.csv"
+transform = "printf '\\\\357\\\\273\\\\277id,email\\\\n1,a@x\\\\n' > {self.path}"
+
 [assets.empty]
 path = "out/empty.txt"
 transform = ": > {self.path}"
@@ -336,7 +340,15 @@ CASES = [
         "warning",
         "missing columns 'email', 'zip'",
     ),
+    ("bom", 'columns = ["id", "email"]', "passed", "2 columns"),
+    ("bom", "max_rows = 1", "passed", "1 row"),
     ("doc", 'json_schema = "schemas/doc.json"', "passed", "valid"),
+    (
+        "doc",
+        'json_schema = "schemas/gone.json"',
+        "warning",
+        "schema 'schemas/gone.json' does not exist",
+    ),
     (
         "lines",
         'json_schema = "schemas/row.json"',

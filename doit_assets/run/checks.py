@@ -143,15 +143,16 @@ def _delimiter(output: str) -> str:
 def count_rows(path: str, name: str) -> int:
     """Rows after the header of a CSV or TSV file; lines that are not blank of
     any other (JSON lines, text)."""
-    with open(path, encoding="utf-8", newline="") as f:
+    # utf-8-sig: a byte order mark (as spreadsheets write) is not part of a row
+    with open(path, encoding="utf-8-sig", newline="") as f:
         if os.path.splitext(name)[1].lower() in HEADER_EXTENSIONS:
-            rows = [r for r in csv.reader(f, delimiter=_delimiter(name)) if r]
-            return max(len(rows) - 1, 0)
+            rows = sum(1 for r in csv.reader(f, delimiter=_delimiter(name)) if r)
+            return max(rows - 1, 0)
         return sum(1 for line in f if line.strip())
 
 
 def _columns(path: str, wanted: tuple[str, ...], delimiter: str) -> Found:
-    with open(path, encoding="utf-8", newline="") as f:
+    with open(path, encoding="utf-8-sig", newline="") as f:
         header = next((r for r in csv.reader(f, delimiter=delimiter) if r), None)
     if header is None:
         return False, "no header line", {}
@@ -171,6 +172,8 @@ def _json_schema(path: str, schema_path: str) -> Found:
     except ImportError:
         return False, f"needs the jsonschema package: {INSTALL_HINT}", {}
     shown = os.path.relpath(schema_path)
+    if not os.path.isfile(schema_path):
+        return False, f"schema '{shown}' does not exist", {}
     with open(schema_path, encoding="utf-8") as f:
         try:
             schema = json.load(f)
