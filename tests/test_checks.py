@@ -654,3 +654,33 @@ def test_check_results_survive_a_history_made_before_checks(tmp_path: Path) -> N
     conn.close()
     with History.open(str(path), readonly=True) as history:
         assert history.latest_checks() == {}
+
+
+def test_an_asset_check_of_no_asset_key_is_a_load_error(folder: Project) -> None:
+    from doit_assets import asset_check
+    from doit_assets.load.decorators import collect
+
+    module = type(sys)("pipeline")
+
+    @asset_check(asset=3)  # type: ignore[arg-type]
+    def odd(path: Path) -> bool:
+        return True
+
+    @asset_check(asset="a")
+    def nothing() -> bool:
+        return True
+
+    module.odd, module.nothing = odd, nothing  # type: ignore[attr-defined]
+    folder.write(
+        "assets.toml",
+        '[assets.a]\npath = "out/a.csv"\ntransform = "touch {self.path}"\n',
+    )
+    with pytest.raises(AssetError) as exc:
+        load_graph("assets.toml", python_assets=collect([module]))
+    lines = [line.split(": ", 1)[1] for line in str(exc.value).splitlines()]
+    assert lines == [
+        "check 'odd': 'asset' must be an asset key or an @asset, got int",
+        "asset 'a': check 'nothing' must take one parameter, the output, but it "
+        "takes none. The function receives the staged output: its Path, or a value "
+        "asset's value",
+    ]

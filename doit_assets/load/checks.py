@@ -180,12 +180,15 @@ class _Context:
         value = entry.get("name")
         if value is None:
             return None
-        if not isinstance(value, str) or not LABEL_PATTERN.fullmatch(value):
-            got = repr(value) if isinstance(value, str) else self._type(value)
+        if not isinstance(value, str):
+            problem = f"{label}: 'name' must be a string, got {self._type(value)}"
+            self.fail(number, "name", problem, None)
+            return None
+        if not LABEL_PATTERN.fullmatch(value):
             self.fail(
                 number,
                 "name",
-                f"{label}: 'name' must be a check name, got {got}",
+                f"invalid check name '{value}'",
                 "Use letters, digits, '_', '-' and '.'",
             )
             return None
@@ -387,6 +390,15 @@ def attach_python_checks(
         where = check.location
         label = f"check '{check.key}'"
         asset = check.asset
+        if not isinstance(asset, str):
+            problems.append(
+                AssetDefinitionError(
+                    f"{label}: 'asset' must be an asset key or an @asset, got "
+                    f"{type(asset).__name__}",
+                    location=where,
+                )
+            )
+            continue
         if asset not in by_key:
             if asset in broken:
                 continue  # reported with its own problems
@@ -447,20 +459,16 @@ def _python_check_problem(
             f"two checks named '{check.key}'",
             "Give one a name of its own: @asset_check(name=...)",
         )
-    required = _required(check)
-    if required != 1:
-        names = ", ".join(f"'{p}'" for p in _required_names(check))
-        takes = f"{required}: {names}" if required else "none"
+    required = _required_names(check)
+    if len(required) != 1:
+        names = ", ".join(f"'{p}'" for p in required)
+        takes = f"{len(required)}: {names}" if required else "none"
         return (
             f"{label} must take one parameter, the output, but it takes {takes}",
             "The function receives the staged output: its Path, or a value "
             "asset's value",
         )
     return None
-
-
-def _required(check: AssetCheckDef) -> int:
-    return len(_required_names(check))
 
 
 def _required_names(check: AssetCheckDef) -> list[str]:
