@@ -100,11 +100,12 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def _check_warnings(self, task: Any) -> None:
         """A non-blocking check that failed: one line each, after the asset's."""
-        if self.recorder and (task.meta or {}).get("checked"):
-            from ..run.checks import CHECKED, warning_lines
+        if not self.recorder:
+            return
+        from ..run.checks import CHECKED, warning_lines  # a run of assets has it
 
-            for line in warning_lines(task.name, task.meta[CHECKED]):
-                self.write(line + "\n")
+        for line in warning_lines(task.name, (task.meta or {}).get(CHECKED, ())):
+            self.write(line + "\n")
 
     def skip_ignore(self, task: Any) -> None:
         super().skip_ignore(task)
