@@ -33,14 +33,19 @@ _HOMES = {
     "AssetGraph": "model.graph",
     "AssetError": "errors",
     "PartitionKey": "model.partitions",
+    "asset_check": "load.decorators",
+    "AssetCheckDef": "load.decorators",
+    "CheckResult": "model.checks",
 }
 __all__ = [
+    "AssetCheckDef",
     "AssetDef",
     "AssetError",
     "AssetGraph",
     "AssetKey",
     "AssetSpec",
     "AssetTasks",
+    "CheckResult",
     "JsonStore",
     "Location",
     "PartitionKey",
@@ -48,6 +53,7 @@ __all__ = [
     "Project",
     "ValueStore",
     "asset",
+    "asset_check",
     "build_graph",
     "doit_config",
     "load_graph",
@@ -60,10 +66,17 @@ __all__ = [
 if TYPE_CHECKING:  # the same names, for type checkers
     from .doit_plugin.tasks import AssetTasks, doit_config, to_doit_tasks
     from .errors import AssetError, Location
-    from .load.decorators import AssetDef, asset, observable_source
+    from .load.decorators import (
+        AssetCheckDef,
+        AssetDef,
+        asset,
+        asset_check,
+        observable_source,
+    )
     from .load.project import load_graph
     from .load.toml import Project, load_toml
     from .load.validate import build_graph
+    from .model.checks import CheckResult
     from .model.graph import AssetGraph
     from .model.partitions import PartitionKey
     from .model.spec import AssetKey, AssetSpec

@@ -36,6 +36,7 @@ from history_support import (
 
 from doit_assets.run.progress import simulate
 from doit_assets.store.history import History
+from doit_assets.store.schema import SCHEMA_VERSION
 
 # doit prints nothing for a task without actions; the reporter says what happened
 SOURCE_LINE = "~  raw_data (source: new version)\n"
@@ -1139,8 +1140,6 @@ def test_unknown_asset_suggests_a_close_name(story: Project, command: str) -> No
 def test_a_newer_history_is_refused_by_every_command(built: Project) -> None:
     import sqlite3
 
-    from doit_assets.store.schema import SCHEMA_VERSION
-
     newer = SCHEMA_VERSION + 1
     conn = sqlite3.connect(built.path(HISTORY))
     conn.execute(f"pragma user_version = {newer}")
@@ -1502,6 +1501,7 @@ USAGE = [
     "    graph               the assets and their status as a graph",
     "    materialize         run the selected assets and what they need",
     "    backfill            make a range of partitions; resume one that stopped",
+    "    checks              the checks of assets and their latest results",
     "    observe             observe the observable sources now",
     "    history             materializations, newest first",
     "    lineage             the graph around an asset and the chain that made it",

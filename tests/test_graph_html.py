@@ -336,3 +336,43 @@ def test_graph_command_page_draws_each_selected_asset_with_its_status(
     parser.feed(dom.stdout)
     assert parser.body.get("data-rendered") == "4", dom.stderr[-2000:]
     assert {g["data-asset"]: g["data-state"] for g in parser.groups} == expected
+
+
+def test_page_shows_the_checks_of_an_asset_with_their_results(tmp_path: Path) -> None:
+    nodes = pipeline()
+    staging = next(n for n in nodes if n["asset"] == "staging/orders")
+    last = {"passed": False, "message": "missing column 'email'\nmore"}
+    staging["checks"] = [
+        {
+            "check": "min_rows",
+            "definition": "min_rows = 10",
+            "blocking": True,
+            "last": {"passed": True, "message": "12 rows", "materialization_id": 12},
+        },
+        {
+            "check": "has_email",
+            "definition": 'columns = ["email"]',
+            "blocking": False,
+            "last": {**last, "materialization_id": 12},
+        },
+        {
+            "check": "validated",
+            "definition": "command: ./v.sh",
+            "blocking": True,
+            "last": None,
+        },
+    ]
+    path = tmp_path / "graph.html"
+    path.write_text(render("html", nodes, "warehouse: assets"), encoding="utf-8")
+    url = path.as_uri() + "#asset=staging%2Forders"
+    result = _chromium("--dump-dom", url, tmp_path=tmp_path)
+    details = result.stdout.split('<section id="details"', 1)[1]
+    details = details.split("</section>", 1)[0]
+    text = re.sub(r"<[^>]+>", "|", details)
+    assert "|Checks|" in text
+    assert "min_rows|||min_rows = 10| (blocking) · passed (#12): 12 rows|" in text
+    assert (
+        'has_email|||columns = ["email"]| (warning) · |failed (#12): '
+        "missing column 'email'|" in text  # its first line, as an error
+    ), text
+    assert "validated|||command: ./v.sh| (blocking) · not run yet|" in text

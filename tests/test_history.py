@@ -76,6 +76,7 @@ def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> No
         "inputs",
         "latest",
         "backfills",
+        "check_results",
     }
     conn.close()
 

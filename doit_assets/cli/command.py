@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--resume", type=_positive, metavar="ID", help="continue backfill ID"
     )
+    checks = sub.add_parser(
+        "checks", help="the checks of assets and their latest results"
+    )
+    checks.add_argument("selection", nargs="*", metavar="SELECTION")
+    checks.add_argument("--json", action="store_true", help="print JSON")
     observe = sub.add_parser("observe", help="observe the observable sources now")
     observe.add_argument("selection", nargs="*", metavar="SELECTION")
     history = sub.add_parser("history", help="materializations, newest first")
@@ -322,6 +327,12 @@ def _observe(args: argparse.Namespace) -> int:
     return observe_command(args)
 
 
+def _checks(args: argparse.Namespace) -> int:
+    from .checks import checks_command
+
+    return checks_command(args)
+
+
 def _lines(text: str) -> str:
     return "this line" if text.count("\n") == 1 else "these lines"
 
@@ -348,4 +359,5 @@ HANDLERS: dict[str, Handler] = {
     "materialize": _materialize,
     "observe": _observe,
     "backfill": _backfill,
+    "checks": _checks,
 }

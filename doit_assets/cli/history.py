@@ -144,6 +144,7 @@ def _show_text(answer: ShowAnswer) -> str:
         lines.append(("depends on", ", ".join(spec.deps) or "-"))
         lines.append(("inputs", ", ".join(answer.inputs) or "-"))
     lines += [("output", _on_disk(output)) for output in answer.outputs]
+    lines += [("check", declared_check(check)) for check in answer.checks]
     state = f"{status.state}: {status.reason}" if status.reason else status.state
     lines.append(("status", state))
     last_ok, last = answer.last_success, answer.last_attempt
@@ -314,6 +315,21 @@ def _describe(mat: dict[str, Any]) -> str:
 
 
 # -- helpers -------------------------------------------------------------------
+
+
+def declared_check(check: dict[str, Any]) -> str:
+    """A check as ``show`` lists it: what it checks, whether it blocks, and
+    its latest result."""
+    definition = check["definition"]
+    if not definition.startswith(check["check"] + " "):
+        definition = f"{check['check']}: {definition}"
+    blocking = "blocking" if check["blocking"] else "warning"
+    last = check["last"]
+    if last is None:
+        return f"{definition} ({blocking}); not run yet"
+    result = "passed" if last["passed"] else "failed"
+    text = f"{definition} ({blocking}); {result} #{last['materialization_id']}"
+    return f"{text}: {first_line(last['message'])}" if last["message"] else text
 
 
 def _no_history(quiet: bool, empty_json: dict[str, Any]) -> int:

@@ -15,6 +15,7 @@ from ..inspect.causes import (
     AssetStatus,
     Cause,
     State,
+    check_text,
     explained_status,
     explanation,
     partition_summary,
@@ -71,14 +72,28 @@ def why_command(args: argparse.Namespace) -> int:
 
 def _why_text(answer: WhyAnswer) -> str:
     if not answer.partitioned:
-        return "\n".join(why_lines(answer.statuses, answer.now)) + "\n"
+        lines = why_lines(answer.statuses, answer.now)
+        return "\n".join(lines + _failing_checks(answer.statuses, False)) + "\n"
     members = answer.statuses  # every partition; those that would run explained
     source = bool(members) and members[0].kind == "source"
     summary = partition_summary(_counts(members), len(members), source)
     lines = [f"{answer.name}: {summary}"]
     waiting = [m for m in members if m.causes]
     lines += [""] * bool(waiting) + why_lines(waiting, answer.now)
+    lines += _failing_checks(members, True)
     return "\n".join(lines) + "\n"
+
+
+def _failing_checks(statuses: list[AssetStatus], named: bool) -> list[str]:
+    """checks: each check whose latest result failed, after the causes."""
+    failing = [(s, c) for s in statuses for c in s.failing_checks]
+    if not failing:
+        return []
+    lines = [""]
+    for status, check in failing:
+        of = f"{status.asset}: " if named else ""
+        lines.append(of + check_text(check))
+    return lines
 
 
 def _counts(members: list[AssetStatus]) -> dict[State, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from doit.exceptions import TaskFailed
@@ -19,11 +20,12 @@ from ..errors import AssetError
 from ..paths import HISTORY_FILE
 from ..plan.records import PlannedAsset
 from ..run.attempts import ATTEMPT_VALUE, materialize_with_retries
+from ..run.checks import CHECKED
 from ..run.execute import Failure, Job
 from ..run.lock import RunLock
 from ..run.observe import observe as run_observe
 from ..run.staging import remove_made
-from ..store.history import History
+from ..store.history import CheckOutcome, History
 from ..store.versions import OUTPUTS
 from .backend import saved_values
 
@@ -52,17 +54,22 @@ def _failed(failure: Failure | None) -> TransformFailed | None:
     return failed
 
 
-def materialize(job: Job) -> TransformFailed | dict[str, Any] | None:
+def materialize(job: Job, task: Any) -> TransformFailed | dict[str, Any] | None:
     """doit action of an asset: materialize it (run/execute.py), with its
-    retries and in its pool (run/attempts.py).
+    retries and in its pool (run/attempts.py). doit gives ``task`` by its name.
 
-    Which attempt it was, and when it began, reach the recorder in doit's
-    process as the failure's attributes, or (when they differ from the task's
-    own start) as a value of the task.
+    What its checks found travels in the task's meta (doit sends the task back
+    from a ``-n`` worker). Which attempt it was, and when it began, reach the
+    recorder in doit's process as the failure's attributes, or (when they
+    differ from the task's own start) as a value of the task.
     """
     asset = job.asset
+
+    def checked(outcomes: Sequence[CheckOutcome]) -> None:
+        task.meta[CHECKED] = list(outcomes)
+
     done = materialize_with_retries(
-        job, lambda: made_before(asset.task, asset.paths, asset.prefix)
+        job, lambda: made_before(asset.task, asset.paths, asset.prefix), checked
     )
     failed = _failed(done.failure)
     if failed is not None:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from ..model.traversal import closure
 from ..plan.records import PlannedAsset
 from ..run.attempts import ATTEMPT_VALUE
+from ..run.checks import CHECKED
 from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.observe import read_observation
@@ -101,6 +102,7 @@ class Recorder:
         or 'skipped' (it never started).
         """
         began = self.started_at.pop(task.name, None)
+        checks = task.meta.pop(CHECKED, ())
         if began is None:
             return "skipped"
         asset: PlannedAsset = task.meta["asset"]
@@ -134,12 +136,14 @@ class Recorder:
             inputs=inputs,
             metadata={**asset.metadata, **extra},
             **extra_columns,
+            checks=checks,
         )
         return "materialized" if asset.kind == "transform" else "observed"
 
     def failed(self, task: Any, fail: Any) -> bool:
         """Record a failed materialization; False if it never started (upstream failed)."""
         began = self.started_at.pop(task.name, None)
+        checks = task.meta.pop(CHECKED, ())
         if began is None:
             return False
         self.failed_count += 1
@@ -154,6 +158,7 @@ class Recorder:
             error=message.strip(),
             exit_code=getattr(fail, "exit_code", None),
             inputs=_inputs(task, asset, _hash_now, _dir_states_now(asset)),
+            checks=checks,
         )
         return True
 

@@ -69,6 +69,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def add_success(self, task: Any) -> None:
         super().add_success(task)
+        self._check_warnings(task)
         # The history first, doit's state on disk second: killed in between,
         # the output has its history row and doit makes it again (the same
         # version); the other way round, doit would take it as up to date with
@@ -94,12 +95,22 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             fail = in_our_words(task, fail)
             if self.recorder and asset.kind == "transform":
                 self.recorder.started(task)  # failed before it began: record it
+        self._check_warnings(task)
         super().add_failure(task, fail)
         _flush_state(task.name)
         if self.recorder and _asset(task):
             executed = self.recorder.failed(task, fail)
             if self.progress:
                 self.progress.finish(task.name, executed=executed)
+
+    def _check_warnings(self, task: Any) -> None:
+        """A non-blocking check that failed: one line each, after the asset's."""
+        if not self.recorder:
+            return
+        from ..run.checks import CHECKED, warning_lines  # a run of assets has it
+
+        for line in warning_lines(task.name, (task.meta or {}).get(CHECKED, ())):
+            self.write(line + "\n")
 
     def skip_ignore(self, task: Any) -> None:
         super().skip_ignore(task)

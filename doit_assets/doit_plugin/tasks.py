@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
-from ..load.decorators import AssetDef, collect
+from ..load.decorators import Declared, collect
 from ..load.files import print_warnings
 from ..load.toml import Project
 from ..memory import collector_paused
@@ -85,7 +85,7 @@ class AssetTasks:
             print_warnings(plan.on_disk.warnings, self.context.warned)
             yield from doit_tasks(plan, self.context)
 
-    def plan(self, python_assets: list[AssetDef], *, write_cache: bool = True) -> Plan:
+    def plan(self, python_assets: list[Declared], *, write_cache: bool = True) -> Plan:
         """The plan of this creator's project (with the @assets of its dodo.py);
         its settings go into the run's context, for the reporter."""
         plan = plan_project(

@@ -444,6 +444,8 @@
         h("span", { class: `badge state-${node.state}` }, node.state), reason),
       node.description ? h("p", { class: "description" }, node.description) : null,
       h("dl", { class: "facts" }, facts.flat()),
+      node.checks && node.checks.length ? h("h3", {}, "Checks") : null,
+      node.checks && node.checks.length ? checkList(node.checks) : null,
       h("h3", {}, "Last materialization"),
       lastMaterialization(node.last_materialization),
       lastAttempt(node),
@@ -477,6 +479,19 @@
       fact("last attempt", `${latest.status} ${when(latest.ended_at)} · #${latest.id} in run ${latest.run_id}`),
       latest.error ? fact("error", h("span", { class: "error" }, firstLine(latest.error))) : [],
     ].flat());
+  }
+
+  function checkList(checks) {
+    // each declared check; a failing one with its latest message
+    return h("dl", { class: "facts" }, checks.map((check) => {
+      const kind = check.blocking ? "blocking" : "warning";
+      const last = check.last;
+      const said = last && last.message ? `: ${firstLine(last.message)}` : "";
+      const result = !last ? "not run yet"
+        : last.passed ? `passed (#${last.materialization_id})${said}`
+        : h("span", { class: "error" }, `failed (#${last.materialization_id})${said}`);
+      return fact(check.check, h("code", {}, check.definition), ` (${kind}) · `, result);
+    }).flat());
   }
 
   function historyTable(history) {

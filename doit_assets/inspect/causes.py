@@ -11,7 +11,8 @@ from typing import Any, Literal, get_args
 
 from ..model.disk import MissingKind
 from ..model.traversal import Step, walk_once
-from ..plan.records import Kind, Planned, PlannedAsset
+from ..plan.records import Kind, Planned, PlannedAsset, PlannedCheck
+from ..store.records import RecordedCheck
 from ..text import iso
 
 # What an asset is in, as docs/status.md ("States") describes each
@@ -90,6 +91,8 @@ class AssetStatus:
     # a partitioned asset as a whole: how many partitions are in each state
     partition_counts: dict[State, int] | None = None
     partition_total: int = 0
+    # checks: the latest result of each declared check, where it failed
+    failing_checks: list[RecordedCheck] = field(default_factory=list)
     # where the first-cause chain ends: (the asset, its cause); see _root
     _root: tuple[str, Cause] | None = field(default=None, repr=False, compare=False)
 
@@ -114,7 +117,7 @@ class AssetStatus:
                 return "not observed yet"
             return f"observed: {self.observation}"
         if not self.causes:
-            return ""
+            return self.check_note
         first = self.causes[0]
         owner, root = self._first_root()
         text = first.text
@@ -145,6 +148,15 @@ class AssetStatus:
         return root
 
     @property
+    def check_note(self) -> str:
+        """The first failing check, as a note ("" when none failed)."""
+        if not self.failing_checks:
+            return ""
+        more = len(self.failing_checks) - 1
+        text = check_text(self.failing_checks[0])
+        return text + (f" (and {more} more)" if more else "")
+
+    @property
     def restores_only(self) -> bool:
         """It runs only to make its recorded version again."""
         return bool(self.causes) and all(c.kind in RESTORING for c in self.causes)
@@ -171,7 +183,47 @@ class AssetStatus:
                 if self.partition_counts is not None
                 else {}
             ),
+            **(
+                {"failing_checks": [check_dict(c) for c in self.failing_checks]}
+                if self.failing_checks
+                else {}
+            ),
         }
+
+
+def check_text(check: RecordedCheck) -> str:
+    """``check 'columns' failed (warning, #12): missing column 'email'``."""
+    what = "blocking" if check.blocking else "warning"
+    text = f"check '{check.name}' failed ({what}, #{check.materialization_id})"
+    return f"{text}: {check.message}" if check.message else text
+
+
+def planned_check_dict(
+    check: PlannedCheck, last: RecordedCheck | None
+) -> dict[str, Any]:
+    """A declared check and its latest result (None: never run)."""
+    return {
+        "check": check.name,
+        "kind": check.kind,
+        "definition": check.definition,
+        "blocking": check.blocking,
+        "description": check.description,
+        "declared_at": check.location,
+        "last": None if last is None else check_dict(last),
+    }
+
+
+def check_dict(check: RecordedCheck) -> dict[str, Any]:
+    """A check's latest result, as the JSON of every command gives it."""
+    return {
+        "check": check.name,
+        "passed": check.passed,
+        "blocking": check.blocking,
+        "message": check.message,
+        "metadata": dict(check.metadata),
+        "materialization_id": check.materialization_id,
+        "checked_at": _iso(check.checked_at),
+    }
 
 
 def explain(

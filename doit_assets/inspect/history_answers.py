@@ -22,8 +22,16 @@ from ..plan.loading import load_plan, load_project
 from ..plan.plan import Plan, plan_of
 from ..plan.records import Kind, Planned, PlannedGroup
 from ..run.lock import running_pid
-from ..store.history import ANY, History, Input, Materialization, Output, Run
-from .causes import AssetStatus
+from ..store.history import (
+    ANY,
+    History,
+    Input,
+    Materialization,
+    Output,
+    RecordedCheck,
+    Run,
+)
+from .causes import AssetStatus, planned_check_dict
 from .queries import (
     chain_downstream,
     chain_upstream,
@@ -163,6 +171,8 @@ class ShowAnswer:
     outputs: list[dict[str, Any]]  # a partitioned asset as a whole has none
     last_success: dict[str, Any] | None
     last_attempt: dict[str, Any] | None
+    # checks: each declared check, with its latest result ("last", or None)
+    checks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
     @property
     def declared_at(self) -> str | None:
@@ -188,6 +198,7 @@ class ShowAnswer:
             },
             "last_materialization": self.last_success,
             "last_attempt": self.last_attempt,
+            **({"checks": self.checks} if self.checks else {}),
         }
 
 
@@ -213,15 +224,44 @@ def show_answer(file: str, dodo: str | None, name: str) -> ShowAnswer:
         transform = f"python {spec.transform.__module__}:{spec.transform.__qualname__}"
     which = ANY if partition is None else partition
     last = last_ok = None
+    latest: dict[tuple[str, str], RecordedCheck] = {}
     if os.path.exists(HISTORY_FILE):
         with History.open(HISTORY_FILE) as history:
             attempts = history.materializations(key, limit=1, partition=which)
             last = materialization_dict(history, attempts[0]) if attempts else None
             success = history.last_success(key, which)
             last_ok = materialization_dict(history, success) if success else None
+            if spec.checks:
+                latest = history.latest_checks([key])
+    checks = _declared_checks(plan, record, latest)
     return ShowAnswer(
-        name, key, spec, record, status, transform, inputs, outputs, last_ok, last
+        name,
+        key,
+        spec,
+        record,
+        status,
+        transform,
+        inputs,
+        outputs,
+        last_ok,
+        last,
+        checks,
     )
+
+
+def _declared_checks(
+    plan: Plan, record: Planned, latest: dict[tuple[str, str], RecordedCheck]
+) -> list[dict[str, Any]]:
+    """checks: each check of one asset (or partition) and its latest result;
+    of a partitioned asset as a whole, the latest of any partition."""
+    tasks = record.tasks if isinstance(record, PlannedGroup) else (record.task,)
+    first = plan.by_task.get(tasks[0]) if tasks else None
+    found = []
+    for check in first.checks if first is not None else ():
+        results = [r for t in tasks if (r := latest.get((t, check.name)))]
+        last = max(results, key=lambda r: r.id, default=None)
+        found.append(planned_check_dict(check, last))
+    return found
 
 
 # -- lineage -------------------------------------------------------------------

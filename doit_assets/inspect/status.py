@@ -24,7 +24,7 @@ from ..paths import HISTORY_FILE, OBSERVED_DIR, STATE_FILE
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.observe import read_observation
-from ..store.history import History, Materialization
+from ..store.history import History, Materialization, RecordedCheck
 from ..store.saved import SavedState
 from ..store.versions import (
     DIR_INPUTS,
@@ -122,6 +122,7 @@ class _Checker:
         self.history = history
         self.statuses: dict[str, AssetStatus] = {}
         self.now = clock.now()
+        self.latest_checks: dict[tuple[str, str], RecordedCheck] | None = None
 
     def check(self, asset: PlannedAsset) -> None:
         key = asset.task  # the asset, or asset:partition
@@ -134,6 +135,8 @@ class _Checker:
         else:
             self._transform(status, asset)
         self._ignored(status, asset)
+        if asset.checks:
+            status.failing_checks = self._failing_checks(asset)
 
     def _source(self, status: AssetStatus, asset: PlannedAsset) -> None:
         status.state = "source"
@@ -419,6 +422,14 @@ class _Checker:
         status.made_at = _mtime(path)
 
     # -- lookups -----------------------------------------------------------------
+
+    def _failing_checks(self, asset: PlannedAsset) -> list[RecordedCheck]:
+        """The declared checks whose latest result is a failure."""
+        if self.latest_checks is None:  # read once, when an asset has checks
+            found = self.history.latest_checks() if self.history else {}
+            self.latest_checks = found
+        latest = (self.latest_checks.get((asset.task, c.name)) for c in asset.checks)
+        return [r for r in latest if r is not None and not r.passed]
 
     def _get(self, task_name: str, key: str) -> Any:
         return self.state.get(task_name, key)

@@ -18,9 +18,9 @@ from ..model.spec import AssetKey
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
-from ..plan.records import PlannedGroup
-from ..store.history import History
-from .causes import STATES, AssetStatus, State, explain
+from ..plan.records import Planned, PlannedAsset, PlannedGroup
+from ..store.history import History, RecordedCheck
+from .causes import STATES, AssetStatus, State, explain, planned_check_dict
 from .history_answers import known_partition
 from .queries import materialization_dict
 from .status import partitions_of, project_status, summarize
@@ -157,7 +157,8 @@ def graph_answer(file: str, dodo: str | None, selection: Sequence[str]) -> Graph
         else None
     )
     try:
-        nodes = [_node(shown[k], plan, chosen, history, now) for k in keys]
+        latest = history.latest_checks(chosen) if history is not None else {}
+        nodes = [_node(shown[k], plan, chosen, history, now, latest) for k in keys]
     finally:
         if history is not None:
             history.close()
@@ -171,6 +172,7 @@ def _node(
     chosen: set[str],
     history: History | None,
     now: float,
+    latest: dict[tuple[str, str], RecordedCheck],
 ) -> dict[str, Any]:
     info = plan[status.asset]
     mats = (
@@ -201,4 +203,17 @@ def _node(
         "age": None if age is None else clock.format_duration(age),
         "last_materialization": last,
         "history": mat_dicts,
+        **({"checks": _checks(info, latest)} if _declared(info) else {}),
     }
+
+
+def _declared(info: Planned) -> bool:
+    return isinstance(info, PlannedAsset) and bool(info.checks)
+
+
+def _checks(
+    info: Planned, latest: dict[tuple[str, str], RecordedCheck]
+) -> list[dict[str, Any]]:
+    """checks: each declared check, with its latest result."""
+    assert isinstance(info, PlannedAsset)
+    return [planned_check_dict(c, latest.get((info.task, c.name))) for c in info.checks]

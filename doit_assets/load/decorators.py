@@ -35,11 +35,15 @@ class AssetDef:
 
     @property
     def location(self) -> Location:
-        code = self.fn.__code__
-        return Location(_display_path(code.co_filename), code.co_firstlineno)
+        return _location(self.fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
+
+
+def _location(fn: Callable[..., Any]) -> Location:
+    code = fn.__code__
+    return Location(_display_path(code.co_filename), code.co_firstlineno)
 
 
 @overload
@@ -67,6 +71,7 @@ def asset(
     retry_delay: str | float | datetime.timedelta | None = None,
     pool: str | None = None,
     on_failure: str | None = None,
+    checks: Sequence[Mapping[str, Any]] = (),
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -87,6 +92,7 @@ def asset(
     of ``assets.toml``; ``timeout`` is refused (a function cannot be stopped).
     ``partitions`` and ``partition_mapping`` take what ``assets.toml`` does, as
     dicts; the function then may take a ``partition`` parameter (a PartitionKey).
+    ``checks`` takes the tables of ``[[assets.NAME.checks]]``, as dicts.
     """
     if fn is None:
         return lambda f: _define(f, options)
@@ -138,12 +144,66 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def collect(modules: Iterable[ModuleType]) -> list[AssetDef]:
-    """Every ``@asset`` defined at the top level of these modules, in source order."""
-    found: dict[int, AssetDef] = {}
+# -- checks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetCheckDef:
+    """A decorated check; calling it calls the function (handy in unit tests)."""
+
+    fn: Callable[..., Any]
+    asset: str
+    name: str | None = None
+    blocking: bool = True
+    description: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The check's name: ``name``, or the function's."""
+        return self.name or self.fn.__name__
+
+    @property
+    def location(self) -> Location:
+        return _location(self.fn)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
+def asset_check(
+    *,
+    asset: str | AssetDef,
+    name: str | None = None,
+    blocking: bool = True,
+    description: str | None = None,
+) -> Callable[[Callable[..., Any]], AssetCheckDef]:
+    """Declare a check of ``asset``'s output: ``@asset_check(asset="orders")``.
+
+    The function receives the staged output (its ``Path``, a tuple of them for
+    several paths, or a value asset's value) before it replaces the previous
+    one, and returns a ``CheckResult`` or a bool. ``blocking`` (the default)
+    keeps a failing output from being published; otherwise a failure is a
+    warning. ``name`` defaults to the function's name.
+    """
+    key = asset.key if isinstance(asset, AssetDef) else asset
+
+    def define(fn: Callable[..., Any]) -> AssetCheckDef:
+        return AssetCheckDef(fn, key, name, blocking, description)
+
+    return define
+
+
+# What a module may declare: assets and checks of them.
+Declared = AssetDef | AssetCheckDef
+
+
+def collect(modules: Iterable[ModuleType]) -> list[Declared]:
+    """Every ``@asset`` and ``@asset_check`` defined at the top level of these
+    modules, in source order."""
+    found: dict[int, Declared] = {}
     for module in modules:
         for value in vars(module).values():
-            if isinstance(value, AssetDef):
+            if isinstance(value, (AssetDef, AssetCheckDef)):
                 found.setdefault(id(value), value)
     return sorted(
         found.values(),

@@ -16,6 +16,7 @@ from ..errors import did_you_mean
 from ..model.spec import AssetKey, AssetSpec
 from ..model.values import observation_path, value_path
 from . import fields, partitioned, python
+from .checks import declared_checks
 from .fields import Checker, Locate
 from .pathnames import name_problem
 
@@ -42,6 +43,7 @@ ASSET_KEYS = (
     "timeout",
     "pool",
     "on_failure",
+    "checks",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -163,6 +165,25 @@ class AssetBuilder(Checker):
                 self.dep_fields[(name, dep)] = "transform"
         deps = tuple(dict.fromkeys(AssetKey(d) for d in (*depends_on, *refs)))
         mappings = partitioned.mappings(self, name, table, deps)
+        checks = declared_checks(
+            self,
+            name,
+            table,
+            paths=paths,
+            deps=deps,
+            partitions=partitions,
+            is_source=is_source,
+            value=io is not None,
+        )
+        # a blocking check's schema decides what is published: an input
+        inputs = [
+            *inputs,
+            *(
+                str(c.argument)
+                for c in checks
+                if c.kind == "json_schema" and c.blocking and c.argument not in inputs
+            ),
+        ]
         if len(self.problems) > before or self.skipped:
             where = self.locate(name, "")
             self.partial.append(
@@ -188,6 +209,7 @@ class AssetBuilder(Checker):
             partitions=partitions,
             mappings=mappings,
             **run_options,
+            checks=tuple(checks),
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

@@ -16,7 +16,8 @@ from ..errors import AssetDefinitionError, AssetError, Location
 from ..memory import collector_paused
 from ..model.graph import AssetGraph
 from ..model.spec import AssetSpec
-from .decorators import AssetDef, collect
+from .checks import attach_python_checks
+from .decorators import AssetCheckDef, AssetDef, Declared, collect
 from .definition import AssetBuilder
 from .files import check_files, file_checks
 from .imports import Definition, project_functions
@@ -51,12 +52,12 @@ def command_names() -> frozenset[str]:
 def load_graph(
     path: str | os.PathLike[str] = "assets.toml",
     reserved_names: frozenset[str] | None = None,
-    python_assets: Iterable[AssetDef] = (),
+    python_assets: Iterable[Declared] = (),
 ) -> tuple[Project, AssetGraph]:
     """Load and validate a project: every problem is raised at once.
 
-    ``python_assets`` are ``@asset`` functions found outside ``assets.toml``
-    (in a dodo.py); the file may then be absent.
+    ``python_assets`` are ``@asset`` (and ``@asset_check``) functions found
+    outside ``assets.toml`` (in a dodo.py); the file may then be absent.
     """
     with collector_paused():  # many long-lived objects, nothing to free
         return _load_graph(path, reserved_names, python_assets)
@@ -65,7 +66,7 @@ def load_graph(
 def _load_graph(
     path: str | os.PathLike[str],
     reserved_names: frozenset[str] | None,
-    python_assets: Iterable[AssetDef],
+    python_assets: Iterable[Declared],
 ) -> tuple[Project, AssetGraph]:
     extra = list(python_assets)
     if extra and not os.path.exists(path):
@@ -73,10 +74,15 @@ def _load_graph(
     else:
         project = load_toml(path, strict=False)
     problems: list[AssetError] = list(project.problems)
-    defs = collect(project.modules)
-    defs += [d for d in extra if all(d is not other for other in defs)]
+    declared = collect(project.modules)
+    declared += [d for d in extra if all(d is not other for other in declared)]
+    defs = [d for d in declared if isinstance(d, AssetDef)]
     partial = list(project.partial)
     specs = list(project.specs) + _python_specs(project, defs, problems, partial)
+    # checks: each @asset_check joins the asset it names
+    check_defs = [d for d in declared if isinstance(d, AssetCheckDef)]
+    if check_defs:
+        specs = attach_python_checks(specs, check_defs, problems, partial)
     if not specs and not problems:
         problems.append(
             AssetDefinitionError(

@@ -450,15 +450,21 @@ class _Builder:
         return specs
 
     def _locate(self, name: str, field_name: str) -> Location:
-        if field_name:
-            return Location(self.source, self.line("assets", name, field_name))
+        if field_name:  # a check's key is 'checks.[N].KEY' (see _scan_lines)
+            dotted = field_name.split(".")
+            return Location(self.source, self.line("assets", name, *dotted))
         return Location(self.source, self.line("assets", name))
 
 
 def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
-    """Map every table header and key to the line where it is first declared."""
+    """Map every table header and key to the line where it is first declared.
+
+    The N-th table of an array of tables (``[[assets.x.checks]]``) is the
+    table ``("assets", "x", "checks", "[N]")``, counted from 0.
+    """
     lines: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
+    entries: dict[tuple[str, ...], int] = {}  # [[x]] tables met so far, by header
     in_multiline: str | None = None
     for number, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
@@ -476,6 +482,11 @@ def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
                 table = header[0]
                 for i in range(1, len(table) + 1):
                     lines.setdefault(table[:i], number)
+                if stripped.startswith("[["):  # each entry of an array of tables
+                    index = entries.get(table, 0)
+                    entries[table] = index + 1
+                    table = (*table, f"[{index}]")
+                    lines.setdefault(table, number)
             continue
         parsed = _parse_dotted(stripped, terminator="=")
         if parsed is None:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..errors import Location
+from .checks import CheckSpec
 from .mappings import DEFAULT, Mapping_
 from .partitions import PartitionsDef
 
@@ -71,6 +72,8 @@ class AssetSpec:
     timeout: float | None = None  # seconds an attempt may take
     pool: str | None = None  # a name of [pools]
     on_failure: str | None = None  # a command run once it has failed
+    # Checks: what its output must pass before it replaces the previous one.
+    checks: tuple[CheckSpec, ...] = ()
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

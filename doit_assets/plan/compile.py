@@ -9,14 +9,16 @@ together.
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..load.codeversion import code_version
 from ..load.toml import Project
 from ..model import clock
+from ..model.checks import CheckSpec
 from ..model.graph import AssetGraph
 from ..model.mappings import UpstreamPartitions
 from ..model.partitions import render_key
@@ -28,6 +30,7 @@ from .records import (
     Binding,
     Planned,
     PlannedAsset,
+    PlannedCheck,
     PlannedGroup,
     PythonCall,
     Upstream,
@@ -90,6 +93,12 @@ class _Maker:
         self.version = spec.code_version
         if callable(spec.transform):
             self.version = self.version or code_version(spec.transform, root)
+        # checks: a Python check's code counts as a transform's does
+        self.check_versions = {
+            c.name: code_version(c.argument, root)
+            for c in spec.checks
+            if c.kind == "python" and callable(c.argument)
+        }
 
     def group(self, keys: list[str]) -> PlannedGroup:
         spec = self.spec
@@ -152,8 +161,9 @@ class _Maker:
             # where each staged output goes: known only when an attempt begins
             marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
             command = template.render(lambda r: self.render(r, marks, partition))
+        checks = tuple(self.check(c, paths, partition) for c in spec.checks)
         if transform is not None:
-            fp = fingerprint(transform, self.version, paths)
+            fp = fingerprint(transform, self.version, paths, self.blocking(checks))
         return PlannedAsset(
             "source" if spec.is_source else "transform",
             str(spec.key),
@@ -180,6 +190,43 @@ class _Maker:
             self.described,
             self.time_kind,
             *self.run_options(),
+            checks,
+        )
+
+    def check(
+        self, spec: CheckSpec, paths: tuple[str, ...], partition: str | None
+    ) -> PlannedCheck:
+        """One check, its command rendered as a transform's is."""
+        kind, argument = spec.kind, spec.argument
+        planned: Any = argument
+        if kind == "command":
+            assert isinstance(argument, str)
+            template = parse_template(argument)
+            definition = template.render(lambda r: self.render(r, paths, partition))
+            marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
+            planned = template.render(lambda r: self.render(r, marks, partition))
+        elif kind == "python":
+            assert callable(argument)
+            planned = PythonCall(argument, (), self.spec.io)
+            definition = repr(planned)
+        elif kind == "non_empty":
+            definition = "non_empty = true"
+        elif kind == "columns":
+            assert isinstance(argument, tuple)
+            definition = f"columns = {json.dumps(list(argument))}"
+        else:
+            definition = f"{kind} = {json.dumps(argument)}"
+        where = str(spec.location) if spec.location else None
+        return PlannedCheck(
+            spec.name, kind, spec.blocking, planned, definition, spec.description, where
+        )
+
+    def blocking(self, checks: tuple[PlannedCheck, ...]) -> tuple[str, ...]:
+        """What of the checks goes into the fingerprint: the blocking ones."""
+        return tuple(
+            f"{c.name}: {c.definition} {self.check_versions.get(c.name, '')}".rstrip()
+            for c in checks
+            if c.blocking
         )
 
     def run_options(

@@ -11,7 +11,7 @@ import os
 from types import ModuleType
 
 from ..errors import AssetError, Location
-from ..load.decorators import AssetDef, collect
+from ..load.decorators import Declared, collect
 from ..load.files import print_warnings
 from ..load.imports import ModuleImportError, import_module
 from ..load.project import load_graph
@@ -42,8 +42,8 @@ def load_plan(
     return plan
 
 
-def _with_dodo(path: str, dodo: str | None) -> tuple[str, list[AssetDef]]:
-    python_assets: list[AssetDef] = []
+def _with_dodo(path: str, dodo: str | None) -> tuple[str, list[Declared]]:
+    python_assets: list[Declared] = []
     module = import_dodo(dodo)
     if module is not None:
         python_assets = collect([module])

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location
-from ..load.decorators import AssetDef
+from ..load.decorators import Declared
 from ..load.files import FileCheck, check_files, file_checks
 from ..load.project import load_graph, locator
 from ..load.toml import Project
@@ -176,7 +176,7 @@ def _spec_location(spec: AssetSpec, field: str) -> Location | None:
 def plan_project(
     path: str | os.PathLike[str],
     reserved_names: frozenset[str] | None = None,
-    python_assets: list[AssetDef] = (),  # type: ignore[assignment]
+    python_assets: list[Declared] = (),  # type: ignore[assignment]
     *,
     write_cache: bool = True,
     standalone: bool = False,

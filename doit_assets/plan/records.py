@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 from ..load.imports import resolve_function
+from ..model.checks import CheckKind
 from ..model.windows import TimeKind
 
 Kind = Literal["source", "transform"]
@@ -74,6 +75,26 @@ def _python_call(
     return PythonCall(resolve_function(reference), bindings, store)
 
 
+class PlannedCheck(NamedTuple):
+    """One check of a planned asset, run on its staged outputs (run/checks.py).
+
+    ``argument``: True (non_empty), a number of rows, column names, the schema
+    file (relative to the project), the shell command (its staged outputs
+    marked, as ``command``), or the ``PythonCall`` of an ``@asset_check``
+    (its store: the asset's, for a value asset). ``definition``: the check as
+    the user knows it (``min_rows = 10``, the command with final paths,
+    ``python module:function``); a blocking check's goes into the fingerprint.
+    """
+
+    name: str
+    kind: CheckKind
+    blocking: bool
+    argument: Any
+    definition: str
+    description: str | None
+    location: str | None
+
+
 class PlannedAsset(NamedTuple):
     """One doit task: an asset, or one partition of a partitioned asset."""
 
@@ -108,6 +129,8 @@ class PlannedAsset(NamedTuple):
     timeout: float | None  # seconds an attempt of a shell transform may run
     pool: tuple[str, int] | None  # its pool, and how many of it may run at once
     on_failure: str | None  # a command run once it has failed for good
+    # checks: what its staged outputs must pass before they are published
+    checks: tuple[PlannedCheck, ...] = ()
 
     @property
     def task(self) -> str:
@@ -182,24 +205,58 @@ Planned = PlannedAsset | PlannedGroup
 
 
 def fingerprint(
-    transform: str, code_version: str | None, paths: tuple[str, ...]
+    transform: str,
+    code_version: str | None,
+    paths: tuple[str, ...],
+    blocking_checks: tuple[str, ...] = (),
 ) -> str:
     """A stable digest of everything that defines how an asset is made.
 
     ``transform`` is the template rendered with final, project-relative paths,
     so the fingerprint does not depend on where the project lives.
+    ``blocking_checks`` (each check's name and definition) decide what is
+    published, so they count; a warning does not. Without any, the digest is
+    what it was before checks existed, so that no asset runs again for them.
     """
-    text = json.dumps([transform, code_version, paths], separators=(",", ":"))
+    parts: list[Any] = [transform, code_version, paths]
+    if blocking_checks:
+        parts.append(blocking_checks)
+    text = json.dumps(parts, separators=(",", ":"))
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def to_tuples(items: list[Planned]) -> list[tuple[Any, ...]]:
     """The plan as plain tuples, for ``marshal`` (a group is marked by its length)."""
-    return [tuple(item) for item in items]
+    return [
+        _plain_checks(item)
+        if isinstance(item, PlannedAsset) and item.checks
+        else tuple(item)
+        for item in items
+    ]
 
 
 def from_tuples(rows: list[tuple[Any, ...]]) -> list[Planned]:
     made = PlannedAsset._make
     group = PlannedGroup._make
     width = len(PlannedAsset._fields)
-    return [made(row) if len(row) == width else group(row) for row in rows]
+    return [
+        (_with_checks(row) if row[_CHECKS] else made(row))
+        if len(row) == width
+        else group(row)
+        for row in rows
+    ]
+
+
+# checks: marshal keeps plain tuples only, so a check is one in the cache
+_CHECKS = PlannedAsset._fields.index("checks")
+
+
+def _plain_checks(asset: PlannedAsset) -> tuple[Any, ...]:
+    row = list(asset)
+    row[_CHECKS] = tuple(tuple(check) for check in asset.checks)
+    return tuple(row)
+
+
+def _with_checks(row: tuple[Any, ...]) -> PlannedAsset:
+    asset = PlannedAsset._make(row)
+    return asset._replace(checks=tuple(PlannedCheck._make(c) for c in asset.checks))

@@ -23,12 +23,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..paths import HISTORY_FILE, POOLS_DIR, STATE_DIR
 from ..plan.records import PlannedAsset
+from ..store.records import CheckOutcome
 from .context import RunContext
 from .execute import Failure, Job, _exited, duration_text, materialize
 from .processes import stop_group
@@ -64,16 +65,19 @@ def retry_delay(first: float, retry: int) -> float:
 
 
 def materialize_with_retries(
-    job: Job, recorded: Callable[[], Mapping[str, Any]]
+    job: Job,
+    recorded: Callable[[], Mapping[str, Any]],
+    checked: Callable[[Sequence[CheckOutcome]], None] | None = None,
 ) -> Attempts:
-    """Materialize ``job``'s asset, retrying a failed attempt as it says."""
+    """Materialize ``job``'s asset, retrying a failed attempt as it says;
+    ``checked`` gets what each attempt's checks found (execute.materialize)."""
     asset = job.asset
     context = job.context or RunContext()
     number = 1
     while True:
         with pool_slot(asset.pool):
             started = time.time()
-            failure = materialize(job, recorded)
+            failure = materialize(job, recorded, checked)
         if failure is None or number > asset.retries or not failure.retryable:
             break
         delay = retry_delay(asset.retry_delay, number)

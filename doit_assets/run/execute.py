@@ -30,10 +30,12 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from ..model.clock import format_duration
 from ..plan.records import MARK, PlannedAsset, PythonCall
+from ..store.records import CheckOutcome
+from .checks import blocking_failure, run_checks
 from .context import RunContext
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
@@ -90,6 +92,7 @@ def run_command(
     watch: Callable[[], str | None] | None = None,
     before_output: Sequence[Callable[[], None]] = (),
     timeout: float | None = None,
+    output: IO[str] | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -97,7 +100,8 @@ def run_command(
     pipe): doit shows or captures what the transform prints, as it would for
     its own commands. ``started(pid)`` learns the group as soon as it exists;
     ``watch()`` is asked now and then whether to stop (it returns why), and each
-    of ``before_output`` is called before it prints. When
+    of ``before_output`` is called before it prints (to ``output``, if given:
+    a check's command is read, not shown). When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it. After ``timeout`` seconds it raises
     ``TimedOut``, once the whole group is stopped.
@@ -123,7 +127,7 @@ def run_command(
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch, before_output, deadline)
+        _stream(proc, watch, before_output, deadline, output)
         if deadline is not None:  # its pipes are closed, but it may run on
             _await_exit(proc.pid, deadline)
         _end_group(proc.pid)
@@ -142,11 +146,13 @@ def _stream(
     watch: Callable[[], str | None] | None,
     before_output: Sequence[Callable[[], None]],
     deadline: float | None = None,
+    output: IO[str] | None = None,
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
+    targets = (output or sys.stdout, output or sys.stderr)
     with selectors.DefaultSelector() as selector:
-        for pipe, target in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
+        for pipe, target in zip((proc.stdout, proc.stderr), targets, strict=True):
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
             selector.register(pipe, selectors.EVENT_READ, (target, decoder))
         while selector.get_map():
@@ -218,11 +224,16 @@ def _end_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure | None:
-    """Run the transform on staging paths, then publish its outputs.
+def materialize(
+    job: Job,
+    recorded: Callable[[], Mapping[str, Any]],
+    checked: Callable[[Sequence[CheckOutcome]], None] | None = None,
+) -> Failure | None:
+    """Run the transform on staging paths, check the outputs, then publish them.
 
     ``recorded()`` gives each output's version at the asset's last success
-    (asked only when a directory output is already there).
+    (asked only when a directory output is already there); ``checked`` gets
+    what the asset's checks found, if it has any and they ran.
     """
     asset = job.asset
     context = job.context or RunContext()
@@ -240,6 +251,13 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
         problem = attempt.check(before, hint) or _gone(job)
         if problem is not None:  # the transform itself succeeded
             return Failure(problem, exit_code=0)
+        if asset.checks:  # on the staged outputs: a blocking failure keeps the old
+            outcomes = run_checks(asset, attempt)
+            if checked is not None:
+                checked(outcomes)
+            refused = blocking_failure(asset.task, outcomes)
+            if refused is not None:
+                return Failure(refused, exit_code=0)
         attempt.publish(durable=True)
         return None
     except OSError as err:  # a full disk, a folder that cannot be made, ...

@@ -30,10 +30,12 @@ from .queries import HistoryQueries
 from .records import (
     ANY,
     Backfill,
+    CheckOutcome,
     Input,
     Materialization,
     MaterializationStatus,
     Output,
+    RecordedCheck,
     Run,
     RunOutcome,
 )
@@ -42,12 +44,14 @@ from .schema import MIGRATIONS, SCHEMA_VERSION
 __all__ = [
     "ANY",
     "Backfill",
+    "CheckOutcome",
     "History",
     "HistoryError",
     "Input",
     "Materialization",
     "MaterializationStatus",
     "Output",
+    "RecordedCheck",
     "Run",
     "RunOutcome",
     "connect_readonly",
@@ -221,8 +225,10 @@ class History(HistoryQueries):
         partition: str | None = None,
         attempt: int | None = None,
         retried: bool = False,
+        checks: Sequence[CheckOutcome] = (),
     ) -> int:
-        """Append one materialization with its outputs and inputs, and commit.
+        """Append one materialization with its outputs and inputs (and the
+        results of its checks), and commit.
 
         Each input from an asset is linked to the latest successful
         materialization that wrote that exact version of that file. A
@@ -262,6 +268,26 @@ class History(HistoryQueries):
                 "insert into inputs values (?, ?, ?, ?, ?)",
                 [(mat_id, i.path, i.asset, i.md5, self._producer(i)) for i in inputs],
             )
+            if checks:
+                conn.executemany(
+                    "insert into check_results (materialization_id, asset, "
+                    "partition, name, passed, blocking, message, metadata, "
+                    "checked_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            mat_id,
+                            asset,
+                            partition,
+                            c.name,
+                            c.passed,
+                            c.blocking,
+                            c.message,
+                            json.dumps(dict(c.metadata), sort_keys=True, default=str),
+                            c.checked_at,
+                        )
+                        for c in checks
+                    ],
+                )
             if status == "success" and kind == "transform":
                 conn.execute(
                     "insert into latest values (?, ?, ?) on conflict (asset) do "

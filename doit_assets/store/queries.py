@@ -18,9 +18,11 @@ from .records import (
     Input,
     Materialization,
     Output,
+    RecordedCheck,
     Run,
     backfill_of,
     materialization_of,
+    recorded_check_of,
 )
 
 _CHUNK = 500  # ids in one statement: SQLite limits its parameters
@@ -260,3 +262,35 @@ class HistoryQueries:
         wanted = set(assets)
         rows = self.conn.execute("select asset, duration from latest").fetchall()
         return {a: float(d) for a, d in rows if a in wanted and d is not None}
+
+    # -- checks ----------------------------------------------------------------
+
+    def latest_checks(
+        self, assets: Iterable[str] | None = None
+    ) -> dict[tuple[str, str], RecordedCheck]:
+        """The latest result of each check, by (task, check name): of every
+        asset, or of ``assets`` (keys). A history from before checks has none."""
+        where, params = "", []
+        if assets is not None:
+            params = sorted(set(assets))
+            if not params:
+                return {}
+            if len(params) <= _CHUNK:
+                where = " where asset in ({})".format(",".join("?" * len(params)))
+            else:  # too many to name: all of them, chosen below
+                params = []
+        sql = (
+            "select * from check_results where id in (select max(id) "
+            f"from check_results{where} group by asset, partition, name)"
+        )
+        try:
+            rows = self.conn.execute(sql, params).fetchall()
+        except sqlite3.OperationalError as err:
+            if "no such table" in str(err):
+                return {}
+            raise
+        found = (recorded_check_of(row) for row in rows)
+        wanted = None if assets is None else set(assets)
+        return {
+            (c.task, c.name): c for c in found if wanted is None or c.asset in wanted
+        }

@@ -93,6 +93,53 @@ class Backfill:
     targets: tuple[str, ...]
 
 
+# -- checks --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """What one check found about the staged output of one attempt."""
+
+    name: str
+    passed: bool
+    blocking: bool
+    message: str
+    metadata: Mapping[str, Any]
+    checked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCheck:
+    """A check's result as the history keeps it, with the materialization
+    (a success, or the attempt the check failed) it was about."""
+
+    id: int
+    materialization_id: int
+    asset: str
+    partition: str | None
+    name: str
+    passed: bool
+    blocking: bool
+    message: str
+    metadata: Mapping[str, Any]
+    checked_at: float
+
+    @property
+    def task(self) -> str:
+        return (
+            self.asset if self.partition is None else f"{self.asset}:{self.partition}"
+        )
+
+
+def recorded_check_of(row: Sequence[Any]) -> RecordedCheck:
+    """A row of the table ``check_results`` (``select *``)."""
+    values = list(row)
+    values[5], values[6] = bool(values[5]), bool(values[6])
+    values[7] = values[7] or ""
+    values[8] = json.loads(values[8]) if values[8] else {}
+    return RecordedCheck(*values)
+
+
 def materialization_of(row: Sequence[Any]) -> Materialization:
     """A row of the table ``materializations`` (``select *``)."""
     values = list(row)

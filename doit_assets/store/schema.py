@@ -89,10 +89,27 @@ MIGRATIONS: tuple[str, ...] = (
         targets text not null
     );
     """,
-    # 4: retries (issue 14): the attempt of its task in its run, from 1; a
+    # 4: retries: the attempt of its task in its run, from 1; a
     # failed attempt that was retried has a row of its own
     """
     alter table materializations add column attempt integer;
+    """,
+    # 5: checks: every result of an asset check, with the materialization it
+    # was about (the attempt, when a blocking check failed it).
+    """
+    create table check_results (
+        id integer primary key,
+        materialization_id integer not null references materializations(id),
+        asset text not null,
+        partition text,
+        name text not null,
+        passed integer not null,
+        blocking integer not null,
+        message text,
+        metadata text,
+        checked_at real not null
+    );
+    create index check_results_by_check on check_results(asset, partition, name, id);
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
