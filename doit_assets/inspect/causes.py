@@ -15,7 +15,7 @@ from ..plan.records import Kind, Planned, PlannedAsset
 from ..text import iso
 
 # What an asset is in, as docs/status.md ("States") describes each
-State = Literal["fresh", "stale", "missing", "failed", "source", "ignored"]
+State = Literal["fresh", "stale", "missing", "failed", "source", "ignored", "blocked"]
 STATES: tuple[State, ...] = get_args(State)
 # Why an asset would run, as docs/status.md ("Causes") describes each
 CauseKind = Literal[
@@ -90,6 +90,8 @@ class AssetStatus:
     # a partitioned asset as a whole: how many partitions are in each state
     partition_counts: dict[State, int] | None = None
     partition_total: int = 0
+    # keep-going: the failed or missing upstream it waits for (state 'blocked')
+    blocked_by: str | None = None
     # where the first-cause chain ends: (the asset, its cause); see _root
     _root: tuple[str, Cause] | None = field(default=None, repr=False, compare=False)
 
@@ -165,6 +167,7 @@ class AssetStatus:
             "age_s": None if age is None else round(age, 3),
             "max_age_s": self.max_age,
             "observation": self.observation,
+            **({"blocked_by": self.blocked_by} if self.blocked_by else {}),
             "causes": [],
             **(
                 {"partitions": {"total": self.partition_total, **self.partition_counts}}

@@ -38,7 +38,8 @@ else:  # stdlib tomllib before 3.14 keeps line and column only in the message te
     import tomli as tomllib
 
 TOP_LEVEL_KEYS = ("assets", "vars", "settings")
-SETTINGS_KEYS = ("progress", "modules", "timezone", "external_roots")
+SETTINGS_KEYS: tuple[str, ...] = ("progress", "modules", "timezone", "external_roots")
+SETTINGS_KEYS += ("keep_going",)  # keep-going: doit's --continue by default
 BOM = "\ufeff"
 
 
@@ -268,6 +269,13 @@ class _Builder:
             elif name == "progress" and not isinstance(value, bool):
                 self.fail(
                     f"setting 'progress' must be true or false, got {type_name(value)}",
+                    "settings",
+                    name,
+                )
+            elif name == "keep_going" and not isinstance(value, bool):
+                self.fail(
+                    "setting 'keep_going' must be true or false, got "
+                    f"{type_name(value)}",
                     "settings",
                     name,
                 )

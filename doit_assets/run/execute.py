@@ -36,6 +36,7 @@ from ..plan.records import MARK, PlannedAsset, PythonCall
 from .context import RunContext
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
+from .tail import StderrTail
 
 LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
 TICK = 0.25  # seconds between looks at a running transform and its outputs
@@ -57,6 +58,8 @@ class Failure:
     message: str
     exit_code: int | None = None
     traceback: tuple[str, ...] = ()
+    # keep-going: the last lines the transform wrote to stderr, for the summary
+    stderr_tail: tuple[str, ...] = ()
 
 
 class Job(NamedTuple):
@@ -81,6 +84,7 @@ def run_command(
     started: Callable[[int], None] | None = None,
     watch: Callable[[], str | None] | None = None,
     before_output: Sequence[Callable[[], None]] = (),
+    tail: StderrTail | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -88,7 +92,8 @@ def run_command(
     pipe): doit shows or captures what the transform prints, as it would for
     its own commands. ``started(pid)`` learns the group as soon as it exists;
     ``watch()`` is asked now and then whether to stop (it returns why), and each
-    of ``before_output`` is called before it prints. When
+    of ``before_output`` is called before it prints; ``tail`` keeps the last
+    lines of its stderr. When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it.
     """
@@ -112,7 +117,7 @@ def run_command(
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch, before_output)
+        _stream(proc, watch, before_output, tail)
         _end_group(proc.pid)
         return proc.wait()
     finally:
@@ -128,6 +133,7 @@ def _stream(
     proc: subprocess.Popen[bytes],
     watch: Callable[[], str | None] | None,
     before_output: Sequence[Callable[[], None]],
+    tail: StderrTail | None = None,
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
@@ -155,7 +161,10 @@ def _stream(
                     continue
                 for hook in before_output:
                     hook()
-                target.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
+                if tail is not None and key.fileobj is proc.stderr:
+                    tail.add(text)
+                target.write(text)
                 target.flush()
 
 
@@ -248,6 +257,7 @@ def run_transform(
         return overwritten(touched, COMMAND_HINT, existed)
 
     command = rendered(asset.command, asset.paths, attempt)
+    tail = StderrTail()
     try:
         code = run_command(
             command,
@@ -255,17 +265,23 @@ def run_transform(
             started=attempt.started,
             watch=watch,
             before_output=before_output,
+            tail=tail,
         )
     except _Overwritten as stopped:
-        return Failure(f"{stopped}. It was stopped: {asset.transform}")
+        return Failure(
+            f"{stopped}. It was stopped: {asset.transform}", stderr_tail=tail.lines()
+        )
     if code < 0:
         return Failure(
             f"transform was killed by {_signal_name(-code)}: {asset.transform}",
             exit_code=code,
+            stderr_tail=tail.lines(),
         )
     if code != 0:
         return Failure(
-            f"transform exited with code {code}: {asset.transform}", exit_code=code
+            f"transform exited with code {code}: {asset.transform}",
+            exit_code=code,
+            stderr_tail=tail.lines(),
         )
     return None
 
