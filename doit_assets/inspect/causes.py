@@ -34,6 +34,7 @@ CauseKind = Literal[
     "input_removed",
     MissingKind,  # input_missing, input_unmatched, source_missing, source_kind
     "upstream_missing",
+    "blocked",
     "upstream",
     "observation_changed",
     "not_observed",

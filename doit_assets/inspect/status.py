@@ -213,13 +213,24 @@ class _Checker:
         for dep in asset.task_dep:
             for task in groups[dep].tasks if dep in groups else (dep,):
                 up = self.statuses.get(task)
-                if up is not None and up.state == "blocked":
+                if up is None:
+                    continue
+                if up.state == "blocked":
                     status.blocked_by = up.blocked_by
-                elif up is not None and _fails(up):
+                    text = f"upstream '{up.asset}' is blocked"
+                elif _fails(up):
                     status.blocked_by = up.asset
-                if status.blocked_by is not None:
-                    status.state = "blocked"
-                    return
+                    text = f"upstream '{up.asset}' " + (
+                        "failed" if up.state == "failed" else "cannot run"
+                    )
+                else:
+                    continue
+                status.state = "blocked"
+                if not (up.kind == "source" and up.state == "missing"):
+                    # said once: in place of "upstream 'x' will re-run"
+                    causes = [c for c in status.causes if c.upstream is not up]
+                    status.causes = [Cause("blocked", text, upstream=up), *causes]
+                return
 
     def _last_attempt(self, asset: PlannedAsset) -> list[Materialization]:
         """Its last materialization that started (one blocked never did)."""
