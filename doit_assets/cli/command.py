@@ -190,7 +190,8 @@ def _keep_going(parser: argparse.ArgumentParser) -> None:
         dest="keep_going",
         action="store_const",
         const="--continue",
-        help="go on with what does not depend on a failure (the default)",
+        help="after a failure, make what does not depend on it "
+        "([settings] keep_going; true by default)",
     )
     choice.add_argument(
         "--no-continue",

@@ -165,8 +165,12 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             counts = self._counts()
             self.recorder.close(failed=bool(self.failures or self.runtime_errors))
             self.write(summary_line(counts, seconds_since_start()) + "\n")
+            # a backfill says how to resume it, after this
+            backfill = self.recorder.context.backfill_id is not None
             lines = failure_lines(
-                self.failed_assets, self.recorder.blocked_tasks, rerun_command()
+                self.failed_assets,
+                self.recorder.blocked_tasks,
+                None if backfill else rerun_command(),
             )
             self.write("".join(line + "\n" for line in lines))
             self._exit_as_failed()

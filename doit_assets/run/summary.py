@@ -109,10 +109,11 @@ def failure_reason(message: str, transform: str | None = None) -> str:
 def failure_lines(
     failed: Sequence[FailedAsset],
     blocked: Mapping[str, tuple[str, ...]],
-    rerun: str,
+    rerun: str | None,
 ) -> list[str]:
     """The lines after the summary line: each failure with the last lines of
-    its stderr, what each failure blocked, and the command that runs both again.
+    its stderr, what each failure blocked, and the command that runs both again
+    (``rerun``; None: no such line).
 
     ``blocked`` maps each blocked task to the failures that blocked it.
     """
@@ -129,7 +130,7 @@ def failure_lines(
         by_failure.setdefault(roots, []).append(task)
     for roots, tasks in by_failure.items():
         lines.append(f"blocked by {', '.join(roots)}: {_some(tasks)}")
-    if failed or blocked:
+    if rerun and (failed or blocked):
         what = "what failed and what it blocked" if blocked else "what failed"
         lines.append(f"to run {what} again: {rerun}")
     return lines
