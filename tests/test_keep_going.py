@@ -399,3 +399,110 @@ def test_ctrl_c_stops_the_run_and_the_next_run_resumes_it(project: Project) -> N
     again = project.doit_ok()
     assert again.ran == ["slow", "last"], again
     assert again.up_to_date == ["first"], again
+
+
+# -- the pieces, in this process -------------------------------------------------
+
+
+def test_the_command_to_run_again_keeps_the_options_that_chose_the_project() -> None:
+    from doit_assets.doit_plugin.failures import rerun_command
+
+    again = "assets materialize --failed"
+    assert rerun_command(["/venv/bin/doit"]) == f"doit {again}"
+    assert rerun_command(["doit", "-f", "sub/dodo.py", "-n", "2", "report"]) == (
+        f"doit -f sub/dodo.py {again}"
+    )
+    assert (
+        rerun_command(["doit", "--dir=sub", "-k", "-a"]) == f"doit --dir=sub -k {again}"
+    )
+    assert rerun_command(["/venv/bin/doit-assets", "-fother.toml"]) == (
+        f"doit-assets -fother.toml {again}"
+    )
+    assert (
+        rerun_command(
+            [
+                "doit",
+                "assets",
+                "-f",
+                "my assets.toml",
+                "materialize",
+                "x",
+                "--",
+                "-f",
+                "y",
+            ]
+        )
+        == "doit assets -f 'my assets.toml' materialize --failed"
+    )
+
+
+def test_keep_going_is_the_command_lines_else_the_settings_else_true() -> None:
+    from doit_assets.doit_plugin.failures import KEEP_GOING, keep_going
+
+    assert keep_going(KEEP_GOING, {}) is True
+    assert keep_going(KEEP_GOING, {"keep_going": False}) is False
+    assert keep_going(KEEP_GOING, {"keep_going": True}) is True
+    assert keep_going(False, {"keep_going": True}) is False
+    assert keep_going(True, {"keep_going": False}) is True
+
+
+def test_what_blocked_a_task_is_the_failure_at_the_root() -> None:
+    from doit_assets.doit_plugin.failures import Blocking
+
+    blocking = Blocking()
+    assert not blocking.blocks(["a"])
+    blocking.fail("a")
+    blocking.fail("b")
+    assert blocking.blocks(["x", "a"])
+    assert blocking.block("c", ["a"]) == ("a",)
+    assert blocking.block("d", ["c", "b", "x"]) == ("a", "b")
+    assert blocking.blocks(["d"])
+    assert not blocking.blocks(["x"])
+
+
+def test_the_stderr_tail_keeps_the_last_lines_of_the_chunks() -> None:
+    from doit_assets.run.tail import LONGEST_LINE, StderrTail
+
+    tail = StderrTail(keep=3)
+    for chunk in ["one\ntw", "o\n\n  \nthree\nfo", "ur\nfive"]:
+        tail.add(chunk)
+    assert tail.lines() == ("three", "four", "five")
+    tail.add("\n" + "x" * (LONGEST_LINE * 3))
+    assert tail.lines()[-1] == "x" * LONGEST_LINE + "..."
+    assert StderrTail().lines() == ()
+
+
+def test_a_failure_reason_leaves_out_what_the_summary_shows_already() -> None:
+    from doit_assets.run.summary import failure_reason
+
+    assert failure_reason("transform exited with code 1: cp a b", "cp a b") == (
+        "transform exited with code 1"
+    )
+    assert failure_reason(
+        "assets.toml:10: asset 'tidy': input 'x' does not exist\nmore", None
+    ) == ("input 'x' does not exist")
+    assert failure_reason("ZeroDivisionError: division by zero") == (
+        "ZeroDivisionError: division by zero"
+    )
+
+
+def test_the_failure_lines_group_what_each_failure_blocked() -> None:
+    from doit_assets.run.summary import FailedAsset, failure_lines
+
+    failed = [FailedAsset("a", "exited", ("last words",)), FailedAsset("b", "")]
+    blocked = {"c": ("a",), "d": ("a", "b"), "e": ("a",)}
+    assert failure_lines(failed, blocked, "doit assets materialize --failed") == [
+        "failed: a: exited",
+        "  last words",
+        "failed: b",
+        "blocked by a: c, e",
+        "blocked by a, b: d",
+        "to run what failed and what it blocked again: "
+        "doit assets materialize --failed",
+    ]
+    assert failure_lines(failed[:1], {}, None) == ["failed: a: exited", "  last words"]
+    many = [FailedAsset(f"f{i}", "x") for i in range(12)]
+    assert failure_lines(many, {}, "R")[-2:] == [
+        "failed: 2 more ('doit assets history --failed' lists them)",
+        "to run what failed again: R",
+    ]
