@@ -18,7 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from doit import Globals
-from doit.exceptions import UnmetDependency
+from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ConsoleReporter
 
 from ..run.context import RunContext
@@ -50,6 +50,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         self.blocking = Blocking()
         self.failed_assets: list[FailedAsset] = []
         self.runner: Any = None
+        self.errors = False  # a failure doit counts as an error (exit code 2)
 
     # -- doit's hooks ----------------------------------------------------------
 
@@ -107,6 +108,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         if self.recorder and isinstance(fail, UnmetDependency):
             self._blocked(task)  # never a failure of its own
             return
+        self.errors = self.errors or not isinstance(fail, TaskFailed)
         asset = _asset(task)
         if asset and "Dependent file '" in (getattr(fail, "message", "") or ""):
             from .actions import in_our_words  # a file gone since the run started
@@ -181,11 +183,8 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         runner = self.runner
         if runner is None or not self.recorder.blocked_tasks:
             return
-        if self.failures and not self.runtime_errors:
-            from doit.exceptions import TaskFailed
-
-            if all(isinstance(f["exception"], TaskFailed) for f in self.failures):
-                runner.final_result = 1  # doit.runner.FAILURE
+        if self.failures and not (self.errors or self.runtime_errors):
+            runner.final_result = 1  # doit.runner.FAILURE
 
     def _counts(self) -> RunCounts:
         recorder = self.recorder
