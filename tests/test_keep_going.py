@@ -13,6 +13,7 @@ import json
 import os
 import signal
 
+import pytest
 from conftest import PYTHON, Project
 from history_support import Background, materializations, runs, runs_in, wait_for
 
@@ -140,6 +141,23 @@ def test_a_failure_blocks_what_depends_on_it_and_the_rest_is_made(
         "final is blocked by 'tidy' and cannot run, because:",
         "  upstream 'report' is blocked",
         "    upstream 'tidy' failed",
+    ]
+
+
+@pytest.mark.parametrize("workers", [("-n", "2"), ("-n", "2", "-P", "thread")])
+def test_keep_going_with_workers_blocks_and_sums_up_the_same(
+    project: Project, workers: tuple[str, ...]
+) -> None:
+    failing(project)
+    run = project.doit(*workers)
+    assert run.code == 1, run
+    assert sorted(run.ran) == ["alone", "other", "tidy"], run
+    assert "x  report (blocked by tidy)\nx  final (blocked by tidy)\n" in run.out
+    # the tail of stderr came back from the worker with the failure
+    assert summary(run.out)[1:4] == [
+        f"failed: tidy: {FAILED}",
+        "  checking rows",
+        "  data/raw.txt:2: row 'bad' is not a number",
     ]
 
 
