@@ -236,12 +236,15 @@ class _Checker:
         """Its last materialization that started (one blocked never did)."""
         if self.history is None:
             return []
-        for mat in self.history.materializations(
-            asset.key, limit=20, partition=asset.partition
-        ):
-            if mat.status != "blocked":
-                return [mat]
-        return []
+        last = self.history.materializations(
+            asset.key, limit=1, partition=asset.partition
+        )
+        if last and last[0].status == "blocked":  # rare: look further back
+            earlier = self.history.materializations(
+                asset.key, limit=100, partition=asset.partition
+            )
+            last = [m for m in earlier if m.status != "blocked"][:1]
+        return last
 
     def _ignored(self, status: AssetStatus, asset: PlannedAsset) -> None:
         """'doit ignore KEY': doit skips it, and every task that depends on it."""
