@@ -277,6 +277,19 @@ def test_a_failing_partition_then_only_failed_runs_it_and_what_it_blocked(
     assert backfill_ids(fresh) == [(1, 1), (2, 2)]
 
 
+def test_a_backfill_follows_keep_going_as_any_run(fresh: Project) -> None:
+    fresh.write("broken/2024-02-03", "")
+    args = ("sales", "--from", "2024-02-03", "--to", "2024-02-04")
+    fresh.write(
+        "assets.toml", fresh.read("assets.toml") + "\n[settings]\nkeep_going = false\n"
+    )
+    stopped = backfill(fresh, *args)
+    assert (stopped.code, stopped.ran) == (1, ["sales:2024-02-03"]), stopped
+    went_on = backfill(fresh, *args, "--continue")
+    assert went_on.ran == ["sales:2024-02-03", "sales:2024-02-04"], went_on
+    assert backfill(fresh, *args, "--", "-c").ran == went_on.ran
+
+
 def test_only_missing_takes_a_partition_that_a_failure_blocked_before_it_was_made(
     fresh: Project,
 ) -> None:
