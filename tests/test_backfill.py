@@ -235,37 +235,31 @@ def test_a_backfill_makes_fresh_partitions_again(built: Project) -> None:
 # -- failures and filters ------------------------------------------------------
 
 
-def test_a_failing_partition_then_only_failed_then_only_missing(
+def test_a_failing_partition_then_only_failed_runs_it_and_what_it_blocked(
     fresh: Project,
 ) -> None:
     fresh.write("broken/2024-02-04", "")
     args = ("sales", "report", "--from", "2024-02-03", "--to", "2024-02-05")
     first = backfill(fresh, *args)
-    # --continue: the other days go on; the report of the failed day cannot
-    assert first.code == 2, first
+    # keep-going: the other days go on; the report of the failed day cannot
+    assert first.code == 1, first
     assert first.ran == days("sales", 3, 4, 5) + days("report", 3, 5)
     assert ours(first) == [
         "backfill #1: 6 to make: sales (3), report (3)",
         "backfill #1: 4 of 6 succeeded, 2 did not. "
         "Resume with: doit assets backfill --resume 1",
     ]
-    assert "UnmetDependency - taskid:report:2024-02-04\n" in first.out
+    assert "x  report:2024-02-04 (blocked by sales:2024-02-04)\n" in first.out
     assert made(fresh, "sales") == ["2024-02-03", "2024-02-05"]
 
     fresh.path("broken/2024-02-04").unlink()
+    # the failed partition, and the one its failure blocked
     failed = backfill(fresh, *args, "--only-failed")
     assert failed.code == 0, failed
-    assert failed.ran == ["sales:2024-02-04"]
+    assert failed.ran == ["sales:2024-02-04", "report:2024-02-04"]
     assert ours(failed) == [
-        "backfill #2: 1 to make: sales (1)",
-        "backfill #2: 1 of 1 succeeded",
-    ]
-    # the report that could not run was never made: it is missing, not failed
-    missing = backfill(fresh, *args, "--only-missing")
-    assert missing.ran == ["report:2024-02-04"]
-    assert ours(missing) == [
-        "backfill #3: 1 to make: report (1)",
-        "backfill #3: 1 of 1 succeeded",
+        "backfill #2: 2 to make: sales (1), report (1)",
+        "backfill #2: 2 of 2 succeeded",
     ]
     assert backfill(fresh, *args, "--only-missing").out == (
         "Nothing to backfill: no partition matches.\n"
@@ -275,11 +269,41 @@ def test_a_failing_partition_then_only_failed_then_only_missing(
         (1, "sales", "2024-02-04", "failed"),
         (1, "sales", "2024-02-05", "success"),
         (1, "report", "2024-02-03", "success"),
+        (1, "report", "2024-02-04", "blocked"),
         (1, "report", "2024-02-05", "success"),
         (2, "sales", "2024-02-04", "success"),
-        (3, "report", "2024-02-04", "success"),
+        (2, "report", "2024-02-04", "success"),
     ]
-    assert backfill_ids(fresh) == [(1, 1), (2, 2), (3, 3)]
+    assert backfill_ids(fresh) == [(1, 1), (2, 2)]
+
+
+def test_a_backfill_follows_keep_going_as_any_run(fresh: Project) -> None:
+    fresh.write("broken/2024-02-03", "")
+    args = ("sales", "--from", "2024-02-03", "--to", "2024-02-04")
+    fresh.write(
+        "assets.toml", fresh.read("assets.toml") + "\n[settings]\nkeep_going = false\n"
+    )
+    stopped = backfill(fresh, *args)
+    assert (stopped.code, stopped.ran) == (1, ["sales:2024-02-03"]), stopped
+    went_on = backfill(fresh, *args, "--continue")
+    assert went_on.ran == ["sales:2024-02-03", "sales:2024-02-04"], went_on
+    assert backfill(fresh, *args, "--", "-c").ran == went_on.ran
+
+
+def test_only_missing_takes_a_partition_that_a_failure_blocked_before_it_was_made(
+    fresh: Project,
+) -> None:
+    fresh.write("broken/2024-02-04", "")
+    args = ("sales", "report", "--from", "2024-02-04", "--to", "2024-02-04")
+    backfill(fresh, *args)
+    missing = backfill(fresh, *args, "--only-missing", "--dry-run")
+    assert missing.out.splitlines() == [
+        "would backfill 1:",
+        *listed("report:2024-02-04"),
+        "but it would fail: asset 'report:2024-02-04': upstream "
+        "'sales:2024-02-04' has not been made ('out/sales/2024-02-04.txt' does "
+        "not exist). Backfill it too (select '+report'), or make it first",
+    ]
 
 
 def test_only_stale_chooses_the_partitions_that_would_run(built: Project) -> None:
@@ -368,7 +392,7 @@ def test_resume_skips_what_succeeded_and_retries_what_failed(fresh: Project) -> 
         "Resume with: doit assets backfill --resume 1"
     )
     still = backfill(fresh, "--resume", "1")  # not fixed yet
-    assert still.code == 2, still
+    assert still.code == 1, still
     assert still.ran == ["sales:2024-02-07"]
     assert ours(still) == [
         "backfill #1: resuming 2 of 4 (2 already made)",

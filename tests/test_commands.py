@@ -1245,7 +1245,7 @@ def test_the_summary_counts_failures(project: Project) -> None:
     pipeline(project, PIPELINE + BROKEN)
     result = project.doit()
     assert result.code == 1
-    # the last line, after doit's report of the failure
+    # the summary, after doit's report of the failure
     assert_lines(
         result.out,
         [
@@ -1261,6 +1261,8 @@ def test_the_summary_counts_failures(project: Project) -> None:
             "broken <stdout>:",
             "",
             "doit-assets: 3 made, 1 new source version, 1 failed in <took>",
+            "failed: broken: transform exited with code 4",
+            "to run what failed again: doit assets materialize --failed",
         ],
     )
 

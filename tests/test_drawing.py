@@ -148,6 +148,7 @@ def test_mermaid_uses_safe_ids_escaped_labels_and_a_class_per_state() -> None:
         "    classDef failed fill:#a3161b,stroke:#6e0b0f,color:#ffffff\n"
         "    classDef source fill:#e1e8f0,stroke:#5d7a99,color:#1e2b3a\n"
         "    classDef ignored fill:#f6e3ee,stroke:#cc79a7,color:#4d1f3a\n"
+        "    classDef blocked fill:#f3e1e1,stroke:#a3161b,color:#4d0a0d\n"
         "    class n0 source\n"
         "    class n1 stale\n"
         "    class n2 failed\n"
@@ -252,6 +253,7 @@ def test_html_embeds_a_position_for_every_node_and_bends_for_long_edges() -> Non
         "failed",
         "source",
         "ignored",
+        "blocked",
     ]
     assert data["layers"] == 4
     assert {k: v[0] for k, v in data["positions"].items()} == {

@@ -605,16 +605,25 @@ def test_a_transform_that_writes_nothing_is_recorded_as_failed(
     )
 
 
-def test_assets_whose_upstream_failed_are_not_recorded(project: Project) -> None:
+def test_assets_whose_upstream_failed_are_recorded_as_blocked(
+    project: Project,
+) -> None:
     pipeline(project, FAILING)
     result = project.doit("--continue")
     assert "after_broken" not in result.ran
     assert sorted((m["asset"], m["status"]) for m in materializations(project)) == [
+        ("after_broken", "blocked"),
         ("broken", "failed"),
         ("good", "success"),
         ("raw_data", "success"),
         ("silent", "failed"),
     ]
+    blocked = row(project, "after_broken", 1)
+    assert (blocked["error"], blocked["started_at"], blocked["duration"]) == (
+        "blocked by broken",
+        None,
+        None,
+    )
     (run,) = runs(project)
     assert (run["outcome"], run["materialized"], run["up_to_date"], run["failed"]) == (
         "failed",
@@ -626,7 +635,7 @@ def test_assets_whose_upstream_failed_are_not_recorded(project: Project) -> None
 
 def test_a_run_that_stops_at_the_first_failure_is_failed(project: Project) -> None:
     pipeline(project, FAILING)
-    result = project.doit("broken", "after_broken")
+    result = project.doit("--no-continue", "broken", "after_broken")
     assert result.code == 1, result
     assert [(m["asset"], m["status"]) for m in materializations(project)] == [
         ("raw_data", "success"),
@@ -634,7 +643,7 @@ def test_a_run_that_stops_at_the_first_failure_is_failed(project: Project) -> No
     ]
     (run,) = runs(project)
     assert (run["command"], run["outcome"], run["failed"]) == (
-        "doit broken after_broken",
+        "doit --no-continue broken after_broken",
         "failed",
         1,
     )

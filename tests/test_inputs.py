@@ -214,12 +214,12 @@ def test_a_missing_input_fails_only_its_asset_with_a_warning_first(
 ) -> None:
     write_pipe(project)
     run = project.doit("-c")
-    assert run.code == 2, run  # doit's code when it blocks a task (UnmetDependency)
+    assert run.code == 1, run  # the failure's: what it blocked is no error of its own
     assert run.err == f"assets.toml:10: warning: {CLEAN}\n", run
     assert f"MissingInput - taskid:tidy\nassets.toml:10: {CLEAN}\n" in run.out
     assert "Dependent file" not in run.out + run.err
     assert run.ran == ["tidy", "other"], run  # '.' for tidy: it failed at once
-    assert "UnmetDependency - taskid:report\ntidy\n" in run.out  # blocked by doit
+    assert "x  report (blocked by tidy)\n" in run.out  # blocked, not failed
     assert not project.exists("out/tidy.txt")
     assert project.read("out/other.txt") == "A\n"
     # the failure is in the history, in the same words
@@ -248,7 +248,7 @@ def test_without_continue_the_failure_stops_the_run_as_any_failure_does(
     project: Project,
 ) -> None:
     write_pipe(project)
-    run = project.doit()
+    run = project.doit("--no-continue")
     assert run.code == 1, run
     assert run.ran == ["tidy"], run
     assert not project.exists("out/other.txt")
@@ -393,7 +393,7 @@ def test_a_missing_source_is_missing_fails_and_blocks_what_reads_it(
     assert (result.code, result.err) == (0, f"assets.toml:2: warning: {problem}\n")
     assert sorted(result.out.splitlines()[1:4]) == [
         "alone  missing  -    never materialized",
-        "copy   missing  -    upstream 'raw' is missing: source file 'data/raw.txt' "
+        "copy   blocked  -    upstream 'raw' is missing: source file 'data/raw.txt' "
         "does not exist (and 1 more)",
         "raw    missing  -    source file 'data/raw.txt' does not exist",
     ]
@@ -402,7 +402,7 @@ def test_a_missing_source_is_missing_fails_and_blocks_what_reads_it(
         "  source file 'data/raw.txt' does not exist",
     ]
     assert lines_of(project, "why", "copy")[:3] == [
-        "copy is missing and cannot run, because:",
+        "copy is blocked by 'raw' and cannot run, because:",
         "  upstream 'raw' is missing",
         "    source file 'data/raw.txt' does not exist",
     ]
@@ -414,10 +414,10 @@ def test_a_missing_source_is_missing_fails_and_blocks_what_reads_it(
             "path": "data/raw.txt",
         }
     ]
-    run = project.doit("-c")
-    assert run.code == 2, run  # doit's code when it blocks a task (UnmetDependency)
+    run = project.doit()
+    assert run.code == 1, run  # the failure's: what it blocked is no error of its own
     assert f"MissingInput - taskid:raw\nassets.toml:2: {problem}\n" in run.out
-    assert "UnmetDependency - taskid:copy\nraw\n" in run.out
+    assert "x  copy (blocked by raw)\n" in run.out
     assert run.ran == ["raw", "alone"], run
     project.write("data/raw.txt", "r\n")
     assert ok(project.doit()).ran == ["copy"]
@@ -450,13 +450,13 @@ def test_a_partition_without_its_file_blocks_only_the_partitions_that_read_it(
     )
     assert project.doit("list").err == warning
     assert ok(project.doit("copy:2024-03-01")).ran == ["copy:2024-03-01"]
-    run = project.doit("-c")
+    run = project.doit()
     assert run.code != 0, run
     assert run.ran == ["days:2024-03-03", "copy:2024-03-02", "copy:2024-03-04"], run
-    assert "UnmetDependency - taskid:copy:2024-03-03\ndays:2024-03-03\n" in run.out
+    assert "x  copy:2024-03-03 (blocked by days:2024-03-03)\n" in run.out
     assert without_ages(lines_of(project, "status"))[1:3] == [
         "days   missing  -    4 partitions, 1 missing",
-        "copy   missing  AGE   3/4 fresh, 1 missing",
+        "copy   blocked  AGE   3/4 fresh, 1 blocked",
     ]
 
 

@@ -173,9 +173,8 @@ def test_materialize_needs_a_selection(project: Project) -> None:
     write_pipeline(project)
     result = materialize(project)
     assert result.code == 2, result
-    assert result.err.splitlines()[-1] == (
-        "doit assets materialize: error: the following arguments are required: "
-        "SELECTION"
+    assert result.err == (
+        "doit assets materialize: error: name a SELECTION, or --failed\n"
     )
 
 
@@ -193,7 +192,7 @@ def test_options_after_double_dash_go_to_doit_run(project: Project) -> None:
     ]
 
 
-def test_continue_after_double_dash_runs_past_a_failure(built: Project) -> None:
+def test_no_continue_after_double_dash_stops_at_a_failure(built: Project) -> None:
     text = built.read("assets.toml")
     index = "tx.py cat {self.path} {notes.path}"
     assert text.count(index) == 1
@@ -201,9 +200,9 @@ def test_continue_after_double_dash_runs_past_a_failure(built: Project) -> None:
         "assets.toml", text.replace(index, "tx.py fail {self.path} {notes.path}")
     )
     built.write("data/raw.txt", NEW_RAW)
-    stopped = materialize(built, "index", "summary")
+    stopped = materialize(built, "index", "summary", "--", "--no-continue")
     assert (stopped.code, stopped.ran) == (1, ["index"]), stopped
-    went_on = materialize(built, "index", "summary", "--", "--continue")
+    went_on = materialize(built, "index", "summary")  # keep-going: the default
     assert (went_on.code, went_on.ran) == (1, ["index", "features", "summary"]), went_on
     assert built.read("out/summary.txt") == "3\n"
 

@@ -663,9 +663,11 @@ def test_status_sums_up_a_partitioned_asset_on_one_line(partly: Project) -> None
     assert ok(partly.doit("assets", "status")).out.splitlines() == [
         "ASSET  STATUS   AGE    REASON",
         "sales  failed   1h30m  3/5 fresh, 1 missing, 1 failed",
-        "total  missing  -      never materialized",
+        "total  blocked  -      upstream 'sales:2024-03-03' failed: its last attempt "
+        f"failed (#3, run 1): transform exited with code 1: {FAILED_TRANSFORM} "
+        "(and 1 more)",
         "",
-        "2 assets: 1 missing, 1 failed",
+        "2 assets: 1 failed, 1 blocked",
     ]
 
 
@@ -679,9 +681,11 @@ def test_status_partitions_lists_each_partition(partly: Project) -> None:
         f"transform exited with code 1: {FAILED_TRANSFORM}",
         "sales:2024-03-04  fresh    1h30m",
         "sales:2024-03-05  missing  -      never materialized",
-        "total             missing  -      never materialized",
+        "total             blocked  -      upstream 'sales:2024-03-03' failed: its "
+        "last attempt failed (#3, run 1): transform exited with code 1: "
+        f"{FAILED_TRANSFORM} (and 1 more)",
         "",
-        "6 assets: 3 fresh, 2 missing, 1 failed",
+        "6 assets: 3 fresh, 1 missing, 1 failed, 1 blocked",
     ]
 
 
@@ -704,7 +708,7 @@ def test_status_json_gives_the_counts_of_a_partitioned_asset(
         "3/5 fresh, 1 missing, 1 failed",
     )
     assert sales["partitions"] == {"total": 5, "fresh": 3, "missing": 1, "failed": 1}
-    assert data["summary"] == {"missing": 1, "failed": 1}
+    assert data["summary"] == {"failed": 1, "blocked": 1}
 
 
 def test_why_a_partitioned_asset_explains_each_partition_that_would_run(

@@ -3,9 +3,10 @@
 A backfill is recorded before it runs: the partitions it asked for, by task
 name (``KEY:PARTITION``). Its runs carry its id, so that ``--resume ID`` can
 tell what already succeeded and run only the rest. Partitions run with doit's
-``--continue`` (one failing partition does not stop the others) and
 ``--always-execute``: a backfill makes each partition again, fresh or not;
-``--only-stale`` and friends choose fewer.
+``--only-stale`` and friends choose fewer. One failing partition does not stop
+the others unless ``--no-continue`` or ``[settings] keep_going = false`` says so,
+as for any run.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def backfill_command(args: argparse.Namespace) -> int:
             args.file,
             targets,
             context,
-            doit_args=["--continue", "--always-execute", *args.doit_args],
+            doit_args=["--always-execute", *args.doit_args],
             dodo=args.dodo,
         )
     except KeyboardInterrupt:
@@ -196,6 +197,8 @@ def _with_commands(plan: Plan, targets: Sequence[str]) -> str:
 def _wanted(status: AssetStatus, only: str) -> bool:
     if only == "stale":
         return status.will_run
+    if status.state == "blocked":  # by a failure: 'failed' runs it again too
+        return only == "failed" or (only == "missing" and status.made_at is None)
     return status.state == only
 
 

@@ -84,10 +84,17 @@ def _parser() -> argparse.ArgumentParser:
         "materialize",
         help="run the selected assets and what they need",
         usage="doit assets materialize SELECTION... [--only] [--dry-run] [-n N] "
-        "[-- DOIT_RUN_OPTIONS]",
-        epilog="Options after '--' go to doit run, e.g. -- -n 4 --continue",
+        "[--continue | --no-continue] [-- DOIT_RUN_OPTIONS]\n"
+        "       doit assets materialize --failed [SELECTION...] [--dry-run] [-n N]",
+        epilog="Options after '--' go to doit run, e.g. -- -n 4 --always-execute",
     )
-    materialize.add_argument("selection", nargs="+", metavar="SELECTION")
+    materialize.add_argument("selection", nargs="*", metavar="SELECTION")
+    materialize.add_argument(
+        "--failed",
+        action="store_true",
+        help="run again what the last run left undone: the assets that failed "
+        "and those they blocked",
+    )
     materialize.add_argument(
         "--only",
         action="store_true",
@@ -99,12 +106,14 @@ def _parser() -> argparse.ArgumentParser:
         help="print the commands that would run, in order; run nothing",
     )
     _processes(materialize)
+    _keep_going(materialize)
     backfill = sub.add_parser(
         "backfill",
         help="make a range of partitions; resume one that stopped",
         usage="doit assets backfill SELECTION... [--from DATE] [--to DATE] "
         "[--only-missing | --only-failed | --only-stale] [--dry-run] [-n N] "
-        "[-- DOIT_RUN_OPTIONS]\n       doit assets backfill --resume ID [-n N]",
+        "[--continue | --no-continue] [-- DOIT_RUN_OPTIONS]\n"
+        "       doit assets backfill --resume ID [-n N]",
         epilog="Options after '--' go to doit run, e.g. -- -n 4",
     )
     backfill.add_argument("selection", nargs="*", metavar="SELECTION")
@@ -119,7 +128,9 @@ def _parser() -> argparse.ArgumentParser:
         "--only-missing", action="store_true", help="only partitions never made"
     )
     only.add_argument(
-        "--only-failed", action="store_true", help="only partitions that failed"
+        "--only-failed",
+        action="store_true",
+        help="only partitions that failed, and those their failures blocked",
     )
     only.add_argument(
         "--only-stale", action="store_true", help="only partitions that would run"
@@ -130,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
         help="list the partitions and their commands, run nothing",
     )
     _processes(backfill)
+    _keep_going(backfill)
     backfill.add_argument(
         "--resume", type=_positive, metavar="ID", help="continue backfill ID"
     )
@@ -170,6 +182,28 @@ def _processes(parser: argparse.ArgumentParser) -> None:
         type=_processes_count,
         metavar="N",
         help="run N assets at a time (doit run -n N)",
+    )
+
+
+def _keep_going(parser: argparse.ArgumentParser) -> None:
+    """doit run's own options, for a run that doit-assets starts: without
+    either, [settings] keep_going decides (true when not set)."""
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
+        "-c",
+        "--continue",
+        dest="keep_going",
+        action="store_const",
+        const="--continue",
+        help="after a failure, make what does not depend on it "
+        "([settings] keep_going; true by default)",
+    )
+    choice.add_argument(
+        "--no-continue",
+        dest="keep_going",
+        action="store_const",
+        const="--no-continue",
+        help="stop at the first failure",
     )
 
 
@@ -220,6 +254,8 @@ class AssetsCommand(Command):  # type: ignore[misc]
         args.doit_args = in_args[split + 1 :]
         if getattr(args, "process", None):
             args.doit_args[:0] = ["-n", str(args.process)]
+        if getattr(args, "keep_going", None):
+            args.doit_args[:0] = [args.keep_going]
         try:
             self._enter_project(args)
             return HANDLERS[args.command](args)
@@ -291,6 +327,15 @@ def _materialize(args: argparse.Namespace) -> int:
     return materialize_command(args)
 
 
+def _materialize_checked(args: argparse.Namespace) -> int:
+    if not args.selection and not args.failed:
+        sys.stderr.write(
+            "doit assets materialize: error: name a SELECTION, or --failed\n"
+        )
+        return 2
+    return _materialize(args)
+
+
 def _backfill(args: argparse.Namespace) -> int:
     from .backfill import backfill_command
 
@@ -356,7 +401,7 @@ HANDLERS: dict[str, Handler] = {
     "status": status_command,
     "why": why_command,
     "graph": graph_command,
-    "materialize": _materialize,
+    "materialize": _materialize_checked,
     "observe": _observe,
     "backfill": _backfill,
     "checks": _checks,

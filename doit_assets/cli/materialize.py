@@ -9,6 +9,7 @@ same state, same history, same reporter.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,14 +22,24 @@ from ..errors import AssetError
 from ..inspect.dryrun import ALWAYS, dry_run, dry_run_text, run_order
 from ..inspect.status import project_status, unmade_input
 from ..model.selection import select
+from ..paths import HISTORY_FILE
 from ..plan.loading import import_dodo, load_plan
+from ..plan.plan import Plan
 from ..run.context import RunContext
+from ..store.history import History
 
 
 def materialize_command(args: argparse.Namespace) -> int:
     context = RunContext()
     plan = load_plan(args.file, args.dodo, context.warned)
-    keys = select(args.selection, plan)
+    keys: Sequence[str]
+    if args.failed:
+        left = _left_undone(plan, args.selection)
+        if left is None:
+            return 0
+        keys = left
+    else:
+        keys = select(args.selection, plan)
     if not keys:
         raise AssetError(
             f"selection '{' '.join(args.selection)}' selects no asset",
@@ -36,7 +47,9 @@ def materialize_command(args: argparse.Namespace) -> int:
         )
     if args.only:
         chosen = set(keys)
-        unmade = unmade_input(plan, lambda name: name.partition(":")[0] in chosen)
+        unmade = unmade_input(
+            plan, lambda name: name in chosen or name.partition(":")[0] in chosen
+        )
         if unmade is not None:
             asset, owner, path = unmade
             raise AssetError(
@@ -61,6 +74,30 @@ def materialize_command(args: argparse.Namespace) -> int:
     return run_assets(
         args.file, keys, context, doit_args=args.doit_args, dodo=args.dodo
     )
+
+
+def _left_undone(plan: Plan, selection: Sequence[str]) -> list[str] | None:
+    """``--failed``: the tasks the last run left undone (failed, then blocked)
+    that the project still declares, of the selection if one is given; None
+    (having said why) when there is nothing to run."""
+    run, tasks = None, list[str]()
+    if os.path.exists(HISTORY_FILE):
+        with History.open(HISTORY_FILE, readonly=True) as history:
+            run, tasks = history.left_by_last_run()
+    if run is None:
+        sys.stdout.write("No run yet: nothing failed.\n")
+        return None
+    tasks = [t for t in tasks if t in plan.by_task]
+    if selection:
+        chosen = set(select(selection, plan))
+        tasks = [t for t in tasks if t.partition(":")[0] in chosen]
+    if not tasks:
+        sys.stdout.write(
+            f"Nothing failed in the last run (#{run.id}, {run.command}): "
+            "nothing to run again.\n"
+        )
+        return None
+    return tasks
 
 
 def observe_command(args: argparse.Namespace) -> int:

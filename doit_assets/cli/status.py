@@ -149,6 +149,8 @@ def _headline(status: AssetStatus, now: float) -> str:
             line += f", max_age {clock.format_duration(status.max_age)}"
         return line + "; nothing it depends on has changed since"
     kinds = {c.kind for c in status.causes}
+    if status.state == "blocked":
+        return f"{name} is blocked by '{status.blocked_by}' and cannot run, because:"
     if kinds & {"input_missing", "input_unmatched"} and status.state == "failed":
         return f"{name} failed last time and would fail again, because:"
     if kinds & {"input_missing", "input_unmatched"}:

@@ -39,6 +39,7 @@ class TransformFailed(TaskFailed):  # type: ignore[misc]
         # retries (issue 14): the attempt that failed last, and when it began
         self.attempt: int | None = None
         self.started_at: float | None = None
+        self.stderr_tail: tuple[str, ...] = ()  # for the end-of-run summary
 
 
 class MissingInput(TaskFailed):  # type: ignore[misc]
@@ -49,6 +50,7 @@ def _failed(failure: Failure | None) -> TransformFailed | None:
     if failure is None:
         return None
     failed = TransformFailed(failure.message, failure.exit_code)
+    failed.stderr_tail = failure.stderr_tail
     if failure.traceback:
         failed.traceback = list(failure.traceback)
     return failed

@@ -70,6 +70,7 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         self._loaded = False
         self._pid = os.getpid()
         self._lock: RunLock | None = None
+        self._spared: set[str] = set()
         super().__init__(name, codec, module_name=module_name)
 
     def _sqlite3(self, name: str) -> Any:
@@ -110,7 +111,16 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         for row in rows:
             self._cache.setdefault(row["task_id"], row["task_data"] or {})
 
+    def spare(self, task_id: str) -> None:
+        """Keep this task's state at its next ``remove``: doit removes the
+        state of a task it did not run because a dependency failed, but the
+        task's outputs are still the ones that state describes."""
+        self._spared.add(task_id)
+
     def remove(self, task_id: str) -> None:
+        if task_id in self._spared:
+            self._spared.discard(task_id)
+            return
         self._locked()
         super().remove(task_id)
         self._cache.pop(task_id, None)

@@ -70,6 +70,8 @@ class Recorder:
         self.visited: list[str] = []  # in doit's order, for the fast path
         self.started_at: dict[str, float] = {}
         self.materialized = self.failed_count = self.up_to_date = 0
+        # keep-going: each task doit did not run, with the failures that blocked it
+        self.blocked_tasks: dict[str, tuple[str, ...]] = {}
 
     def make_progress(self, stream: IO[str], workers: int) -> Progress | None:
         """The progress line, on a terminal only (a log has doit's lines)."""
@@ -161,6 +163,26 @@ class Recorder:
             checks=checks,
         )
         return True
+
+    def blocked(self, task: Any, roots: tuple[str, ...]) -> None:
+        """Record that an asset did not run: what it depends on failed. Its
+        row names the failures, so that ``materialize --failed`` finds it."""
+        self.blocked_tasks[task.name] = roots
+        asset: PlannedAsset = task.meta["asset"]
+        self.history.record(
+            run_id=self.run_id,
+            asset=asset.key,
+            partition=asset.partition,
+            kind=asset.kind,
+            status="blocked",
+            started_at=None,
+            ended_at=time.time(),
+            transform=asset.transform,
+            code_version=asset.code_version,
+            fingerprint=asset.fingerprint,
+            metadata=asset.metadata,
+            error=f"blocked by {', '.join(roots)}",
+        )
 
     def _record(
         self,

@@ -18,11 +18,20 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from doit import Globals
+from doit.exceptions import TaskFailed, UnmetDependency
 from doit.reporter import ConsoleReporter
 
 from ..run.context import RunContext
-from ..run.summary import RunCounts, seconds_since_start, summary_line
+from ..run.summary import (
+    FailedAsset,
+    RunCounts,
+    failure_lines,
+    failure_reason,
+    seconds_since_start,
+    summary_line,
+)
 from .edge import reported_by_doit
+from .failures import Blocking, keep_going, rerun_command
 
 if TYPE_CHECKING:
     from ..plan.records import PlannedAsset
@@ -37,6 +46,11 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         self.progress: Any = None
         self.new_sources = 0
         self.ignored = 0
+        # keep-going: what failed (for the summary) and what it blocked
+        self.blocking = Blocking()
+        self.failed_assets: list[FailedAsset] = []
+        self.runner: Any = None
+        self.errors = False  # a failure doit counts as an error (exit code 2)
 
     # -- doit's hooks ----------------------------------------------------------
 
@@ -50,7 +64,11 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             self.recorder = Recorder(
                 command_line(), tasks, selected_tasks, _context(tasks)
             )
+        self.runner = _runner(self)
         self.progress = self.recorder.make_progress(self.outstream, _workers(self))
+        if self.runner is not None:  # the command line, else [settings] keep_going
+            settings = self.recorder.context.settings
+            self.runner.continue_ = keep_going(self.runner.continue_, settings)
         sys.excepthook = _quiet_interrupt(sys.excepthook)
         _stop_on(signal.SIGTERM, signal.SIGHUP)
 
@@ -87,7 +105,16 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         if outcome is not None and self.progress:
             self.progress.finish(task.name, executed=outcome == "materialized")
 
+    def get_status(self, task: Any) -> None:
+        super().get_status(task)
+        if self.recorder and self.blocking.blocks(task.task_dep):
+            _spare_state(task.name)  # doit drops a blocked task's state: keep it
+
     def add_failure(self, task: Any, fail: Any) -> None:
+        if self.recorder and isinstance(fail, UnmetDependency):
+            self._blocked(task)  # never a failure of its own
+            return
+        self.errors = self.errors or not isinstance(fail, TaskFailed)
         asset = _asset(task)
         if asset and "Dependent file '" in (getattr(fail, "message", "") or ""):
             from .actions import in_our_words  # a file gone since the run started
@@ -98,7 +125,9 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         self._check_warnings(task)
         super().add_failure(task, fail)
         _flush_state(task.name)
+        self.blocking.fail(task.name)
         if self.recorder and _asset(task):
+            self._note_failure(task, fail)
             executed = self.recorder.failed(task, fail)
             if self.progress:
                 self.progress.finish(task.name, executed=executed)
@@ -111,6 +140,24 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
         for line in warning_lines(task.name, (task.meta or {}).get(CHECKED, ())):
             self.write(line + "\n")
+
+    def _blocked(self, task: Any) -> None:
+        """A task doit did not run, because a task it depends on did not succeed."""
+        roots = self.blocking.block(task.name, task.task_dep)
+        _flush_state(task.name)
+        if (task.meta or {}).get("asset_group"):
+            return  # a group of partitions: its partitions say it
+        self.write(f"x  {task.name} (blocked by {', '.join(roots)})\n")
+        if _asset(task):
+            self.recorder.blocked(task, roots)
+            if self.progress:
+                self.progress.finish(task.name, executed=False)
+
+    def _note_failure(self, task: Any, fail: Any) -> None:
+        message = getattr(fail, "message", None) or str(fail)
+        reason = failure_reason(message, task.meta["asset"].transform)
+        tail = tuple(getattr(fail, "stderr_tail", ()) or ())
+        self.failed_assets.append(FailedAsset(task.name, reason, tail))
 
     def skip_ignore(self, task: Any) -> None:
         super().skip_ignore(task)
@@ -136,6 +183,24 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             counts = self._counts()
             self.recorder.close(failed=bool(self.failures or self.runtime_errors))
             self.write(summary_line(counts, seconds_since_start()) + "\n")
+            # a backfill says how to resume it, after this
+            backfill = self.recorder.context.backfill_id is not None
+            lines = failure_lines(
+                self.failed_assets,
+                self.recorder.blocked_tasks,
+                None if backfill else rerun_command(),
+            )
+            self.write("".join(line + "\n" for line in lines))
+            self._exit_as_failed()
+
+    def _exit_as_failed(self) -> None:
+        """doit ends with 2 (an error) when it blocked a task; a blocked task
+        is no error of its own: end with 1, as for the failure that blocked it."""
+        runner = self.runner
+        if runner is None or not self.recorder.blocked_tasks:
+            return
+        if self.failures and not (self.errors or self.runtime_errors):
+            runner.final_result = 1  # doit.runner.FAILURE
 
     def _counts(self) -> RunCounts:
         recorder = self.recorder
@@ -146,6 +211,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             failed=recorder.failed_count,
             interrupted=len(recorder.started_at),
             ignored=self.ignored,
+            blocked=len(recorder.blocked_tasks),
         )
 
 
@@ -178,18 +244,22 @@ def _stop_on(*signums: int) -> None:
 
 
 def _workers(reporter: LineageReporter) -> int:
-    """doit's ``-n``: doit gives it to its runner, which calls ``initialize``.
+    """doit's ``-n``: doit gives it to its runner; doit's serial runner has no
+    ``num_process``: one at a time."""
+    runner = reporter.runner
+    return max(1, int(getattr(runner, "num_process", 1) or 1)) if runner else 1
 
-    No reporter hook carries it, so look for that runner up the stack; doit's
-    serial runner has no ``num_process``: one at a time.
-    """
+
+def _runner(reporter: LineageReporter) -> Any:
+    """doit's runner, which calls ``initialize``: no reporter hook carries it
+    (nor ``-n`` or ``--continue``), so look for it up the stack."""
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         runner = frame.f_locals.get("self")
         if getattr(runner, "reporter", None) is reporter:
-            return max(1, int(getattr(runner, "num_process", 1) or 1))
+            return runner
         frame = frame.f_back
-    return 1
+    return None
 
 
 def _quiet_interrupt(previous: Any) -> Any:
@@ -237,6 +307,12 @@ def _state(task_name: str) -> Any:
         return backend.get(task_name, path) if backend is not None else None
 
     return saved
+
+
+def _spare_state(task_id: str) -> None:
+    spare = getattr(getattr(Globals.dep_manager, "backend", None), "spare", None)
+    if spare is not None:
+        spare(task_id)
 
 
 def _flush_state(task_id: str) -> None:

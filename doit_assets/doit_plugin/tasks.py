@@ -30,6 +30,7 @@ from ..run.execute import Job
 from ..run.processes import forks_die_with_parent
 from .actions import fail_missing, materialize, observe, remove_outputs
 from .edge import reported_by_doit
+from .failures import KEEP_GOING
 from .freshness import AssetFreshness
 
 BACKEND = "assets-sqlite"
@@ -48,6 +49,9 @@ def doit_config(**overrides: Any) -> dict[str, Any]:
         # doit 0.37 crashes on a bare `doit forget`; ask for a name or --all instead
         "forget_disable_default": True,
         "check_file_uptodate": MD5Checker,
+        # keep-going: true unless the command line or [settings] keep_going
+        # says otherwise (failures.py)
+        "continue": KEEP_GOING,
     }
     config.update(overrides)
     return config

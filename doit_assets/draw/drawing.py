@@ -43,6 +43,8 @@ PALETTE: dict[str, Colors] = {
     "failed": Colors("#a3161b", "#6e0b0f", "#ffffff"),
     "source": Colors("#e1e8f0", "#5d7a99", "#1e2b3a"),
     "ignored": Colors("#f6e3ee", "#cc79a7", "#4d1f3a"),  # set aside by 'doit ignore'
+    # waits for an upstream that failed: pale, outlined in the failure's red
+    "blocked": Colors("#f3e1e1", "#a3161b", "#4d0a0d"),
 }
 # A state this module does not know yet still gets drawn, in neutral grey.
 OTHER = Colors("#eeeeee", "#888888", "#222222")

@@ -282,7 +282,7 @@
       legend.appendChild(chip);
     }
     const count = counts();
-    const toRun = ["stale", "missing", "failed"].filter((s) => count.get(s));
+    const toRun = ["stale", "missing", "failed", "blocked"].filter((s) => count.get(s));
     const pending = toRun.reduce((sum, s) => sum + count.get(s), 0);
     let summary = `${plural(nodes.length, "asset")}, ${plural(data.edges.length, "dependency").replace("dependencys", "dependencies")}`;
     if (!nodes.length) summary = "No assets selected";

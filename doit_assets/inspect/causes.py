@@ -16,7 +16,7 @@ from ..store.records import RecordedCheck
 from ..text import iso
 
 # What an asset is in, as docs/status.md ("States") describes each
-State = Literal["fresh", "stale", "missing", "failed", "source", "ignored"]
+State = Literal["fresh", "stale", "missing", "failed", "source", "ignored", "blocked"]
 STATES: tuple[State, ...] = get_args(State)
 # Why an asset would run, as docs/status.md ("Causes") describes each
 CauseKind = Literal[
@@ -35,6 +35,7 @@ CauseKind = Literal[
     "input_removed",
     MissingKind,  # input_missing, input_unmatched, source_missing, source_kind
     "upstream_missing",
+    "blocked",
     "upstream",
     "observation_changed",
     "not_observed",
@@ -93,6 +94,8 @@ class AssetStatus:
     partition_total: int = 0
     # checks: the latest result of each declared check, where it failed
     failing_checks: list[RecordedCheck] = field(default_factory=list)
+    # keep-going: the failed or missing upstream it waits for (state 'blocked')
+    blocked_by: str | None = None
     # where the first-cause chain ends: (the asset, its cause); see _root
     _root: tuple[str, Cause] | None = field(default=None, repr=False, compare=False)
 
@@ -177,6 +180,7 @@ class AssetStatus:
             "age_s": None if age is None else round(age, 3),
             "max_age_s": self.max_age,
             "observation": self.observation,
+            **({"blocked_by": self.blocked_by} if self.blocked_by else {}),
             "causes": [],
             **(
                 {"partitions": {"total": self.partition_total, **self.partition_counts}}

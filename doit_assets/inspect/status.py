@@ -40,7 +40,11 @@ from ..text import first_line
 from .causes import STATES, AssetStatus, Cause, State
 
 # The state of a partitioned asset: the worst of its partitions' states
-WORST_FIRST: tuple[State, ...] = ("failed", "missing", "stale", "ignored")
+WORST_FIRST: tuple[State, ...] = ("failed", "blocked", "missing", "stale", "ignored")
+# Causes that make an asset fail before its transform starts: a file it needs
+CERTAIN_FAILURES = frozenset(
+    {"input_missing", "input_unmatched", "source_missing", "source_kind"}
+)
 
 
 def project_status(
@@ -155,13 +159,7 @@ class _Checker:
         status.made_at = float(made_at) if made_at is not None else None
         missing = [t for t in asset.targets if not os.path.exists(t.rstrip("/"))]
         if not values:
-            last = (
-                self.history.materializations(
-                    asset.key, limit=1, partition=asset.partition
-                )
-                if self.history
-                else []
-            )
+            last = self._last_attempt(asset)
             failed = last and last[0].status != "success"
             if failed:
                 status.state = "failed"
@@ -207,6 +205,49 @@ class _Checker:
         elif status.causes and status.state == "fresh":
             status.state = "stale"
         status.will_run = bool(status.causes)
+        self._blocked(status, asset)
+
+    def _blocked(self, status: AssetStatus, asset: PlannedAsset) -> None:
+        """keep-going: an asset that would run after an upstream that failed
+        (or cannot run: a file it needs is missing) waits for it: blocked."""
+        if not status.will_run:
+            return
+        groups = self.plan.groups
+        for dep in asset.task_dep:
+            for task in groups[dep].tasks if dep in groups else (dep,):
+                up = self.statuses.get(task)
+                if up is None:
+                    continue
+                if up.state == "blocked":
+                    status.blocked_by = up.blocked_by
+                    text = f"upstream '{up.asset}' is blocked"
+                elif _fails(up):
+                    status.blocked_by = up.asset
+                    text = f"upstream '{up.asset}' " + (
+                        "failed" if up.state == "failed" else "cannot run"
+                    )
+                else:
+                    continue
+                status.state = "blocked"
+                if not (up.kind == "source" and up.state == "missing"):
+                    # said once: in place of "upstream 'x' will re-run"
+                    causes = [c for c in status.causes if c.upstream is not up]
+                    status.causes = [Cause("blocked", text, upstream=up), *causes]
+                return
+
+    def _last_attempt(self, asset: PlannedAsset) -> list[Materialization]:
+        """Its last materialization that started (one blocked never did)."""
+        if self.history is None:
+            return []
+        last = self.history.materializations(
+            asset.key, limit=1, partition=asset.partition
+        )
+        if last and last[0].status == "blocked":  # rare: look further back
+            earlier = self.history.materializations(
+                asset.key, limit=100, partition=asset.partition
+            )
+            last = [m for m in earlier if m.status != "blocked"][:1]
+        return last
 
     def _ignored(self, status: AssetStatus, asset: PlannedAsset) -> None:
         """'doit ignore KEY': doit skips it, and every task that depends on it."""
@@ -450,6 +491,16 @@ class _Checker:
         mat = self.history.get(mat_id) if mat_id is not None else None
         value = mat.metadata.get("observation") if mat else None
         return str(value) if value is not None else None
+
+
+def _fails(status: AssetStatus) -> bool:
+    """Does this asset stand in the way of what reads it? It failed last time
+    (and runs again first), or a file it needs is missing."""
+    if status.state == "failed":
+        return True
+    if status.kind == "source" and status.state == "missing":
+        return True
+    return any(c.kind in CERTAIN_FAILURES for c in status.causes)
 
 
 def _diff(old: str, new: str) -> list[str]:

@@ -49,6 +49,7 @@ SETTINGS_KEYS = (
     "retry_delay",
     "timeout",
     "on_failure",
+    "keep_going",  # doit's --continue, by default
 )
 BOM = "\ufeff"
 # The settings that are defaults of an asset's keys, with an example (issue 14)
@@ -286,6 +287,13 @@ class _Builder:
             elif name == "progress" and not isinstance(value, bool):
                 self.fail(
                     f"setting 'progress' must be true or false, got {type_name(value)}",
+                    "settings",
+                    name,
+                )
+            elif name == "keep_going" and not isinstance(value, bool):
+                self.fail(
+                    "setting 'keep_going' must be true or false, got "
+                    f"{type_name(value)}",
                     "settings",
                     name,
                 )

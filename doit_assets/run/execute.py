@@ -39,6 +39,7 @@ from .checks import blocking_failure, run_checks
 from .context import RunContext
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
+from .tail import StderrTail
 
 LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
 TICK = 0.25  # seconds between looks at a running transform and its outputs
@@ -63,6 +64,8 @@ class Failure:
     # False when nothing ran and another attempt could only fail the same way
     # (what is on disk refused it): it is not retried
     retryable: bool = True
+    # keep-going: the last lines the transform wrote to stderr, for the summary
+    stderr_tail: tuple[str, ...] = ()
 
 
 class Job(NamedTuple):
@@ -93,6 +96,7 @@ def run_command(
     before_output: Sequence[Callable[[], None]] = (),
     timeout: float | None = None,
     output: IO[str] | None = None,
+    tail: StderrTail | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -101,7 +105,8 @@ def run_command(
     its own commands. ``started(pid)`` learns the group as soon as it exists;
     ``watch()`` is asked now and then whether to stop (it returns why), and each
     of ``before_output`` is called before it prints (to ``output``, if given:
-    a check's command is read, not shown). When
+    a check's command is read, not shown); ``tail`` keeps the last lines of its
+    stderr. When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it. After ``timeout`` seconds it raises
     ``TimedOut``, once the whole group is stopped.
@@ -127,7 +132,7 @@ def run_command(
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch, before_output, deadline, output)
+        _stream(proc, watch, before_output, deadline, output, tail)
         if deadline is not None:  # its pipes are closed, but it may run on
             _await_exit(proc.pid, deadline)
         _end_group(proc.pid)
@@ -147,6 +152,7 @@ def _stream(
     before_output: Sequence[Callable[[], None]],
     deadline: float | None = None,
     output: IO[str] | None = None,
+    tail: StderrTail | None = None,
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
@@ -177,7 +183,10 @@ def _stream(
                     continue
                 for hook in before_output:
                     hook()
-                target.write(decoder.decode(chunk))
+                text = decoder.decode(chunk)
+                if tail is not None and key.fileobj is proc.stderr:
+                    tail.add(text)
+                target.write(text)
                 target.flush()
 
 
@@ -288,6 +297,7 @@ def run_transform(
         return overwritten(touched, COMMAND_HINT, existed)
 
     command = rendered(asset.command, asset.paths, attempt)
+    tail = StderrTail()
     try:
         code = run_command(
             command,
@@ -296,21 +306,30 @@ def run_transform(
             watch=watch,
             before_output=before_output,
             timeout=asset.timeout,
+            tail=tail,
         )
     except _Overwritten as stopped:
-        return Failure(f"{stopped}. It was stopped: {asset.transform}")
+        return Failure(
+            f"{stopped}. It was stopped: {asset.transform}", stderr_tail=tail.lines()
+        )
     except TimedOut:
         assert asset.timeout is not None
         took = duration_text(asset.timeout)
-        return Failure(f"transform timed out after {took}: {asset.transform}")
+        return Failure(
+            f"transform timed out after {took}: {asset.transform}",
+            stderr_tail=tail.lines(),
+        )
     if code < 0:
         return Failure(
             f"transform was killed by {_signal_name(-code)}: {asset.transform}",
             exit_code=code,
+            stderr_tail=tail.lines(),
         )
     if code != 0:
         return Failure(
-            f"transform exited with code {code}: {asset.transform}", exit_code=code
+            f"transform exited with code {code}: {asset.transform}",
+            exit_code=code,
+            stderr_tail=tail.lines(),
         )
     return None
 

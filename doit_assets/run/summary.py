@@ -7,10 +7,12 @@ path, which never imports doit: this module imports nothing from doit.
 from __future__ import annotations
 
 import os
+import re
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..text import format_took
+from ..text import first_line, format_took
 
 # When this module was imported: early in every run (the reporter imports it),
 # the start of the process where /proc cannot say better.
@@ -27,6 +29,7 @@ class RunCounts:
     failed: int = 0
     interrupted: int = 0
     ignored: int = 0  # set aside by 'doit ignore', with what reads them
+    blocked: int = 0  # not run: something they depend on failed (keep-going)
 
 
 def summary_line(counts: RunCounts, seconds: float) -> str:
@@ -42,6 +45,8 @@ def summary_line(counts: RunCounts, seconds: float) -> str:
         parts.append(f"{counts.new_sources} new source version{plural}")
     if counts.failed:
         parts.append(f"{counts.failed} failed")
+    if counts.blocked:
+        parts.append(f"{counts.blocked} blocked")
     if counts.interrupted:
         parts.append(f"{counts.interrupted} interrupted")
     if counts.ignored:
@@ -63,3 +68,65 @@ def seconds_since_start() -> float:
         return max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - started)
     except (OSError, ValueError, IndexError, AttributeError):
         return time.monotonic() - _IMPORTED
+
+
+# -- keep-going: what failed, what it blocked, and how to run them again -------
+
+FAILED_SHOWN = 10  # failed assets listed by name; the history has the rest
+BLOCKED_SHOWN = 5  # blocked assets named per failure
+# "assets.toml:10: asset 'tidy': " before a message that names its asset
+_WHERE = re.compile(r"^(?:[^\s:][^:]*:\d+: )?asset '[^']+': ")
+
+
+@dataclass(frozen=True, slots=True)
+class FailedAsset:
+    """One failure of a run, as the summary shows it."""
+
+    task: str  # KEY or KEY:PARTITION
+    reason: str  # one line
+    stderr_tail: tuple[str, ...] = ()
+
+
+def failure_reason(message: str, transform: str | None = None) -> str:
+    """The first line of a failure's message, without what the summary shows
+    next to it already: the asset's name and place, the whole transform."""
+    line = _WHERE.sub("", first_line(message), count=1)
+    if transform and line.endswith(f": {transform}"):
+        line = line[: -len(transform) - 2]
+    return line
+
+
+def failure_lines(
+    failed: Sequence[FailedAsset],
+    blocked: Mapping[str, tuple[str, ...]],
+    rerun: str | None,
+) -> list[str]:
+    """The lines after the summary line: each failure with the last lines of
+    its stderr, what each failure blocked, and the command that runs both again
+    (``rerun``; None: no such line).
+
+    ``blocked`` maps each blocked task to the failures that blocked it.
+    """
+    lines: list[str] = []
+    for failure in failed[:FAILED_SHOWN]:
+        reason = f": {failure.reason}" if failure.reason else ""
+        lines.append(f"failed: {failure.task}{reason}")
+        lines += [f"  {line}" for line in failure.stderr_tail]
+    if len(failed) > FAILED_SHOWN:
+        more = len(failed) - FAILED_SHOWN
+        lines.append(f"failed: {more} more ('doit assets history --failed' lists them)")
+    by_failure: dict[tuple[str, ...], list[str]] = {}
+    for task, roots in blocked.items():
+        by_failure.setdefault(roots, []).append(task)
+    for roots, tasks in by_failure.items():
+        lines.append(f"blocked by {', '.join(roots)}: {_some(tasks)}")
+    if rerun and (failed or blocked):
+        what = "what failed and what it blocked" if blocked else "what failed"
+        lines.append(f"to run {what} again: {rerun}")
+    return lines
+
+
+def _some(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:BLOCKED_SHOWN])
+    more = len(names) - BLOCKED_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown

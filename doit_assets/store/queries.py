@@ -257,6 +257,22 @@ class HistoryQueries:
         ).fetchall()
         return {a if p is None else f"{a}:{p}" for a, p in rows}
 
+    def left_by_last_run(self) -> tuple[Run | None, list[str]]:
+        """The last run, and the tasks (asset or asset:partition) it left
+        undone: those that failed, then those their failures blocked."""
+        row = self.conn.execute(
+            "select * from runs order by id desc limit 1"
+        ).fetchone()
+        if row is None:
+            return None, []
+        rows = self.conn.execute(
+            "select asset, partition from materializations where run_id = ? "
+            "and status in ('failed', 'blocked') order by status = 'blocked', id",
+            (row[0],),
+        ).fetchall()
+        tasks = [a if p is None else f"{a}:{p}" for a, p in rows]
+        return Run(*row), list(dict.fromkeys(tasks))
+
     def last_durations(self, assets: Iterable[str]) -> dict[str, float]:
         """The duration of each asset's latest successful materialization."""
         wanted = set(assets)

@@ -13,8 +13,9 @@ from typing import Any, Literal
 from ..plan.records import Kind
 
 # How a materialization ended: an interrupted one was still running when its
-# run stopped (Ctrl-C, a signal).
-MaterializationStatus = Literal["success", "failed", "interrupted"]
+# run stopped (Ctrl-C, a signal); a blocked one never started, because what it
+# depends on failed in that run (its error names the failures).
+MaterializationStatus = Literal["success", "failed", "interrupted", "blocked"]
 # How a run ended; 'running' until it does (or forever, if its doit was
 # killed: the next run marks it 'interrupted').
 RunOutcome = Literal["running", "success", "failed", "interrupted"]
