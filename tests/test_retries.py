@@ -221,6 +221,26 @@ def test_a_retried_attempt_is_not_counted_as_a_failure_of_its_run(
         assert [m.attempt for m in history.materializations("a")] == [2, 1]
 
 
+def test_materialize_failed_leaves_out_what_succeeded_on_a_retry(
+    project: Project,
+) -> None:
+    project.assets(
+        f"""\
+        [assets.flaky]
+        path = "out/flaky.txt"
+        transform = "{FLAKY}"
+        retries = 1
+        retry_delay = "0.1s"
+        """
+    )
+    project.doit_ok()
+    again = project.doit("assets", "materialize", "--failed")
+    assert again.code == 0, again
+    assert again.out == (
+        "Nothing failed in the last run (#1, doit): nothing to run again.\n"
+    )
+
+
 def test_settings_give_the_default_and_an_asset_its_own(project: Project) -> None:
     project.assets(
         f"""\

@@ -266,12 +266,18 @@ class HistoryQueries:
         if row is None:
             return None, []
         rows = self.conn.execute(
-            "select asset, partition from materializations where run_id = ? "
-            "and status in ('failed', 'blocked') order by status = 'blocked', id",
+            "select asset, partition, status from materializations "
+            "where run_id = ? order by id",
             (row[0],),
         ).fetchall()
-        tasks = [a if p is None else f"{a}:{p}" for a, p in rows]
-        return Run(*row), list(dict.fromkeys(tasks))
+        last: dict[str, str] = {}  # a retried task: its last attempt says
+        for asset, partition, status in rows:
+            task = asset if partition is None else f"{asset}:{partition}"
+            last.pop(task, None)
+            last[task] = status
+        failed = [t for t, status in last.items() if status == "failed"]
+        blocked = [t for t, status in last.items() if status == "blocked"]
+        return Run(*row), failed + blocked
 
     def last_durations(self, assets: Iterable[str]) -> dict[str, float]:
         """The duration of each asset's latest successful materialization."""
