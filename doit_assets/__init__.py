@@ -33,6 +33,7 @@ _HOMES = {
     "AssetGraph": "model.graph",
     "AssetError": "errors",
     "PartitionKey": "model.partitions",
+    "MaterializeResult": "model.results",
 }
 __all__ = [
     "AssetDef",
@@ -43,6 +44,7 @@ __all__ = [
     "AssetTasks",
     "JsonStore",
     "Location",
+    "MaterializeResult",
     "PartitionKey",
     "PickleStore",
     "Project",
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # the same names, for type checkers
     from .load.validate import build_graph
     from .model.graph import AssetGraph
     from .model.partitions import PartitionKey
+    from .model.results import MaterializeResult
     from .model.spec import AssetKey, AssetSpec
     from .model.values import JsonStore, PickleStore, ValueStore, register_store
 

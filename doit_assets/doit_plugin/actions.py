@@ -34,6 +34,7 @@ class TransformFailed(TaskFailed):  # type: ignore[misc]
     def __init__(self, message: str, exit_code: int | None = None) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.stderr_tail: str | None = None  # logs: the last lines of its stderr
 
 
 class MissingInput(TaskFailed):  # type: ignore[misc]
@@ -44,6 +45,7 @@ def _failed(failure: Failure | None) -> TransformFailed | None:
     if failure is None:
         return None
     failed = TransformFailed(failure.message, failure.exit_code)
+    failed.stderr_tail = failure.stderr_tail
     if failure.traceback:
         failed.traceback = list(failure.traceback)
     return failed

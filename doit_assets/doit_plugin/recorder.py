@@ -16,10 +16,12 @@ from ..model.traversal import closure
 from ..plan.records import PlannedAsset
 from ..run.context import RunContext
 from ..run.lock import RunLock
+from ..run.logs import take_reported
 from ..run.observe import read_observation
 from ..run.processes import Registry, forget_watchdogs, identity
 from ..run.progress import Progress, asset_upstreams, progress_enabled
 from ..store.history import History, Input, MaterializationStatus, Output, RunOutcome
+from ..store.retention import attempt_log, forget_logs
 from ..store.versions import (
     DIR_INPUTS,
     FINGERPRINT,
@@ -60,6 +62,9 @@ class Recorder:
             self.lock.release()
             raise
         self.run_id = self.history.start_run(command, backfill_id=context.backfill_id)
+        context.run_id = self.run_id  # logs: names the folder of its attempts' logs
+        if self.history.created:  # logs of an earlier history would share names
+            forget_logs()
         fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
@@ -104,6 +109,7 @@ class Recorder:
         asset: PlannedAsset = task.meta["asset"]
         values = task.values or {}
         extra: dict[str, Any] = {}
+        columns: dict[str, Any] = {}  # logs: its log and reported metadata
         if asset.kind == "source":
             if asset.observable:
                 outputs = _observation(asset, extra)
@@ -119,6 +125,8 @@ class Recorder:
             self.materialized += 1
             outputs = _outputs(asset, values.get(OUTPUTS) or {})
             inputs = _inputs(task, asset, saved, values.get(DIR_INPUTS) or {})
+            log = self._log(asset, began)
+            columns = {"log": log, "reported_metadata": log and take_reported(log)}
         self._record(
             asset,
             "success",
@@ -127,6 +135,7 @@ class Recorder:
             outputs=outputs,
             inputs=inputs,
             metadata={**asset.metadata, **extra},
+            **columns,
         )
         return "materialized" if asset.kind == "transform" else "observed"
 
@@ -146,8 +155,14 @@ class Recorder:
             error=message.strip(),
             exit_code=getattr(fail, "exit_code", None),
             inputs=_inputs(task, asset, _hash_now, _dir_states_now(asset)),
+            log=self._log(asset, began),
+            stderr_tail=getattr(fail, "stderr_tail", None),
         )
         return True
+
+    def _log(self, asset: PlannedAsset, began: float) -> str | None:
+        """logs: the log of the asset's last attempt in this run, if it has one."""
+        return attempt_log(self.run_id, asset.task, began)
 
     def _record(
         self,
@@ -180,6 +195,7 @@ class Recorder:
                     began,
                     fingerprint=asset.fingerprint,
                     error="interrupted",
+                    log=self._log(asset, began),
                 )
             outcome: RunOutcome
             if self.started_at:
@@ -195,6 +211,8 @@ class Recorder:
                 up_to_date=self.up_to_date,
                 failed=self.failed_count,
             )
+            if self.materialized or self.failed_count:  # never on a no-op run
+                self._tidy()
             self.history.close()
             if outcome == "success" and self.everything:
                 self._vouch()
@@ -202,6 +220,12 @@ class Recorder:
             if self.identity is not None:  # stopped or interrupted: nothing left
                 self.registry.reap(self.identity)
             self.lock.release()
+
+    def _tidy(self) -> None:
+        """Retention (keep_history, keep_logs), at most once a day."""
+        from ..store.retention import tidy
+
+        tidy(self.history, self.context.settings)
 
     def _vouch(self) -> None:
         """Write the fast path's manifest, if this project can use one."""

@@ -81,6 +81,10 @@ def materialization_dict_of(
         "metadata": dict(mat.metadata),
         "error": mat.error,
         "exit_code": mat.exit_code,
+        # logs: what the transform reported, its log file, a failure's stderr
+        "reported_metadata": dict(mat.reported_metadata or {}),
+        "log": mat.log,
+        "stderr_tail": mat.stderr_tail,
         "outputs": [output_dict(o) for o in outputs],
         "inputs": [
             {

@@ -26,6 +26,7 @@ from ..errors import (
     did_you_mean,
     raise_all,
 )
+from ..model.clock import parse_duration
 from ..model.spec import AssetSpec
 from .definition import AssetBuilder
 from .fields import type_name
@@ -38,7 +39,9 @@ else:  # stdlib tomllib before 3.14 keeps line and column only in the message te
     import tomli as tomllib
 
 TOP_LEVEL_KEYS = ("assets", "vars", "settings")
-SETTINGS_KEYS = ("progress", "modules", "timezone", "external_roots")
+SETTINGS_KEYS: tuple[str, ...] = ("progress", "modules", "timezone", "external_roots")
+# logs: how long the history and the attempts' logs are kept (store/retention.py)
+SETTINGS_KEYS += ("keep_history", "keep_logs")
 BOM = "\ufeff"
 
 
@@ -288,6 +291,18 @@ class _Builder:
                     "settings",
                     name,
                     hint="Use an IANA name such as 'Europe/Paris' or 'UTC'",
+                )
+            elif name in ("keep_history", "keep_logs") and (
+                not isinstance(value, str) or parse_duration(value) is None
+            ):
+                shown = repr(value) if isinstance(value, str) else type_name(value)
+                example = "90d" if name == "keep_history" else "30d"
+                self.fail(
+                    f"setting '{name}' must be a duration like \"{example}\", "
+                    f"got {shown}",
+                    "settings",
+                    name,
+                    hint='Write a number and a unit: s, m, h, d or w (for example "12w")',
                 )
             elif name == "external_roots":
                 settings[name] = self._external_roots(value)

@@ -36,6 +36,9 @@ class RunContext:
     run: Identity | None = None
     # warnings already printed: each once per run, however often it is loaded
     warned: set[str] = field(default_factory=set)
+    # logs: the run's id in the history (set by its reporter, before workers
+    # fork), which names the folder of its attempts' logs; None: no logs kept
+    run_id: int | None = None
 
     def chosen(self, name: str) -> bool:
         """Does a task of ``name`` (``KEY`` or ``KEY:PARTITION``) belong to the run?"""

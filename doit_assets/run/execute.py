@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import os
 import selectors
 import shlex
@@ -32,8 +33,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..paths import log_path
 from ..plan.records import MARK, PlannedAsset, PythonCall
 from .context import RunContext
+from .logs import (
+    METADATA_FILE,
+    METADATA_VARIABLE,
+    AttemptLog,
+    checked_metadata,
+    keep_reported,
+    printed_into,
+    read_reported,
+)
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
 
@@ -57,6 +68,7 @@ class Failure:
     message: str
     exit_code: int | None = None
     traceback: tuple[str, ...] = ()
+    stderr_tail: str | None = None  # logs: the last lines of its stderr
 
 
 class Job(NamedTuple):
@@ -81,6 +93,8 @@ def run_command(
     started: Callable[[int], None] | None = None,
     watch: Callable[[], str | None] | None = None,
     before_output: Sequence[Callable[[], None]] = (),
+    log: AttemptLog | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -88,7 +102,8 @@ def run_command(
     pipe): doit shows or captures what the transform prints, as it would for
     its own commands. ``started(pid)`` learns the group as soon as it exists;
     ``watch()`` is asked now and then whether to stop (it returns why), and each
-    of ``before_output`` is called before it prints. When
+    of ``before_output`` is called before it prints; ``log`` gets a copy of
+    both streams. When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it.
     """
@@ -107,12 +122,13 @@ def run_command(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own group: stopped whole, never orphaned
+        env=None if env is None else {**os.environ, **env},
     )
     assert proc.stdout is not None and proc.stderr is not None
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch, before_output)
+        _stream(proc, watch, before_output, log)
         _end_group(proc.pid)
         return proc.wait()
     finally:
@@ -128,13 +144,15 @@ def _stream(
     proc: subprocess.Popen[bytes],
     watch: Callable[[], str | None] | None,
     before_output: Sequence[Callable[[], None]],
+    log: AttemptLog | None = None,
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
     with selectors.DefaultSelector() as selector:
         for pipe, target in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            selector.register(pipe, selectors.EVENT_READ, (target, decoder))
+            is_err = pipe is proc.stderr
+            selector.register(pipe, selectors.EVENT_READ, (target, decoder, is_err))
         while selector.get_map():
             events = selector.select(TICK)
             now = time.monotonic()
@@ -147,7 +165,7 @@ def _stream(
                 # the command is done but something it started holds its pipes
                 _end_group(proc.pid)
             for key, _ in events:
-                target, decoder = key.data
+                target, decoder, is_err = key.data
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -155,6 +173,8 @@ def _stream(
                     continue
                 for hook in before_output:
                     hook()
+                if log is not None:
+                    log.write(chunk, stderr=is_err)
                 target.write(decoder.decode(chunk))
                 target.flush()
 
@@ -195,11 +215,15 @@ def _end_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure | None:
+def materialize(
+    job: Job, recorded: Callable[[], Mapping[str, Any]], attempt_number: int = 1
+) -> Failure | None:
     """Run the transform on staging paths, then publish its outputs.
 
     ``recorded()`` gives each output's version at the asset's last success
-    (asked only when a directory output is already there).
+    (asked only when a directory output is already there). What the
+    transform prints goes to the attempt's log too (paths.log_path, when
+    the run has an id in the history).
     """
     asset = job.asset
     context = job.context or RunContext()
@@ -208,11 +232,30 @@ def materialize(job: Job, recorded: Callable[[], Mapping[str, Any]]) -> Failure 
     refused = attempt.refuse(job.external_roots, recorded, asset.task)
     if refused is not None:
         return Failure(refused)
+    log = AttemptLog(
+        None
+        if context.run_id is None
+        else log_path(context.run_id, asset.task, attempt_number)
+    )
+    try:
+        failure = _attempt(job, attempt, context, log)
+    finally:
+        log.close()
+    if failure is not None:  # logs: its stderr outlives the file
+        return dataclasses.replace(failure, stderr_tail=log.stderr_tail())
+    keep_reported(log)
+    return None
+
+
+def _attempt(
+    job: Job, attempt: Attempt, context: RunContext, log: AttemptLog
+) -> Failure | None:
+    asset = job.asset
     hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
     try:
         attempt.begin()
         before = {o: stamp(attempt.full(o)) for o in asset.paths}
-        failure = run_transform(asset, attempt, before, context.before_output)
+        failure = run_transform(asset, attempt, before, context.before_output, log)
         if failure is not None:
             return failure
         problem = attempt.check(before, hint) or _gone(job)
@@ -234,10 +277,17 @@ def run_transform(
     attempt: Attempt,
     before: Mapping[str, Any],
     before_output: Sequence[Callable[[], None]] = (),
+    log: AttemptLog | None = None,
 ) -> Failure | None:
-    """The transform of ``asset``, writing to ``attempt``'s staging paths."""
+    """The transform of ``asset``, writing to ``attempt``'s staging paths;
+    what it prints and reports goes to ``log``."""
+    log = log or AttemptLog(None)
     if asset.call is not None:
-        return _run_python(asset, asset.call, attempt)
+        with printed_into(log):
+            failure = _run_python(asset, asset.call, attempt, log)
+        if failure is not None and failure.traceback:
+            log.write("".join(failure.traceback).encode(), stderr=True)
+        return failure
     assert asset.command is not None
 
     def watch() -> str | None:
@@ -248,6 +298,7 @@ def run_transform(
         return overwritten(touched, COMMAND_HINT, existed)
 
     command = rendered(asset.command, asset.paths, attempt)
+    reported = metadata_file(attempt)
     try:
         code = run_command(
             command,
@@ -255,6 +306,8 @@ def run_transform(
             started=attempt.started,
             watch=watch,
             before_output=before_output,
+            log=log,
+            env={METADATA_VARIABLE: reported},
         )
     except _Overwritten as stopped:
         return Failure(f"{stopped}. It was stopped: {asset.transform}")
@@ -267,7 +320,16 @@ def run_transform(
         return Failure(
             f"transform exited with code {code}: {asset.transform}", exit_code=code
         )
+    log.reported, problem = read_reported(reported)
+    if problem is not None:
+        return Failure(f"asset '{asset.task}': {problem}", exit_code=0)
     return None
+
+
+def metadata_file(attempt: Attempt) -> str:
+    """``$DOIT_ASSETS_METADATA``: a file in the attempt's (first) staging folder."""
+    folder = attempt.full(next(iter(attempt.folders.values())))
+    return os.path.join(os.path.abspath(folder), METADATA_FILE)
 
 
 def rendered(command: str, outputs: tuple[str, ...], attempt: Attempt) -> str:
@@ -287,10 +349,12 @@ def _signal_name(number: int) -> str:
 
 
 def _run_python(
-    asset: PlannedAsset, call: PythonCall, attempt: Attempt
+    asset: PlannedAsset, call: PythonCall, attempt: Attempt, log: AttemptLog
 ) -> Failure | None:
     """Call the function with its upstream assets bound by name; a value asset
-    (the call has a store) keeps the return value."""
+    (the call has a store) keeps the return value. A ``MaterializeResult``
+    carries the value and the metadata ``log`` keeps."""
+    from ..model.results import MaterializeResult
     from ..model.values import STORES
 
     kwargs = _arguments(call, asset.prefix, attempt)
@@ -300,6 +364,11 @@ def _run_python(
         tb = err.__traceback__.tb_next if err.__traceback__ else None
         lines = traceback.format_exception(type(err), err, tb)
         return Failure(f"{type(err).__name__}: {err}", traceback=tuple(lines))
+    if isinstance(result, MaterializeResult):
+        log.reported, problem = checked_metadata(result.metadata)
+        if problem is not None:
+            return Failure(f"asset '{asset.task}': {problem}")
+        result = result.value
     if call.store is not None:
         target = Path(attempt.full(attempt.staged(asset.paths[0])))
         try:

@@ -56,6 +56,11 @@ class Materialization:
     error: str | None
     exit_code: int | None
     partition: str | None = None
+    # logs: the attempt's log file, the last lines of a failure's stderr, and
+    # the metadata the transform reported
+    log: str | None = None
+    stderr_tail: str | None = None
+    reported_metadata: Mapping[str, Any] | None = None
 
     @property
     def task(self) -> str:
@@ -95,7 +100,12 @@ def materialization_of(row: Sequence[Any]) -> Materialization:
     """A row of the table ``materializations`` (``select *``)."""
     values = list(row)
     values[11] = json.loads(values[11]) if values[11] else {}
+    if len(values) > _REPORTED and values[_REPORTED]:  # logs: schema 4
+        values[_REPORTED] = json.loads(values[_REPORTED])
     return Materialization(*values)
+
+
+_REPORTED = 17  # the column reported_metadata
 
 
 def backfill_of(row: Sequence[Any]) -> Backfill:
