@@ -66,7 +66,7 @@ def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> No
         name
         for (name,) in conn.execute("select name from sqlite_master where type='table'")
     }
-    assert conn.execute("pragma user_version").fetchone()[0] == 3
+    assert conn.execute("pragma user_version").fetchone()[0] == 4
     assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
     assert tables == {
         "runs",
@@ -99,7 +99,7 @@ def test_reopening_keeps_what_was_recorded(tmp_path: Path) -> None:
     first.close()
     again = History.open(path)
     assert [m.asset for m in again.materializations()] == ["a"]
-    assert again.conn.execute("pragma user_version").fetchone()[0] == 3
+    assert again.conn.execute("pragma user_version").fetchone()[0] == 4
     again.close()
 
 
@@ -130,12 +130,12 @@ def test_a_version_1_history_is_migrated_and_keeps_everything(tmp_path: Path) ->
 def test_a_newer_schema_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     conn = sqlite3.connect(path)
-    conn.execute("pragma user_version = 4")
+    conn.execute("pragma user_version = 5")
     conn.close()
     with pytest.raises(HistoryError) as exc:
         History.open(str(path))
     assert str(exc.value) == (
-        f"{path}: history schema 4 is newer than this doit-assets knows (3). "
+        f"{path}: history schema 5 is newer than this doit-assets knows (4). "
         "Upgrade doit-assets"
     )
 
@@ -195,7 +195,7 @@ def test_processes_creating_a_new_history_at_once_all_succeed(
             if proc.returncode != 0:
                 failures.append(err.strip().splitlines()[-1])
         version = sqlite3.connect(path).execute("pragma user_version").fetchone()
-        assert version == (3,)
+        assert version == (4,)
     assert failures == []
 
 
