@@ -149,10 +149,6 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument(
         "--older-than", metavar="DURATION", help="with --prune: e.g. 90d"
     )
-    logs = sub.add_parser("logs", help="the log of an asset's latest attempt")
-    logs.add_argument("asset", metavar="ASSET[:PARTITION]")
-    logs.add_argument("--run", type=_positive, metavar="N", help="its attempt in run N")
-    logs.add_argument("--follow", action="store_true", help="follow a running attempt")
     lineage = sub.add_parser(
         "lineage", help="the graph around an asset and the chain that made it"
     )
@@ -168,6 +164,10 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="recent runs with their counts")
     runs.add_argument("--limit", type=_positive, default=20, metavar="N")
     runs.add_argument("--json", action="store_true", help="print JSON")
+    logs = sub.add_parser("logs", help="the log of an asset's latest attempt")
+    logs.add_argument("asset", metavar="ASSET[:PARTITION]")
+    logs.add_argument("--run", type=_positive, metavar="N", help="its attempt in run N")
+    logs.add_argument("--follow", action="store_true", help="follow a running attempt")
     return parser
 
 
