@@ -883,7 +883,6 @@ def test_show_a_fresh_transform(story: Project) -> None:
             f"output        out/processed.csv  32 B  md5 {md5(THIRD['out/processed.csv'])}",
             "status        fresh",
             "last made     #5 (run 3): made <time> in <took>",
-            "log           .doit-assets/logs/3/processed_data.1.log",
         ],
     )
 

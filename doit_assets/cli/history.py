@@ -192,16 +192,18 @@ def _show_text(answer: ShowAnswer) -> str:
 def _show_log_lines(
     last_ok: dict[str, Any] | None, last: dict[str, Any] | None
 ) -> list[tuple[str, str]]:
-    """logs: the metadata the last materialization reported, the log of the
-    last attempt, and if it failed, the last lines of its stderr."""
+    """logs: the metadata the last materialization reported, and of a last
+    attempt that failed, its log and the last lines of its stderr."""
     lines = []
     if last_ok and last_ok["reported_metadata"]:
         reported = compact_json(last_ok["reported_metadata"])
         lines.append(("metadata", f"{reported} (reported by #{last_ok['id']})"))
-    if last and last["log"]:
+    if not last or last["status"] == "success":
+        return lines  # its log: doit assets logs; the JSON names it
+    if last["log"]:
         gone = "" if os.path.exists(last["log"]) else " (removed)"
         lines.append(("log", last["log"] + gone))
-    if last and last["status"] != "success" and last["stderr_tail"]:
+    if last["stderr_tail"]:
         tail = last["stderr_tail"].splitlines()
         lines += [("stderr" if i == 0 else "", line) for i, line in enumerate(tail)]
     return lines
