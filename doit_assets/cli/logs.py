@@ -8,6 +8,7 @@ until it ends: the history records it, or its run is gone.
 from __future__ import annotations
 
 import argparse
+import codecs
 import os
 import sys
 import time
@@ -86,14 +87,18 @@ def _keep_logs(args: argparse.Namespace) -> str:
 
 def _copy(log: IO[bytes], offset: int) -> int:
     """Print the file from ``offset`` to its end; where it ends."""
-    out = sys.stdout.buffer
+    out = getattr(sys.stdout, "buffer", None)  # none where stdout is text only
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
     while True:
         chunk = log.read(CHUNK)
         if not chunk:
             break
-        out.write(chunk)
+        if out is not None:
+            out.write(chunk)
+        else:
+            sys.stdout.write(decoder.decode(chunk))
         offset += len(chunk)
-    out.flush()
+    (out or sys.stdout).flush()
     return offset
 
 
