@@ -146,7 +146,9 @@ def mat(
         "error": None,
         "exit_code": None,
         "reported_metadata": {},
-        "log": None if asset == "raw_data" else f".doit-assets/logs/{run_id}/{asset}.1.log",
+        "log": None
+        if asset == "raw_data"
+        else f".doit-assets/logs/{run_id}/{asset}.1.log",
         "stderr_tail": None,
         "outputs": [],
         "inputs": [],

@@ -8,6 +8,7 @@ just stored), so nothing is hashed twice.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
@@ -222,10 +223,16 @@ class Recorder:
             self.lock.release()
 
     def _tidy(self) -> None:
-        """Retention (keep_history, keep_logs), at most once a day."""
+        """Retention (keep_history, keep_logs), at most once a day. The run is
+        recorded already: a failure here is said, and fails nothing."""
+        import sqlite3
+
         from ..store.retention import tidy
 
-        tidy(self.history, self.context.settings)
+        try:
+            tidy(self.history, self.context.settings)
+        except (sqlite3.Error, OSError) as err:
+            sys.stderr.write(f"doit-assets: warning: retention did not run: {err}\n")
 
     def _vouch(self) -> None:
         """Write the fast path's manifest, if this project can use one."""
