@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -229,6 +230,36 @@ def test_follow_prints_a_running_attempt_until_it_ends(project: Project) -> None
     assert run.returncode == 0
     again = assets_cmd(project, "logs", "slow", "--follow")  # ended: no waiting
     assert again.out == "started\nthrough the gate\n"
+
+
+def test_an_interrupted_attempt_keeps_its_log(project: Project) -> None:
+    project.assets(
+        """\
+        [assets.slow]
+        path = "build/slow.txt"
+        transform = "{python} slow.py {self.path}"
+        """
+    )
+    project.write("slow.py", FOLLOWED)
+    run = subprocess.Popen(
+        [PYTHON, "-m", "doit"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    log = project.path(".doit-assets/logs/1/slow.1.log")
+    try:
+        wait_for(lambda: log.read_text() == "started\n", "the attempt to start")
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.communicate(timeout=60)
+    row = query(project, "select status, log from materializations")
+    assert row == [{"status": "interrupted", "log": ".doit-assets/logs/1/slow.1.log"}]
+    result = assets_cmd(project, "logs", "slow")
+    assert (result.out, result.err) == (
+        "started\n",
+        "log of slow #1 (run 1, interrupted): .doit-assets/logs/1/slow.1.log\n",
+    )
 
 
 # -- size -------------------------------------------------------------------------
@@ -563,3 +594,65 @@ def test_history_prune_needs_an_age(project: Project) -> None:
         "ERROR: --older-than goes with --prune. 'doit assets history --prune "
         "--older-than 90d'\n",
     )
+
+
+# -- the log itself, in this process ----------------------------------------------
+
+
+def test_a_log_cut_from_small_writes_keeps_exactly_its_head_and_tail(
+    tmp_path: Path,
+) -> None:
+    from doit_assets.run.logs import AttemptLog
+
+    path = tmp_path / "logs" / "1" / "a.1.log"
+    log = AttemptLog(str(path))
+    written = b"".join(b"%06d\n" % n for n in range(LOG_LIMIT // 7 * 2))
+    for start in range(0, len(written), 997):  # chunks across every boundary
+        log.write(written[start : start + 997], stderr=False)
+    log.close()
+    cut = len(written) - HEAD - TAIL
+    assert path.read_bytes() == (
+        written[:HEAD]
+        + f"\n[doit-assets: {cut} bytes cut here; this log keeps the first {HEAD} "
+        f"and the last {TAIL} of {len(written)} bytes]\n".encode()
+        + written[-TAIL:]
+    )
+
+
+def test_a_log_within_the_limit_is_kept_whole(tmp_path: Path) -> None:
+    from doit_assets.run.logs import AttemptLog
+
+    path = tmp_path / "a.1.log"
+    log = AttemptLog(str(path))
+    written = b"x" * (LOG_LIMIT - 1) + b"\n"
+    log.write(written[:HEAD], stderr=False)
+    log.write(written[HEAD:], stderr=True)
+    log.close()
+    assert path.read_bytes() == written
+
+
+def test_the_stderr_tail_is_the_last_ten_lines_of_stderr_alone() -> None:
+    from doit_assets.run.logs import AttemptLog
+
+    log = AttemptLog(None)
+    assert log.stderr_tail() is None
+    log.write(b"out 1\n", stderr=False)
+    for n in range(1, 13):
+        log.write(f"err {n}\n".encode(), stderr=True)
+    log.write(b"\n\n", stderr=True)  # trailing blank lines say nothing
+    log.write(b"out 2\n", stderr=False)
+    assert log.stderr_tail() == "\n".join(f"err {n}" for n in range(3, 13))
+    log.write(b"x" * 5000 + b"\n", stderr=True)
+    tail = log.stderr_tail()
+    assert tail is not None and len(tail) == 2000 and tail == "x" * 2000
+
+
+def test_a_log_that_cannot_be_written_fails_nothing(tmp_path: Path) -> None:
+    from doit_assets.run.logs import AttemptLog
+
+    (tmp_path / "logs").write_text("a file where the folder goes")
+    log = AttemptLog(str(tmp_path / "logs" / "1" / "a.1.log"))
+    assert log.path is None
+    log.write(b"oops\n", stderr=True)
+    log.close()
+    assert log.stderr_tail() == "oops"
