@@ -742,6 +742,9 @@ def observation_row(mat_id: int, run_id: int, version: str) -> dict[str, Any]:
         "metadata": {"observation": version},
         "error": None,
         "exit_code": None,
+        "reported_metadata": {},
+        "log": None,
+        "stderr_tail": None,
         "outputs": [
             {"path": OBSERVATION, "md5": md5(version + "\n"), "size": len(version) + 1}
         ],
