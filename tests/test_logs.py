@@ -656,3 +656,36 @@ def test_a_log_that_cannot_be_written_fails_nothing(tmp_path: Path) -> None:
     log.write(b"oops\n", stderr=True)
     log.close()
     assert log.stderr_tail() == "oops"
+
+
+def test_a_log_path_names_the_run_the_task_and_the_attempt() -> None:
+    from doit_assets.paths import log_path
+
+    assert log_path(12, "report") == ".doit-assets/logs/12/report.1.log"
+    assert log_path(3, "raw/orders:2024-03-05", 2) == (
+        ".doit-assets/logs/3/raw~orders:2024-03-05.2.log"
+    )
+
+
+def test_a_long_report_is_cut_in_the_history_table_only(project: Project) -> None:
+    project.assets(
+        """\
+        [assets.wide]
+        path = "build/wide.txt"
+        transform = "{python} wide.py {self.path}"
+        """
+    )
+    project.write(
+        "wide.py",
+        "import json, os, sys\nopen(sys.argv[1], 'w').write('x')\n"
+        "json.dump({'preview': 'y' * 300}, open(os.environ['DOIT_ASSETS_METADATA'], 'w'))\n",
+    )
+    project.doit_ok()
+    shown = assets_cmd(project, "history").out.splitlines()[-1]
+    whole = json.dumps({"preview": "y" * 300})
+    assert shown == "         metadata: " + whole[:199] + "…"
+    data = doit_json(project, "history")["materializations"][0]
+    assert data["reported_metadata"] == {"preview": "y" * 300}
+    assert assets_cmd(project, "show", "wide").out.splitlines()[-1] == (
+        f"metadata      {whole} (reported by #1)"
+    )

@@ -92,6 +92,7 @@ def history_command(args: argparse.Namespace) -> int:
 # How many of a failure's last lines of stderr the history table shows
 # (show shows all the row keeps).
 HISTORY_TAIL_LINES = 3
+NOTE_WIDTH = 200  # characters of reported metadata under a row
 
 
 def _notes(mat: Materialization) -> list[str]:
@@ -99,7 +100,10 @@ def _notes(mat: Materialization) -> list[str]:
     last lines of its stderr."""
     notes = []
     if mat.reported_metadata:
-        notes.append(f"metadata: {compact_json(mat.reported_metadata)}")
+        reported = compact_json(mat.reported_metadata)
+        if len(reported) > NOTE_WIDTH:  # a preview: show and --json have it all
+            reported = reported[: NOTE_WIDTH - 1] + "…"
+        notes.append(f"metadata: {reported}")
     if mat.status != "success" and mat.log:
         notes.append(f"log: {mat.log}")
     if mat.status != "success" and mat.stderr_tail:

@@ -122,11 +122,19 @@ def _ended(answer: LogAnswer) -> bool:
     assert answer.path is not None
     if not os.path.exists(HISTORY_FILE):
         return True
+    if os.path.exists(_next_attempt(answer.path)):  # it ended; a retry runs
+        return True
     with History.open(HISTORY_FILE, readonly=True) as history:
         if history.recorded_log(answer.run_id, answer.path) is not None:
             return True
         runs = [r for r in history.runs(1) if r.id == answer.run_id]
     return not runs or runs[0].outcome != "running" or runs[0].pid != running_pid()
+
+
+def _next_attempt(path: str) -> str:
+    """``RUN/TASK.N.log`` -> ``RUN/TASK.N+1.log`` (paths.log_path)."""
+    stem, number = path.removesuffix(".log").rsplit(".", 1)
+    return f"{stem}.{int(number) + 1}.log"
 
 
 def _say(text: str) -> None:
