@@ -36,6 +36,7 @@ _HOMES = {
     "asset_check": "load.decorators",
     "AssetCheckDef": "load.decorators",
     "CheckResult": "model.checks",
+    "MaterializeResult": "model.results",
 }
 __all__ = [
     "AssetCheckDef",
@@ -48,6 +49,7 @@ __all__ = [
     "CheckResult",
     "JsonStore",
     "Location",
+    "MaterializeResult",
     "PartitionKey",
     "PickleStore",
     "Project",
@@ -79,6 +81,7 @@ if TYPE_CHECKING:  # the same names, for type checkers
     from .model.checks import CheckResult
     from .model.graph import AssetGraph
     from .model.partitions import PartitionKey
+    from .model.results import MaterializeResult
     from .model.spec import AssetKey, AssetSpec
     from .model.values import JsonStore, PickleStore, ValueStore, register_store
 

@@ -21,6 +21,7 @@ OBSERVED_DIR = f"{STATE_DIR}/observed"
 RUNNING_DIR = f"{STATE_DIR}/running"
 GRAPH_PAGE = f"{STATE_DIR}/graph.html"
 POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
+LOGS_DIR = f"{STATE_DIR}/logs"
 
 # A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
 # with a random part of STAGING_TOKEN bytes (twice as many hex digits). A
@@ -28,6 +29,14 @@ POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
 STAGING_PREFIX = ".doit-assets-staging."
 STAGING_TOKEN = 6
 STAGING_ROOM = len("/" + STAGING_PREFIX) + 2 * STAGING_TOKEN
+
+
+def log_path(run_id: int, task: str, attempt: int = 1) -> str:
+    """The log of one attempt of a task (``KEY`` or ``KEY:PARTITION``) in a run:
+    ``.doit-assets/logs/RUN/TASK.ATTEMPT.log``, its stdout and stderr as they
+    came. A key's ``/`` becomes ``~`` (neither keys nor partitions hold one),
+    so that each run's logs are one flat folder, removed whole."""
+    return f"{LOGS_DIR}/{run_id}/{task.replace('/', '~')}.{attempt}.log"
 
 
 def state_folder_problem(folder: str = STATE_DIR) -> str | None:

@@ -147,6 +147,11 @@ def mat(
         "error": None,
         "exit_code": None,
         "attempt": None if asset == "raw_data" else 1,
+        "reported_metadata": {},
+        "log": None
+        if asset == "raw_data"
+        else f".doit-assets/logs/{run_id}/{asset}.1.log",
+        "stderr_tail": None,
         "outputs": [],
         "inputs": [],
     }
@@ -217,6 +222,7 @@ def test_history_lists_materializations_newest_first(story: Project) -> None:
         [
             "ID  RUN  ASSET           STATUS    FINISHED              TOOK  OUTPUT",
             f" 8    4  broken          failed    <time>  <took>  {BROKEN_ERROR}",
+            "         log: .doit-assets/logs/4/broken.1.log",
             " 7    3  report          success   <time>  <took>  "
             f"out/report.txt {short(THIRD['out/report.txt'])} 34 B",
             " 6    3  summary         success   <time>  <took>  "
@@ -241,6 +247,7 @@ def test_history_limit_asset_and_failed(story: Project) -> None:
         [
             "ID  RUN  ASSET   STATUS   FINISHED              TOOK  OUTPUT",
             f" 8    4  broken  failed   <time>  <took>  {BROKEN_ERROR}",
+            "         log: .doit-assets/logs/4/broken.1.log",
             f" 7    3  report  success  <time>  <took>  out/report.txt "
             f"{short(THIRD['out/report.txt'])} 34 B",
         ],
@@ -258,6 +265,7 @@ def test_history_limit_asset_and_failed(story: Project) -> None:
         [
             "ID  RUN  ASSET   STATUS  FINISHED              TOOK  OUTPUT",
             f" 8    4  broken  failed  <time>  <took>  {BROKEN_ERROR}",
+            "         log: .doit-assets/logs/4/broken.1.log",
         ],
     )
 
@@ -915,6 +923,7 @@ def test_show_a_failed_asset_gives_the_last_attempt(story: Project) -> None:
             + BROKEN_ERROR,
             "last made     never",
             f"last attempt  #8 (run 4): failed <time> in <took>: {BROKEN_ERROR}",
+            "log           .doit-assets/logs/4/broken.1.log",
         ],
     )
 
@@ -1030,17 +1039,22 @@ def test_show_after_a_failure_that_followed_a_success(built: Project) -> None:
     assert built.doit().code == 1
     result = assets_cmd(built, "show", "summary")
     lines = result.out.splitlines()
-    assert lines[-3] == (
+    assert lines[-5] == (
         "status        failed: its last attempt failed (#5, run 2): transform exited "
         f"with code 1: {PYTHON} tx.py nosuch out/summary.txt out/processed.csv"
     )
     assert line_pattern("last made     #3 (run 1): made <time> in <took>").match(
-        lines[-2]
+        lines[-4]
     )
     assert line_pattern(
         "last attempt  #5 (run 2): failed <time> in <took>: transform exited with "
         f"code 1: {PYTHON} tx.py nosuch out/summary.txt out/processed.csv"
-    ).match(lines[-1]), lines[-1]
+    ).match(lines[-3]), lines[-3]
+    # the attempt's log, and the last lines of its stderr
+    assert lines[-2:] == [
+        "log           .doit-assets/logs/2/summary.1.log",
+        "stderr        unknown mode nosuch",
+    ]
 
 
 # -- missing history, empty history, unknown assets -------------------------------
@@ -1509,6 +1523,7 @@ USAGE = [
     "    lineage             the graph around an asset and the chain that made it",
     "    show                an asset's declaration, outputs and status",
     "    runs                recent runs with their counts",
+    "    logs                the log of an asset's latest attempt",
     "",
     "options:",
     "  -h, --help            show this help message and exit",
@@ -1558,9 +1573,11 @@ def test_every_whole_number_option_has_bounds_and_one_usage_error(
 def test_sub_command_help_and_usage_errors(project: Project) -> None:
     result = run_doit("assets", "history", "--help", cwd=project.root)
     assert result.code == 0
-    assert result.out.splitlines()[0] == (
-        "usage: doit assets history [-h] [--limit N] [--failed] [--json] [asset]"
-    )
+    assert result.out.splitlines()[:3] == [
+        "usage: doit assets history [-h] [--limit N] [--failed] [--json] [--prune]",
+        "                           [--older-than DURATION]",
+        "                           [asset]",
+    ]
     bad = run_doit("assets", "history", "--limit", "0", cwd=project.root)
     assert bad.code == 2, bad
     assert bad.err.splitlines()[-1] == (

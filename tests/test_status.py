@@ -743,6 +743,9 @@ def observation_row(mat_id: int, run_id: int, version: str) -> dict[str, Any]:
         "error": None,
         "exit_code": None,
         "attempt": None,
+        "reported_metadata": {},
+        "log": None,
+        "stderr_tail": None,
         "outputs": [
             {"path": OBSERVATION, "md5": md5(version + "\n"), "size": len(version) + 1}
         ],

@@ -157,6 +157,15 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=_positive, default=20, metavar="N")
     history.add_argument("--failed", action="store_true", help="only failures")
     history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument(
+        "--prune",
+        action="store_true",
+        help="remove what is older than [settings] keep_history (or --older-than), "
+        "except the latest of each asset and what it was made from",
+    )
+    history.add_argument(
+        "--older-than", metavar="DURATION", help="with --prune: e.g. 90d"
+    )
     lineage = sub.add_parser(
         "lineage", help="the graph around an asset and the chain that made it"
     )
@@ -172,6 +181,10 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="recent runs with their counts")
     runs.add_argument("--limit", type=_positive, default=20, metavar="N")
     runs.add_argument("--json", action="store_true", help="print JSON")
+    logs = sub.add_parser("logs", help="the log of an asset's latest attempt")
+    logs.add_argument("asset", metavar="ASSET[:PARTITION]")
+    logs.add_argument("--run", type=_positive, metavar="N", help="its attempt in run N")
+    logs.add_argument("--follow", action="store_true", help="follow a running attempt")
     return parser
 
 
@@ -378,6 +391,12 @@ def _checks(args: argparse.Namespace) -> int:
     return checks_command(args)
 
 
+def _logs(args: argparse.Namespace) -> int:
+    from .logs import logs_command
+
+    return logs_command(args)
+
+
 def _lines(text: str) -> str:
     return "this line" if text.count("\n") == 1 else "these lines"
 
@@ -398,6 +417,7 @@ HANDLERS: dict[str, Handler] = {
     "lineage": lineage_command,
     "show": show_command,
     "runs": runs_command,
+    "logs": _logs,
     "status": status_command,
     "why": why_command,
     "graph": graph_command,

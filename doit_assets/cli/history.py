@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from typing import Any
 
@@ -18,6 +20,7 @@ from ..inspect.history_answers import (
 from ..model.traversal import walk_once
 from ..paths import HISTORY_FILE
 from ..plan.records import PlannedAsset
+from ..store.history import Materialization
 from ..text import (
     first_line,
     format_size,
@@ -35,6 +38,10 @@ NO_HISTORY = (
 
 
 def history_command(args: argparse.Namespace) -> int:
+    if args.prune or args.older_than:
+        from .prune import prune_command
+
+        return prune_command(args)
     answer = history_answer(
         args.file,
         args.dodo,
@@ -52,12 +59,14 @@ def history_command(args: argparse.Namespace) -> int:
         of = f" of '{args.asset}'" if args.asset else ""
         _out(f"No materializations{of}{what} recorded in {HISTORY_FILE}.\n")
         return 0
-    rows = []
+    rows: list[list[str]] = []
+    notes: dict[int, list[str]] = {}  # lines under a row: its log, its stderr
     # a task tried more than once in a run (retries): each row names its attempt
     retried = {
         (m.run_id, m.task) for m in answer.materializations if (m.attempt or 1) > 1
     }
     for mat in answer.materializations:
+        notes[len(rows)] = _notes(mat)
         if mat.status == "success":
             detail = "  ".join(
                 f"{o.path} {short_md5(o.md5)} {format_size(o.size)}"
@@ -84,8 +93,46 @@ def history_command(args: argparse.Namespace) -> int:
             ]
         )
     headers = ["ID", "RUN", "ASSET", "STATUS", "FINISHED", "TOOK", "OUTPUT"]
-    _out(table(headers, rows, right={0, 1, 5}))
+    text = table(headers, rows, right={0, 1, 5})
+    _out(_with_notes(text, notes, indent=text.index("ASSET")))
     return 0
+
+
+# How many of a failure's last lines of stderr the history table shows
+# (show shows all the row keeps).
+HISTORY_TAIL_LINES = 3
+NOTE_WIDTH = 200  # characters of reported metadata under a row
+
+
+def _notes(mat: Materialization) -> list[str]:
+    """logs: what the transform reported, and of a failure, its log and the
+    last lines of its stderr."""
+    notes = []
+    if mat.reported_metadata:
+        reported = compact_json(mat.reported_metadata)
+        if len(reported) > NOTE_WIDTH:  # a preview: show and --json have it all
+            reported = reported[: NOTE_WIDTH - 1] + "…"
+        notes.append(f"metadata: {reported}")
+    if mat.status != "success" and mat.log:
+        notes.append(f"log: {mat.log}")
+    if mat.status != "success" and mat.stderr_tail:
+        lines = mat.stderr_tail.splitlines()[-HISTORY_TAIL_LINES:]
+        notes += [f"> {line}" for line in lines]
+    return notes
+
+
+def _with_notes(text: str, notes: dict[int, list[str]], indent: int) -> str:
+    """The table with each row's notes on lines of their own under it."""
+    lines = text.splitlines()
+    out = [lines[0]]
+    for number, line in enumerate(lines[1:]):
+        out.append(line)
+        out += [" " * indent + note for note in notes.get(number, [])]
+    return "\n".join(out) + "\n"
+
+
+def compact_json(data: object) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
 def runs_command(args: argparse.Namespace) -> int:
@@ -151,8 +198,29 @@ def _show_text(answer: ShowAnswer) -> str:
     lines.append(("last made", _describe(last_ok) if last_ok else "never"))
     if last and (not last_ok or last["id"] != last_ok["id"]):
         lines.append(("last attempt", _describe(last)))
+    lines += _show_log_lines(last_ok, last)
     width = max(len(label) for label, _ in lines)
     return "".join(f"{label:<{width}}  {value}\n" for label, value in lines)
+
+
+def _show_log_lines(
+    last_ok: dict[str, Any] | None, last: dict[str, Any] | None
+) -> list[tuple[str, str]]:
+    """logs: the metadata the last materialization reported, and of a last
+    attempt that failed, its log and the last lines of its stderr."""
+    lines = []
+    if last_ok and last_ok["reported_metadata"]:
+        reported = compact_json(last_ok["reported_metadata"])
+        lines.append(("metadata", f"{reported} (reported by #{last_ok['id']})"))
+    if not last or last["status"] == "success":
+        return lines  # its log: doit assets logs; the JSON names it
+    if last["log"]:
+        gone = "" if os.path.exists(last["log"]) else " (removed)"
+        lines.append(("log", last["log"] + gone))
+    if last["stderr_tail"]:
+        tail = last["stderr_tail"].splitlines()
+        lines += [("stderr" if i == 0 else "", line) for i, line in enumerate(tail)]
+    return lines
 
 
 def lineage_command(args: argparse.Namespace) -> int:

@@ -39,7 +39,7 @@ class TransformFailed(TaskFailed):  # type: ignore[misc]
         # retries (issue 14): the attempt that failed last, and when it began
         self.attempt: int | None = None
         self.started_at: float | None = None
-        self.stderr_tail: tuple[str, ...] = ()  # for the end-of-run summary
+        self.stderr_tail: tuple[str, ...] = ()  # summary, history
 
 
 class MissingInput(TaskFailed):  # type: ignore[misc]

@@ -8,20 +8,24 @@ just stored), so nothing is hashed twice.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from ..model.traversal import closure
+from ..paths import log_path
 from ..plan.records import PlannedAsset
 from ..run.attempts import ATTEMPT_VALUE
 from ..run.checks import CHECKED
 from ..run.context import RunContext
 from ..run.lock import RunLock
+from ..run.logs import stderr_text, take_reported
 from ..run.observe import read_observation
 from ..run.processes import Registry, forget_watchdogs, identity
 from ..run.progress import Progress, asset_upstreams, progress_enabled
 from ..store.history import History, Input, MaterializationStatus, Output, RunOutcome
+from ..store.retention import attempt_log, forget_logs
 from ..store.versions import (
     DIR_INPUTS,
     FINGERPRINT,
@@ -62,7 +66,9 @@ class Recorder:
             self.lock.release()
             raise
         self.run_id = self.history.start_run(command, backfill_id=context.backfill_id)
-        context.run_id = self.run_id  # retried attempts are recorded where they run
+        context.run_id = self.run_id  # names its logs; retried attempts record with it
+        if self.history.created:  # logs of an earlier history would share names
+            forget_logs()
         fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
@@ -110,7 +116,7 @@ class Recorder:
         asset: PlannedAsset = task.meta["asset"]
         values = task.values or {}
         extra: dict[str, Any] = {}
-        extra_columns: dict[str, Any] = {}
+        columns: dict[str, Any] = {}  # its attempt, log and reported metadata
         if asset.kind == "source":
             if asset.observable:
                 outputs = _observation(asset, extra)
@@ -126,9 +132,11 @@ class Recorder:
             self.materialized += 1
             outputs = _outputs(asset, values.get(OUTPUTS) or {})
             inputs = _inputs(task, asset, saved, values.get(DIR_INPUTS) or {})
-            attempt = values.get(ATTEMPT_VALUE) or {}  # retries and pools (issue 14)
+            attempt = values.get(ATTEMPT_VALUE) or {}  # retries and pools
             began = attempt.get("started_at") or began
-            extra_columns["attempt"] = attempt.get("attempt", 1)
+            columns["attempt"] = attempt.get("attempt", 1)
+            log = self._log(asset, columns["attempt"])
+            columns.update(log=log, reported_metadata=log and take_reported(log))
         self._record(
             asset,
             "success",
@@ -137,7 +145,7 @@ class Recorder:
             outputs=outputs,
             inputs=inputs,
             metadata={**asset.metadata, **extra},
-            **extra_columns,
+            **columns,
             checks=checks,
         )
         return "materialized" if asset.kind == "transform" else "observed"
@@ -161,8 +169,15 @@ class Recorder:
             exit_code=getattr(fail, "exit_code", None),
             inputs=_inputs(task, asset, _hash_now, _dir_states_now(asset)),
             checks=checks,
+            log=self._log(asset, getattr(fail, "attempt", None) or 1),
+            stderr_tail=stderr_text(getattr(fail, "stderr_tail", ())),
         )
         return True
+
+    def _log(self, asset: PlannedAsset, attempt: int) -> str | None:
+        """The log of an attempt of the asset in this run, if it has one."""
+        path = log_path(self.run_id, asset.task, attempt)
+        return path if os.path.exists(path) else None
 
     def blocked(self, task: Any, roots: tuple[str, ...]) -> None:
         """Record that an asset did not run: what it depends on failed. Its
@@ -215,6 +230,8 @@ class Recorder:
                     began,
                     fingerprint=asset.fingerprint,
                     error="interrupted",
+                    # which attempt it was is unknown here: the newest log
+                    log=attempt_log(self.run_id, asset.task, began),
                 )
             outcome: RunOutcome
             if self.started_at:
@@ -230,6 +247,8 @@ class Recorder:
                 up_to_date=self.up_to_date,
                 failed=self.failed_count,
             )
+            if self.materialized or self.failed_count:  # never on a no-op run
+                self._tidy()
             self.history.close()
             if outcome == "success" and self.everything:
                 self._vouch()
@@ -237,6 +256,18 @@ class Recorder:
             if self.identity is not None:  # stopped or interrupted: nothing left
                 self.registry.reap(self.identity)
             self.lock.release()
+
+    def _tidy(self) -> None:
+        """Retention (keep_history, keep_logs), at most once a day. The run is
+        recorded already: a failure here is said, and fails nothing."""
+        import sqlite3
+
+        from ..store.retention import tidy
+
+        try:
+            tidy(self.history, self.context.settings)
+        except (sqlite3.Error, OSError) as err:
+            sys.stderr.write(f"doit-assets: warning: retention did not run: {err}\n")
 
     def _vouch(self) -> None:
         """Write the fast path's manifest, if this project can use one."""

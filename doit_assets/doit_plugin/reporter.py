@@ -30,6 +30,7 @@ from ..run.summary import (
     seconds_since_start,
     summary_line,
 )
+from ..run.tail import SUMMARY_TAIL_LINES
 from .edge import reported_by_doit
 from .failures import Blocking, keep_going, rerun_command
 
@@ -156,7 +157,7 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
     def _note_failure(self, task: Any, fail: Any) -> None:
         message = getattr(fail, "message", None) or str(fail)
         reason = failure_reason(message, task.meta["asset"].transform)
-        tail = tuple(getattr(fail, "stderr_tail", ()) or ())
+        tail = tuple(getattr(fail, "stderr_tail", ()) or ())[-SUMMARY_TAIL_LINES:]
         self.failed_assets.append(FailedAsset(task.name, reason, tail))
 
     def skip_ignore(self, task: Any) -> None:

@@ -467,7 +467,22 @@
       facts.push(fact("output", h("code", {}, out.path), `  ${(out.md5 || "-").slice(0, 12)}  ${size(out.size)}`));
     }
     if (mat.error) facts.push(fact("error", h("span", { class: "error" }, firstLine(mat.error))));
+    facts.push(logFacts(mat));
     return h("dl", { class: "facts" }, facts.flat());
+  }
+
+  function logFacts(mat) {
+    // what the transform reported, and of a failure its log and last lines of stderr
+    const facts = [];
+    const reported = mat.reported_metadata || {};
+    if (Object.keys(reported).length) {
+      facts.push(fact("metadata", h("code", {}, JSON.stringify(reported))));
+    }
+    if (mat.status !== "success" && mat.log) facts.push(fact("log", h("code", {}, mat.log)));
+    if (mat.status !== "success" && mat.stderr_tail) {
+      facts.push(fact("stderr", h("pre", { class: "stderr" }, mat.stderr_tail)));
+    }
+    return facts.flat();
   }
 
   function lastAttempt(node) {
@@ -478,6 +493,7 @@
     return h("dl", { class: "facts" }, [
       fact("last attempt", `${latest.status} ${when(latest.ended_at)} · #${latest.id} in run ${latest.run_id}`),
       latest.error ? fact("error", h("span", { class: "error" }, firstLine(latest.error))) : [],
+      logFacts(latest),
     ].flat());
   }
 

@@ -31,6 +31,7 @@ from ..store.history import (
     RecordedCheck,
     Run,
 )
+from ..store.retention import attempt_log
 from .causes import AssetStatus, planned_check_dict
 from .queries import (
     chain_downstream,
@@ -328,3 +329,61 @@ def lineage_answer(
     if continued:  # the trees of assets met too deep to be expanded in place
         data["declared_continued"] = continued
     return LineageAnswer(data, has_history)
+
+
+# -- logs ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogAnswer:
+    """The log of one attempt: of a recorded materialization, or of one that
+    runs now (``materialization`` is then None)."""
+
+    task: str  # KEY or KEY:PARTITION
+    run_id: int
+    path: str | None  # None: recorded without a log
+    materialization: Materialization | None
+
+    @property
+    def running(self) -> bool:
+        return self.materialization is None
+
+
+def log_answer(
+    file: str, dodo: str | None, name: str, run_id: int | None
+) -> LogAnswer | None:
+    """The log of the latest attempt of ``name`` (``KEY`` or ``KEY:PARTITION``),
+    or of its attempt in run ``run_id``: one that runs now comes first. None
+    without a history."""
+    if not os.path.exists(HISTORY_FILE):
+        return None
+    with History.open(HISTORY_FILE, readonly=True) as history:
+        running = _running_attempt(history, name, run_id)
+        if running is not None:
+            return running
+        asset, colon, partition = name.partition(":")
+        mat = history.last_attempt(asset, partition if colon else ANY, run_id)
+    if mat is None:
+        _check_known(file, dodo, name)
+        where = "" if run_id is None else f" in run {run_id}"
+        raise AssetError(
+            f"no attempt of '{name}' is recorded{where}",
+            hint=f"'doit assets history {name}' lists its materializations",
+        )
+    return LogAnswer(mat.task, mat.run_id, mat.log, mat)
+
+
+def _running_attempt(
+    history: History, task: str, run_id: int | None
+) -> LogAnswer | None:
+    """The attempt of ``task`` that the run going on now runs, if any."""
+    runs = history.runs(1)
+    if not runs or runs[0].outcome != "running" or runs[0].pid != running_pid():
+        return None
+    run = runs[0]
+    if run_id not in (None, run.id):
+        return None
+    path = attempt_log(run.id, task, run.started_at)
+    if path is None or history.recorded_log(run.id, path) is not None:
+        return None
+    return LogAnswer(task, run.id, path, None)

@@ -82,6 +82,10 @@ def materialization_dict_of(
         "error": mat.error,
         "exit_code": mat.exit_code,
         "attempt": mat.attempt,  # of its task in its run, from 1 (retries)
+        # logs: what the transform reported, its log file, a failure's stderr
+        "reported_metadata": dict(mat.reported_metadata or {}),
+        "log": mat.log,
+        "stderr_tail": mat.stderr_tail,
         "outputs": [output_dict(o) for o in outputs],
         "inputs": [
             {

@@ -26,6 +26,7 @@ from ..errors import (
     did_you_mean,
     raise_all,
 )
+from ..model.clock import parse_duration
 from ..model.spec import AssetSpec
 from . import fields
 from .definition import AssetBuilder
@@ -50,6 +51,8 @@ SETTINGS_KEYS = (
     "timeout",
     "on_failure",
     "keep_going",  # doit's --continue, by default
+    "keep_history",  # how long the history and the attempts' logs are kept
+    "keep_logs",
 )
 BOM = "\ufeff"
 # The settings that are defaults of an asset's keys, with an example (issue 14)
@@ -314,6 +317,18 @@ class _Builder:
                     "settings",
                     name,
                     hint="Use an IANA name such as 'Europe/Paris' or 'UTC'",
+                )
+            elif name in ("keep_history", "keep_logs") and (
+                not isinstance(value, str) or parse_duration(value) is None
+            ):
+                shown = repr(value) if isinstance(value, str) else type_name(value)
+                example = "90d" if name == "keep_history" else "30d"
+                self.fail(
+                    f"setting '{name}' must be a duration like \"{example}\", "
+                    f"got {shown}",
+                    "settings",
+                    name,
+                    hint='Write a number and a unit: s, m, h, d or w (for example "12w")',
                 )
             elif name == "external_roots":
                 settings[name] = self._external_roots(value)

@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..paths import HISTORY_FILE, POOLS_DIR, STATE_DIR
+from ..paths import HISTORY_FILE, POOLS_DIR, STATE_DIR, log_path
 from ..plan.records import PlannedAsset
 from ..store.records import CheckOutcome
 from .context import RunContext
 from .execute import Failure, Job, _exited, duration_text, materialize
+from .logs import stderr_text
 from .processes import stop_group
 
 # The longest wait between two attempts (unless retry_delay itself is longer):
@@ -77,7 +78,7 @@ def materialize_with_retries(
     while True:
         with pool_slot(asset.pool):
             started = time.time()
-            failure = materialize(job, recorded, checked)
+            failure = materialize(job, recorded, checked, number)
         if failure is None or number > asset.retries or not failure.retryable:
             break
         delay = retry_delay(asset.retry_delay, number)
@@ -90,8 +91,17 @@ def materialize_with_retries(
         time.sleep(delay)  # Ctrl-C and SIGTERM end it at once
         number += 1
     if failure is not None and asset.on_failure:
-        run_on_failure(asset, failure, log_path(asset, context.run_id, number))
+        log = (
+            ""
+            if context.run_id is None
+            else log_path(context.run_id, asset.task, number)
+        )
+        run_on_failure(asset, failure, log)
     return Attempts(failure, number, started)
+
+
+def _existing(path: str) -> str | None:
+    return path if os.path.exists(path) else None
 
 
 def _say(context: RunContext, line: str) -> None:
@@ -133,6 +143,8 @@ def _record_attempt(
                 exit_code=failure.exit_code,
                 attempt=number,
                 retried=True,
+                log=_existing(log_path(context.run_id, asset.task, number)),
+                stderr_tail=stderr_text(failure.stderr_tail),
             )
     except (HistoryError, OSError, sqlite3.Error) as err:  # the retry matters more
         _say(context, f"warning: asset '{asset.task}': attempt not recorded: {err}")
@@ -197,17 +209,6 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 # -- on_failure ------------------------------------------------------------------
 
 
-def log_path(asset: PlannedAsset, run_id: int | None, attempt: int) -> str:
-    """The log file of an attempt.
-
-    A placeholder: the logs of issue 14 define where each attempt's log goes
-    (in paths.py); until then, the path they will write.
-    """
-    return os.path.join(
-        STATE_DIR, "logs", str(run_id or 0), f"{asset.task}.{attempt}.log"
-    )
-
-
 def run_on_failure(asset: PlannedAsset, failure: Failure, log: str) -> None:
     """The asset's ``on_failure`` command, once its last attempt failed. Its
     own failure is a warning and changes nothing else."""
@@ -217,7 +218,7 @@ def run_on_failure(asset: PlannedAsset, failure: Failure, log: str) -> None:
         DOIT_ASSETS_ASSET=asset.key,
         DOIT_ASSETS_PARTITION=asset.partition or "",
         DOIT_ASSETS_ERROR=failure.message,
-        DOIT_ASSETS_LOG=os.path.abspath(log),
+        DOIT_ASSETS_LOG=os.path.abspath(log) if log else "",
     )
     problem = None
     try:

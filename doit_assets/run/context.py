@@ -36,8 +36,9 @@ class RunContext:
     run: Identity | None = None
     # warnings already printed: each once per run, however often it is loaded
     warned: set[str] = field(default_factory=set)
-    # the run's id in the history (set by its recorder, before workers fork), for
-    # the attempts that are retried: they are recorded where they run
+    # the run's id in the history (set by its recorder, before workers fork):
+    # it names the folder of its attempts' logs, and the attempts that are
+    # retried are recorded where they run; None: no history, no logs
     run_id: int | None = None
 
     def chosen(self, name: str) -> bool:

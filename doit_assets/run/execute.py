@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import dataclasses
 import os
 import selectors
 import shlex
@@ -33,13 +34,22 @@ from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from ..model.clock import format_duration
+from ..paths import log_path
 from ..plan.records import MARK, PlannedAsset, PythonCall
 from ..store.records import CheckOutcome
 from .checks import blocking_failure, run_checks
 from .context import RunContext
+from .logs import (
+    METADATA_FILE,
+    METADATA_VARIABLE,
+    AttemptLog,
+    checked_metadata,
+    keep_reported,
+    printed_into,
+    read_reported,
+)
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
-from .tail import StderrTail
 
 LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
 TICK = 0.25  # seconds between looks at a running transform and its outputs
@@ -64,7 +74,8 @@ class Failure:
     # False when nothing ran and another attempt could only fail the same way
     # (what is on disk refused it): it is not retried
     retryable: bool = True
-    # keep-going: the last lines the transform wrote to stderr, for the summary
+    # the last lines the transform wrote to stderr (the attempt's log keeps
+    # them): for the end-of-run summary and the history row
     stderr_tail: tuple[str, ...] = ()
 
 
@@ -96,7 +107,8 @@ def run_command(
     before_output: Sequence[Callable[[], None]] = (),
     timeout: float | None = None,
     output: IO[str] | None = None,
-    tail: StderrTail | None = None,
+    log: AttemptLog | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -105,8 +117,8 @@ def run_command(
     its own commands. ``started(pid)`` learns the group as soon as it exists;
     ``watch()`` is asked now and then whether to stop (it returns why), and each
     of ``before_output`` is called before it prints (to ``output``, if given:
-    a check's command is read, not shown); ``tail`` keeps the last lines of its
-    stderr. When
+    a check's command is read, not shown); ``log`` gets a copy of both
+    streams. When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it. After ``timeout`` seconds it raises
     ``TimedOut``, once the whole group is stopped.
@@ -127,12 +139,13 @@ def run_command(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own group: stopped whole, never orphaned
+        env=None if env is None else {**os.environ, **env},
     )
     assert proc.stdout is not None and proc.stderr is not None
     try:
         if started is not None:
             started(proc.pid)
-        _stream(proc, watch, before_output, deadline, output, tail)
+        _stream(proc, watch, before_output, deadline, output, log)
         if deadline is not None:  # its pipes are closed, but it may run on
             _await_exit(proc.pid, deadline)
         _end_group(proc.pid)
@@ -152,7 +165,7 @@ def _stream(
     before_output: Sequence[Callable[[], None]],
     deadline: float | None = None,
     output: IO[str] | None = None,
-    tail: StderrTail | None = None,
+    log: AttemptLog | None = None,
 ) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     looked = time.monotonic()
@@ -160,7 +173,8 @@ def _stream(
     with selectors.DefaultSelector() as selector:
         for pipe, target in zip((proc.stdout, proc.stderr), targets, strict=True):
             decoder = codecs.getincrementaldecoder("utf-8")("replace")
-            selector.register(pipe, selectors.EVENT_READ, (target, decoder))
+            is_err = pipe is proc.stderr
+            selector.register(pipe, selectors.EVENT_READ, (target, decoder, is_err))
         while selector.get_map():
             events = selector.select(TICK)
             now = time.monotonic()
@@ -175,7 +189,7 @@ def _stream(
                 # the command is done but something it started holds its pipes
                 _end_group(proc.pid)
             for key, _ in events:
-                target, decoder = key.data
+                target, decoder, is_err = key.data
                 chunk = os.read(key.fd, 65536)
                 if not chunk:
                     selector.unregister(key.fileobj)
@@ -183,10 +197,9 @@ def _stream(
                     continue
                 for hook in before_output:
                     hook()
-                text = decoder.decode(chunk)
-                if tail is not None and key.fileobj is proc.stderr:
-                    tail.add(text)
-                target.write(text)
+                if log is not None:
+                    log.write(chunk, stderr=is_err)
+                target.write(decoder.decode(chunk))
                 target.flush()
 
 
@@ -237,12 +250,15 @@ def materialize(
     job: Job,
     recorded: Callable[[], Mapping[str, Any]],
     checked: Callable[[Sequence[CheckOutcome]], None] | None = None,
+    attempt_number: int = 1,
 ) -> Failure | None:
     """Run the transform on staging paths, check the outputs, then publish them.
 
     ``recorded()`` gives each output's version at the asset's last success
     (asked only when a directory output is already there); ``checked`` gets
-    what the asset's checks found, if it has any and they ran.
+    what the asset's checks found, if it has any and they ran. What the
+    transform prints goes to the attempt's log too (paths.log_path, when the
+    run has an id in the history).
     """
     asset = job.asset
     context = job.context or RunContext()
@@ -250,11 +266,34 @@ def materialize(
     refused = attempt.refuse(job.external_roots, recorded, asset.task)
     if refused is not None:
         return Failure(refused, retryable=False)
+    log = AttemptLog(
+        None
+        if context.run_id is None
+        else log_path(context.run_id, asset.task, attempt_number)
+    )
+    try:
+        failure = _attempt(job, attempt, context, log, checked)
+    finally:
+        log.close()
+    if failure is not None:  # its stderr outlives the file
+        return dataclasses.replace(failure, stderr_tail=log.stderr_tail())
+    keep_reported(log)
+    return None
+
+
+def _attempt(
+    job: Job,
+    attempt: Attempt,
+    context: RunContext,
+    log: AttemptLog,
+    checked: Callable[[Sequence[CheckOutcome]], None] | None,
+) -> Failure | None:
+    asset = job.asset
     hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
     try:
         attempt.begin()
         before = {o: stamp(attempt.full(o)) for o in asset.paths}
-        failure = run_transform(asset, attempt, before, context.before_output)
+        failure = run_transform(asset, attempt, before, context.before_output, log)
         if failure is not None:
             return failure
         problem = attempt.check(before, hint) or _gone(job)
@@ -283,10 +322,17 @@ def run_transform(
     attempt: Attempt,
     before: Mapping[str, Any],
     before_output: Sequence[Callable[[], None]] = (),
+    log: AttemptLog | None = None,
 ) -> Failure | None:
-    """The transform of ``asset``, writing to ``attempt``'s staging paths."""
+    """The transform of ``asset``, writing to ``attempt``'s staging paths;
+    what it prints and reports goes to ``log``."""
+    log = log or AttemptLog(None)
     if asset.call is not None:
-        return _run_python(asset, asset.call, attempt)
+        with printed_into(log):
+            failure = _run_python(asset, asset.call, attempt, log)
+        if failure is not None and failure.traceback:
+            log.write("".join(failure.traceback).encode(), stderr=True)
+        return failure
     assert asset.command is not None
 
     def watch() -> str | None:
@@ -297,7 +343,7 @@ def run_transform(
         return overwritten(touched, COMMAND_HINT, existed)
 
     command = rendered(asset.command, asset.paths, attempt)
-    tail = StderrTail()
+    reported = metadata_file(attempt)
     try:
         code = run_command(
             command,
@@ -306,32 +352,35 @@ def run_transform(
             watch=watch,
             before_output=before_output,
             timeout=asset.timeout,
-            tail=tail,
+            log=log,
+            env={METADATA_VARIABLE: reported},
         )
     except _Overwritten as stopped:
-        return Failure(
-            f"{stopped}. It was stopped: {asset.transform}", stderr_tail=tail.lines()
-        )
+        return Failure(f"{stopped}. It was stopped: {asset.transform}")
     except TimedOut:
         assert asset.timeout is not None
         took = duration_text(asset.timeout)
-        return Failure(
-            f"transform timed out after {took}: {asset.transform}",
-            stderr_tail=tail.lines(),
-        )
+        return Failure(f"transform timed out after {took}: {asset.transform}")
     if code < 0:
         return Failure(
             f"transform was killed by {_signal_name(-code)}: {asset.transform}",
             exit_code=code,
-            stderr_tail=tail.lines(),
         )
     if code != 0:
         return Failure(
             f"transform exited with code {code}: {asset.transform}",
             exit_code=code,
-            stderr_tail=tail.lines(),
         )
+    log.reported, problem = read_reported(reported)
+    if problem is not None:
+        return Failure(f"asset '{asset.task}': {problem}", exit_code=0)
     return None
+
+
+def metadata_file(attempt: Attempt) -> str:
+    """``$DOIT_ASSETS_METADATA``: a file in the attempt's (first) staging folder."""
+    folder = attempt.full(next(iter(attempt.folders.values())))
+    return os.path.join(os.path.abspath(folder), METADATA_FILE)
 
 
 def rendered(command: str, outputs: tuple[str, ...], attempt: Attempt) -> str:
@@ -358,10 +407,12 @@ def _signal_name(number: int) -> str:
 
 
 def _run_python(
-    asset: PlannedAsset, call: PythonCall, attempt: Attempt
+    asset: PlannedAsset, call: PythonCall, attempt: Attempt, log: AttemptLog
 ) -> Failure | None:
     """Call the function with its upstream assets bound by name; a value asset
-    (the call has a store) keeps the return value."""
+    (the call has a store) keeps the return value. A ``MaterializeResult``
+    carries the value and the metadata ``log`` keeps."""
+    from ..model.results import MaterializeResult
     from ..model.values import STORES
 
     kwargs = _arguments(call, asset.prefix, attempt)
@@ -371,6 +422,11 @@ def _run_python(
         tb = err.__traceback__.tb_next if err.__traceback__ else None
         lines = traceback.format_exception(type(err), err, tb)
         return Failure(f"{type(err).__name__}: {err}", traceback=tuple(lines))
+    if isinstance(result, MaterializeResult):
+        log.reported, problem = checked_metadata(result.metadata)
+        if problem is not None:
+            return Failure(f"asset '{asset.task}': {problem}")
+        result = result.value
     if call.store is not None:
         target = Path(attempt.full(attempt.staged(asset.paths[0])))
         try:

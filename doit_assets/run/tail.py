@@ -1,16 +1,18 @@
 """The last lines a transform wrote to stderr, kept in memory while it runs.
 
-The end-of-run summary shows them under each failed asset, so that the reason
-of a failure is on the screen without scrolling back through a long run.
-Bounded: a transform that prints a gigabyte costs a few lines and one partial
-line here.
+The attempt's log (logs.py) keeps them: the history row of a failure holds
+them (they outlive the log file), and the end-of-run summary shows the last
+``SUMMARY_TAIL_LINES`` under each failed asset, so that the reason of a
+failure is on the screen without scrolling back through a long run. Bounded:
+a transform that prints a gigabyte costs a few lines and one partial line here.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-TAIL_LINES = 5  # the last lines kept
+TAIL_LINES = 5  # the last lines kept, unless told otherwise
+SUMMARY_TAIL_LINES = 5  # of those, shown in the end-of-run summary
 LONGEST_LINE = 300  # characters of one line kept; the rest is cut with '...'
 
 

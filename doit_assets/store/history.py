@@ -68,6 +68,10 @@ def connect_readonly(path: str) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?{flags}", uri=True, timeout=10)
 
 
+def _json(metadata: Mapping[str, Any]) -> str:
+    return json.dumps(dict(metadata), sort_keys=True, default=str)
+
+
 class HistoryError(AssetError):
     """The history file cannot be used as it is."""
 
@@ -143,6 +147,9 @@ class History(HistoryQueries):
             raise
         self.conn.execute("commit")
 
+    # logs: whether this store was made when opened (a new history)
+    created = False
+
     def _migrate(self) -> None:
         if self._version() == SCHEMA_VERSION:
             return  # the common case, without taking the write lock
@@ -151,6 +158,7 @@ class History(HistoryQueries):
         # and both create the tables.
         with self._transaction() as conn:
             version = self._version()
+            self.created = version == 0
             for number in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
@@ -226,6 +234,9 @@ class History(HistoryQueries):
         attempt: int | None = None,
         retried: bool = False,
         checks: Sequence[CheckOutcome] = (),
+        log: str | None = None,
+        stderr_tail: str | None = None,
+        reported_metadata: Mapping[str, Any] | None = None,
     ) -> int:
         """Append one materialization with its outputs and inputs (and the
         results of its checks), and commit.
@@ -235,12 +246,14 @@ class History(HistoryQueries):
         ``retried`` attempt (tried again after it) is not counted in its run.
         """
         duration = None if started_at is None else max(ended_at - started_at, 0.0)
+        reported = None if reported_metadata is None else _json(reported_metadata)
         with self._transaction() as conn:
             cursor = conn.execute(
                 "insert into materializations (run_id, asset, kind, status, "
                 "started_at, ended_at, duration, transform, code_version, "
-                "fingerprint, metadata, error, exit_code, partition, attempt) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, metadata, error, exit_code, partition, attempt, "
+                "log, stderr_tail, reported_metadata) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     asset,
@@ -252,11 +265,14 @@ class History(HistoryQueries):
                     transform,
                     code_version,
                     fingerprint,
-                    json.dumps(dict(metadata or {}), sort_keys=True, default=str),
+                    _json(metadata or {}),
                     error,
                     exit_code,
                     partition,
                     attempt,
+                    log,
+                    stderr_tail,
+                    reported,
                 ),
             )
             mat_id = int(cursor.lastrowid or 0)

@@ -316,3 +316,30 @@ class HistoryQueries:
         return {
             (c.task, c.name): c for c in found if wanted is None or c.asset in wanted
         }
+
+    # -- logs ------------------------------------------------------------------
+
+    def last_attempt(
+        self, asset: str, partition: str | None = ANY, run_id: int | None = None
+    ) -> Materialization | None:
+        """The newest materialization of a transform (in one run, if given)."""
+        sql = "select * from materializations where asset = ? and kind = 'transform'"
+        params: tuple[Any, ...] = (asset,)
+        if partition is None:
+            sql += " and partition is null"
+        elif partition != ANY:
+            sql += " and partition = ?"
+            params += (partition,)
+        if run_id is not None:
+            sql += " and run_id = ?"
+            params += (run_id,)
+        row = self.conn.execute(sql + " order by id desc limit 1", params).fetchone()
+        return None if row is None else materialization_of(row)
+
+    def recorded_log(self, run_id: int, log: str) -> Materialization | None:
+        """The materialization that recorded this log, once its attempt ended."""
+        row = self.conn.execute(
+            "select * from materializations where run_id = ? and log = ?",
+            (run_id, log),
+        ).fetchone()
+        return None if row is None else materialization_of(row)

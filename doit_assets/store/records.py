@@ -59,6 +59,11 @@ class Materialization:
     partition: str | None = None
     # retries (issue 14): which attempt of its task in its run, from 1
     attempt: int | None = None
+    # logs: the attempt's log file, the last lines of a failure's stderr, and
+    # the metadata the transform reported
+    log: str | None = None
+    stderr_tail: str | None = None
+    reported_metadata: Mapping[str, Any] | None = None
 
     @property
     def task(self) -> str:
@@ -145,7 +150,12 @@ def materialization_of(row: Sequence[Any]) -> Materialization:
     """A row of the table ``materializations`` (``select *``)."""
     values = list(row)
     values[11] = json.loads(values[11]) if values[11] else {}
+    if values[_REPORTED]:
+        values[_REPORTED] = json.loads(values[_REPORTED])
     return Materialization(*values)
+
+
+_REPORTED = 18  # the column reported_metadata (partition 14, attempt 15, log 16)
 
 
 def backfill_of(row: Sequence[Any]) -> Backfill:

@@ -111,5 +111,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     create index check_results_by_check on check_results(asset, partition, name, id);
     """,
+    # 6: logs: each attempt's log file (paths.log_path), the last lines of a
+    # failure's stderr (kept after the log is pruned), and the metadata the
+    # transform reported (a JSON object, beside the declared metadata).
+    """
+    alter table materializations add column log text;
+    alter table materializations add column stderr_tail text;
+    alter table materializations add column reported_metadata text;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
