@@ -331,7 +331,8 @@ def run_transform(
         with printed_into(log):
             failure = _run_python(asset, asset.call, attempt, log)
         if failure is not None and failure.traceback:
-            log.write("".join(failure.traceback).encode(), stderr=True)
+            # in the file; not in the stderr tail, whose reason is its message
+            log.write("".join(failure.traceback).encode(), stderr=True, tail=False)
         return failure
     assert asset.command is not None
 

@@ -64,8 +64,8 @@ class AttemptLog:
         self._stderr = StderrTail(TAIL_LINES)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
-    def write(self, data: bytes, *, stderr: bool) -> None:
-        if stderr:
+    def write(self, data: bytes, *, stderr: bool, tail: bool = True) -> None:
+        if stderr and tail:
             self._stderr.add(self._decoder.decode(data))
         if self.file is None or not data:
             return
