@@ -69,13 +69,20 @@ def test_a_transform_failing_once_succeeds_on_its_second_attempt(
     )
     assert attempts(project, "flaky") == [(1, "failed", 3), (2, "success", None)]
     history = project.doit_ok("assets", "history")
-    lines = [line.split()[2:5] for line in history.out.splitlines()[1:]]
-    assert lines == [
+    rows = history.out.splitlines()[1:]
+    assert [line.split()[2:5] for line in rows if line[:3].strip().isdigit()] == [
         ["flaky", "success", "(attempt"],
         ["flaky", "failed", "(attempt"],
     ]
     assert "success (attempt 2)" in history.out
     assert "failed (attempt 1)" in history.out
+    # under the failed attempt: its own log and the stderr it wrote
+    assert [line.strip() for line in rows[2:]] == [
+        "log: .doit-assets/logs/1/flaky.1.log",
+        "> boom",
+    ]
+    assert project.read(".doit-assets/logs/1/flaky.1.log") == "boom\n"
+    assert project.read(".doit-assets/logs/1/flaky.2.log") == ""
     assert project.staging_dirs() == []
 
 
