@@ -184,18 +184,12 @@ class Recorder:
         row names the failures, so that ``materialize --failed`` finds it."""
         self.blocked_tasks[task.name] = roots
         asset: PlannedAsset = task.meta["asset"]
-        self.history.record(
+        self.history.record_planned(
+            asset,
             run_id=self.run_id,
-            asset=asset.key,
-            partition=asset.partition,
-            kind=asset.kind,
             status="blocked",
             started_at=None,
-            ended_at=time.time(),
-            transform=asset.transform,
-            code_version=asset.code_version,
             fingerprint=asset.fingerprint,
-            metadata=asset.metadata,
             error=f"blocked by {', '.join(roots)}",
         )
 
@@ -206,17 +200,8 @@ class Recorder:
         began: float,
         **more: Any,
     ) -> None:
-        self.history.record(
-            run_id=self.run_id,
-            asset=asset.key,
-            partition=asset.partition,
-            kind=asset.kind,
-            status=status,
-            started_at=began,
-            ended_at=time.time(),
-            transform=asset.transform,
-            code_version=asset.code_version,
-            **{"metadata": asset.metadata, **more},
+        self.history.record_planned(
+            asset, run_id=self.run_id, status=status, started_at=began, **more
         )
 
     def close(self, *, failed: bool) -> None:

@@ -127,18 +127,12 @@ def _record_attempt(
 
     try:
         with History.open(HISTORY_FILE) as history:
-            history.record(
+            history.record_planned(
+                asset,
                 run_id=context.run_id,
-                asset=asset.key,
-                partition=asset.partition,
-                kind=asset.kind,
                 status="failed",
                 started_at=started,
-                ended_at=time.time(),
-                transform=asset.transform,
-                code_version=asset.code_version,
                 fingerprint=asset.fingerprint,
-                metadata=asset.metadata,
                 error=failure.message,
                 exit_code=failure.exit_code,
                 attempt=number,

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..errors import AssetError
 from ..paths import HISTORY_FILE
-from ..plan.records import Kind
+from ..plan.records import Kind, PlannedAsset
 from .queries import HistoryQueries
 from .records import (
     ANY,
@@ -212,6 +212,34 @@ class History(HistoryQueries):
             )
 
     # -- materializations ------------------------------------------------------
+
+    def record_planned(
+        self,
+        asset: PlannedAsset,
+        *,
+        run_id: int,
+        status: MaterializationStatus,
+        started_at: float | None,
+        **columns: Any,
+    ) -> int:
+        """``record`` of a planned asset, ended now: its key, partition, kind,
+        transform, code version and metadata come from the plan; ``columns``
+        give the rest (and may replace ``metadata``)."""
+        planned: dict[str, Any] = {
+            "asset": asset.key,
+            "partition": asset.partition,
+            "kind": asset.kind,
+            "transform": asset.transform,
+            "code_version": asset.code_version,
+            "metadata": asset.metadata,
+        }
+        return self.record(
+            run_id=run_id,
+            status=status,
+            started_at=started_at,
+            ended_at=time.time(),
+            **{**planned, **columns},
+        )
 
     def record(
         self,
