@@ -64,6 +64,7 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            env=ENV,
         )
         elapsed = time.perf_counter() - start
         if proc.returncode != 0:
@@ -74,6 +75,10 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
 
 
 TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+# Python as its users run it, with its bytecode cache: a machine that turns the
+# cache off (PYTHONDONTWRITEBYTECODE) would have every run compile every module
+# again, and time the compiler (60 ms of a no-op at 1 000 assets).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 TOOLS: dict[str, Callable[[list[str]], list[str]]] = {
