@@ -1512,7 +1512,7 @@ USAGE = [
     "positional arguments:",
     "  COMMAND",
     "    init                write the one-line dodo.py and ignore the state folder",
-    "    status              what is fresh, stale, missing or failed, and why",
+    "    status              fresh, stale, missing, failed or blocked, and why",
     "    why                 the causes that make an asset stale",
     "    graph               the assets and their status as a graph",
     "    materialize         run the selected assets and what they need",

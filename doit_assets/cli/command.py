@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "init", help="write the one-line dodo.py and ignore the state folder"
     )
     status = sub.add_parser(
-        "status", help="what is fresh, stale, missing or failed, and why"
+        "status", help="fresh, stale, missing, failed or blocked, and why"
     )
     status.add_argument("selection", nargs="*", metavar="SELECTION")
     status.add_argument(
