@@ -19,7 +19,7 @@ from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..run.lock import RunLock
 from ..store.history import History
-from ..store.retention import Pruned, prune_history, prune_logs, setting_seconds
+from ..store.retention import Pruned, prune
 from .history import NO_HISTORY
 from .jsontext import print_json
 
@@ -40,20 +40,10 @@ def prune_command(args: argparse.Namespace) -> int:
     lock = RunLock()
     lock.acquire("doit assets history --prune")
     try:
-        moment = now()
         with History.open(HISTORY_FILE) as history:
-            pruned = prune_history(history, moment - seconds)
-        keep_logs = setting_seconds(settings, "keep_logs")
-        logs = prune_logs(moment - keep_logs) if keep_logs is not None else 0
+            pruned = prune(history, settings, now(), seconds)
     finally:
         lock.release()
-    pruned = Pruned(
-        pruned.materializations,
-        pruned.runs,
-        pruned.backfills,
-        pruned.logs + logs,
-        pruned.kept,
-    )
     if args.json:
         return print_json({"older_than": age, "pruned": _counts(pruned)})
     sys.stdout.write(pruned_text(pruned, age))

@@ -20,7 +20,7 @@ import contextlib
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..atomic import write_atomically
 from ..model.clock import now as clock_now
@@ -172,20 +172,24 @@ def tidy(history: History, settings: Mapping[str, object]) -> Pruned | None:
         last = 0.0
     if 0 <= now - last < TIDY_EVERY:
         return None
-    pruned = Pruned()
-    keep_history = setting_seconds(settings, "keep_history")
-    if keep_history is not None:
-        pruned = prune_history(history, now - keep_history)
-    keep_logs = setting_seconds(settings, "keep_logs")
-    if keep_logs is not None:
-        logs = prune_logs(now - keep_logs)
-        pruned = Pruned(
-            pruned.materializations,
-            pruned.runs,
-            pruned.backfills,
-            pruned.logs + logs,
-            pruned.kept,
-        )
+    pruned = prune(history, settings, now, setting_seconds(settings, "keep_history"))
     with contextlib.suppress(OSError):
         write_atomically(TIDIED, f"{now}\n".encode())
     return pruned
+
+
+def prune(
+    history: History,
+    settings: Mapping[str, object],
+    now: float,
+    keep_history: float | None,
+) -> Pruned:
+    """The history older than ``keep_history`` seconds (if given), then the
+    logs older than ``[settings] keep_logs``: what went, counted together."""
+    pruned = Pruned()
+    if keep_history is not None:
+        pruned = prune_history(history, now - keep_history)
+    keep_logs = setting_seconds(settings, "keep_logs")
+    if keep_logs is None:
+        return pruned
+    return replace(pruned, logs=pruned.logs + prune_logs(now - keep_logs))
