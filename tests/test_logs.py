@@ -396,6 +396,10 @@ def test_a_shell_transform_reports_metadata(project: Project) -> None:
             "(char 0)",
         ),
         ("[1, 2]", "$DOIT_ASSETS_METADATA must hold a JSON object, got a list"),
+        (
+            '{"score": NaN}',  # Python's json reads it; no JSON reader would
+            "$DOIT_ASSETS_METADATA is not JSON: NaN is not a JSON value",
+        ),
     ],
 )
 def test_bad_metadata_fails_the_attempt_and_keeps_the_output(
@@ -415,6 +419,18 @@ def test_bad_metadata_fails_the_attempt_and_keeps_the_output(
     assert project.read("build/tidy.csv") == CLEAN  # the previous one
     row = query(project, "select * from materializations where id = 4")[0]
     assert (row["status"], row["error"]) == ("failed", message)
+
+
+def test_an_empty_metadata_file_reports_nothing(project: Project) -> None:
+    pipeline(project, report="import sys\nopen(sys.argv[2], 'w')\n")
+    project.write(
+        "tidy.py",
+        "import os, sys\nopen(sys.argv[2], 'w').write('new')\n"
+        "open(os.environ['DOIT_ASSETS_METADATA'], 'w').close()\n",
+    )
+    project.doit_ok()
+    tidy = doit_json(project, "history", "tidy")["materializations"][0]
+    assert (tidy["status"], tidy["reported_metadata"]) == ("success", {})
 
 
 PYTHON_ASSETS = """\
@@ -550,6 +566,42 @@ def test_prune_keeps_the_latest_of_each_asset_and_its_lineage(
     assert [r["id"] for r in query(project, "select id from runs")] == [2, 4]
     lineage = assets_cmd(project, "lineage", "report", "--upstream")
     assert lineage.code == 0 and "tidy #5 (run 2)" in lineage.out, lineage
+
+
+def test_prune_removes_the_check_results_of_what_it_removes(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.assets(
+        """
+        [assets.s]
+        path = "s.txt"
+
+        [assets.a]
+        path = "a.txt"
+        transform = "cp {s.path} {self.path}"
+
+        [[assets.a.checks]]
+        max_rows = 1
+        """
+    )
+    for text in ("1\n", "1\n2\n", "3\n"):  # a passes (#2), fails (#4), passes (#6)
+        project.write("s.txt", text)
+        project.doit()
+    assert [
+        (r["materialization_id"], r["passed"])
+        for r in query(project, "select * from check_results order by id")
+    ] == [(2, 1), (4, 0), (6, 1)]
+    _days_later(monkeypatch, 10)
+    assets_cmd(project, "history", "--prune", "--older-than", "1d")
+    assert ids(project) == [5, 6]
+    assert [
+        r["materialization_id"] for r in query(project, "select * from check_results")
+    ] == [6]
+    checks = assets_cmd(project, "checks", "--json")
+    rows = json.loads(checks.out)["checks"]
+    assert [(r["result"], r["last"]["materialization_id"]) for r in rows] == [
+        ("passed", 6)
+    ]
 
 
 def test_keep_history_prunes_at_the_end_of_a_run_once_a_day(

@@ -18,6 +18,7 @@ import csv
 import importlib
 import io
 import json
+import math
 import os
 import signal
 import time
@@ -143,8 +144,9 @@ def _delimiter(output: str) -> str:
 def count_rows(path: str, name: str) -> int:
     """Rows after the header of a CSV or TSV file; lines that are not blank of
     any other (JSON lines, text)."""
-    # utf-8-sig: a byte order mark (as spreadsheets write) is not part of a row
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    # utf-8-sig: a byte order mark (as spreadsheets write) is not part of a row;
+    # a byte that is not UTF-8 (a Latin-1 export) does not change the count
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         if os.path.splitext(name)[1].lower() in HEADER_EXTENSIONS:
             rows = sum(1 for r in csv.reader(f, delimiter=_delimiter(name)) if r)
             return max(rows - 1, 0)
@@ -152,7 +154,7 @@ def count_rows(path: str, name: str) -> int:
 
 
 def _columns(path: str, wanted: tuple[str, ...], delimiter: str) -> Found:
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
         header = next((r for r in csv.reader(f, delimiter=delimiter) if r), None)
     if header is None:
         return False, "no header line", {}
@@ -261,9 +263,24 @@ def _python(call: PythonCall, asset: PlannedAsset, attempt: Attempt) -> Found:
 
 
 def _plain(metadata: Mapping[str, Any]) -> dict[str, Any]:
-    """Metadata as JSON keeps it: it travels to doit's process and the history."""
-    plain: dict[str, Any] = json.loads(json.dumps(dict(metadata), default=str))
+    """Metadata as JSON keeps it: it travels to doit's process and the history.
+    What JSON has no value for is kept as its text: a set, a date, and NaN or
+    an infinity (Python's json would write them, and every --json output and
+    the graph page would then be no JSON)."""
+    plain: dict[str, Any] = json.loads(
+        json.dumps(_finite(dict(metadata)), default=str, allow_nan=False)
+    )
     return plain
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _error(err: Exception) -> str:

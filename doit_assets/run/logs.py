@@ -195,9 +195,11 @@ def read_reported(path: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, f"${METADATA_VARIABLE} is not UTF-8 text. {METADATA_HINT}"
     except OSError as err:
         return None, f"cannot read ${METADATA_VARIABLE}: {err.strerror or err}"
+    if not text.strip():
+        return None, None  # an empty file reports nothing, as no file does
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
+        value = json.loads(text, parse_constant=_not_json)
+    except (json.JSONDecodeError, ValueError) as err:
         return None, f"${METADATA_VARIABLE} is not JSON: {err}. {METADATA_HINT}"
     if not isinstance(value, dict):
         return None, (
@@ -219,13 +221,18 @@ def checked_metadata(metadata: object) -> tuple[dict[str, Any] | None, str | Non
         return None, (
             f"MaterializeResult(metadata=...) has a key that is not a string: {keys[0]!r}"
         )
-    try:
-        return json.loads(json.dumps(dict(metadata))), None
+    try:  # NaN and Infinity are not JSON: every --json output would break
+        return json.loads(json.dumps(dict(metadata), allow_nan=False)), None
     except (TypeError, ValueError) as err:
         return None, (
             f"MaterializeResult(metadata=...) cannot be kept as JSON: {err}. Use "
             "strings, numbers, booleans, None, lists and dicts"
         )
+
+
+def _not_json(word: str) -> object:
+    """json.loads takes NaN, Infinity and -Infinity, which JSON has not."""
+    raise ValueError(f"{word} is not a JSON value")
 
 
 def _json_type(value: object) -> str:

@@ -102,6 +102,7 @@ def prune_history(history: History, before: float) -> Pruned:
         ]
         conn.execute(f"delete from outputs where {gone}")
         conn.execute(f"delete from inputs where {gone}")
+        conn.execute(f"delete from check_results where {gone}")
         removed = conn.execute(
             "delete from materializations where id not in (select id from kept)"
         ).rowcount
