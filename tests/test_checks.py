@@ -193,6 +193,34 @@ def test_a_failing_warning_publishes_and_stops_nothing(shop: Project) -> None:
     )
 
 
+def test_a_check_message_of_many_lines_keeps_the_status_table_whole(
+    project: Project,
+) -> None:
+    project.assets(
+        """
+        [assets.d]
+        path = "out/d.txt"
+        transform = "echo x > {self.path}"
+
+        [[assets.d.checks]]
+        name = "listing"
+        command = "printf 'first line\\nsecond line\\n'; exit 1"
+        blocking = false
+        """
+    )
+    project.doit_ok()
+    status = project.doit_ok("assets", "status").out
+    assert status.splitlines() == [
+        "ASSET  STATUS  AGE  REASON",
+        status.splitlines()[1],
+        "",
+        "1 asset: 1 fresh",
+    ], status
+    assert status.splitlines()[1].endswith(
+        "check 'listing' failed (warning, #1): first line"
+    ), status
+
+
 # -- what re-runs when a check changes -----------------------------------------------
 
 

@@ -168,6 +168,11 @@ def test_logs_of_an_earlier_run(project: Project) -> None:
         3,
         "ERROR: unknown asset 'reprot'. Did you mean 'report'?\n",
     )
+    # blocked in run 3 (tidy fails): it never started, its latest attempt stays
+    project.write("tidy.py", "raise SystemExit(5)\n")
+    assert project.doit().code == 1
+    blocked = assets_cmd(project, "logs", "report")
+    assert (blocked.code, blocked.out) == (0, "second\n"), blocked
 
 
 def test_logs_without_a_history(project: Project) -> None:

@@ -13,7 +13,7 @@ from ..model.disk import MissingKind
 from ..model.traversal import Step, walk_once
 from ..plan.records import Kind, Planned, PlannedAsset, PlannedCheck
 from ..store.records import RecordedCheck
-from ..text import iso
+from ..text import first_line, iso
 
 # What an asset is in, as docs/status.md ("States") describes each
 State = Literal["fresh", "stale", "missing", "failed", "source", "ignored", "blocked"]
@@ -199,7 +199,8 @@ def check_text(check: RecordedCheck) -> str:
     """``check 'columns' failed (warning, #12): missing column 'email'``."""
     what = "blocking" if check.blocking else "warning"
     text = f"check '{check.name}' failed ({what}, #{check.materialization_id})"
-    return f"{text}: {check.message}" if check.message else text
+    message = first_line(check.message)  # a command's output may have many
+    return f"{text}: {message}" if message else text
 
 
 def planned_check_dict(

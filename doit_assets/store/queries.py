@@ -322,8 +322,12 @@ class HistoryQueries:
     def last_attempt(
         self, asset: str, partition: str | None = ANY, run_id: int | None = None
     ) -> Materialization | None:
-        """The newest materialization of a transform (in one run, if given)."""
-        sql = "select * from materializations where asset = ? and kind = 'transform'"
+        """The newest attempt of a transform (in one run, if given): a blocked
+        asset's row is no attempt, it never started."""
+        sql = (
+            "select * from materializations where asset = ? and kind = 'transform' "
+            "and status != 'blocked'"
+        )
         params: tuple[Any, ...] = (asset,)
         if partition is None:
             sql += " and partition is null"
