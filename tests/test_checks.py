@@ -698,7 +698,12 @@ def test_an_asset_check_of_no_asset_key_is_a_load_error(folder: Project) -> None
     def nothing() -> bool:
         return True
 
+    @asset_check(asset="a", name="")
+    def unnamed(path: Path) -> bool:
+        return True
+
     module.odd, module.nothing = odd, nothing  # type: ignore[attr-defined]
+    module.unnamed = unnamed  # type: ignore[attr-defined]
     folder.write(
         "assets.toml",
         '[assets.a]\npath = "out/a.csv"\ntransform = "touch {self.path}"\n',
@@ -711,4 +716,5 @@ def test_an_asset_check_of_no_asset_key_is_a_load_error(folder: Project) -> None
         "asset 'a': check 'nothing' must take one parameter, the output, but it "
         "takes none. The function receives the staged output: its Path, or a value "
         "asset's value",
+        "asset 'a': invalid check name ''. Use letters, digits, '_', '-' and '.'",
     ]

@@ -160,7 +160,7 @@ class AssetCheckDef:
     @property
     def key(self) -> str:
         """The check's name: ``name``, or the function's."""
-        return self.name or self.fn.__name__
+        return self.fn.__name__ if self.name is None else self.name
 
     @property
     def location(self) -> Location:
