@@ -957,6 +957,44 @@ def test_exception_fails_the_asset_with_the_users_traceback_and_keeps_outputs(
     assert project.read("build/size.txt") == "7"
 
 
+EXITING = """\
+import sys
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset(path="build/quits.txt")
+def quits(output: Path) -> None:
+    sys.exit("bye")
+
+
+@asset(path="build/after.txt")
+def after(quits: Path, output: Path) -> None:
+    output.write_text("after")
+
+
+@asset(path="build/alone.txt")
+def alone(output: Path) -> None:
+    output.write_text("alone")
+"""
+
+
+@JOBS
+def test_sys_exit_in_a_function_fails_its_asset_not_the_run(
+    project: Project, jobs: list[str]
+) -> None:
+    project.write("exiting.py", EXITING)
+    project.assets('[settings]\nmodules = ["exiting"]\n')
+    result = project.doit(*jobs)
+    assert result.code == 1, result
+    assert "x  after (blocked by quits)" in result.out, result
+    assert "failed: quits: SystemExit: bye" in result.out, result
+    assert project.read("build/alone.txt") == "alone"
+    rows = {(m["asset"], m["status"]) for m in materializations(project)}
+    assert rows == {("quits", "failed"), ("after", "blocked"), ("alone", "success")}
+
+
 MISWRITING = """\
 from pathlib import Path
 

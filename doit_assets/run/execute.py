@@ -419,7 +419,9 @@ def _run_python(
     kwargs = _arguments(call, asset.prefix, attempt)
     try:
         result = call.fn(**kwargs)
-    except Exception as err:  # the user's code: report it, with its traceback
+    # the user's code: report it, with its traceback; sys.exit() in a function
+    # fails its asset, not the whole run (Ctrl-C still stops the run)
+    except (Exception, SystemExit) as err:
         tb = err.__traceback__.tb_next if err.__traceback__ else None
         lines = traceback.format_exception(type(err), err, tb)
         return Failure(f"{type(err).__name__}: {err}", traceback=tuple(lines))
