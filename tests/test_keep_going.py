@@ -414,6 +414,16 @@ def test_ctrl_c_stops_the_run_and_the_next_run_resumes_it(project: Project) -> N
         ("first", "success"),
         ("slow", "interrupted"),
     ]
+    # interrupted is not failed: it runs again, and blocks nothing
+    status = project.doit_ok("assets", "status", "--json")
+    states = {
+        a["asset"]: (a["state"], a["reason"]) for a in json.loads(status.out)["assets"]
+    }
+    assert states["slow"][0] == "missing", states
+    assert states["slow"][1].startswith("its last attempt was interrupted (#2, run 1)")
+    assert states["last"][0] == "missing", states
+    nothing = project.doit_ok("assets", "materialize", "--failed")
+    assert nothing.out.startswith("Nothing failed in the last run (#1, "), nothing
     project.write("delay.txt", "0\n")
     again = project.doit_ok()
     assert again.ran == ["slow", "last"], again

@@ -24,6 +24,7 @@ CauseKind = Literal[
     "forgotten",
     "ignored",
     "last_failed",
+    "last_interrupted",
     "output_missing",
     "output_edited",
     "transform_changed",

@@ -160,8 +160,16 @@ class _Checker:
         missing = [t for t in asset.targets if not os.path.exists(t.rstrip("/"))]
         if not values:
             last = self._last_attempt(asset)
-            failed = last and last[0].status != "success"
-            if failed:
+            failed = last and last[0].status not in ("success", "interrupted")
+            if last and last[0].status == "interrupted":  # not a failure: it runs
+                status.causes.append(
+                    Cause(
+                        "last_interrupted",
+                        f"its last attempt was interrupted (#{last[0].id}, run "
+                        f"{last[0].run_id})",
+                    )
+                )
+            elif failed:
                 status.state = "failed"
                 status.last_error = first_line(last[0].error)
                 status.causes.append(
