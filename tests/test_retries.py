@@ -312,6 +312,52 @@ def test_sigterm_during_the_delay_stops_the_run_at_once(project: Project) -> Non
     assert project.staging_dirs() == []
 
 
+def test_ctrl_c_of_the_group_during_the_delay_with_threads(project: Project) -> None:
+    workers = ["-n", "2", "-P", "thread"]
+    project.assets(
+        f"""\
+        [assets.report]
+        path = "out/report.txt"
+        transform = "{BROKEN}"
+        retries = 3
+        retry_delay = "60s"
+
+        [assets.other]
+        path = "out/other.txt"
+        transform = "echo other > {{self.path}}"
+        """
+    )
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "doit", *workers],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a group of its own, as a terminal's job is
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # until the first retry is announced
+        if "retrying in 1m" in line:
+            break
+    asked = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: doit and its workers
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - asked < 10
+    assert "Traceback" not in err, err
+    assert project.read("tries.log").count("\n") == 1  # no second attempt
+    rows = query(
+        project,
+        "select asset, attempt, status from materializations "
+        "where asset = 'report' order by id",
+    )
+    assert [(r["attempt"], r["status"]) for r in rows] == [
+        (1, "failed"),
+        (None, "interrupted"),
+    ]
+    assert project.staging_dirs() == []
+
+
 # -- timeouts ------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.logs import stderr_text, take_reported
 from ..run.observe import read_observation
-from ..run.processes import Registry, forget_watchdogs, identity
+from ..run.processes import STOPPING, Registry, forget_watchdogs, identity
 from ..run.progress import Progress, asset_upstreams, progress_enabled
 from ..store.history import History, Input, MaterializationStatus, Output, RunOutcome
 from ..store.retention import attempt_log, forget_logs
@@ -239,6 +239,8 @@ class Recorder:
                 self._vouch()
         finally:
             if self.identity is not None:  # stopped or interrupted: nothing left
+                if self.started_at:
+                    STOPPING.set()  # a -P thread worker's attempt must not retry
                 self.registry.reap(self.identity)
             self.lock.release()
 

@@ -33,7 +33,7 @@ from ..store.records import CheckOutcome
 from .context import RunContext
 from .execute import Failure, Job, _exited, duration_text, materialize
 from .logs import stderr_text
-from .processes import stop_group
+from .processes import STOPPING, stop_group
 
 # The longest wait between two attempts (unless retry_delay itself is longer):
 # the delay doubles after each failed attempt, up to this.
@@ -81,6 +81,8 @@ def materialize_with_retries(
             failure = materialize(job, recorded, checked, number)
         if failure is None or number > asset.retries or not failure.retryable:
             break
+        if STOPPING.is_set():  # stopped, not failed: recorded as interrupted
+            return Attempts(failure, number, started)
         delay = retry_delay(asset.retry_delay, number)
         _record_attempt(context, asset, number, failure, started)
         _say(
@@ -88,7 +90,8 @@ def materialize_with_retries(
             f"asset '{asset.task}': attempt {number} of {asset.retries + 1} failed: "
             f"{failure.message}; retrying in {duration_text(delay)}",
         )
-        time.sleep(delay)  # Ctrl-C and SIGTERM end it at once
+        if STOPPING.wait(delay):  # Ctrl-C and SIGTERM end it at once
+            return Attempts(failure, number, started)
         number += 1
     if failure is not None and asset.on_failure:
         log = (

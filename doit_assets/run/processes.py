@@ -27,12 +27,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..atomic import write_atomically
 from ..paths import RUNNING_DIR
+
+# The run is being stopped (Ctrl-C, SIGTERM, or it ends with transforms still
+# running): a transform that fails now was stopped, it did not fail, and no
+# attempt is retried. An Event, so that a retry's wait ends at once.
+STOPPING = threading.Event()
+
 
 _FORKS_DIE_WITH_PARENT: list[bool] = []  # registered once per process
 
