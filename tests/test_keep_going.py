@@ -498,7 +498,7 @@ def test_the_stderr_tail_keeps_the_last_lines_of_the_chunks() -> None:
     assert tail.lines() == ("three", "four", "five")
     tail.add("\n" + "x" * (LONGEST_LINE * 3))
     assert tail.lines()[-1] == "x" * LONGEST_LINE + "..."
-    assert StderrTail().lines() == ()
+    assert StderrTail(keep=5).lines() == ()
 
 
 def test_a_failure_reason_leaves_out_what_the_summary_shows_already() -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 
-TAIL_LINES = 5  # the last lines kept, unless told otherwise
-SUMMARY_TAIL_LINES = 5  # of those, shown in the end-of-run summary
+SUMMARY_TAIL_LINES = 5  # of the lines an attempt's log keeps (logs.py), shown
 LONGEST_LINE = 300  # characters of one line kept; the rest is cut with '...'
 
 
@@ -20,7 +19,7 @@ class StderrTail:
     """Text as it arrives, in chunks; ``lines()`` gives the last complete ones
     (and the line still open at the end, if any), blank lines left out."""
 
-    def __init__(self, keep: int = TAIL_LINES) -> None:
+    def __init__(self, keep: int) -> None:
         self._lines: deque[str] = deque(maxlen=keep)
         self._open = ""  # the line being written, cut at LONGEST_LINE
 
