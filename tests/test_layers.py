@@ -23,6 +23,7 @@ LAYERS = (
     "store",
     "run",
     "inspect",
+    "automate",
     "draw",
     "doit_plugin",
     "cli",

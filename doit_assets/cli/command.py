@@ -152,6 +152,43 @@ def _parser() -> argparse.ArgumentParser:
     checks.add_argument("--json", action="store_true", help="print JSON")
     observe = sub.add_parser("observe", help="observe the observable sources now")
     observe.add_argument("selection", nargs="*", metavar="SELECTION")
+    watch = sub.add_parser(
+        "watch",
+        help="materialize what goes stale, on file events, schedules and sensors",
+    )
+    watch.add_argument("selection", nargs="*", metavar="SELECTION")
+    watch.add_argument(
+        "--debounce",
+        type=_seconds,
+        default=0.2,
+        metavar="SECONDS",
+        help="wait for writes to settle this long before a cycle [default: 0.2]",
+    )
+    watch.add_argument(
+        "--poll",
+        action="store_true",
+        help="look at the files every half second (network file systems)",
+    )
+    watch.add_argument(
+        "-v", "--verbose", action="store_true", help="show each cycle's doit output"
+    )
+    _processes(watch)
+    _keep_going(watch)
+    tick = sub.add_parser(
+        "tick",
+        help="evaluate every automation once (schedules, sensors, freshness), "
+        "run what it asks for, and exit",
+    )
+    tick.add_argument("selection", nargs="*", metavar="SELECTION")
+    _processes(tick)
+    _keep_going(tick)
+    # what a watcher tells its cycle (doit assets watch), and asks back
+    tick.add_argument("--report", help=argparse.SUPPRESS)
+    tick.add_argument("--changed", action="append", help=argparse.SUPPRESS)
+    for flag in ("--reloaded", "--timed", "--start"):
+        tick.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
+    sensors = sub.add_parser("sensors", help="the sensors and their latest answers")
+    sensors.add_argument("--json", action="store_true", help="print JSON")
     history = sub.add_parser("history", help="materializations, newest first")
     history.add_argument("asset", nargs="?", help="only this asset")
     history.add_argument("--limit", type=_positive, default=20, metavar="N")
@@ -240,6 +277,16 @@ def _positive(text: str, maximum: int = MAX_COUNT) -> int:
 
 def _processes_count(text: str) -> int:
     return _positive(text, MAX_PROCESSES)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 60, got '{text}'")
+    return value
 
 
 class AssetsCommand(Command):  # type: ignore[misc]
@@ -385,6 +432,24 @@ def _observe(args: argparse.Namespace) -> int:
     return observe_command(args)
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import watch_command
+
+    return watch_command(args)
+
+
+def _tick(args: argparse.Namespace) -> int:
+    from .tick import tick_command
+
+    return tick_command(args)
+
+
+def _sensors(args: argparse.Namespace) -> int:
+    from .sensors import sensors_command
+
+    return sensors_command(args)
+
+
 def _checks(args: argparse.Namespace) -> int:
     from .checks import checks_command
 
@@ -423,6 +488,9 @@ HANDLERS: dict[str, Handler] = {
     "graph": graph_command,
     "materialize": _materialize_checked,
     "observe": _observe,
+    "watch": _watch,
+    "tick": _tick,
+    "sensors": _sensors,
     "backfill": _backfill,
     "checks": _checks,
 }

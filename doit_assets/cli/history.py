@@ -104,10 +104,19 @@ HISTORY_TAIL_LINES = 3
 NOTE_WIDTH = 200  # characters of reported metadata under a row
 
 
+TRIGGER_WIDTH = 40  # characters of a run's trigger in the runs table (--json: all)
+
+
+def _shortened(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _notes(mat: Materialization) -> list[str]:
     """logs: what the transform reported, and of a failure, its log and the
     last lines of its stderr."""
     notes = []
+    if mat.trigger:
+        notes.append(f"triggered by: {mat.trigger}")
     if mat.reported_metadata:
         reported = compact_json(mat.reported_metadata)
         if len(reported) > NOTE_WIDTH:  # a preview: show and --json have it all
@@ -153,12 +162,13 @@ def runs_command(args: argparse.Namespace) -> int:
             str(r.materialized),
             str(r.up_to_date),
             str(r.failed),
+            _shortened(r.trigger or "manual", TRIGGER_WIDTH),
             r.command,
         ]
         for r in answer.runs
     ]
     headers = ["RUN", "STARTED", "TOOK", "OUTCOME", "MADE", "UP-TO-DATE"]
-    headers += ["FAILED", "COMMAND"]
+    headers += ["FAILED", "TRIGGER", "COMMAND"]
     _out(table(headers, rows, right={0, 2, 4, 5, 6}))
     return 0
 

@@ -71,6 +71,9 @@ class AssetFreshness:
         }
 
     def __call__(self, task: Any, values: Mapping[str, Any]) -> bool:
+        run = task.meta.get("run")
+        if run is not None and task.name in run.force:
+            return False  # a schedule or a sensor says: make it again
         if values.get(FINGERPRINT) != self.fingerprint:
             return False
         for group, paths in ((OUTPUTS, self.outputs), (DIR_INPUTS, self.dir_inputs)):

@@ -52,7 +52,7 @@ class Recorder:
     ) -> None:
         self.context = context
         self.lock = RunLock()
-        self.lock.acquire(command)
+        self.lock.acquire(command, wait=context.wait_for_lock)
         try:
             # What a killed run left running or half-written goes first,
             # before anything of this run touches a staging folder.
@@ -65,7 +65,9 @@ class Recorder:
         except BaseException:
             self.lock.release()
             raise
-        self.run_id = self.history.start_run(command, backfill_id=context.backfill_id)
+        self.run_id = self.history.start_run(
+            command, backfill_id=context.backfill_id, trigger=context.trigger
+        )
         context.run_id = self.run_id  # names its logs; retried attempts record with it
         if self.history.created:  # logs of an earlier history would share names
             forget_logs()
@@ -191,6 +193,7 @@ class Recorder:
             started_at=None,
             fingerprint=asset.fingerprint,
             error=f"blocked by {', '.join(roots)}",
+            trigger=self.context.reasons.get(asset.task),
         )
 
     def _record(
@@ -201,7 +204,12 @@ class Recorder:
         **more: Any,
     ) -> None:
         self.history.record_planned(
-            asset, run_id=self.run_id, status=status, started_at=began, **more
+            asset,
+            run_id=self.run_id,
+            status=status,
+            started_at=began,
+            trigger=self.context.reasons.get(asset.task),
+            **more,
         )
 
     def close(self, *, failed: bool) -> None:

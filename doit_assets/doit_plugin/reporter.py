@@ -63,7 +63,10 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
         with reported_by_doit():  # the project locked, a history it cannot read
             self.recorder = Recorder(
-                command_line(), tasks, selected_tasks, _context(tasks)
+                _context(tasks).command or command_line(),
+                tasks,
+                selected_tasks,
+                _context(tasks),
             )
         self.runner = _runner(self)
         self.progress = self.recorder.make_progress(self.outstream, _workers(self))

@@ -34,6 +34,7 @@ def run_dict(run: Run) -> dict[str, Any]:
         "up_to_date": run.up_to_date,
         "failed": run.failed,
         "backfill_id": run.backfill_id,
+        "trigger": run.trigger or "manual",  # what started it (automation)
     }
 
 
@@ -84,6 +85,7 @@ def materialization_dict_of(
         "attempt": mat.attempt,  # of its task in its run, from 1 (retries)
         # logs: what the transform reported, its log file, a failure's stderr
         "reported_metadata": dict(mat.reported_metadata or {}),
+        "trigger": mat.trigger,  # why automation chose it; null: a user did
         "log": mat.log,
         "stderr_tail": mat.stderr_tail,
         "outputs": [output_dict(o) for o in outputs],

@@ -2,7 +2,9 @@
 
 ``DOIT_ASSETS_NOW`` (an ISO 8601 time or seconds since the epoch) replaces
 the clock, so that a test or a CI job can ask "what would be stale tomorrow?"
-without waiting for it.
+without waiting for it. ``DOIT_ASSETS_NOW=@FILE`` reads the moment from FILE
+each time it is asked: a clock that a test advances by rewriting the file, the
+same for a watcher and every run it starts.
 """
 
 from __future__ import annotations
@@ -51,11 +53,28 @@ def format_duration(seconds: float) -> str:
     return "".join(shown) or "0s"
 
 
+def is_simulated() -> bool:
+    """Is the clock replaced (``DOIT_ASSETS_NOW``)? A watcher then looks at it
+    often rather than sleeping until the next moment it waits for."""
+    return bool(os.environ.get(NOW_VARIABLE))
+
+
 def now() -> float:
     """The current time in seconds since the epoch, or ``DOIT_ASSETS_NOW``."""
     fixed = os.environ.get(NOW_VARIABLE)
     if not fixed:
         return time.time()
+    if fixed.startswith("@"):
+        try:
+            with open(fixed[1:], encoding="utf-8") as f:
+                fixed = f.read().strip()
+        except OSError as err:
+            from ..errors import AssetError
+
+            raise AssetError(
+                f"{NOW_VARIABLE}={fixed}: cannot read the clock file: {err.strerror}",
+                hint="Write a time in it (2024-03-05T11:00:00Z), or unset the variable",
+            ) from None
     try:
         return parse_moment(fixed)
     except ValueError:

@@ -29,7 +29,14 @@ from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..model.traversal import closure, walk
 from . import cache
 from .compile import compile_plan
-from .records import Planned, PlannedAsset, PlannedGroup, from_tuples, to_tuples
+from .records import (
+    Planned,
+    PlannedAsset,
+    PlannedGroup,
+    PlannedSensor,
+    from_tuples,
+    to_tuples,
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,9 @@ class Plan:
     on_disk: OnDisk = field(default_factory=OnDisk)
     # The assets.toml whose run the no-op fast path may vouch for (None: no).
     fast_path: str | None = None
+    # When the next time window opens (a partition appears); None: none will
+    renews_at: float | None = None
+    sensors: tuple[PlannedSensor, ...] = ()  # TEMPORARY
 
     # -- the tasks ---------------------------------------------------------------
 
@@ -223,7 +233,8 @@ def plan_project(
         i.max_age is not None or i.observable for i in items
     )
     vouched = standalone and key and not by_clock and _only_plain_files(items, checks)
-    return Plan(items, settings, on_disk, str(path) if vouched else None)
+    fast_path = str(path) if vouched else None
+    return Plan(items, settings, on_disk, fast_path, renews_at)
 
 
 def _only_plain_files(items: list[Planned], checks: list[tuple[Any, ...]]) -> bool:

@@ -131,6 +131,10 @@ class PlannedAsset(NamedTuple):
     on_failure: str | None  # a command run once it has failed for good
     # checks: what its staged outputs must pass before they are published
     checks: tuple[PlannedCheck, ...] = ()
+    # TEMPORARY (declare branch replaces): automation
+    automation: str = "eager"
+    timezone: str | None = None
+    interval: float | None = None
 
     @property
     def task(self) -> str:
@@ -191,6 +195,9 @@ class PlannedGroup(NamedTuple):
     partitions: str  # described
     time_kind: TimeKind | None
     tasks: tuple[str, ...]  # its partitions' tasks, KEY:PARTITION, in order
+    # TEMPORARY (declare branch replaces)
+    automation: str = "eager"
+    timezone: str | None = None
 
     @property
     def observable(self) -> bool:
@@ -260,3 +267,12 @@ def _plain_checks(asset: PlannedAsset) -> tuple[Any, ...]:
 def _with_checks(row: tuple[Any, ...]) -> PlannedAsset:
     asset = PlannedAsset._make(row)
     return asset._replace(checks=tuple(PlannedCheck._make(c) for c in asset.checks))
+
+
+class PlannedSensor(NamedTuple):  # TEMPORARY (declare branch replaces)
+    name: str
+    observe: str | Callable[[], object]
+    interval: float
+    triggers: tuple[str, ...]
+    location: str | None
+    description: str | None

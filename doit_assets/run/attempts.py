@@ -142,6 +142,7 @@ def _record_attempt(
                 retried=True,
                 log=_existing(log_path(context.run_id, asset.task, number)),
                 stderr_tail=stderr_text(failure.stderr_tail),
+                trigger=context.reasons.get(asset.task),
             )
     except (HistoryError, OSError, sqlite3.Error) as err:  # the retry matters more
         _say(context, f"warning: asset '{asset.task}': attempt not recorded: {err}")

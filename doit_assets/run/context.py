@@ -40,6 +40,15 @@ class RunContext:
     # it names the folder of its attempts' logs, and the attempts that are
     # retried are recorded where they run; None: no history, no logs
     run_id: int | None = None
+    # automation (doit assets tick, watch): what started the run, why each task
+    # was chosen, the tasks run whatever doit's check says (a schedule, a
+    # sensor), and whether to wait for another run's lock rather than fail
+    trigger: str | None = None
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    force: frozenset[str] = frozenset()
+    wait_for_lock: bool = False
+    # the command the history names (None: this process's own command line)
+    command: str | None = None
 
     def chosen(self, name: str) -> bool:
         """Does a task of ``name`` (``KEY`` or ``KEY:PARTITION``) belong to the run?"""

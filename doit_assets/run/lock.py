@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from typing import IO, Any, ClassVar
 
@@ -28,6 +29,7 @@ except ImportError:  # pragma: no cover - Windows: runs are not serialised
     fcntl = None  # type: ignore[assignment]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+WAIT_STEP = 0.1  # seconds between two tries of a run that waits for the lock
 
 
 class RunLock:
@@ -43,9 +45,16 @@ class RunLock:
         self.shown = path
         self._mine = False
 
-    def acquire(self, command: str) -> None:
-        """Take the lock or raise ProjectLocked naming its holder."""
+    def acquire(self, command: str, *, wait: bool = False) -> None:
+        """Take the lock or raise ProjectLocked naming its holder; with
+        ``wait``, wait for the holder to finish (saying once what it waits for)."""
         holder = self.try_acquire(command)
+        if holder is not None and wait:
+            sys.stderr.write(f"Waiting for another doit run: {holder}\n")
+            sys.stderr.flush()
+            while holder is not None:
+                time.sleep(WAIT_STEP)
+                holder = self.try_acquire(command)
         if holder is not None:
             from ..errors import ProjectLocked  # imports doit: only when needed
 

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import AssetError
+from ..model import clock
 from ..paths import HISTORY_FILE
 from ..plan.records import Kind, PlannedAsset
 from .queries import HistoryQueries
@@ -182,16 +183,20 @@ class History(HistoryQueries):
         command: str,
         started_at: float | None = None,
         backfill_id: int | None = None,
+        trigger: str | None = None,
     ) -> int:
-        """Open a run; runs left 'running' by a killed process become 'interrupted'."""
+        """Open a run; runs left 'running' by a killed process become 'interrupted'.
+
+        ``trigger``: what started it (a file event, a schedule...), None when a
+        user did."""
         with self._transaction() as conn:
             conn.execute(
                 "update runs set outcome = 'interrupted' where outcome = 'running'"
             )
             cursor = conn.execute(
-                "insert into runs (started_at, command, pid, backfill_id) "
-                "values (?, ?, ?, ?)",
-                (started_at or time.time(), command, os.getpid(), backfill_id),
+                "insert into runs (started_at, command, pid, backfill_id, trigger) "
+                "values (?, ?, ?, ?, ?)",
+                (started_at or time.time(), command, os.getpid(), backfill_id, trigger),
             )
         return int(cursor.lastrowid or 0)
 
@@ -265,6 +270,7 @@ class History(HistoryQueries):
         log: str | None = None,
         stderr_tail: str | None = None,
         reported_metadata: Mapping[str, Any] | None = None,
+        trigger: str | None = None,
     ) -> int:
         """Append one materialization with its outputs and inputs (and the
         results of its checks), and commit.
@@ -280,8 +286,8 @@ class History(HistoryQueries):
                 "insert into materializations (run_id, asset, kind, status, "
                 "started_at, ended_at, duration, transform, code_version, "
                 "fingerprint, metadata, error, exit_code, partition, attempt, "
-                "log, stderr_tail, reported_metadata) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "log, stderr_tail, reported_metadata, trigger) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     asset,
@@ -301,6 +307,7 @@ class History(HistoryQueries):
                     log,
                     stderr_tail,
                     reported,
+                    trigger,
                 ),
             )
             mat_id = int(cursor.lastrowid or 0)
@@ -354,6 +361,28 @@ class History(HistoryQueries):
         if item.upstream_id is not None or item.asset is None or item.md5 is None:
             return item.upstream_id
         return self.producer_of(item.path, item.md5)
+
+    # -- automation -------------------------------------------------------------
+
+    def record_observation(
+        self, sensor: str, value: str | None, *, changed: bool, error: str | None
+    ) -> None:
+        """One answer of a sensor (or its failure), kept for ``sensors``."""
+        with self._transaction() as conn:
+            conn.execute(
+                "insert into observations (sensor, observed_at, value, changed, "
+                "error) values (?, ?, ?, ?, ?)",
+                (sensor, clock.now(), value, changed, error),
+            )
+
+    def set_moment(self, name: str, at: float) -> None:
+        """Remember the moment an automation acted (``cron:KEY``, ``sensor:NAME``)."""
+        with self._transaction() as conn:
+            conn.execute(
+                "insert into automation_state values (?, ?) on conflict (name) "
+                "do update set at = excluded.at",
+                (name, at),
+            )
 
     # -- backfills --------------------------------------------------------------
 

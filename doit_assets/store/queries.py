@@ -43,6 +43,47 @@ class HistoryQueries:
         ).fetchall()
         return [Run(*row) for row in rows]
 
+    def run(self, run_id: int) -> Run | None:
+        row = self.conn.execute("select * from runs where id = ?", (run_id,)).fetchone()
+        return None if row is None else Run(*row)
+
+    def run_results(self, run_id: int) -> dict[str, Materialization]:
+        """Each task's last record in a run (a retried attempt gives way to the next)."""
+        rows = self.conn.execute(
+            "select * from materializations where run_id = ? order by id", (run_id,)
+        )
+        return {m.task: m for m in map(materialization_of, rows)}
+
+    # -- automation -------------------------------------------------------------
+
+    def moments(self) -> dict[str, float]:
+        """When each automation last acted (``cron:KEY``, ``sensor:NAME``...)."""
+        return dict(self.conn.execute("select name, at from automation_state"))
+
+    def last_answers(self) -> dict[str, tuple[float, str | None, str | None]]:
+        """Each sensor's latest observation: (when, its answer, its error)."""
+        rows = self.conn.execute(
+            "select sensor, observed_at, value, error from observations "
+            "where id in (select max(id) from observations group by sensor)"
+        )
+        return {name: (at, value, error) for name, at, value, error in rows}
+
+    def last_values(self) -> dict[str, str]:
+        """Each sensor's latest answer (its failures left out)."""
+        rows = self.conn.execute(
+            "select sensor, value from observations where id in (select max(id) "
+            "from observations where error is null group by sensor)"
+        )
+        return dict(rows)
+
+    def made_at(self) -> dict[str, float]:
+        """Each task's (``KEY`` or ``KEY:PARTITION``) latest success: when it ended."""
+        rows = self.conn.execute(
+            "select l.asset, m.ended_at from latest l "
+            "join materializations m on m.id = l.materialization_id"
+        )
+        return dict(rows)
+
     def producer_of(self, path: str, md5: str) -> int | None:
         """The latest successful materialization that wrote this version of ``path``."""
         row = self.conn.execute(

@@ -64,6 +64,8 @@ class Materialization:
     log: str | None = None
     stderr_tail: str | None = None
     reported_metadata: Mapping[str, Any] | None = None
+    # automation: why this asset was chosen (NULL: a user chose it)
+    trigger: str | None = None
 
     @property
     def task(self) -> str:
@@ -85,6 +87,8 @@ class Run:
     up_to_date: int
     failed: int
     backfill_id: int | None = None
+    # automation: what made it run (NULL: a user did)
+    trigger: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

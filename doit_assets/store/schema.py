@@ -119,5 +119,25 @@ MIGRATIONS: tuple[str, ...] = (
     alter table materializations add column stderr_tail text;
     alter table materializations add column reported_metadata text;
     """,
+    # 7: automation (watch, tick): why each run and each materialization
+    # happened (NULL: a run a user started), what each sensor answered, and
+    # the moments of schedules and intervals already acted on.
+    """
+    alter table runs add column trigger text;
+    alter table materializations add column trigger text;
+    create table observations (
+        id integer primary key,
+        sensor text not null,
+        observed_at real not null,
+        value text,
+        changed integer not null,
+        error text
+    );
+    create index observations_by_sensor on observations(sensor, id);
+    create table automation_state (
+        name text primary key,
+        at real not null
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

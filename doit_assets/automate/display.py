@@ -1,0 +1,61 @@
+"""What a watcher prints: one line per cycle, then its failures.
+
+``12:03:04 data/raw.csv changed: made clean, train; 1 up to date (0.8 s)``
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+SHOWN = 5  # assets named in a line; the rest are counted
+TAIL = 5  # lines of a failure's stderr, and of a cycle's output that crashed
+
+
+def cycle_lines(
+    woke: str, report: dict[str, Any], output: str, took: float
+) -> list[str]:
+    at = time.strftime("%H:%M:%S")
+    spent = f"({took:.1f} s)"
+    if not report.get("ok"):
+        errors = str(report.get("errors") or "").splitlines()
+        if errors:
+            head = f"{at} {woke}: invalid declarations, still watching the last good graph:"
+            return [head, *("  " + line for line in errors)]
+        return [f"{at} {woke}: the cycle failed {spent}:", *_tail(output)]
+    requested = report.get("requested") or []
+    lead = report.get("trigger") if woke in ("start", "due") and requested else woke
+    if not requested:
+        return [f"{at} {lead}: nothing to run {spent}"]
+    made = report.get("made") or []
+    failed = report.get("failed") or []
+    blocked = report.get("blocked") or []
+    parts = []
+    if made:
+        parts.append("made " + _names(made))
+    if failed:
+        parts.append("FAILED " + _names([f[0] for f in failed]))
+    if blocked:
+        parts.append("blocked " + _names(blocked))
+    fresh = report.get("up_to_date") or 0
+    if fresh:
+        parts.append(f"{fresh} up to date")
+    if not parts:
+        parts.append("nothing ran")
+    lines = [f"{at} {lead}: {'; '.join(parts)} {spent}"]
+    for task, error, tail in failed:
+        lines.append(f"  {task}: {error}")
+        lines += ["    " + line for line in tail.splitlines()[-TAIL:]]
+    if report.get("code") and not failed and not blocked:
+        lines += _tail(output)  # doit stopped before any asset failed
+    return lines
+
+
+def _names(tasks: Sequence[str]) -> str:
+    shown = ", ".join(tasks[:SHOWN])
+    return shown + (f" and {len(tasks) - SHOWN} more" if len(tasks) > SHOWN else "")
+
+
+def _tail(output: str) -> list[str]:
+    return ["  " + line for line in output.strip().splitlines()[-TAIL:]]

@@ -1,0 +1,50 @@
+"""What a watcher watches: the files the assets read and the declarations.
+
+The files read are those no asset makes (sources, ``inputs``, the scripts a
+command names): a change of one of them is a reason to run. The watcher's own
+outputs are not among them, so a cycle never wakes the next. The declarations
+are ``assets.toml``, the dodo file and every Python module of the project that
+loading it imported: an edit of one of them reloads the graph.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ..paths import STATE_DIR
+from ..plan.plan import Plan
+from .evaluate import readers
+
+# Folders of a project whose Python files are not its declarations
+NOT_DECLARATIONS = (STATE_DIR, ".venv", "venv", "site-packages", ".tox", ".git")
+
+
+def watched_files(plan: Plan) -> list[str]:
+    """Every file an asset reads that no asset makes, relative to the project."""
+    made = {p for a in plan.assets if a.kind == "transform" for p in a.paths}
+    files = set(readers(plan)) - made
+    for asset in plan.assets:
+        if asset.kind == "source" and not asset.observable:
+            files.update(asset.paths)
+    return sorted(files)
+
+
+def declaration_files(assets_file: str, dodo: str | None) -> list[str]:
+    """The files that declare the assets, relative to the project (the working
+    directory): the ones that exist, and the project's imported modules."""
+    found = {p for p in (assets_file, dodo) if p and os.path.isfile(p)}
+    here = os.getcwd() + os.sep
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if not path or not path.endswith(".py"):
+            continue
+        full = os.path.abspath(path)
+        if not full.startswith(here):
+            continue
+        relative = full[len(here) :]
+        parts = relative.split(os.sep)
+        if any(p in NOT_DECLARATIONS for p in parts[:-1]):
+            continue
+        found.add(relative)
+    return sorted(os.path.normpath(p) for p in found)

@@ -1,0 +1,351 @@
+"""``doit assets watch``: the foreground loop that runs a tick when something happens.
+
+The watcher loads no declaration itself: each cycle is a ``doit assets tick``
+process, which loads the project as it is now, evaluates every condition, runs
+what they ask for, and reports back (JSON) what it did, which files to watch
+and when the next schedule, sensor or expiry is due. Between cycles the
+watcher waits on the operating system's file events (``watchdog``: inotify,
+FSEvents, or polling with ``--poll``) and on that moment.
+
+Events are debounced (a burst of writes is one cycle); those that arrive
+during a cycle make the next one. Only files the assets read, and the
+declarations, count: the outputs a cycle writes never wake the next. When the
+declarations become invalid, the watcher says why and keeps the files of the
+last good graph, and the changes it saw meanwhile, for when they are fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from ..model import clock
+from ..paths import STAGING_PREFIX
+from ..run.lock import holder
+from .display import cycle_lines
+
+# A cycle's writes settle within this; a stream of them waits no longer than
+# MAX_SETTLE before its cycle starts.
+DEFAULT_DEBOUNCE = 0.2
+MAX_SETTLE = 2.0
+# With DOIT_ASSETS_NOW (a clock a test moves), the clock is looked at this often
+SIMULATED_STEP = 0.1
+STOP_WAIT = 10.0  # seconds a cycle has to stop after Ctrl-C, before it is killed
+
+
+class WatchUnavailable(Exception):
+    """watchdog is not installed."""
+
+
+@dataclass
+class Pending:
+    """What happened since the last cycle."""
+
+    changed: set[str] = field(default_factory=set)
+    reloaded: bool = False
+    unknown: set[str] = field(default_factory=set)  # new files, maybe no input
+
+    def __bool__(self) -> bool:
+        return bool(self.changed) or self.reloaded
+
+
+class Watcher:
+    def __init__(
+        self,
+        tick: Sequence[str],
+        *,
+        doit_args: Sequence[str] = (),
+        declarations: Iterable[str] = (),
+        debounce: float = DEFAULT_DEBOUNCE,
+        poll: bool = False,
+        verbose: bool = False,
+        out: IO[str] = sys.stdout,
+    ) -> None:
+        self.tick = list(tick)  # the command of a cycle, without what woke it
+        self.doit_args = ["--", *doit_args] if doit_args else []
+        self.debounce = debounce
+        self.poll = poll
+        self.verbose = verbose
+        self.out = out
+        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.watched: set[str] = set()
+        self.declarations: set[str] = set(declarations)
+        self.folders: dict[str, bool] = {}  # folder -> recursive
+        self.next_due: float | None = None
+        self.pending = Pending()
+        self.child: subprocess.Popen[str] | None = None
+        self.observer: Any = None
+
+    # -- the loop ---------------------------------------------------------------
+
+    def run(self) -> int:
+        self.observer = _observer(self.poll)
+        stop = _stop_on_term()
+        try:
+            self._say(f"Watching {os.getcwd()} (Ctrl-C stops).")
+            self.observer.start()
+            if not self._cycle(["--start"], "start"):
+                self.pending.reloaded = True  # a fix of the declarations starts it
+            self._schedule()
+            while True:
+                self._wait()
+                due = self.next_due is not None and clock.now() >= self.next_due
+                if not self.pending and not due:
+                    continue
+                self._wait_for_lock()
+                self._run_pending(timed=due)
+        except KeyboardInterrupt:
+            self._stop_child()
+            self._say("Stopped.")
+            return 0
+        finally:
+            signal.signal(signal.SIGTERM, stop)
+            if self.observer.is_alive():
+                self.observer.stop()
+                self.observer.join()
+
+    def _run_pending(self, *, timed: bool) -> None:
+        pending, self.pending = self.pending, Pending()
+        args: list[str] = []
+        if pending.reloaded:
+            args.append("--reloaded")
+        if timed:
+            args.append("--timed")
+        for path in sorted(pending.changed):
+            args += ["--changed", path]
+        woke = _what_woke(pending, timed)
+        quiet = (
+            pending.changed == pending.unknown and not pending.reloaded and not timed
+        )
+        ok = self._cycle(args, woke, quiet=quiet)
+        if not ok:  # the declarations are invalid: keep what happened for later
+            self.pending.changed |= pending.changed
+            self.pending.reloaded |= pending.reloaded
+
+    def _wait(self) -> None:
+        """Until an event that counts (then until they settle), or the next due moment."""
+        try:
+            first = self.events.get(timeout=self._timeout())
+        except queue.Empty:
+            return
+        self._take(first)
+        started = time.monotonic()
+        while time.monotonic() - started < MAX_SETTLE:
+            try:
+                event = self.events.get(timeout=self.debounce)
+            except queue.Empty:
+                break
+            self._take(event)
+
+    def _timeout(self) -> float | None:
+        if clock.is_simulated():
+            return SIMULATED_STEP
+        if self.next_due is None:
+            return None
+        return max(self.next_due - clock.now(), 0.0) + 0.01
+
+    def _take(self, event: tuple[str, str]) -> None:
+        kind, path = event
+        if path in self.declarations:
+            self.pending.reloaded = True
+        elif path in self.watched:
+            self.pending.changed.add(path)
+        elif kind != "modified" and self._in_watched(path) and _may_be_input(path):
+            self.pending.changed.add(path)
+            self.pending.unknown.add(path)
+
+    def _in_watched(self, path: str) -> bool:
+        """A file made, moved or removed in a watched folder (an ``inputs`` glob
+        may match it now)."""
+        folder = os.path.dirname(path)
+        return folder in self.folders or any(
+            path.startswith(f + "/") for f, deep in self.folders.items() if deep
+        )
+
+    def _wait_for_lock(self) -> None:
+        who = holder()
+        if who is None or who.get("pid") == os.getpid():
+            return
+        self._say(
+            f"Waiting for another doit run (pid {who.get('pid')}, "
+            f"'{who.get('command')}') to finish."
+        )
+        while holder() is not None:
+            try:
+                event = self.events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self._take(event)
+
+    # -- a cycle ------------------------------------------------------------------
+
+    def _cycle(self, args: list[str], woke: str, *, quiet: bool = False) -> bool:
+        """One tick; False if the declarations were invalid."""
+        fd, report_path = tempfile.mkstemp(prefix="doit-assets-tick-", suffix=".json")
+        os.close(fd)
+        began = time.monotonic()
+        try:
+            command = [*self.tick, "--report", report_path, *args, *self.doit_args]
+            output = self._run_child(command)
+            report = _read_report(report_path)
+        finally:
+            os.unlink(report_path)
+        took = time.monotonic() - began
+        if not (quiet and report.get("ok") and not report.get("requested")):
+            for line in cycle_lines(woke, report, output, took):
+                self._say(line)
+        if not report.get("ok"):
+            return False
+        self.watched = set(report.get("watch", ()))
+        self.declarations = set(report.get("declarations", ()))
+        self.next_due = report.get("next_due")
+        self._schedule()
+        return True
+
+    def _run_child(self, command: list[str]) -> str:
+        """Run a cycle's process; its output (shown as it comes with --verbose)."""
+        self.child = subprocess.Popen(
+            command,
+            stdout=None if self.verbose else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # Ctrl-C reaches it once, from the watcher
+        )
+        try:
+            output, _ = self.child.communicate()
+        except KeyboardInterrupt:
+            self._stop_child()
+            raise
+        self.child = None
+        return output or ""
+
+    def _stop_child(self) -> None:
+        """Ctrl-C: the cycle stops as a run stops on Ctrl-C (its outputs kept or
+        not made, no staging file left), then the watcher exits."""
+        child, self.child = self.child, None
+        if child is None or child.poll() is not None:
+            return
+        child.send_signal(signal.SIGINT)
+        try:
+            child.wait(STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+    # -- file events --------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        """Watch the folders of the watched files (each once, not recursively,
+        except a folder that is itself an input)."""
+        if self.observer is None or not self.observer.is_alive():
+            return
+        folders = _folders(self.watched | self.declarations)
+        if folders == self.folders:
+            return
+        self.observer.unschedule_all()
+        handler = _Handler(self.events)
+        for folder, deep in folders.items():
+            self.observer.schedule(handler, folder or ".", recursive=deep)
+        self.folders = folders
+
+    def _say(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+def _folders(paths: Iterable[str]) -> dict[str, bool]:
+    """The nearest existing folder of each path (relative, '' for the project)."""
+    found: dict[str, bool] = {}
+    for path in paths:
+        deep = path.endswith("/")
+        folder = path.rstrip("/") if deep else os.path.dirname(path)
+        while folder and not os.path.isdir(folder):
+            folder, deep = os.path.dirname(folder), False
+        found[folder] = found.get(folder, False) or deep
+    return found
+
+
+def _may_be_input(path: str) -> bool:
+    """Not a hidden file (an editor's swap file, a run's staging file), not a backup."""
+    name = os.path.basename(path)
+    return not name.startswith((".", STAGING_PREFIX)) and not name.endswith("~")
+
+
+def _what_woke(pending: Pending, timed: bool) -> str:
+    changed = sorted(pending.changed)
+    parts = []
+    if pending.reloaded:
+        parts.append("declarations changed")
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        parts.append(f"{changed[0]}{more} changed")
+    if timed:
+        parts.append("due")
+    return ", ".join(parts)
+
+
+def _read_report(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            report: dict[str, Any] = json.load(f)
+    except (OSError, ValueError):
+        return {"ok": False}
+    return report
+
+
+def _observer(poll: bool) -> Any:
+    try:
+        if poll:
+            from watchdog.observers.polling import PollingObserver
+
+            return PollingObserver(timeout=0.5)
+        from watchdog.observers import Observer
+
+        return Observer()
+    except ImportError:
+        raise WatchUnavailable from None
+
+
+def _stop_on_term() -> Any:
+    """SIGTERM (systemctl stop) stops the watcher as Ctrl-C does; and Ctrl-C
+    stops it even where it was started with SIGINT ignored (``cmd &`` in a
+    script)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    return signal.signal(signal.SIGTERM, stop)
+
+
+class _Handler:
+    """watchdog's handler interface: every event, as (kind, path relative to here)."""
+
+    def __init__(self, events: queue.Queue[tuple[str, str]]) -> None:
+        self.events = events
+        self.here = os.getcwd() + os.sep
+
+    def dispatch(self, event: Any) -> None:
+        kind = event.event_type
+        if kind not in ("created", "modified", "deleted", "moved", "closed"):
+            return  # opened, closed without writing
+        if event.is_directory and kind == "modified":
+            return
+        kind = "modified" if kind == "closed" else kind
+        for path in (event.src_path, getattr(event, "dest_path", "")):
+            if path:
+                self.events.put((kind, self._relative(os.fsdecode(path))))
+
+    def _relative(self, path: str) -> str:
+        full = os.path.abspath(path)
+        return full[len(self.here) :] if full.startswith(self.here) else full

@@ -1,0 +1,142 @@
+"""``doit assets tick``: one evaluation of every automation, then the run it asks for.
+
+Run by hand, by the system's cron or a CI schedule, and by ``doit assets
+watch`` for each of its cycles (a new process each time, so that every cycle
+sees the declarations as they are now, Python modules included). The watcher
+tells it what woke it (``--changed``, ``--reloaded``, ``--start``) and reads
+back a report (``--report FILE``, JSON): what ran, what failed, which files to
+watch and when the next schedule, sensor or expiry is due.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+from typing import Any
+
+from ..atomic import write_atomically
+from ..automate import sensors
+from ..automate.evaluate import Decision, Wake, evaluate, keys_with_clock
+from ..automate.files import declaration_files, watched_files
+from ..errors import AssetError
+from ..inspect.status import project_status
+from ..model import clock
+from ..model.selection import select
+from ..paths import HISTORY_FILE
+from ..plan.loading import load_plan
+from ..run.context import RunContext
+from ..store.history import History
+from ..text import first_line
+from .materialize import run_assets
+
+
+def tick_command(args: argparse.Namespace) -> int:
+    report: dict[str, Any] = {"ok": False}
+    try:
+        code = _tick(args, report)
+    except AssetError as err:
+        report["errors"] = str(err)
+        _report(args, report)
+        raise
+    _report(args, report)
+    return code
+
+
+def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
+    context = RunContext(wait_for_lock=True)
+    plan = load_plan(args.file, args.dodo, context.warned)
+    chosen = set(select(args.selection, plan) if args.selection else plan.keys)
+    now = clock.now()
+    wake = Wake(
+        changed=tuple(args.changed or ()),
+        reloaded=args.reloaded,
+        full=not args.changed and not args.reloaded and not args.timed,
+        label="watch started" if args.start else "tick",
+    )
+    aimed = [s for s in plan.sensors if any(k in chosen for k in s.triggers)]
+    with History.open(HISTORY_FILE) as history:
+        moments = history.moments()
+        asked, sensors_due = sensors.due(aimed, moments, now)
+        fired = sensors.ask(asked, history, now, os.getcwd())
+        clocked = keys_with_clock(plan, chosen)
+        statuses = project_status(plan, clocked) if clocked else {}
+        decision = evaluate(
+            plan, chosen, wake, now, moments=moments, statuses=statuses, fired=fired
+        )
+        for name, moment in decision.moments.items():
+            history.set_moment(name, moment)
+    decision.due_at(sensors_due)
+    report.update(
+        ok=True,
+        watch=watched_files(plan),
+        declarations=declaration_files(args.file, args.dodo),
+        next_due=decision.next_due,
+        requested=sorted(decision.requests),
+        trigger=decision.trigger,
+    )
+    if not decision.requests:
+        if not args.report:
+            sys.stdout.write("Nothing to do: no automation asks for a run now.\n")
+        return 0
+    if not args.report:
+        sys.stdout.write(_asked(decision))
+        sys.stdout.flush()
+    context.only = frozenset(decision.requests)
+    context.force = frozenset(decision.force)
+    context.reasons = decision.requests
+    context.trigger = decision.trigger
+    if args.report:  # a watcher's cycle: its command is the watcher's
+        context.command = shlex.join(["doit", "assets", "watch", *args.selection])
+    began = time.monotonic()
+    code = run_assets(
+        args.file,
+        list(decision.requests),
+        context,
+        doit_args=args.doit_args,
+        dodo=args.dodo,
+    )
+    report.update(took=time.monotonic() - began, code=code)
+    report.update(_outcome(context.run_id))
+    return code
+
+
+def _asked(decision: Decision) -> str:
+    forced = f", {len(decision.force)} forced" if decision.force else ""
+    return f"Tick: {len(decision.requests)} asked for{forced} ({decision.trigger})\n"
+
+
+def _outcome(run_id: int | None) -> dict[str, Any]:
+    """What the run did, from its history: made, failed (with the error's
+    first line and the end of stderr), blocked, and how many were up to date."""
+    if run_id is None:
+        return {}
+    with History.open(HISTORY_FILE, readonly=True) as history:
+        results = history.run_results(run_id)
+        run = history.run(run_id)
+    made, failed, blocked = [], [], []
+    for task, m in results.items():
+        if m.kind != "transform":
+            continue
+        if m.status == "success":
+            made.append(task)
+        elif m.status == "failed":
+            failed.append([task, first_line(m.error), m.stderr_tail or ""])
+        elif m.status == "blocked":
+            blocked.append(task)
+    return {
+        "run": run_id,
+        "made": made,
+        "failed": failed,
+        "blocked": blocked,
+        "up_to_date": run.up_to_date if run else 0,
+        "outcome": run.outcome if run else "unknown",
+    }
+
+
+def _report(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    if args.report:
+        write_atomically(args.report, json.dumps(report).encode("utf-8"))
