@@ -6,11 +6,15 @@ and with ``--poll``, the fallback for network file systems.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 
 import pytest
-from conftest import Project
+from conftest import PYTHON, Project
 from watching import Watch, edit
 
 PIPELINE = """\
@@ -197,3 +201,109 @@ def test_ctrl_c_during_a_cycle_leaves_nothing_behind(project: Project) -> None:
     assert outcome == "interrupted"
     project.write("go.txt", "")
     assert project.doit_ok().ran == ["slow"]  # nothing holds the project
+
+
+@pytest.mark.skipif(
+    sys.version_info >= (3, 12),
+    reason="doit auto (doit-auto1) watches with pyinotify, which needs asyncore, "
+    "removed in Python 3.12",
+)
+@pytest.mark.skipif(sys.platform != "linux", reason="pyinotify is Linux-only")
+def test_doit_auto_still_reruns_exactly_the_changed_cone(pipeline: Project) -> None:
+    """doit's own ``doit auto`` (the doit-auto1 plugin) works on assets too."""
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "doit", "auto"],
+        cwd=pipeline.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line.rstrip("\n"))
+
+    def until_summary() -> list[str]:
+        got = []
+        while not got or not got[-1].startswith("doit-assets:"):
+            got.append(lines.get(timeout=30))
+        return got
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert "0 made" in until_summary()[-1]
+        edit(pipeline.path("data/other.txt"), "changed\n")
+        ran = [line for line in until_summary() if line.startswith(".  ")]
+        assert ran == [".  side"]
+        edit(pipeline.path("data/raw.txt"), "changed\n")
+        ran = [line for line in until_summary() if line.startswith(".  ")]
+        assert ran == [".  tidy", ".  report"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+PYTHON_ASSETS = '''\
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset(path="out/shout.txt")
+def shout(raw: Path, output: Path) -> None:
+    output.write_text(raw.read_text().upper())
+'''
+
+
+def test_an_edit_of_a_python_asset_module_reloads_it(project: Project) -> None:
+    """Each cycle is a new process: the edited function is the one that runs."""
+    project.assets(
+        """\
+        [settings]
+        modules = ["pipeline"]
+
+        [assets.raw]
+        path = "data/raw.txt"
+        """
+    )
+    project.write("data/raw.txt", "a\n")
+    project.write("pipeline.py", PYTHON_ASSETS)
+    project.doit_ok()
+    with Watch(project.root) as watch:
+        watch.ready()
+        edit(project.path("pipeline.py"), PYTHON_ASSETS.replace(".upper()", " * 2"))
+        assert "made shout" in watch.expect(r"declarations changed")
+        assert project.read("out/shout.txt") == "a\na\n"
+
+
+def test_the_watcher_waits_for_another_run_instead_of_failing(
+    project: Project,
+) -> None:
+    project.assets(WAITING)
+    project.write("data/raw.txt", "a\n")
+    project.write("go.txt", "")
+    project.doit_ok()
+    project.path("go.txt").unlink()
+    with Watch(project.root) as watch:
+        watch.ready()
+        other = subprocess.Popen(  # made again, whatever doit's check says
+            [PYTHON, "-m", "doit", "run", "-a", "slow"],
+            cwd=project.root,
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while not project.staging_dirs() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            edit(project.path("data/raw.txt"), "b\n")
+            line = watch.expect(r"Waiting for another doit run")
+            assert f"(pid {other.pid}, " in line
+            project.write("go.txt", "")
+            assert other.wait(30) == 0
+        finally:
+            other.kill()
+        line = watch.expect(r"data/raw.txt( and 1 more)? changed")  # and go.txt
+        assert "FAILED" not in line
+    assert not any("another doit run is using" in line for line in watch.seen)

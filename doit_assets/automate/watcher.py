@@ -93,6 +93,7 @@ class Watcher:
         try:
             self._say(f"Watching {os.getcwd()} (Ctrl-C stops).")
             self.observer.start()
+            self._wait_for_lock()
             if not self._cycle(["--start"], "start"):
                 self.pending.reloaded = True  # a fix of the declarations starts it
             self._schedule()
