@@ -7,6 +7,7 @@ and with ``--poll``, the fallback for network file systems.
 from __future__ import annotations
 
 import queue
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -176,7 +177,11 @@ depends_on = ["raw"]
 """
 
 
-def test_ctrl_c_during_a_cycle_leaves_nothing_behind(project: Project) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "term"])
+def test_stopping_during_a_cycle_leaves_nothing_behind(
+    project: Project, stop: signal.Signals
+) -> None:
+    """Ctrl-C in a terminal, or ``systemctl stop`` (SIGTERM) of a service."""
     project.assets(WAITING)
     project.write("data/raw.txt", "a\n")
     project.write("go.txt", "")
@@ -189,7 +194,7 @@ def test_ctrl_c_during_a_cycle_leaves_nothing_behind(project: Project) -> None:
         while not project.staging_dirs() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert project.staging_dirs(), "the cycle did not start"
-        assert watch.stop() == 0
+        assert watch.stop(stop) == 0
     assert watch.quiet(1.0)[-1:] == ["Stopped."]
     assert project.staging_dirs() == []
     assert project.read("out/slow.txt") == "complete\n"  # the last good output
@@ -307,3 +312,25 @@ def test_the_watcher_waits_for_another_run_instead_of_failing(
         line = watch.expect(r"data/raw.txt( and 1 more)? changed")  # and go.txt
         assert "FAILED" not in line
     assert not any("another doit run is using" in line for line in watch.seen)
+
+
+def test_an_edit_during_a_cycle_makes_the_next_cycle(project: Project) -> None:
+    project.assets(WAITING)
+    project.write("data/raw.txt", "a\n")
+    project.write("go.txt", "")
+    project.doit_ok()
+    project.path("go.txt").unlink()
+    with Watch(project.root) as watch:
+        watch.ready()
+        edit(project.path("data/raw.txt"), "b\n")
+        deadline = time.monotonic() + 20
+        while not project.staging_dirs() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        edit(project.path("data/raw.txt"), "c\n")  # while slow runs
+        project.path("go.txt").write_text("")
+        assert "made slow" in watch.expect(r"data/raw.txt changed")
+        # the edit and go.txt, seen during the cycle; doit saved the version of
+        # raw it saw at the end (c), so nothing is left to do
+        line = watch.expect(r"data/raw.txt and 1 more changed")
+        assert "1 up to date" in line
+        assert watch.quiet(1.0) == []

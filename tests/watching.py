@@ -75,10 +75,10 @@ class Watch:
         """The first cycle's line (the watcher started and caught up)."""
         return self.expect(r"^\d\d:\d\d:\d\d (watch started|start)")
 
-    def stop(self) -> int:
-        """Ctrl-C, as a terminal sends it to the watcher; its exit code."""
+    def stop(self, how: signal.Signals = signal.SIGINT) -> int:
+        """Ctrl-C, as a terminal sends it to the watcher (or ``how``); its exit code."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(how)
         try:
             return self.proc.wait(TIMEOUT)
         finally:

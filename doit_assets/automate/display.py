@@ -21,7 +21,8 @@ def cycle_lines(
     if not report.get("ok"):
         errors = str(report.get("errors") or "").splitlines()
         if errors:
-            head = f"{at} {woke}: invalid declarations, still watching the last good graph:"
+            problem = "invalid declarations" if report.get("invalid") else "error"
+            head = f"{at} {woke}: {problem}, still watching the last good graph:"
             return [head, *("  " + line for line in errors)]
         return [f"{at} {woke}: the cycle failed {spent}:", *_tail(output)]
     requested = report.get("requested") or []

@@ -22,7 +22,15 @@ from ..atomic import write_atomically
 from ..automate import sensors
 from ..automate.evaluate import Decision, Wake, evaluate, keys_with_clock
 from ..automate.files import declaration_files, watched_files
-from ..errors import AssetError
+from ..errors import (
+    AssetCycleError,
+    AssetDefinitionError,
+    AssetError,
+    AssetSyntaxError,
+    AssetValidationError,
+    DuplicateAssetError,
+    UnknownDependencyError,
+)
 from ..inspect.status import project_status
 from ..model import clock
 from ..model.selection import select
@@ -33,6 +41,16 @@ from ..store.history import History
 from ..text import first_line
 from .materialize import run_assets
 
+# What an edit of the declarations can do wrong (anything else is an error of the tick)
+INVALID = (
+    AssetSyntaxError,
+    AssetDefinitionError,
+    UnknownDependencyError,
+    DuplicateAssetError,
+    AssetCycleError,
+    AssetValidationError,
+)
+
 
 def tick_command(args: argparse.Namespace) -> int:
     report: dict[str, Any] = {"ok": False}
@@ -40,6 +58,7 @@ def tick_command(args: argparse.Namespace) -> int:
         code = _tick(args, report)
     except AssetError as err:
         report["errors"] = str(err)
+        report["invalid"] = isinstance(err, INVALID)
         _report(args, report)
         raise
     _report(args, report)
