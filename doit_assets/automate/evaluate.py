@@ -38,6 +38,9 @@ class Wake:
     """What woke a tick."""
 
     changed: tuple[str, ...] = ()  # files, relative to the project
+    # of them, those that changed while the previous cycle ran: doit saved their
+    # version at the end of it, maybe not the one its transforms read
+    during: tuple[str, ...] = ()
     reloaded: bool = False  # a declaration file changed
     full: bool = False  # ask every eager asset (a start, a standalone tick)
     label: str = "tick"  # what a full tick is called in the history
@@ -133,7 +136,7 @@ def _changed_files(
         for task in sorted(tasks):
             asset = plan.by_task[task]
             if asset.key in chosen and _runs_on_change(asset):
-                decision.request(task, f"file {path}")
+                decision.request(task, f"file {path}", force=path in wake.during)
 
 
 def _runs_on_change(asset: PlannedAsset) -> bool:

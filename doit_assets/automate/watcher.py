@@ -53,6 +53,10 @@ class Pending:
     changed: set[str] = field(default_factory=set)
     reloaded: bool = False
     unknown: set[str] = field(default_factory=set)  # new files, maybe no input
+    # changed while a cycle ran: doit saved the version it saw at the end of
+    # the cycle, which its transform may not have read; made again, whatever
+    # doit's check says
+    during: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.changed) or self.reloaded
@@ -76,7 +80,8 @@ class Watcher:
         self.poll = poll
         self.verbose = verbose
         self.out = out
-        self.events: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.events: queue.Queue[tuple[str, str, float]] = queue.Queue()
+        self.cycle_began = self.cycle_ended = 0.0  # time.monotonic()
         self.watched: set[str] = set()
         self.declarations: set[str] = set(declarations)
         self.folders: dict[str, bool] = {}  # folder -> recursive
@@ -122,7 +127,7 @@ class Watcher:
         if timed:
             args.append("--timed")
         for path in sorted(pending.changed):
-            args += ["--changed", path]
+            args += ["--during" if path in pending.during else "--changed", path]
         woke = _what_woke(pending, timed)
         quiet = (
             pending.changed == pending.unknown and not pending.reloaded and not timed
@@ -131,6 +136,7 @@ class Watcher:
         if not ok:  # the declarations are invalid: keep what happened for later
             self.pending.changed |= pending.changed
             self.pending.reloaded |= pending.reloaded
+            self.pending.during |= pending.during
 
     def _wait(self) -> None:
         """Until an event that counts (then until they settle), or the next due moment."""
@@ -154,8 +160,8 @@ class Watcher:
             return None
         return max(self.next_due - clock.now(), 0.0) + 0.01
 
-    def _take(self, event: tuple[str, str]) -> None:
-        kind, path = event
+    def _take(self, event: tuple[str, str, float]) -> None:
+        kind, path, at = event
         if path in self.declarations:
             self.pending.reloaded = True
         elif path in self.watched:
@@ -163,6 +169,10 @@ class Watcher:
         elif kind != "modified" and self._in_watched(path) and _may_be_input(path):
             self.pending.changed.add(path)
             self.pending.unknown.add(path)
+        else:
+            return
+        if self.cycle_began <= at <= self.cycle_ended:
+            self.pending.during.add(path)
 
     def _in_watched(self, path: str) -> bool:
         """A file made, moved or removed in a watched folder (an ``inputs`` glob
@@ -193,14 +203,16 @@ class Watcher:
         """One tick; False if the declarations were invalid."""
         fd, report_path = tempfile.mkstemp(prefix="doit-assets-tick-", suffix=".json")
         os.close(fd)
-        began = time.monotonic()
+        began = self.cycle_began = time.monotonic()
+        self.cycle_ended = float("inf")
         try:
             command = [*self.tick, "--report", report_path, *args, *self.doit_args]
             output = self._run_child(command)
             report = _read_report(report_path)
         finally:
             os.unlink(report_path)
-        took = time.monotonic() - began
+            self.cycle_ended = time.monotonic()
+        took = self.cycle_ended - began
         if not (quiet and report.get("ok") and not report.get("requested")):
             for line in cycle_lines(woke, report, output, took):
                 self._say(line)
@@ -332,7 +344,7 @@ def _stop_on_term() -> Any:
 class _Handler:
     """watchdog's handler interface: every event, as (kind, path relative to here)."""
 
-    def __init__(self, events: queue.Queue[tuple[str, str]]) -> None:
+    def __init__(self, events: queue.Queue[tuple[str, str, float]]) -> None:
         self.events = events
         self.here = os.getcwd() + os.sep
 
@@ -345,7 +357,8 @@ class _Handler:
         kind = "modified" if kind == "closed" else kind
         for path in (event.src_path, getattr(event, "dest_path", "")):
             if path:
-                self.events.put((kind, self._relative(os.fsdecode(path))))
+                at = time.monotonic()
+                self.events.put((kind, self._relative(os.fsdecode(path)), at))
 
     def _relative(self, path: str) -> str:
         full = os.path.abspath(path)

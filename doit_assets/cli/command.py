@@ -185,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     # what a watcher tells its cycle (doit assets watch), and asks back
     tick.add_argument("--report", help=argparse.SUPPRESS)
     tick.add_argument("--changed", action="append", help=argparse.SUPPRESS)
+    tick.add_argument("--during", action="append", help=argparse.SUPPRESS)
     for flag in ("--reloaded", "--timed", "--start"):
         tick.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
     sensors = sub.add_parser("sensors", help="the sensors and their latest answers")

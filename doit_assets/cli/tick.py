@@ -71,9 +71,10 @@ def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
     chosen = set(select(args.selection, plan) if args.selection else plan.keys)
     now = clock.now()
     wake = Wake(
-        changed=tuple(args.changed or ()),
+        changed=tuple(args.changed or ()) + tuple(args.during or ()),
+        during=tuple(args.during or ()),
         reloaded=args.reloaded,
-        full=not args.changed and not args.reloaded and not args.timed,
+        full=not (args.changed or args.during or args.reloaded or args.timed),
         label="watch started" if args.start else "tick",
     )
     aimed = [s for s in plan.sensors if any(k in chosen for k in s.triggers)]
