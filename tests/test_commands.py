@@ -152,6 +152,7 @@ def mat(
         if asset == "raw_data"
         else f".doit-assets/logs/{run_id}/{asset}.1.log",
         "stderr_tail": None,
+        "trigger": None,
         "outputs": [],
         "inputs": [],
     }
@@ -339,18 +340,18 @@ def test_runs_lists_runs_newest_first(story: Project) -> None:
     assert_lines(
         result.out,
         [
-            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
-            "  4  <time>  <took>  failed      0           4       1  doit",
-            "  3  <time>  <took>  success     3           1       0  doit",
-            "  2  <time>  <took>  success     0           4       0  doit report",
-            "  1  <time>  <took>  success     3           0       0  doit",
+            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  TRIGGER  COMMAND",
+            "  4  <time>  <took>  failed      0           4       1  manual   doit",
+            "  3  <time>  <took>  success     3           1       0  manual   doit",
+            "  2  <time>  <took>  success     0           4       0  manual   doit report",
+            "  1  <time>  <took>  success     3           0       0  manual   doit",
         ],
     )
     assert_lines(
         assets_cmd(story, "runs", "--limit", "1").out,
         [
-            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
-            "  4  <time>  <took>  failed      0           4       1  doit",
+            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  TRIGGER  COMMAND",
+            "  4  <time>  <took>  failed      0           4       1  manual   doit",
         ],
     )
 
@@ -374,6 +375,7 @@ def test_runs_json(story: Project) -> None:
             "up_to_date": up_to_date,
             "failed": failed,
             "backfill_id": None,
+            "trigger": "manual",
         }
 
     assert norm(data["runs"]) == [
@@ -1194,11 +1196,11 @@ def test_commands_work_from_another_directory_with_d(
     assert_lines(
         relative.out,
         [
-            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  COMMAND",
-            "  4  <time>  <took>  failed      0           4       1  doit",
-            "  3  <time>  <took>  success     3           1       0  doit",
-            "  2  <time>  <took>  success     0           4       0  doit report",
-            "  1  <time>  <took>  success     3           0       0  doit",
+            "RUN  STARTED               TOOK  OUTCOME  MADE  UP-TO-DATE  FAILED  TRIGGER  COMMAND",
+            "  4  <time>  <took>  failed      0           4       1  manual   doit",
+            "  3  <time>  <took>  success     3           1       0  manual   doit",
+            "  2  <time>  <took>  success     0           4       0  manual   doit report",
+            "  1  <time>  <took>  success     3           0       0  manual   doit",
         ],
     )
     assert not (tmp_path / ".doit-assets").exists()
@@ -1519,6 +1521,9 @@ USAGE = [
     "    backfill            make a range of partitions; resume one that stopped",
     "    checks              the checks of assets and their latest results",
     "    observe             observe the observable sources now",
+    "    watch               make what goes stale as it does: files, schedules, sensors",
+    "    tick                evaluate every automation once, run what it asks for",
+    "    sensors             the sensors and their latest answers",
     "    history             materializations, newest first",
     "    lineage             the graph around an asset and the chain that made it",
     "    show                an asset's declaration, outputs and status",

@@ -77,6 +77,8 @@ def test_open_migrates_an_empty_file_to_the_current_schema(tmp_path: Path) -> No
         "latest",
         "backfills",
         "check_results",
+        "observations",
+        "automation_state",
     }
     conn.close()
 

@@ -746,6 +746,7 @@ def observation_row(mat_id: int, run_id: int, version: str) -> dict[str, Any]:
         "reported_metadata": {},
         "log": None,
         "stderr_tail": None,
+        "trigger": None,
         "outputs": [
             {"path": OBSERVATION, "md5": md5(version + "\n"), "size": len(version) + 1}
         ],

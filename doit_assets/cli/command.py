@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     observe.add_argument("selection", nargs="*", metavar="SELECTION")
     watch = sub.add_parser(
         "watch",
-        help="materialize what goes stale, on file events, schedules and sensors",
+        help="make what goes stale as it does: files, schedules, sensors",
     )
     watch.add_argument("selection", nargs="*", metavar="SELECTION")
     watch.add_argument(
@@ -176,8 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     _keep_going(watch)
     tick = sub.add_parser(
         "tick",
-        help="evaluate every automation once (schedules, sensors, freshness), "
-        "run what it asks for, and exit",
+        help="evaluate every automation once, run what it asks for",
     )
     tick.add_argument("selection", nargs="*", metavar="SELECTION")
     _processes(tick)

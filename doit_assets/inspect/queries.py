@@ -85,9 +85,9 @@ def materialization_dict_of(
         "attempt": mat.attempt,  # of its task in its run, from 1 (retries)
         # logs: what the transform reported, its log file, a failure's stderr
         "reported_metadata": dict(mat.reported_metadata or {}),
-        "trigger": mat.trigger,  # why automation chose it; null: a user did
         "log": mat.log,
         "stderr_tail": mat.stderr_tail,
+        "trigger": mat.trigger,  # why automation chose it; null: a user did
         "outputs": [output_dict(o) for o in outputs],
         "inputs": [
             {
