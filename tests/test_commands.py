@@ -1521,7 +1521,7 @@ USAGE = [
     "    backfill            make a range of partitions; resume one that stopped",
     "    checks              the checks of assets and their latest results",
     "    observe             observe the observable sources now",
-    "    watch               make what goes stale as it does: files, schedules, sensors",
+    "    watch               make what goes stale, as it goes stale",
     "    tick                evaluate every automation once, run what it asks for",
     "    sensors             the sensors and their latest answers",
     "    history             materializations, newest first",

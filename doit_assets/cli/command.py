@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     observe.add_argument("selection", nargs="*", metavar="SELECTION")
     watch = sub.add_parser(
         "watch",
-        help="make what goes stale as it does: files, schedules, sensors",
+        help="make what goes stale, as it goes stale",
     )
     watch.add_argument("selection", nargs="*", metavar="SELECTION")
     watch.add_argument(
