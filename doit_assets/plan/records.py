@@ -131,6 +131,11 @@ class PlannedAsset(NamedTuple):
     on_failure: str | None  # a command run once it has failed for good
     # checks: what its staged outputs must pass before they are published
     checks: tuple[PlannedCheck, ...] = ()
+    # Automation (issue 15): when watch and tick make it, not what it makes
+    # (not in the fingerprint): "eager", "on_missing", "manual", "cron:EXPR"
+    automation: str = "eager"
+    timezone: str | None = None  # a cron's zone, [settings] resolved
+    interval: float | None = None  # an observable source's, in seconds
 
     @property
     def task(self) -> str:
@@ -191,6 +196,9 @@ class PlannedGroup(NamedTuple):
     partitions: str  # described
     time_kind: TimeKind | None
     tasks: tuple[str, ...]  # its partitions' tasks, KEY:PARTITION, in order
+    # Automation (issue 15), as each of its partitions has it
+    automation: str = "eager"
+    timezone: str | None = None
 
     @property
     def observable(self) -> bool:
@@ -202,6 +210,19 @@ class PlannedGroup(NamedTuple):
 
 
 Planned = PlannedAsset | PlannedGroup
+
+
+class PlannedSensor(NamedTuple):
+    """A sensor (issue 15): ``observe`` (a shell command, or a function of no
+    arguments) is asked every ``interval`` seconds; when its answer changes,
+    ``triggers`` (asset keys) are materialized."""
+
+    name: str
+    observe: str | Callable[[], object]
+    interval: float  # seconds
+    triggers: tuple[str, ...]
+    location: str | None  # file:line
+    description: str | None
 
 
 def fingerprint(
