@@ -23,10 +23,10 @@ from ..model.automation import (
 from . import fields
 from .fields import Checker
 
-AUTOMATION_HINT = (
-    'For example automation = "cron:0 6 * * *" (every day at 06:00, '
-    "in [settings] timezone or UTC)"
+AUTOMATION_EXAMPLE = (
+    '"cron:0 6 * * *" (every day at 06:00, in [settings] timezone or UTC)'
 )
+
 CRON_HINT = (
     "Write 5 fields: minute hour day-of-month month day-of-week, "
     'e.g. "cron:0 6 * * *" (every day at 06:00)'
@@ -68,7 +68,8 @@ def asset_automation(
                 name,
                 "timezone",
                 "'timezone' applies to a cron automation only",
-                'Remove it, or give a schedule: automation = "cron:0 6 * * *"',
+                "Remove it, or give a schedule: "
+                f'{_assignment(checker, "automation")}"cron:0 6 * * *"',
             )
         elif zone is not None:
             found["timezone"] = zone
@@ -83,11 +84,17 @@ def asset_automation(
                 "interval",
                 "'interval' is for observable sources only",
                 "It says how often watch observes a source that has 'observe'; "
-                'to run an asset on a schedule, use automation = "cron:..."',
+                "to run an asset on a schedule, use "
+                f'{_assignment(checker, "automation")}"cron:..."',
             )
         elif seconds is not None:
             found["interval"] = seconds
     return found
+
+
+def _assignment(checker: Checker, field: str) -> str:
+    """``field = `` in TOML, ``field=`` in a decorator."""
+    return f"{field}=" if checker.decorator else f"{field} = "
 
 
 def _automation(checker: Checker, name: str, value: object) -> str | None:
@@ -100,7 +107,7 @@ def _automation(checker: Checker, name: str, value: object) -> str | None:
         name,
         "automation",
         f"'automation' must be {AUTOMATION_FORMS}, got {shown}",
-        AUTOMATION_HINT,
+        f"For example {_assignment(checker, 'automation')}{AUTOMATION_EXAMPLE}",
     )
     return None
 
@@ -183,11 +190,21 @@ def known_timezone(name: object) -> bool:
 def _interval(checker: Checker, name: str, value: object) -> float | None:
     seconds = fields.duration_of(value, decorator=checker.decorator)
     if seconds is None:
-        shown = fields.shown_value(value, decorator=checker.decorator)
-        checker.fail(
-            name,
-            "interval",
-            f"'interval' must be a duration like \"5m\", got {shown}",
-            fields.DURATION_HINT,
-        )
+        checker.fail(name, "interval", *interval_problem(value, checker.decorator))
     return seconds
+
+
+def interval_problem(value: object, decorator: bool) -> tuple[str, str]:
+    """Why ``value`` is no interval, and the hint (an asset's or a sensor's)."""
+    if decorator and hasattr(value, "total_seconds"):
+        value = value.total_seconds()
+    if decorator and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (
+            f"'interval' must be longer than nothing, got {value:g} seconds",
+            'For example interval=timedelta(minutes=5) or interval="5m"',
+        )
+    shown = fields.shown_value(value, decorator=decorator)
+    return (
+        f"'interval' must be a duration like \"5m\", got {shown}",
+        fields.DURATION_HINT,
+    )

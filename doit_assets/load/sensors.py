@@ -16,6 +16,7 @@ from ..errors import AssetError, Location, SensorError, did_you_mean
 from ..model.automation import DEFAULT_SENSOR_INTERVAL, SensorSpec
 from ..model.spec import AssetKey
 from . import fields
+from .automation import interval_problem
 from .pathnames import NUL_HINT, name_problem
 
 SENSOR_KEYS = ("observe", "interval", "triggers", "description")
@@ -69,12 +70,7 @@ def sensor_spec(
         value = table["interval"]
         seconds = fields.duration_of(value, decorator=decorator)
         if seconds is None:
-            shown = fields.shown_value(value, decorator=decorator)
-            fail(
-                "interval",
-                f"'interval' must be a duration like \"5m\", got {shown}",
-                fields.DURATION_HINT,
-            )
+            fail("interval", *interval_problem(value, decorator))
         else:
             interval = seconds
     triggers = _triggers(table.get("triggers"), fail, type_of, decorator)
