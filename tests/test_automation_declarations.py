@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sys
 
-import croniter  # noqa: F401  (see below)
 import pytest
 from conftest import Project
 
@@ -22,10 +21,6 @@ from doit_assets.plan.records import (
     PlannedSensor,
     fingerprint,
 )
-
-# croniter's import runs `file -b <python>` (platform.architecture(), to tell a
-# 32-bit build): imported here, at collection, so that no fast test starts a
-# process when the loader imports it.
 
 RAW = '[assets.raw]\npath = "data/raw.csv"\n\n'
 FORMS = '"eager", "on_missing", "manual" or "cron:EXPR"'
