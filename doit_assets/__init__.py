@@ -37,6 +37,8 @@ _HOMES = {
     "AssetCheckDef": "load.decorators",
     "CheckResult": "model.checks",
     "MaterializeResult": "model.results",
+    "sensor": "load.decorators",
+    "SensorDef": "load.decorators",
 }
 __all__ = [
     "AssetCheckDef",
@@ -53,6 +55,7 @@ __all__ = [
     "PartitionKey",
     "PickleStore",
     "Project",
+    "SensorDef",
     "ValueStore",
     "asset",
     "asset_check",
@@ -62,6 +65,7 @@ __all__ = [
     "load_toml",
     "observable_source",
     "register_store",
+    "sensor",
     "to_doit_tasks",
 ]
 
@@ -71,9 +75,11 @@ if TYPE_CHECKING:  # the same names, for type checkers
     from .load.decorators import (
         AssetCheckDef,
         AssetDef,
+        SensorDef,
         asset,
         asset_check,
         observable_source,
+        sensor,
     )
     from .load.project import load_graph
     from .load.toml import Project, load_toml

@@ -33,6 +33,9 @@ class Location:
 class AssetError(Exception):
     """A problem with a declaration; ``str(err)`` is the finished one-line message."""
 
+    # What ``key`` names in the message: ``asset 'KEY'`` (``sensor 'NAME'``: SensorError)
+    subject = "asset"
+
     def __init__(
         self,
         problem: str,
@@ -58,7 +61,7 @@ class AssetError(Exception):
         if marker is not None:
             parts.append(marker)
         if self.key is not None:
-            parts.append(f"asset '{self.key}'")
+            parts.append(f"{self.subject} '{self.key}'")
         parts.append(self.problem)
         text = ": ".join(parts)
         if self.hint:
@@ -86,6 +89,12 @@ class AssetSyntaxError(AssetError):
 
 class AssetDefinitionError(AssetError):
     """A bad or missing field, a wrong type, an invalid name or path."""
+
+
+class SensorError(AssetDefinitionError):
+    """A problem with a sensor (``[sensors.NAME]``, ``@sensor``): ``sensor 'NAME'``."""
+
+    subject = "sensor"
 
 
 class UnknownDependencyError(AssetError):

@@ -12,6 +12,7 @@ doit's ``DoitMain`` in this process) fails at once, saying so (see
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -337,6 +338,11 @@ def _refuse_outside_e2e(what: str) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Guard where processes start and where doit runs in this process."""
+    # croniter's import runs `file -b <python>` (platform.architecture(), to
+    # tell a 32-bit build): imported before the guard, so that a fast test
+    # that loads a cron automation does not look like one starting Python.
+    with contextlib.suppress(ImportError):
+        import croniter  # noqa: F401
     popen_init = subprocess.Popen.__init__
     doit_run = DoitMain.run
 

@@ -72,6 +72,8 @@ def asset(
     pool: str | None = None,
     on_failure: str | None = None,
     checks: Sequence[Mapping[str, Any]] = (),
+    automation: str | None = None,
+    timezone: str | None = None,
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -93,6 +95,9 @@ def asset(
     ``partitions`` and ``partition_mapping`` take what ``assets.toml`` does, as
     dicts; the function then may take a ``partition`` parameter (a PartitionKey).
     ``checks`` takes the tables of ``[[assets.NAME.checks]]``, as dicts.
+    ``automation`` (``"eager"``, ``"on_missing"``, ``"manual"`` or
+    ``"cron:EXPR"``) and ``timezone`` (of a cron) say when ``doit assets
+    watch`` and ``tick`` make it.
     """
     if fn is None:
         return lambda f: _define(f, options)
@@ -108,15 +113,22 @@ def observable_source(
     metadata: Mapping[str, Any] | None = None,
     group: str | None = None,
     tags: Sequence[str] = (),
+    automation: str | None = None,
+    timezone: str | None = None,
+    interval: str | float | datetime.timedelta | None = None,
 ) -> Any:
     """Declare a source made outside the pipeline, whose version ``fn`` returns.
 
     ``fn`` takes no arguments and returns something that changes when the
     source does (an ETag, a row count, a date); every run calls it, and a new
-    value makes the assets that depend on the source stale.
+    value makes the assets that depend on the source stale. ``interval``
+    (``"5m"``, a number of seconds or a ``timedelta``) is how often ``doit
+    assets watch`` observes it again; ``automation`` and ``timezone`` are
+    those of ``@asset``.
     """
     options: dict[str, Any] = {"name": name, "description": description}
     options |= {"metadata": metadata, "group": group, "tags": tags}
+    options |= {"automation": automation, "timezone": timezone, "interval": interval}
 
     def define(f: Callable[[], object]) -> AssetDef:
         table = {k: _plain(v) for k, v in options.items() if v is not None}
@@ -193,17 +205,67 @@ def asset_check(
     return define
 
 
-# What a module may declare: assets and checks of them.
-Declared = AssetDef | AssetCheckDef
+# -- sensors (issue 15) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SensorDef:
+    """A decorated sensor; calling it calls the function (handy in unit tests)."""
+
+    fn: Callable[[], object]
+    table: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The sensor's name: ``name``, or the function's."""
+        return str(self.table.get("name") or self.fn.__name__)
+
+    @property
+    def location(self) -> Location:
+        return _location(self.fn)
+
+    def __call__(self) -> object:
+        return self.fn()
+
+
+def sensor(
+    *,
+    triggers: Sequence[str],
+    interval: str | float | datetime.timedelta | None = None,
+    name: str | None = None,
+    description: str | None = None,
+) -> Callable[[Callable[[], object]], SensorDef]:
+    """Declare a sensor: ``@sensor(interval="5m", triggers=["orders"])``.
+
+    The function takes no arguments; ``doit assets watch`` calls it every
+    ``interval`` (``"5m"``, a number of seconds or a ``timedelta``; default
+    30 seconds), and when its answer (its return value as text, stripped)
+    changes, it materializes the ``triggers`` assets. ``name`` defaults to
+    the function's name; sensors and assets share one set of names.
+    """
+    options = {"triggers": triggers, "interval": interval, "description": description}
+
+    def define(fn: Callable[[], object]) -> SensorDef:
+        table = {k: _plain(v) for k, v in options.items() if v is not None}
+        table["observe"] = fn
+        if name is not None:
+            table["name"] = name
+        return SensorDef(fn, table)
+
+    return define
+
+
+# What a module may declare: assets, checks of them, and sensors.
+Declared = AssetDef | AssetCheckDef | SensorDef
 
 
 def collect(modules: Iterable[ModuleType]) -> list[Declared]:
-    """Every ``@asset`` and ``@asset_check`` defined at the top level of these
-    modules, in source order."""
+    """Every ``@asset``, ``@asset_check`` and ``@sensor`` defined at the top
+    level of these modules, in source order."""
     found: dict[int, Declared] = {}
     for module in modules:
         for value in vars(module).values():
-            if isinstance(value, (AssetDef, AssetCheckDef)):
+            if isinstance(value, (AssetDef, AssetCheckDef, SensorDef)):
                 found.setdefault(id(value), value)
     return sorted(
         found.values(),

@@ -2,6 +2,7 @@
 
 ``AssetBuilder`` checks each field with the checks of fields.py (paths,
 strings, labels, ``max_age``, ``observe``, a shell transform's references),
+automation.py (``automation``, ``timezone``, ``interval``),
 partitioned.py (partitions and their mappings) and python.py (the function and
 its parameters), appending every problem it finds (each with the location
 ``locate`` gives for that field) instead of stopping at the first.
@@ -16,6 +17,7 @@ from ..errors import did_you_mean
 from ..model.spec import AssetKey, AssetSpec
 from ..model.values import observation_path, value_path
 from . import fields, partitioned, python
+from .automation import asset_automation
 from .checks import declared_checks
 from .fields import Checker, Locate
 from .pathnames import name_problem
@@ -44,6 +46,10 @@ ASSET_KEYS = (
     "pool",
     "on_failure",
     "checks",
+    # when watch and tick make it (issue 15)
+    "automation",
+    "timezone",
+    "interval",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -135,6 +141,9 @@ class AssetBuilder(Checker):
         run_options = fields.run_options(
             self, name, table, is_source, function is not None
         )
+        automation = asset_automation(
+            self, name, table, is_source=is_source, observable="observe" in table
+        )
         if is_source and "transform" not in table and depends_on:
             self.fail(
                 name,
@@ -210,6 +219,7 @@ class AssetBuilder(Checker):
             mappings=mappings,
             **run_options,
             checks=tuple(checks),
+            **automation,
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

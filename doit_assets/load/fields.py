@@ -356,12 +356,12 @@ def observe(
             'For example observe = "curl -sI https://example.com/data.csv"',
         )
         return None
-    if callable(value) and _required_params(value):
+    if callable(value) and required_params(value):
         checker.fail(
             name,
             "observe",
             "an observation function takes no parameters, but it has "
-            + ", ".join(f"'{p}'" for p in _required_params(value)),
+            + ", ".join(f"'{p}'" for p in required_params(value)),
             "Return the version of the source from nothing but the source",
         )
         return None
@@ -384,7 +384,7 @@ def observe(
     return value  # type: ignore[no-any-return]
 
 
-def _required_params(function: Callable[..., Any]) -> list[str]:
+def required_params(function: Callable[..., Any]) -> list[str]:
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):

@@ -14,15 +14,17 @@ from pathlib import Path
 
 from ..errors import AssetDefinitionError, AssetError, Location
 from ..memory import collector_paused
+from ..model.automation import SensorSpec
 from ..model.graph import AssetGraph
 from ..model.spec import AssetSpec
 from .checks import attach_python_checks
-from .decorators import AssetCheckDef, AssetDef, Declared, collect
+from .decorators import AssetCheckDef, AssetDef, Declared, SensorDef, collect
 from .definition import AssetBuilder
 from .files import check_files, file_checks
 from .imports import Definition, project_functions
+from .sensors import check_sensors, sensor_spec
 from .toml import Project, load_toml
-from .validate import UnknownHint, build_graph
+from .validate import UnknownHint, build_graph, unknown_key_hint
 
 # doit's own commands; installed plugin commands are added from entry points.
 DOIT_COMMANDS = (
@@ -95,6 +97,19 @@ def _load_graph(
         )
     toml_keys = project.declared
     where = locator(project)
+    explain = _unloaded_functions(project, defs)
+    # sensors: reported with the assets' problems, their triggers checked
+    # against every asset, TOML and Python
+    sensor_defs = [d for d in declared if isinstance(d, SensorDef)]
+    sensors = list(project.sensors) + _python_sensors(sensor_defs, problems)
+    sensors, sensor_problems = check_sensors(
+        sensors,
+        toml_keys | {d.key for d in defs} | {s.key for s in specs},
+        sensor_locator(project),
+        lambda key, names: unknown_key_hint(key, names, explain),
+        incomplete=bool(project.failed_modules),
+    )
+    problems += sensor_problems
     graph = build_graph(
         specs,
         where=where,
@@ -102,12 +117,12 @@ def _load_graph(
         known_keys=toml_keys | {d.key for d in defs},
         problems=problems,
         partial=partial,
-        explain_unknown=_unloaded_functions(project, defs),
+        explain_unknown=explain,
         incomplete=bool(project.failed_modules),
     )
     # On-disk facts come after: they are warnings, and failures of one asset.
     on_disk = check_files(project.root, file_checks(graph.specs, where))
-    return project, dataclasses.replace(graph, on_disk=on_disk)
+    return project, dataclasses.replace(graph, on_disk=on_disk, sensors=tuple(sensors))
 
 
 def locator(project: Project) -> Callable[[AssetSpec, str], Location | None]:
@@ -119,6 +134,36 @@ def locator(project: Project) -> Callable[[AssetSpec, str], Location | None]:
         return spec.location
 
     return where
+
+
+def sensor_locator(project: Project) -> Callable[[SensorSpec, str], Location | None]:
+    """Where a field of a sensor is declared: its line, or a @sensor's function."""
+
+    def where(sensor: SensorSpec, field: str) -> Location | None:
+        if sensor.location is None or sensor.location.path == project.source:
+            line = project.lines.get(("[sensors]", f"{sensor.name}.{field}"))
+            line = line or project.lines.get(("[sensors]", sensor.name))
+            return Location(project.source, line or None)
+        return sensor.location
+
+    return where
+
+
+def _python_sensors(
+    defs: list[SensorDef], problems: list[AssetError]
+) -> list[SensorSpec]:
+    sensors = []
+    for d in defs:
+        table = {k: v for k, v in d.table.items() if k != "name"}
+        found = sensor_spec(d.key, table, _at(d.location), problems, decorator=True)
+        if found is not None:
+            sensors.append(found)
+    return sensors
+
+
+def _at(location: Location) -> Callable[[str, str], Location]:
+    """Every field of a decorated function is at the function."""
+    return lambda name, field: location
 
 
 def _unloaded_functions(project: Project, defs: list[AssetDef]) -> UnknownHint:

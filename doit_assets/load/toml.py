@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,20 +25,23 @@ from ..errors import (
     did_you_mean,
     raise_all,
 )
+from ..model.automation import SensorSpec
 from ..model.clock import parse_duration
 from ..model.spec import AssetSpec
 from . import fields
+from .automation import known_timezone as _known_timezone
 from .definition import AssetBuilder
 from .fields import type_name
 from .imports import ModuleImportError, import_module
 from .pathnames import LABEL_PATTERN, NUL_HINT, shown
+from .sensors import sensor_spec
 
 if sys.version_info >= (3, 14):
     import tomllib
 else:  # stdlib tomllib before 3.14 keeps line and column only in the message text
     import tomli as tomllib
 
-TOP_LEVEL_KEYS = ("assets", "vars", "settings", "pools")
+TOP_LEVEL_KEYS = ("assets", "vars", "settings", "pools", "sensors")
 SETTINGS_KEYS = (
     "progress",
     "modules",
@@ -82,6 +84,10 @@ class Project:
     failed_modules: tuple[str, ...] = ()
     # [pools]: name -> how many of its assets may run at once (issue 14)
     pools: Mapping[str, int] = field(default_factory=dict)
+    # [sensors] (issue 15), each checked on its own: their triggers are
+    # checked with the Python assets, in load_graph. Lines are in ``lines``
+    # under ("[sensors]", NAME) and ("[sensors]", "NAME.FIELD").
+    sensors: tuple[SensorSpec, ...] = ()
 
     def where(self, key: str, field_name: str | None = None) -> Location:
         line = self.lines.get((key, field_name or ""))
@@ -229,6 +235,7 @@ class _Builder:
         settings = self._settings()
         pools = self._pools()
         specs = self._assets(variables, pools)
+        sensors = self._sensors()
         assets = self.data.get("assets")
         return Project(
             self.source,
@@ -243,6 +250,7 @@ class _Builder:
             tuple(self.modules),
             tuple(self.failed_modules),
             pools,
+            tuple(sensors),
         )
 
     def _table(self, name: str) -> dict[str, Any]:
@@ -472,6 +480,25 @@ class _Builder:
         self.partial = builder.partial
         return specs
 
+    def _sensors(self) -> list[SensorSpec]:
+        """[sensors.NAME] tables, each checked on its own (see load/sensors.py)."""
+        sensors = []
+        for name, table in self._table("sensors").items():
+            self.lines[("[sensors]", name)] = self.line("sensors", name) or 0
+            if isinstance(table, dict):
+                for field_name in table:
+                    self.lines[("[sensors]", f"{name}.{field_name}")] = (
+                        self.line("sensors", name, field_name) or 0
+                    )
+            sensor = sensor_spec(name, table, self._locate_sensor, self.problems)
+            if sensor is not None:
+                sensors.append(sensor)
+        return sensors
+
+    def _locate_sensor(self, name: str, field_name: str) -> Location:
+        dotted = (name, field_name) if field_name else (name,)
+        return Location(self.source, self.line("sensors", *dotted))
+
     def _locate(self, name: str, field_name: str) -> Location:
         if field_name:  # a check's key is 'checks.[N].KEY' (see _scan_lines)
             dotted = field_name.split(".")
@@ -606,13 +633,3 @@ def _var_hint(name: str, value: object) -> str | None:
     if isinstance(value, bool):
         return f'Quote it: {name} = "{str(value).lower()}"'
     return None
-
-
-def _known_timezone(name: object) -> bool:
-    if not isinstance(name, str):
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True

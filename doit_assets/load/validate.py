@@ -172,7 +172,7 @@ def _check_deps(
                 if incomplete:
                     continue
                 found = explain_unknown(dep) if explain_unknown else None
-                hint = found or did_you_mean(dep, names)
+                hint = unknown_key_hint(dep, names, explain_unknown)
                 # a parameter named after no asset (not mapped with 'ins')
                 if not found and any(p == d == dep for p, d in spec.params):
                     close = difflib.get_close_matches(dep, names, n=1)
@@ -206,6 +206,15 @@ def _check_deps(
                         )
                     )
     return problems
+
+
+def unknown_key_hint(
+    key: str, names: Iterable[str], explain_unknown: UnknownHint | None
+) -> str | None:
+    """The hint for a name of no asset (a dependency, a sensor's trigger): a
+    function that is not loaded or not an @asset, or the closest asset."""
+    found = explain_unknown(key) if explain_unknown else None
+    return found or did_you_mean(key, names)
 
 
 def _check_partitions(

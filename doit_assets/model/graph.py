@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from .automation import SensorSpec
 from .disk import OnDisk
 from .spec import AssetKey, AssetSpec
 from .traversal import walk
@@ -23,6 +24,8 @@ class AssetGraph:
     # What load_graph found on disk: input files (globs and directories
     # expanded), missing source files and inputs.
     on_disk: OnDisk | None = None
+    # The project's sensors (issue 15), validated with the assets.
+    sensors: tuple[SensorSpec, ...] = ()
 
     @property
     def inputs(self) -> Mapping[AssetKey, tuple[str, ...]]:

@@ -74,6 +74,13 @@ class AssetSpec:
     on_failure: str | None = None  # a command run once it has failed
     # Checks: what its output must pass before it replaces the previous one.
     checks: tuple[CheckSpec, ...] = ()
+    # Automation (issue 15): when watch and tick materialize it, not what it
+    # makes (not in the fingerprint). "eager", "on_missing", "manual" or
+    # "cron:EXPR"; a cron's timezone resolved at load; an observable source's
+    # interval between observations (seconds).
+    automation: str = "eager"
+    timezone: str | None = None
+    interval: float | None = None
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

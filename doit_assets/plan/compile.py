@@ -32,6 +32,7 @@ from .records import (
     PlannedAsset,
     PlannedCheck,
     PlannedGroup,
+    PlannedSensor,
     PythonCall,
     Upstream,
     fingerprint,
@@ -62,6 +63,21 @@ def compile_plan(project: Project, graph: AssetGraph) -> list[Planned]:
         items.append(maker.group(keys[spec.key]))
         items += [maker.asset(key) for key in keys[spec.key]]
     return items
+
+
+def compile_sensors(graph: AssetGraph) -> tuple[PlannedSensor, ...]:
+    """The project's sensors, in the order they are declared."""
+    return tuple(
+        PlannedSensor(
+            s.name,
+            s.observe,
+            s.interval,
+            tuple(str(t) for t in s.triggers),
+            str(s.location) if s.location else None,
+            s.description,
+        )
+        for s in graph.sensors
+    )
 
 
 def _prefix(project: Project) -> str:
@@ -120,6 +136,8 @@ class _Maker:
             self.described,
             self.time_kind,
             tuple(f"{spec.key}:{key}" for key in keys),
+            spec.automation,
+            spec.timezone,
         )
 
     def asset(self, partition: str | None) -> PlannedAsset:
@@ -191,6 +209,9 @@ class _Maker:
             self.time_kind,
             *self.run_options(),
             checks,
+            spec.automation,
+            spec.timezone,
+            spec.interval,
         )
 
     def check(

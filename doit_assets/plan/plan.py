@@ -28,7 +28,7 @@ from ..model.graph import AssetGraph
 from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..model.traversal import closure, walk
 from . import cache
-from .compile import compile_plan
+from .compile import compile_plan, compile_sensors
 from .records import (
     Planned,
     PlannedAsset,
@@ -51,7 +51,8 @@ class Plan:
     fast_path: str | None = None
     # When the next time window opens (a partition appears); None: none will
     renews_at: float | None = None
-    sensors: tuple[PlannedSensor, ...] = ()  # TEMPORARY
+    # The project's sensors (issue 15)
+    sensors: tuple[PlannedSensor, ...] = ()
 
     # -- the tasks ---------------------------------------------------------------
 
@@ -168,7 +169,7 @@ class Plan:
             for i in self.items
             if i.key in chosen or (isinstance(i, PlannedAsset) and i.task in chosen)
         ]
-        return Plan(items, self.settings, self.on_disk, None)
+        return Plan(items, self.settings, self.on_disk, None, sensors=self.sensors)
 
 
 def plan_of(project: Project, graph: AssetGraph) -> Plan:
@@ -176,7 +177,9 @@ def plan_of(project: Project, graph: AssetGraph) -> Plan:
     on_disk = graph.on_disk
     if on_disk is None:  # a graph built without load_graph
         on_disk = check_files(project.root, file_checks(graph.specs, _spec_location))
-    return Plan(compile_plan(project, graph), dict(project.settings), on_disk)
+    items = compile_plan(project, graph)
+    sensors = compile_sensors(graph)
+    return Plan(items, dict(project.settings), on_disk, None, sensors=sensors)
 
 
 def _spec_location(spec: AssetSpec, field: str) -> Location | None:
@@ -203,17 +206,20 @@ def plan_project(
     key = None if python_assets else cache.cache_key(Path(path), reserved)
     saved = cache.load(key) if key else None
     if saved is not None and _still_valid(saved[5], clock.now()):
-        settings, root, _, checks, rows, (_, renews_at) = saved
+        settings, root, _, checks, rows, (_, renews_at), sensor_rows = saved
         items = from_tuples(rows)
+        sensors = tuple(PlannedSensor._make(row) for row in sensor_rows)
         on_disk = check_files(root, map(FileCheck._make, checks))
     else:
         project, graph = load_graph(path, reserved, python_assets)
         items = compile_plan(project, graph)
+        sensors = compile_sensors(graph)
         assert graph.on_disk is not None
         on_disk = graph.on_disk
         settings = dict(project.settings)
         checks = [tuple(c) for c in file_checks(graph.specs, locator(project))]
-        if project.modules or any(spec.is_python for spec in graph):
+        python_sensors = any(callable(s.observe) for s in sensors)
+        if project.modules or python_sensors or any(s.is_python for s in graph):
             key = None  # its code is not in the file: never cached
         # open time windows gain a partition as time passes
         renewals = [
@@ -225,8 +231,18 @@ def plan_project(
         if key and write_cache:
             valid = (clock.now(), renews_at)
             rows = to_tuples(items)
+            sensor_rows = [tuple(s) for s in sensors]
             cache.save(
-                key, (settings, str(project.root), project.source, checks, rows, valid)
+                key,
+                (
+                    settings,
+                    str(project.root),
+                    project.source,
+                    checks,
+                    rows,
+                    valid,
+                    sensor_rows,
+                ),
             )
     # max_age and observations change what is stale without a file changing
     by_clock = renews_at is not None or any(
@@ -234,7 +250,7 @@ def plan_project(
     )
     vouched = standalone and key and not by_clock and _only_plain_files(items, checks)
     fast_path = str(path) if vouched else None
-    return Plan(items, settings, on_disk, fast_path, renews_at)
+    return Plan(items, settings, on_disk, fast_path, renews_at, sensors)
 
 
 def _only_plain_files(items: list[Planned], checks: list[tuple[Any, ...]]) -> bool:

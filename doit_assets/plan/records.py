@@ -131,10 +131,11 @@ class PlannedAsset(NamedTuple):
     on_failure: str | None  # a command run once it has failed for good
     # checks: what its staged outputs must pass before they are published
     checks: tuple[PlannedCheck, ...] = ()
-    # TEMPORARY (declare branch replaces): automation
+    # Automation (issue 15): when watch and tick make it, not what it makes
+    # (not in the fingerprint): "eager", "on_missing", "manual", "cron:EXPR"
     automation: str = "eager"
-    timezone: str | None = None
-    interval: float | None = None
+    timezone: str | None = None  # a cron's zone, [settings] resolved
+    interval: float | None = None  # an observable source's, in seconds
 
     @property
     def task(self) -> str:
@@ -195,7 +196,7 @@ class PlannedGroup(NamedTuple):
     partitions: str  # described
     time_kind: TimeKind | None
     tasks: tuple[str, ...]  # its partitions' tasks, KEY:PARTITION, in order
-    # TEMPORARY (declare branch replaces)
+    # Automation (issue 15), as each of its partitions has it
     automation: str = "eager"
     timezone: str | None = None
 
@@ -209,6 +210,19 @@ class PlannedGroup(NamedTuple):
 
 
 Planned = PlannedAsset | PlannedGroup
+
+
+class PlannedSensor(NamedTuple):
+    """A sensor (issue 15): ``observe`` (a shell command, or a function of no
+    arguments) is asked every ``interval`` seconds; when its answer changes,
+    ``triggers`` (asset keys) are materialized."""
+
+    name: str
+    observe: str | Callable[[], object]
+    interval: float  # seconds
+    triggers: tuple[str, ...]
+    location: str | None  # file:line
+    description: str | None
 
 
 def fingerprint(
@@ -267,12 +281,3 @@ def _plain_checks(asset: PlannedAsset) -> tuple[Any, ...]:
 def _with_checks(row: tuple[Any, ...]) -> PlannedAsset:
     asset = PlannedAsset._make(row)
     return asset._replace(checks=tuple(PlannedCheck._make(c) for c in asset.checks))
-
-
-class PlannedSensor(NamedTuple):  # TEMPORARY (declare branch replaces)
-    name: str
-    observe: str | Callable[[], object]
-    interval: float
-    triggers: tuple[str, ...]
-    location: str | None
-    description: str | None
