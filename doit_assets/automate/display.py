@@ -26,7 +26,11 @@ def cycle_lines(
             return [head, *("  " + line for line in errors)]
         return [f"{at} {woke}: the cycle failed {spent}:", *_tail(output)]
     requested = report.get("requested") or []
-    lead = report.get("trigger") if woke in ("start", "due") and requested else woke
+    lead = woke
+    if woke == "start":
+        lead = "watch started"
+    elif woke == "due" and requested:
+        lead = str(report.get("trigger"))
     if not requested:
         return [f"{at} {lead}: nothing to run {spent}"]
     made = report.get("made") or []

@@ -27,6 +27,7 @@ from ..inspect.causes import AssetStatus
 from ..model.clock import format_duration
 from ..model.cron import cron_expression, last_tick, next_tick
 from ..model.spec import is_directory
+from ..paths import OBSERVED_DIR
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset, PlannedGroup
 
@@ -105,11 +106,6 @@ def evaluate(
     answer changed, with their target assets."""
     decision = Decision()
     _changed_files(plan, chosen, wake, decision)
-    if wake.full or wake.reloaded:
-        why = "declarations changed" if wake.reloaded and not wake.full else wake.label
-        for asset in plan.assets:
-            if asset.key in chosen and automation_of(asset) == EAGER:
-                decision.request(asset.task, why)
     _on_missing(plan, chosen, decision)
     _schedules(plan, chosen, now, moments, statuses, decision)
     _max_age(plan, chosen, now, statuses, decision)
@@ -120,7 +116,35 @@ def evaluate(
                 decision.request(_latest(plan, key), f"sensor {name}", force=True)
     decision.due_at(plan.renews_at)
     _downstream(plan, chosen, decision)
+    if wake.full or wake.reloaded:  # last: a precise reason wins
+        why = "declarations changed" if wake.reloaded and not wake.full else wake.label
+        for asset in plan.assets:
+            if asset.key in chosen and automation_of(asset) == EAGER:
+                decision.request(asset.task, why)
+    _without_unmade_inputs(plan, decision)
     return decision
+
+
+def _without_unmade_inputs(plan: Plan, decision: Decision) -> None:
+    """Leave out what reads a file that does not exist and that nothing in the
+    run makes (an upstream that is ``manual``, or was never made): it would only
+    fail. What it made before stays as it is."""
+    changed = True
+    while changed:
+        changed = False
+        for task in list(decision.requests):
+            asset = plan.by_task[task]
+            for seen, owner in asset.owners().items():
+                path = seen[len(asset.prefix) :]  # from the project's folder
+                if owner in decision.requests or is_directory(path):
+                    continue
+                if path.startswith(OBSERVED_DIR + "/"):
+                    continue  # an observation: the run observes it
+                if not os.path.exists(path):
+                    del decision.requests[task]
+                    decision.force.discard(task)
+                    changed = True
+                    break
 
 
 def _changed_files(

@@ -1,0 +1,321 @@
+"""Automation conditions, schedules, sensors and expiries, through the real
+``doit assets tick`` (and ``watch``), with a clock that advances: the moment is
+read from a file (``DOIT_ASSETS_NOW=@FILE``) that the test rewrites."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import PYTHON, DoitRun, Project
+from watching import Watch, edit
+
+# stamp.sh OUT: appends a line to out/log.txt (one per materialization), copies it to OUT
+STAMP = """\
+[assets.stamp]
+path = "out/stamp.txt"
+transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
+automation = "cron:0 6 * * *"
+
+[assets.after]
+path = "out/after.txt"
+transform = "cat {stamp.path} > {self.path}"
+"""
+
+
+class Clock:
+    """The project's clock: a file that every process reads the moment from."""
+
+    def __init__(self, root: Path, moment: str) -> None:
+        self.path = root / "clock.txt"
+        self.set(moment)
+
+    def set(self, moment: str) -> None:
+        self.path.write_text(moment + "\n", encoding="utf-8")
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"DOIT_ASSETS_NOW": f"@{self.path}"}
+
+
+def tick(project: Project, clock: Clock, *args: str) -> DoitRun:
+    env = {**os.environ, **clock.env}
+    env.pop("DOIT_ASSETS_FILE", None)
+    argv = [PYTHON, "-m", "doit", "assets", "tick", *args]
+    proc = subprocess.run(
+        argv, cwd=project.root, capture_output=True, text=True, env=env, timeout=120
+    )
+    result = DoitRun(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in result.err, result
+    return result
+
+
+def triggers(project: Project) -> list[tuple[str, str | None]]:
+    """(asset, trigger) of every materialization, oldest first."""
+    with sqlite3.connect(project.path(".doit-assets/history.sqlite")) as conn:
+        rows = conn.execute(
+            "select asset || coalesce(':' || partition, ''), trigger "
+            "from materializations where kind = 'transform' order by id"
+        )
+        return list(rows)
+
+
+@pytest.fixture
+def stamped(project: Project) -> tuple[Project, Clock]:
+    project.assets(STAMP)
+    project.path("out").mkdir()
+    return project, Clock(project.root, "2024-03-05T05:59:00Z")
+
+
+def made(project: Project) -> int:
+    """How many times stamp was made."""
+    if not project.exists("out/log.txt"):
+        return 0
+    return len(project.read("out/log.txt").splitlines())
+
+
+def test_a_schedule_runs_at_its_moments_whatever_doit_says(
+    stamped: tuple[Project, Clock],
+) -> None:
+    project, clock = stamped
+    first = tick(project, clock)
+    assert first.code == 0, first
+    assert first.out.splitlines()[0] == (
+        "Tick: 2 asked for, 1 forced (schedule 0 6 * * *)"
+    )
+    assert made(project) == 1  # never made: the last moment (yesterday 06:00) counts
+    assert tick(project, clock).ran == []  # the same moment: nothing
+    clock.set("2024-03-05T06:00:30Z")
+    assert tick(project, clock).ran == ["stamp", "after"]
+    assert made(project) == 2
+    clock.set("2024-03-05T12:00:00Z")
+    assert tick(project, clock).ran == []
+    assert triggers(project)[-2:] == [
+        ("stamp", "schedule 0 6 * * *"),
+        ("after", "schedule 0 6 * * *"),
+    ]
+
+
+def test_missed_moments_run_once_not_once_each(stamped: tuple[Project, Clock]) -> None:
+    project, clock = stamped
+    tick(project, clock)
+    assert made(project) == 1
+    clock.set("2024-03-09T07:00:00Z")  # four 06:00s went by unwatched
+    assert tick(project, clock).ran == ["stamp", "after"]
+    assert made(project) == 2
+    assert tick(project, clock).ran == []
+
+
+def test_a_schedule_keeps_its_time_zone_across_daylight_saving(
+    project: Project,
+) -> None:
+    project.assets(
+        STAMP.replace('"cron:0 6 * * *"', '"cron:0 6 * * *"\ntimezone = "Europe/Paris"')
+    )
+    project.path("out").mkdir()
+    clock = Clock(project.root, "2024-03-30T05:30:00Z")  # 06:30 in Paris (CET)
+    tick(project, clock)
+    assert made(project) == 1
+    clock.set("2024-03-31T04:30:00Z")  # 06:30 CEST: the moment was 04:00 UTC
+    assert tick(project, clock).ran == ["stamp", "after"]
+    clock.set("2024-03-31T05:30:00Z")
+    assert tick(project, clock).ran == []
+
+
+CONDITIONS = """\
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.by_hand]
+path = "out/by_hand.txt"
+transform = "cat {raw.path} > {self.path}"
+automation = "manual"
+
+[assets.follower]
+path = "out/follower.txt"
+transform = "cat {by_hand.path} > {self.path}"
+
+[assets.once]
+path = "out/once.txt"
+transform = "cat {raw.path} > {self.path}"
+automation = "on_missing"
+
+[assets.eager]
+path = "out/eager.txt"
+transform = "cat {raw.path} > {self.path}"
+"""
+
+
+def test_manual_on_missing_and_eager(project: Project) -> None:
+    project.assets(CONDITIONS)
+    project.write("data/raw.txt", "a\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    first = tick(project, clock)
+    # manual: never; a cone stops there (follower cannot be made without it)
+    assert sorted(first.ran) == ["eager", "once"]
+    assert not project.exists("out/by_hand.txt")
+    project.doit_ok("by_hand")
+    edit(project.path("data/raw.txt"), "b\n")
+    second = tick(project, clock)
+    assert second.ran == ["eager", "follower"] or sorted(second.ran) == [
+        "eager",
+        "follower",
+    ]
+    assert project.read("out/once.txt") == "a\n"  # exists: on_missing leaves it
+    assert project.read("out/by_hand.txt") == "a\n"  # manual: stale, left
+    project.path("out/once.txt").unlink()
+    third = tick(project, clock)
+    assert third.ran == ["once"]
+    assert project.read("out/once.txt") == "b\n"
+    assert ("once", "missing") in triggers(project)
+
+
+def test_an_asset_past_its_max_age_is_made_again(project: Project) -> None:
+    project.assets(
+        """\
+        [assets.snapshot]
+        path = "out/snapshot.txt"
+        transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
+        max_age = "1h"
+        """
+    )
+    project.path("out").mkdir()
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    assert tick(project, clock).ran == ["snapshot"]
+    clock.set("2024-03-05T10:59:00Z")
+    assert tick(project, clock).ran == []
+    clock.set("2024-03-05T11:00:01Z")
+    assert tick(project, clock).ran == ["snapshot"]
+    assert triggers(project)[-1] == ("snapshot", "max_age 1h")
+
+
+SENSED = """\
+[assets.ingest]
+path = "out/ingest.txt"
+transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
+automation = "manual"
+
+[sensors.upload]
+observe = "cat answer.txt"
+interval = "5m"
+triggers = ["ingest"]
+"""
+
+
+def answers(project: Project) -> list[tuple[str | None, int, str | None]]:
+    with sqlite3.connect(project.path(".doit-assets/history.sqlite")) as conn:
+        rows = conn.execute(
+            "select value, changed, error from observations order by id"
+        )
+        return list(rows)
+
+
+def test_a_sensor_whose_answer_changes_materializes_its_targets(
+    project: Project,
+) -> None:
+    project.assets(SENSED)
+    project.path("out").mkdir()
+    project.write("answer.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    assert tick(project, clock).ran == ["ingest"]  # the first answer is news
+    clock.set("2024-03-05T10:06:00Z")
+    assert tick(project, clock).ran == []  # the same answer
+    project.write("answer.txt", "v2\n")
+    clock.set("2024-03-05T10:08:00Z")
+    assert tick(project, clock).ran == []  # asked 2 minutes ago: not yet
+    clock.set("2024-03-05T10:11:00Z")
+    assert tick(project, clock).ran == ["ingest"]
+    assert answers(project) == [("v1", 1, None), ("v1", 0, None), ("v2", 1, None)]
+    assert triggers(project)[-1] == ("ingest", "sensor upload")
+
+
+def test_a_failing_sensor_warns_records_and_triggers_nothing(project: Project) -> None:
+    project.assets(SENSED.replace("cat answer.txt", "echo gone >&2; exit 4"))
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    result = tick(project, clock)
+    assert result.code == 0, result
+    assert result.ran == []
+    assert result.err.splitlines() == [
+        "gone",
+        "warning: sensor 'upload' failed: the command exited with code 4: "
+        "echo gone >&2; exit 4",
+    ]
+    assert answers(project) == [
+        (
+            None,
+            0,
+            "sensor 'upload' failed: the command exited with code 4: "
+            "echo gone >&2; exit 4",
+        )
+    ]
+
+
+def test_sensors_lists_each_sensor_and_its_latest_answer(project: Project) -> None:
+    project.assets(SENSED)
+    project.path("out").mkdir()
+    project.write("answer.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    tick(project, clock)
+    data = json.loads(project.doit("assets", "sensors", "--json").out)
+    assert data["sensors"] == [
+        {
+            "name": "upload",
+            "declared_at": "assets.toml:6",
+            "interval_s": 300.0,
+            "triggers": ["ingest"],
+            "observed_at": data["sensors"][0]["observed_at"],
+            "answer": "v1",
+            "error": None,
+        }
+    ]
+
+
+DAILY = """\
+[assets.daily]
+path = "out/day-{partition}.txt"
+transform = "echo {partition} > {self.path}"
+partitions = { daily = { start = "2024-03-01" } }
+automation = "cron:5 0 * * *"
+"""
+
+
+def test_a_daily_asset_makes_yesterday_at_its_schedule(project: Project) -> None:
+    project.assets(DAILY)
+    clock = Clock(project.root, "2024-03-04T23:00:00Z")
+    assert tick(project, clock).ran == ["daily:2024-03-03"]  # the last moment passed
+    clock.set("2024-03-05T00:04:00Z")  # the 4th is over, but not yet 00:05
+    assert tick(project, clock).ran == []
+    clock.set("2024-03-05T00:05:30Z")
+    assert tick(project, clock).ran == ["daily:2024-03-04"]
+    assert not project.exists("out/day-2024-03-02.txt")  # older ones: a backfill's
+
+
+def test_the_watcher_runs_a_schedule_when_the_clock_reaches_it(
+    stamped: tuple[Project, Clock],
+) -> None:
+    project, clock = stamped
+    with Watch(project.root, env=clock.env) as watch:
+        assert "made stamp, after" in watch.ready()
+        assert watch.quiet(1.0) == []
+        clock.set("2024-03-05T06:00:00Z")
+        line = watch.expect(r"schedule 0 6 \* \* \*")
+        assert "made stamp, after" in line
+        assert made(project) == 2
+
+
+def test_the_watcher_asks_a_sensor_at_its_interval(project: Project) -> None:
+    project.assets(SENSED)
+    project.path("out").mkdir()
+    project.write("answer.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    with Watch(project.root, env=clock.env) as watch:
+        assert "made ingest" in watch.ready()
+        project.write("answer.txt", "v2\n")
+        clock.set("2024-03-05T10:04:00Z")
+        assert watch.quiet(1.0) == []  # not yet asked again
+        clock.set("2024-03-05T10:05:00Z")
+        assert "made ingest" in watch.expect(r"sensor upload")
