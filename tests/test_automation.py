@@ -319,3 +319,104 @@ def test_the_watcher_asks_a_sensor_at_its_interval(project: Project) -> None:
         assert watch.quiet(1.0) == []  # not yet asked again
         clock.set("2024-03-05T10:05:00Z")
         assert "made ingest" in watch.expect(r"sensor upload")
+
+
+def test_a_python_sensor_is_asked_in_a_fresh_process_each_tick(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [settings]
+        modules = ["sensing"]
+
+        [assets.ingest]
+        path = "out/ingest.txt"
+        transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
+        automation = "manual"
+        """
+    )
+    project.path("out").mkdir()
+    project.write(
+        "sensing.py",
+        "from pathlib import Path\n\nfrom doit_assets import sensor\n\n\n"
+        '@sensor(interval="1m", triggers=["ingest"])\n'
+        "def upload() -> str:\n"
+        '    return Path("answer.txt").read_text()\n',
+    )
+    project.write("answer.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    assert tick(project, clock).ran == ["ingest"]
+    project.write("answer.txt", "v2\n")
+    clock.set("2024-03-05T10:01:00Z")
+    assert tick(project, clock).ran == ["ingest"]
+    assert answers(project) == [("v1", 1, None), ("v2", 1, None)]
+
+
+def test_an_observable_source_with_an_interval_is_observed_again(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.rates]
+        observe = "cat version.txt"
+        interval = "10m"
+
+        [assets.converted]
+        path = "out/converted.txt"
+        transform = "cat {rates.path} > {self.path}"
+        """
+    )
+    project.write("version.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    assert tick(project, clock).ran == ["rates", "converted"]
+    project.write("version.txt", "v2\n")
+    clock.set("2024-03-05T10:05:00Z")
+    first = tick(project, clock)  # a full tick observes what it reads
+    assert first.ran == ["rates", "converted"]
+    assert "~  rates (source: new version)" in first.out
+    project.write("version.txt", "v3\n")
+    clock.set("2024-03-05T10:16:00Z")
+    with Watch(project.root, env=clock.env) as watch:
+        watch.ready()  # the start observes (v3) and makes converted
+        assert project.read("out/converted.txt") == "v3\n"
+        project.write("version.txt", "v4\n")
+        clock.set("2024-03-05T10:25:00Z")
+        assert watch.quiet(0.8) == []
+        clock.set("2024-03-05T10:26:00Z")  # 10 minutes after the start
+        line = watch.expect(r"observe every 10m")
+        assert "made converted" in line
+        assert project.read("out/converted.txt") == "v4\n"
+
+
+def test_tick_with_nothing_to_do_says_so(project: Project) -> None:
+    project.assets(
+        CONDITIONS.replace("[assets.eager]", '[assets.eager]\nautomation = "manual"')
+    )
+    project.write("data/raw.txt", "a\n")
+    project.write("out/once.txt", "there\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    result = tick(project, clock)
+    assert (result.code, result.out, result.err) == (
+        0,
+        "Nothing to do: no automation asks for a run now.\n",
+        "",
+    )
+
+
+def test_watch_without_watchdog_says_what_to_install(project: Project) -> None:
+    project.assets(CONDITIONS)
+    project.write("fake/watchdog/__init__.py", "raise ImportError('not here')\n")
+    env = {**os.environ, "PYTHONPATH": str(project.path("fake"))}
+    proc = subprocess.run(
+        [PYTHON, "-m", "doit", "assets", "watch"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert (proc.returncode, proc.stdout) == (3, "")
+    assert proc.stderr == (
+        "ERROR: doit assets watch needs the watchdog package, which is not "
+        "installed. Install it: pip install 'doit-assets[automation]'\n"
+    )

@@ -119,10 +119,22 @@ def evaluate(
     if wake.full or wake.reloaded:  # last: a precise reason wins
         why = "declarations changed" if wake.reloaded and not wake.full else wake.label
         for asset in plan.assets:
+            if asset.kind == "source":
+                continue
             if asset.key in chosen and automation_of(asset) == EAGER:
                 decision.request(asset.task, why)
+    _with_sources(plan, decision)
     _without_unmade_inputs(plan, decision)
     return decision
+
+
+def _with_sources(plan: Plan, decision: Decision) -> None:
+    """The sources of what runs run too: the history records their versions
+    (the lineage of what reads them), and an observable one is observed."""
+    for task, why in list(decision.requests.items()):
+        for upstream in plan.by_task[task].task_dep:
+            if upstream in plan.by_task and plan.by_task[upstream].kind == "source":
+                decision.requests.setdefault(upstream, why)
 
 
 def _without_unmade_inputs(plan: Plan, decision: Decision) -> None:
