@@ -82,6 +82,15 @@ def test_a_source_edit_materializes_exactly_its_downstream(
         last = runs(pipeline)[-1]
         assert last[1:] == ("file data/raw.txt", "doit assets watch")
         assert made_in(pipeline, last[0]) == ["tidy", "report"]
+        with sqlite3.connect(pipeline.path(".doit-assets/history.sqlite")) as conn:
+            (producer,) = conn.execute(  # the lineage knows the version it read
+                "select m.asset from inputs i join materializations m "
+                "on m.id = i.upstream_id join materializations r "
+                "on r.id = i.materialization_id where r.run_id = ? "
+                "and i.path = 'data/raw.txt'",
+                (last[0],),
+            ).fetchone()
+        assert producer == "raw"
     assert watch.proc.returncode == 0
 
 
