@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -419,4 +420,20 @@ def test_watch_without_watchdog_says_what_to_install(project: Project) -> None:
     assert proc.stderr == (
         "ERROR: doit assets watch needs the watchdog package, which is not "
         "installed. Install it: pip install 'doit-assets[automation]'\n"
+    )
+
+
+@pytest.mark.e2e
+def test_a_sensor_command_that_hangs_is_stopped(tmp_path: Path) -> None:
+    """Its whole process group: a background child holding the pipes too."""
+    from doit_assets.run.observe import ObservationFailed, ObserveJob
+
+    job = ObserveJob("upload", "sleep 30 & sleep 30", str(tmp_path), "")
+    began = time.monotonic()
+    with pytest.raises(ObservationFailed) as failed:
+        job.value(timeout=0.5)
+    assert time.monotonic() - began < 5
+    assert str(failed.value) == (
+        "observation of 'upload' failed: the command ran longer than 0.5s: "
+        "sleep 30 & sleep 30"
     )

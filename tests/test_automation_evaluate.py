@@ -104,7 +104,12 @@ def test_a_full_tick_leaves_out_what_reads_an_unmade_file(folder: Project) -> No
     plan = plan_project("assets.toml", write_cache=False)
     decision = decide(plan, Wake(full=True))
     # c reads b, manual and never made; d is missing (on_missing)
-    assert decision.requests == {"d": "missing", "a": "tick", "e": "tick", "raw": "tick"}
+    assert decision.requests == {
+        "d": "missing",
+        "a": "tick",
+        "e": "tick",
+        "raw": "tick",
+    }
 
 
 def test_a_selection_limits_what_is_asked(chain: Plan) -> None:

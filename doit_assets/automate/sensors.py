@@ -18,6 +18,10 @@ from ..run.observe import ObservationFailed, ObserveJob
 from ..store.history import History
 from ..text import first_line
 
+# Seconds a sensor's command may run: a sensor that hangs must not hold the
+# watcher (and the cycles after it) forever
+SENSOR_TIMEOUT = 60.0
+
 
 def due(
     sensors: Sequence[PlannedSensor], moments: Mapping[str, float], now: float
@@ -46,7 +50,7 @@ def ask(
         value: str | None = None
         error: str | None = None
         try:
-            value = job.value()
+            value = job.value(timeout=SENSOR_TIMEOUT)
         except ObservationFailed as failed:
             error = str(failed).replace("observation of", "sensor", 1)
         if error is None and not value:

@@ -9,6 +9,8 @@ check of that file makes exactly the downstream assets stale.
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import traceback
@@ -35,8 +37,9 @@ class ObserveJob:
     cwd: str
     path: str  # the observation file, as doit sees it
 
-    def value(self) -> str:
-        """What the observation prints now; raises ObservationFailed."""
+    def value(self, timeout: float | None = None) -> str:
+        """What the observation prints now; raises ObservationFailed (also when a
+        command runs longer than ``timeout`` seconds)."""
         if callable(self.observe):
             try:
                 result = self.observe()
@@ -47,14 +50,12 @@ class ObserveJob:
                     + text
                 ) from None
             return "" if result is None else str(result).strip()
-        proc = subprocess.run(
-            self.observe,
-            shell=True,
-            cwd=self.cwd,
-            capture_output=True,
-            text=True,
-            errors="replace",
-        )
+        proc = _run_shell(self.observe, self.cwd, timeout)
+        if proc is None:
+            raise ObservationFailed(
+                f"observation of '{self.key}' failed: the command ran longer than "
+                f"{timeout:g}s: {self.observe}"
+            )
         sys.stderr.write(proc.stderr)
         if proc.returncode != 0:
             raise ObservationFailed(
@@ -63,6 +64,31 @@ class ObserveJob:
                 exit_code=proc.returncode,
             )
         return proc.stdout.strip()
+
+
+def _run_shell(
+    command: str, cwd: str, timeout: float | None
+) -> subprocess.CompletedProcess[str] | None:
+    """The command's result; None if it ran longer than ``timeout`` seconds (its
+    whole process group is then killed: a grandchild holding the pipes would
+    keep ``subprocess.run`` waiting)."""
+    with subprocess.Popen(
+        command,
+        shell=True,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=timeout is not None,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 def observe(asset: PlannedAsset) -> Failure | None:
