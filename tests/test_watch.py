@@ -363,3 +363,22 @@ def test_an_edit_during_a_cycle_makes_the_next_cycle(project: Project) -> None:
         assert "made slow" in line
         assert project.read("out/slow.txt") == "c\n"
         assert watch.quiet(1.0) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_outputs_beside_the_sources_do_not_wake_the_watcher(
+    project: Project, mode: tuple[str, ...]
+) -> None:
+    project.assets(
+        PIPELINE.replace("out/tidy.txt", "data/tidy.txt").replace(
+            "out/report.txt", "report.txt"
+        )
+    )
+    project.write("data/raw.txt", "a\n")
+    project.write("data/other.txt", "o\n")
+    project.doit_ok()
+    with Watch(project.root, *mode) as watch:
+        watch.ready()
+        edit(project.path("data/raw.txt"), "b\n")
+        assert "made tidy, report" in watch.expect(r"data/raw.txt changed")
+        assert watch.quiet(1.5) == []

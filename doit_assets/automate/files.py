@@ -30,6 +30,12 @@ def watched_files(plan: Plan) -> list[str]:
     return sorted(files)
 
 
+def output_paths(plan: Plan) -> list[str]:
+    """What the assets make (folders end in '/'): a watcher ignores their events,
+    so that a cycle's own writes never wake the next."""
+    return sorted({p for a in plan.assets if a.kind == "transform" for p in a.paths})
+
+
 def declaration_files(assets_file: str, dodo: str | None) -> list[str]:
     """The files that declare the assets, relative to the project (the working
     directory): the ones that exist, and the project's imported modules."""

@@ -84,6 +84,8 @@ class Watcher:
         self.cycle_began = self.cycle_ended = 0.0  # time.monotonic()
         self.watched: set[str] = set()
         self.declarations: set[str] = set(declarations)
+        self.outputs: set[str] = set()  # what the assets make: never a reason
+        self.output_folders: tuple[str, ...] = ()
         self.folders: dict[str, bool] = {}  # folder -> recursive
         self.next_due: float | None = None
         self.pending = Pending()
@@ -166,13 +168,18 @@ class Watcher:
             self.pending.reloaded = True
         elif path in self.watched:
             self.pending.changed.add(path)
-        elif kind != "modified" and self._in_watched(path) and _may_be_input(path):
+        elif kind == "modified" or not _may_be_input(path) or self._made(path):
+            return
+        elif self._in_watched(path):
             self.pending.changed.add(path)
             self.pending.unknown.add(path)
         else:
             return
         if self.cycle_began <= at <= self.cycle_ended:
             self.pending.during.add(path)
+
+    def _made(self, path: str) -> bool:
+        return path in self.outputs or path.startswith(self.output_folders)
 
     def _in_watched(self, path: str) -> bool:
         """A file made, moved or removed in a watched folder (an ``inputs`` glob
@@ -220,6 +227,8 @@ class Watcher:
             return False
         self.watched = set(report.get("watch", ()))
         self.declarations = set(report.get("declarations", ()))
+        self.outputs = set(report.get("outputs", ()))
+        self.output_folders = tuple(p for p in self.outputs if p.endswith("/"))
         self.next_due = report.get("next_due")
         self._schedule()
         return True

@@ -21,7 +21,7 @@ from typing import Any
 from ..atomic import write_atomically
 from ..automate import sensors
 from ..automate.evaluate import Decision, Wake, evaluate, keys_with_clock
-from ..automate.files import declaration_files, watched_files
+from ..automate.files import declaration_files, output_paths, watched_files
 from ..errors import (
     AssetCycleError,
     AssetDefinitionError,
@@ -93,6 +93,7 @@ def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
     report.update(
         ok=True,
         watch=watched_files(plan),
+        outputs=output_paths(plan),
         declarations=declaration_files(args.file, args.dodo),
         next_due=decision.next_due,
         requested=sorted(decision.requests),
