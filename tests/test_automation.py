@@ -437,3 +437,24 @@ def test_a_sensor_command_that_hangs_is_stopped(tmp_path: Path) -> None:
         "observation of 'upload' failed: the command ran longer than 0.5s: "
         "sleep 30 & sleep 30"
     )
+
+
+def test_a_tick_refused_by_another_run_keeps_its_schedule_for_the_next(
+    stamped: tuple[Project, Clock],
+) -> None:
+    from doit_assets.run.lock import RunLock
+
+    project, clock = stamped
+    lock = RunLock(str(project.path(".doit-assets/lock")))
+    lock.acquire("doit (a test)")
+    try:
+        refused = tick(project, clock)
+    finally:
+        lock.release()
+    assert refused.code == 3
+    assert refused.err.startswith(
+        "ERROR: .doit-assets/lock: another doit run is using this project: "
+        f"pid {os.getpid()} ('doit (a test)', started "
+    )
+    assert made(project) == 0
+    assert tick(project, clock).ran == ["stamp", "after"]

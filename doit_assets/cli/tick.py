@@ -36,7 +36,9 @@ from ..model import clock
 from ..model.selection import select
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
+from ..plan.plan import Plan
 from ..run.context import RunContext
+from ..run.lock import RunLock
 from ..store.history import History
 from ..text import first_line
 from .materialize import run_assets
@@ -66,8 +68,24 @@ def tick_command(args: argparse.Namespace) -> int:
 
 
 def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
-    context = RunContext(wait_for_lock=True)
+    # A watcher's cycle waits for another run; a tick of the system's cron
+    # says who holds the project, and leaves its schedules for the next tick.
+    context = RunContext(wait_for_lock=bool(args.report))
     plan = load_plan(args.file, args.dodo, context.warned)
+    lock = RunLock()
+    lock.acquire(shlex.join(["doit", "assets", "tick"]), wait=context.wait_for_lock)
+    try:
+        return _evaluate_and_run(args, report, context, plan)
+    finally:
+        lock.release()
+
+
+def _evaluate_and_run(
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    context: RunContext,
+    plan: Plan,
+) -> int:
     chosen = set(select(args.selection, plan) if args.selection else plan.keys)
     now = clock.now()
     wake = Wake(
