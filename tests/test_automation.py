@@ -458,3 +458,37 @@ def test_a_tick_refused_by_another_run_keeps_its_schedule_for_the_next(
     )
     assert made(project) == 0
     assert tick(project, clock).ran == ["stamp", "after"]
+
+
+def test_the_watcher_makes_an_asset_again_when_its_max_age_passes(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.snapshot]
+        path = "out/snapshot.txt"
+        transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
+        max_age = "1h"
+        """
+    )
+    project.path("out").mkdir()
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    with Watch(project.root, env=clock.env) as watch:
+        assert "made snapshot" in watch.ready()
+        clock.set("2024-03-05T10:59:00Z")
+        assert watch.quiet(0.8) == []
+        clock.set("2024-03-05T11:00:01Z")
+        assert "made snapshot" in watch.expect(r"max_age 1h")
+
+
+def test_an_eager_daily_asset_makes_the_partition_of_a_new_day(
+    project: Project,
+) -> None:
+    project.assets(DAILY.replace('automation = "cron:5 0 * * *"\n', ""))
+    clock = Clock(project.root, "2024-03-04T12:00:00Z")
+    with Watch(project.root, env=clock.env) as watch:
+        assert "made daily:2024-03-03" in watch.ready()  # the newest, not all
+        assert not project.exists("out/day-2024-03-01.txt")
+        clock.set("2024-03-05T00:00:01Z")
+        line = watch.expect(r"new partition")
+        assert "made daily:2024-03-04" in line

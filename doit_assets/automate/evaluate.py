@@ -119,13 +119,29 @@ def evaluate(
     if wake.full or wake.reloaded:  # last: a precise reason wins
         why = "declarations changed" if wake.reloaded and not wake.full else wake.label
         for asset in plan.assets:
-            if asset.kind == "source":
+            if asset.kind == "source" or _older_missing_partition(plan, asset):
                 continue
             if asset.key in chosen and automation_of(asset) == EAGER:
                 decision.request(asset.task, why)
     _with_sources(plan, decision)
     _without_unmade_inputs(plan, decision)
     return decision
+
+
+def _older_missing_partition(plan: Plan, asset: PlannedAsset) -> bool:
+    """A partition never made, not the newest: a backfill's job, not a tick's."""
+    if asset.partition is None or not _missing(asset):
+        return False
+    return plan.tasks_of(asset.key)[-1] != asset.task
+
+
+def expiries(
+    plan: Plan, chosen: set[str], statuses: Mapping[str, AssetStatus]
+) -> float | None:
+    """When the next asset passes its ``max_age`` (after a run made some)."""
+    decision = Decision()
+    _max_age(plan, chosen, float("-inf"), statuses, decision)
+    return decision.next_due
 
 
 def _with_sources(plan: Plan, decision: Decision) -> None:

@@ -20,7 +20,13 @@ from typing import Any
 
 from ..atomic import write_atomically
 from ..automate import sensors
-from ..automate.evaluate import Decision, Wake, evaluate, keys_with_clock
+from ..automate.evaluate import (
+    Decision,
+    Wake,
+    evaluate,
+    expiries,
+    keys_with_clock,
+)
 from ..automate.files import declaration_files, output_paths, watched_files
 from ..errors import (
     AssetCycleError,
@@ -108,6 +114,7 @@ def _evaluate_and_run(
         for name, moment in decision.moments.items():
             history.set_moment(name, moment)
     decision.due_at(sensors_due)
+    evaluated_due = decision.next_due
     report.update(
         ok=True,
         watch=watched_files(plan),
@@ -139,6 +146,12 @@ def _evaluate_and_run(
         dodo=args.dodo,
     )
     report.update(took=time.monotonic() - began, code=code)
+    aging = [k for k in chosen if k in plan and plan[k].max_age is not None]
+    if aging:  # what the run made expires later than what the evaluation saw
+        decision.next_due = None
+        decision.due_at(expiries(plan, chosen, project_status(plan, aging)))
+        decision.due_at(evaluated_due)
+        report["next_due"] = decision.next_due
     report.update(_outcome(context.run_id))
     return code
 
