@@ -492,3 +492,23 @@ def test_an_eager_daily_asset_makes_the_partition_of_a_new_day(
         clock.set("2024-03-05T00:00:01Z")
         line = watch.expect(r"new partition")
         assert "made daily:2024-03-04" in line
+
+
+def test_invalid_declarations_do_not_make_a_due_moment_loop(project: Project) -> None:
+    project.assets(SENSED)
+    project.path("out").mkdir()
+    project.write("answer.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    good = project.read("assets.toml")
+    with Watch(project.root, env=clock.env) as watch:
+        watch.ready()
+        edit(project.path("assets.toml"), good.replace('"ingest"]', '"ingset"]'))
+        watch.expect(r"invalid declarations")
+        clock.set("2024-03-05T10:06:00Z")  # the sensor is due, the graph invalid
+        assert watch.quiet(1.5) == [
+            "  assets.toml:9: sensor 'upload': unknown asset 'ingset' in "
+            "'triggers'. Did you mean 'ingest'?"
+        ]
+        project.write("answer.txt", "v2\n")
+        edit(project.path("assets.toml"), good)
+        assert "made ingest" in watch.expect(r"declarations changed")

@@ -140,6 +140,7 @@ def test_an_invalid_edit_keeps_the_watcher_and_a_fix_resumes_it(
             "  assets.toml:9: asset 'tidy': unknown dependency 'rwa'. "
             "Did you mean 'raw'?"
         )
+        assert watch.quiet(1.0) == []  # said once, not again and again
         edit(pipeline.path("data/raw.txt"), "while broken\n")  # remembered
         watch.expect(r"data/raw.txt changed: invalid declarations")
         assert watch.proc.poll() is None

@@ -39,6 +39,7 @@ DEFAULT_DEBOUNCE = 0.2
 MAX_SETTLE = 2.0
 # With DOIT_ASSETS_NOW (a clock a test moves), the clock is looked at this often
 SIMULATED_STEP = 0.1
+MIN_PERIOD = 1.0  # seconds between two cycles that the clock starts, at least
 STOP_WAIT = 10.0  # seconds a cycle has to stop after Ctrl-C, before it is killed
 
 
@@ -60,6 +61,14 @@ class Pending:
 
     def __bool__(self) -> bool:
         return bool(self.changed) or self.reloaded
+
+    def merged(self, other: Pending) -> Pending:
+        return Pending(
+            self.changed | other.changed,
+            self.reloaded or other.reloaded,
+            self.unknown | other.unknown,
+            self.during | other.during,
+        )
 
 
 class Watcher:
@@ -89,6 +98,7 @@ class Watcher:
         self.folders: dict[str, bool] = {}  # folder -> recursive
         self.next_due: float | None = None
         self.pending = Pending()
+        self.held = Pending()  # what a cycle with invalid declarations could not run
         self.child: subprocess.Popen[str] | None = None
         self.observer: Any = None
 
@@ -102,7 +112,7 @@ class Watcher:
             self.observer.start()
             self._wait_for_lock()
             if not self._cycle(["--start"], "start"):
-                self.pending.reloaded = True  # a fix of the declarations starts it
+                self.held.reloaded = True  # a fix of the declarations starts it
             self._schedule()
             while True:
                 self._wait()
@@ -122,7 +132,8 @@ class Watcher:
                 self.observer.join()
 
     def _run_pending(self, *, timed: bool) -> None:
-        pending, self.pending = self.pending, Pending()
+        pending = self.pending.merged(self.held)
+        self.pending, self.held = Pending(), Pending()
         args: list[str] = []
         if pending.reloaded:
             args.append("--reloaded")
@@ -134,11 +145,10 @@ class Watcher:
         quiet = (
             pending.changed == pending.unknown and not pending.reloaded and not timed
         )
-        ok = self._cycle(args, woke, quiet=quiet)
-        if not ok:  # the declarations are invalid: keep what happened for later
-            self.pending.changed |= pending.changed
-            self.pending.reloaded |= pending.reloaded
-            self.pending.during |= pending.during
+        if not self._cycle(args, woke, quiet=quiet):
+            # the declarations are invalid: what happened waits for the next
+            # event (their fix), not a cycle of its own
+            self.held = pending
 
     def _wait(self) -> None:
         """Until an event that counts (then until they settle), or the next due moment."""
@@ -224,12 +234,15 @@ class Watcher:
             for line in cycle_lines(woke, report, output, took):
                 self._say(line)
         if not report.get("ok"):
+            self.next_due = None  # until the declarations are fixed: an edit
             return False
         self.watched = set(report.get("watch", ()))
         self.declarations = set(report.get("declarations", ()))
         self.outputs = set(report.get("outputs", ()))
         self.output_folders = tuple(p for p in self.outputs if p.endswith("/"))
-        self.next_due = report.get("next_due")
+        due = report.get("next_due")
+        # never a moment already past: a cycle that leaves one would loop
+        self.next_due = None if due is None else max(due, clock.now() + MIN_PERIOD)
         self._schedule()
         return True
 
