@@ -114,3 +114,24 @@ def test_why_lineage_and_status_answers_grow_with_the_graph_not_its_paths(
     assert rows[f"why {last}"].lines < 4 * 60
     assert rows[f"lineage {last}"].lines < 20 * 60
     assert rows["status --json"].lines < 40 * 60
+
+
+@pytest.mark.e2e
+def test_watch_bench_measures_latency_ticks_and_idle(tmp_path: Path) -> None:
+    out = tmp_path / "watch.md"
+    command = [sys.executable, str(BENCHMARKS / "watch_bench.py"), "--sizes", "10"]
+    command += ["--edits", "3", "--tick-sizes", "10", "--idle-size", "10"]
+    command += ["--idle-seconds", "2", "--repeat", "1", "--work", str(tmp_path)]
+    done = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line.split(" | ")[:2] for line in out.read_text().splitlines()]
+    assert [row for row in rows if row[0] in ("| 10", "| inotify", "| --poll")] == [
+        ["| 10", "3"],  # 3 edits, each timed
+        ["| 10", "tick"],
+        ["| 10", "watcher's cycle"],
+        ["| inotify", "10"],
+        ["| --poll", "10"],
+    ]
+    assert done.stdout.endswith(out.read_text())
