@@ -13,26 +13,47 @@ SHOWN = 5  # assets named in a line; the rest are counted
 TAIL = 5  # lines of a failure's stderr, and of a cycle's output that crashed
 
 
+def what_woke(changed: set[str], unknown: set[str], reloaded: bool, timed: bool) -> str:
+    """What a cycle's line starts with: the files it knows first (an editor's
+    temporary file is named only when nothing else is)."""
+    named = sorted(changed - unknown) or sorted(changed)
+    parts = []
+    if reloaded:
+        parts.append("declarations changed")
+    if named:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        parts.append(f"{named[0]}{more} changed")
+    if timed:
+        parts.append("due")
+    return ", ".join(parts)
+
+
 def cycle_lines(
     woke: str, report: dict[str, Any], output: str, took: float
 ) -> list[str]:
+    """The lines of a cycle; none for a cycle of the clock that ran nothing and
+    has nothing to say."""
     at = time.strftime("%H:%M:%S")
     spent = f"({took:.1f} s)"
+    lead = "watch started" if woke == "start" else woke
     if not report.get("ok"):
         errors = str(report.get("errors") or "").splitlines()
         if errors:
             problem = "invalid declarations" if report.get("invalid") else "error"
-            head = f"{at} {woke}: {problem}, still watching the last good graph:"
+            head = f"{at} {lead}: {problem}, still watching the last good graph:"
             return [head, *("  " + line for line in errors)]
-        return [f"{at} {woke}: the cycle failed {spent}:", *_tail(output)]
+        code = report.get("code")
+        head = f"{at} {lead}: the cycle failed (exit code {code}) {spent}"
+        printed = output.strip()
+        return [head + (":" if printed else ", printing nothing"), *_tail(output)]
+    warnings = [f"{at} {w}" for w in report.get("warnings") or ()]
     requested = report.get("requested") or []
-    lead = woke
-    if woke == "start":
-        lead = "watch started"
-    elif woke == "due" and requested:
+    if woke == "due" and requested:
         lead = str(report.get("trigger"))
     if not requested:
-        return [f"{at} {lead}: nothing to run {spent}"]
+        if woke == "due":
+            return warnings
+        return [*warnings, f"{at} {lead}: nothing to run {spent}"]
     made = report.get("made") or []
     failed = report.get("failed") or []
     blocked = report.get("blocked") or []
@@ -48,7 +69,7 @@ def cycle_lines(
         parts.append(f"{fresh} up to date")
     if not parts:
         parts.append("nothing ran")
-    lines = [f"{at} {lead}: {'; '.join(parts)} {spent}"]
+    lines = [*warnings, f"{at} {lead}: {'; '.join(parts)} {spent}"]
     for task, error, tail in failed:
         lines.append(f"  {task}: {error}")
         lines += ["    " + line for line in tail.splitlines()[-TAIL:]]

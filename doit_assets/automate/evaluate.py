@@ -51,7 +51,9 @@ class Wake:
 class Decision:
     requests: dict[str, str] = field(default_factory=dict)  # task -> why
     force: set[str] = field(default_factory=set)  # run whatever doit says
-    moments: dict[str, float] = field(default_factory=dict)  # acted on, to keep
+    # moments acted on, to keep once the run made what they asked for (these
+    # tasks; none: at once): a run interrupted before leaves them due
+    moments: dict[str, tuple[float, tuple[str, ...]]] = field(default_factory=dict)
     next_due: float | None = None  # the next moment something is due
 
     def request(self, task: str, why: str, *, force: bool = False) -> None:
@@ -245,7 +247,7 @@ def _schedules(
         moment = last_tick(expression, zone, now)
         if not acted or moment > max(acted):
             decision.request(task, f"schedule {expression}", force=True)
-            decision.moments[f"cron:{key}"] = moment
+            decision.moments[f"cron:{key}"] = (moment, (task,))
         decision.due_at(next_tick(expression, zone, now))
 
 
@@ -286,7 +288,7 @@ def _observations(
         last = moments.get(f"observe:{asset.task}")
         if last is None or now >= last + interval:
             decision.request(asset.task, f"observe every {format_duration(interval)}")
-            decision.moments[f"observe:{asset.task}"] = now
+            decision.moments[f"observe:{asset.task}"] = (now, ())
             decision.due_at(now + interval)
         else:
             decision.due_at(last + interval)

@@ -27,7 +27,8 @@ def watched_files(plan: Plan) -> list[str]:
     for asset in plan.assets:
         if asset.kind == "source" and not asset.observable:
             files.update(asset.paths)
-    return sorted(files)
+    # what doit-assets writes itself: an observation changes in a run
+    return sorted(f for f in files if not f.startswith(STATE_DIR + "/"))
 
 
 def output_paths(plan: Plan) -> list[str]:

@@ -3,24 +3,38 @@
 A sensor is an observation (a shell command or a Python function, the same
 ``ObserveJob`` an observable source is asked with) that names the assets it
 triggers. A tick asks each sensor whose interval is over; every answer (or
-failure) is recorded in the history, and an answer that differs from the
-previous one (the first one too: nothing was known before) makes the tick
-materialize its target assets.
+failure) is recorded in the history. An answer that differs from the last one
+whose targets were made (the first answer too: nothing was made for any)
+makes the tick materialize the targets; once the run has made them, that
+answer is the one to differ from. A run that is interrupted before it made
+them leaves the answer new, for the next tick.
 """
 
 from __future__ import annotations
 
-import sys
+import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from ..plan.records import PlannedSensor
 from ..run.observe import ObservationFailed, ObserveJob
 from ..store.history import History
 from ..text import first_line
 
-# Seconds a sensor's command may run: a sensor that hangs must not hold the
-# watcher (and the cycles after it) forever
+# Seconds a sensor may take: a sensor that hangs must not hold the watcher
+# (and the cycles after it) forever
 SENSOR_TIMEOUT = 60.0
+# An answer longer than this is kept as its digest: a sensor that prints a
+# whole file must not grow the history by that much at each interval
+LONGEST_ANSWER = 1000
+
+
+@dataclass(frozen=True)
+class Fired:
+    """A sensor whose answer is new: the assets it makes, and the answer."""
+
+    targets: tuple[str, ...]
+    answer: str
 
 
 def due(
@@ -40,28 +54,47 @@ def due(
 
 def ask(
     sensors: Sequence[PlannedSensor], history: History, now: float, root: str
-) -> dict[str, tuple[str, ...]]:
-    """Ask these sensors; record each answer. The sensors whose answer changed,
-    with their targets."""
-    previous = history.last_values()
-    fired: dict[str, tuple[str, ...]] = {}
+) -> tuple[dict[str, Fired], list[str]]:
+    """Ask these sensors and record each answer: the sensors whose answer is
+    new, and a warning for each that failed (once, not at each interval)."""
+    acted = history.acted_answers()
+    before = history.last_answers()
+    fired: dict[str, Fired] = {}
+    warnings = []
     for sensor in sensors:
-        job = ObserveJob(sensor.name, sensor.observe, root, "")
-        value: str | None = None
-        error: str | None = None
+        history.set_moment(f"sensor:{sensor.name}", now)
         try:
-            value = job.value(timeout=SENSOR_TIMEOUT)
+            answer = _answer(sensor, root)
         except ObservationFailed as failed:
             error = str(failed).replace("observation of", "sensor", 1)
-        if error is None and not value:
-            error = f"sensor '{sensor.name}' printed nothing"
-        history.set_moment(f"sensor:{sensor.name}", now)
-        if error is not None:
-            sys.stderr.write(f"warning: {first_line(error)}\n")
+            if before.get(sensor.name, (0, None, None))[2] != error:
+                warnings.append(f"warning: {first_line(error)}")
             history.record_observation(sensor.name, None, changed=False, error=error)
             continue
-        changed = previous.get(sensor.name) != value
-        history.record_observation(sensor.name, value, changed=changed, error=None)
-        if changed:
-            fired[sensor.name] = sensor.triggers
-    return fired
+        new = acted.get(sensor.name) != answer
+        history.record_observation(sensor.name, answer, changed=new, error=None)
+        if new:
+            fired[sensor.name] = Fired(sensor.triggers, answer)
+    return fired, warnings
+
+
+def _answer(sensor: PlannedSensor, root: str) -> str:
+    job = ObserveJob(sensor.name, sensor.observe, root, "")
+    value = job.value(timeout=SENSOR_TIMEOUT)
+    if not value:
+        raise ObservationFailed(f"sensor '{sensor.name}' printed nothing")
+    if len(value) > LONGEST_ANSWER:
+        digest = hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()
+        return f"sha256:{digest} ({len(value)} characters)"
+    return value
+
+
+def acknowledge(
+    fired: Mapping[str, Fired], made: Sequence[str], history: History, now: float
+) -> None:
+    """The answers whose targets the run made (or tried: a failure is an
+    answer too): the ones to differ from from now on."""
+    done = set(made)
+    for name, sensor in fired.items():
+        if all(t in done for t in sensor.targets):
+            history.set_moment(f"answer:{name}", now, sensor.answer)

@@ -12,6 +12,10 @@ during a cycle make the next one. Only files the assets read, and the
 declarations, count: the outputs a cycle writes never wake the next. When the
 declarations become invalid, the watcher says why and keeps the files of the
 last good graph, and the changes it saw meanwhile, for when they are fixed.
+
+A cycle's files (what changed, its report, its output) are in a folder of the
+watcher's own: its output goes to a file, not a pipe, so that a cycle whose
+watcher was killed still finishes and records what it did.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,16 +36,19 @@ from typing import IO, Any
 from ..model import clock
 from ..paths import STAGING_PREFIX
 from ..run.lock import holder
-from .display import cycle_lines
+from .display import cycle_lines, what_woke
+from .folders import Folders, folders_of, link_targets, nearest_folder
 
 # A cycle's writes settle within this; a stream of them waits no longer than
 # MAX_SETTLE before its cycle starts.
 DEFAULT_DEBOUNCE = 0.2
 MAX_SETTLE = 2.0
+DEFAULT_POLL = 0.5  # seconds between two looks at the files, with --poll
 # With DOIT_ASSETS_NOW (a clock a test moves), the clock is looked at this often
 SIMULATED_STEP = 0.1
 MIN_PERIOD = 1.0  # seconds between two cycles that the clock starts, at least
 STOP_WAIT = 10.0  # seconds a cycle has to stop after Ctrl-C, before it is killed
+OUTPUT_STEP = 0.1  # seconds between two looks at a cycle's output (--verbose)
 
 
 class WatchUnavailable(Exception):
@@ -54,9 +62,9 @@ class Pending:
     changed: set[str] = field(default_factory=set)
     reloaded: bool = False
     unknown: set[str] = field(default_factory=set)  # new files, maybe no input
-    # changed while a cycle ran: doit saved the version it saw at the end of
-    # the cycle, which its transform may not have read; made again, whatever
-    # doit's check says
+    # changed while a cycle ran, or while nothing watched them: doit saved the
+    # version it saw at the end of that cycle, which its transform may not have
+    # read; made again, whatever doit's check says
     during: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
@@ -79,41 +87,45 @@ class Watcher:
         doit_args: Sequence[str] = (),
         declarations: Iterable[str] = (),
         debounce: float = DEFAULT_DEBOUNCE,
-        poll: bool = False,
+        poll: float | None = None,
         verbose: bool = False,
         out: IO[str] = sys.stdout,
     ) -> None:
         self.tick = list(tick)  # the command of a cycle, without what woke it
         self.doit_args = ["--", *doit_args] if doit_args else []
         self.debounce = debounce
-        self.poll = poll
+        self.poll = poll  # seconds between two looks; None: file events
         self.verbose = verbose
         self.out = out
         self.events: queue.Queue[tuple[str, str, float]] = queue.Queue()
         self.cycle_began = self.cycle_ended = 0.0  # time.monotonic()
         self.watched: set[str] = set()
+        self.watched_folders: tuple[str, ...] = ()  # folders read as a whole
         self.declarations: set[str] = set(declarations)
         self.outputs: set[str] = set()  # what the assets make: never a reason
         self.output_folders: tuple[str, ...] = ()
-        self.folders: dict[str, bool] = {}  # folder -> recursive
+        self.links: dict[str, str] = {}  # a watched link's target -> the link
         self.next_due: float | None = None
         self.pending = Pending()
         self.held = Pending()  # what a cycle with invalid declarations could not run
-        self.child: subprocess.Popen[str] | None = None
+        self.child: subprocess.Popen[bytes] | None = None
         self.observer: Any = None
+        self.folders: Folders | None = None
+        self.room = ""  # the folder of the cycles' files
 
     # -- the loop ---------------------------------------------------------------
 
     def run(self) -> int:
         self.observer = _observer(self.poll)
+        self.folders = Folders(self.observer, _Handler(self.events))
+        self.room = tempfile.mkdtemp(prefix="doit-assets-watch-")
         stop = _stop_on_term()
         try:
             self._say(f"Watching {os.getcwd()} (Ctrl-C stops).")
             self.observer.start()
             self._wait_for_lock()
-            if not self._cycle(["--start"], "start"):
+            if not self._cycle(["--start"], "start", first=True):
                 self.held.reloaded = True  # a fix of the declarations starts it
-            self._schedule()
             while True:
                 self._wait()
                 due = self.next_due is not None and clock.now() >= self.next_due
@@ -130,6 +142,7 @@ class Watcher:
             if self.observer.is_alive():
                 self.observer.stop()
                 self.observer.join()
+            shutil.rmtree(self.room, ignore_errors=True)
 
     def _run_pending(self, *, timed: bool) -> None:
         pending = self.pending.merged(self.held)
@@ -139,9 +152,18 @@ class Watcher:
             args.append("--reloaded")
         if timed:
             args.append("--timed")
-        for path in sorted(pending.changed):
-            args += ["--during" if path in pending.during else "--changed", path]
-        woke = _what_woke(pending, timed)
+        if pending.changed:
+            changes = os.path.join(self.room, "changes.json")
+            with open(changes, "w", encoding="utf-8") as f:
+                json.dump(
+                    {
+                        "changed": sorted(pending.changed - pending.during),
+                        "during": sorted(pending.during),
+                    },
+                    f,
+                )
+            args += ["--changes", changes]
+        woke = what_woke(pending.changed, pending.unknown, pending.reloaded, timed)
         quiet = (
             pending.changed == pending.unknown and not pending.reloaded and not timed
         )
@@ -174,13 +196,14 @@ class Watcher:
 
     def _take(self, event: tuple[str, str, float]) -> None:
         kind, path, at = event
+        path = self.links.get(path, path)
         if path in self.declarations:
             self.pending.reloaded = True
-        elif path in self.watched:
+        elif path in self.watched or path.startswith(self.watched_folders):
             self.pending.changed.add(path)
         elif kind == "modified" or not _may_be_input(path) or self._made(path):
             return
-        elif self._in_watched(path):
+        elif self.folders is not None and self.folders.holds(path):
             self.pending.changed.add(path)
             self.pending.unknown.add(path)
         else:
@@ -190,14 +213,6 @@ class Watcher:
 
     def _made(self, path: str) -> bool:
         return path in self.outputs or path.startswith(self.output_folders)
-
-    def _in_watched(self, path: str) -> bool:
-        """A file made, moved or removed in a watched folder (an ``inputs`` glob
-        may match it now)."""
-        folder = os.path.dirname(path)
-        return folder in self.folders or any(
-            path.startswith(f + "/") for f, deep in self.folders.items() if deep
-        )
 
     def _wait_for_lock(self) -> None:
         who = holder()
@@ -216,53 +231,92 @@ class Watcher:
 
     # -- a cycle ------------------------------------------------------------------
 
-    def _cycle(self, args: list[str], woke: str, *, quiet: bool = False) -> bool:
+    def _cycle(
+        self, args: list[str], woke: str, *, quiet: bool = False, first: bool = False
+    ) -> bool:
         """One tick; False if the declarations were invalid."""
-        fd, report_path = tempfile.mkstemp(prefix="doit-assets-tick-", suffix=".json")
-        os.close(fd)
+        report_path = os.path.join(self.room, "report.json")
+        if os.path.exists(report_path):
+            os.unlink(report_path)
         began = self.cycle_began = time.monotonic()
+        began_wall = time.time()
         self.cycle_ended = float("inf")
         try:
             command = [*self.tick, "--report", report_path, *args, *self.doit_args]
-            output = self._run_child(command)
+            code, output = self._run_child(command)
             report = _read_report(report_path)
         finally:
-            os.unlink(report_path)
             self.cycle_ended = time.monotonic()
         took = self.cycle_ended - began
+        report.setdefault("code", code)
         if not (quiet and report.get("ok") and not report.get("requested")):
             for line in cycle_lines(woke, report, output, took):
                 self._say(line)
         if not report.get("ok"):
             self.next_due = None  # until the declarations are fixed: an edit
             return False
+        before = self.watched | self.declarations
         self.watched = set(report.get("watch", ()))
+        self.watched_folders = tuple(p for p in self.watched if p.endswith("/"))
         self.declarations = set(report.get("declarations", ()))
         self.outputs = set(report.get("outputs", ()))
         self.output_folders = tuple(p for p in self.outputs if p.endswith("/"))
         due = report.get("next_due")
         # never a moment already past: a cycle that leaves one would loop
         self.next_due = None if due is None else max(due, clock.now() + MIN_PERIOD)
-        self._schedule()
+        self._schedule(before, began_wall, first=first)
         return True
 
-    def _run_child(self, command: list[str]) -> str:
-        """Run a cycle's process; its output (shown as it comes with --verbose)."""
-        self.child = subprocess.Popen(
-            command,
-            stdout=None if self.verbose else subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-            start_new_session=True,  # Ctrl-C reaches it once, from the watcher
-        )
-        try:
-            output, _ = self.child.communicate()
-        except KeyboardInterrupt:
-            self._stop_child()
-            raise
+    def _schedule(self, before: set[str], began_wall: float, *, first: bool) -> None:
+        """Watch the folders of the watched files; what changed where nothing
+        watched (a folder new or replaced, the time of the first cycle) is a
+        change for the next cycle."""
+        assert self.folders is not None
+        self.links = link_targets(self.watched | self.declarations)
+        paths = self.watched | self.declarations | set(self.links)
+        fresh = self.folders.update(folders_of(paths))
+        for path in self.watched | self.declarations:
+            if _changed_since(path, began_wall):  # while the cycle ran
+                self._take(("modified", path, self.cycle_began))
+                continue
+            if first:
+                continue  # the first cycle looked at everything
+            new = nearest_folder(path)[0] in fresh or path not in before
+            if new and (os.path.lexists(path.rstrip("/")) or path in before):
+                self._take(("created", path, 0.0))  # doit's check decides
+
+    def _run_child(self, command: list[str]) -> tuple[int, str]:
+        """Run a cycle's process, its output to a file (shown as it comes with
+        --verbose); its exit code and output."""
+        log_path = os.path.join(self.room, "output.log")
+        with open(log_path, "wb") as log, open(log_path, "rb") as reader:
+            self.child = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches it once, from the watcher
+            )
+            try:
+                while True:
+                    try:
+                        code = self.child.wait(OUTPUT_STEP if self.verbose else None)
+                        break
+                    except subprocess.TimeoutExpired:
+                        self._show(reader.read())
+                self._show(reader.read())
+            except KeyboardInterrupt:
+                self._stop_child()
+                raise
+            reader.seek(0)
+            output = reader.read().decode("utf-8", "replace")
         self.child = None
-        return output or ""
+        return code, output
+
+    def _show(self, data: bytes) -> None:
+        if self.verbose and data:
+            self.out.write(data.decode("utf-8", "replace"))
+            self.out.flush()
 
     def _stop_child(self) -> None:
         """Ctrl-C: the cycle stops as a run stops on Ctrl-C (its outputs kept or
@@ -277,56 +331,22 @@ class Watcher:
             child.kill()
             child.wait()
 
-    # -- file events --------------------------------------------------------------
-
-    def _schedule(self) -> None:
-        """Watch the folders of the watched files (each once, not recursively,
-        except a folder that is itself an input)."""
-        if self.observer is None or not self.observer.is_alive():
-            return
-        folders = _folders(self.watched | self.declarations)
-        if folders == self.folders:
-            return
-        self.observer.unschedule_all()
-        handler = _Handler(self.events)
-        for folder, deep in folders.items():
-            self.observer.schedule(handler, folder or ".", recursive=deep)
-        self.folders = folders
-
     def _say(self, line: str) -> None:
         self.out.write(line + "\n")
         self.out.flush()
 
 
-def _folders(paths: Iterable[str]) -> dict[str, bool]:
-    """The nearest existing folder of each path (relative, '' for the project)."""
-    found: dict[str, bool] = {}
-    for path in paths:
-        deep = path.endswith("/")
-        folder = path.rstrip("/") if deep else os.path.dirname(path)
-        while folder and not os.path.isdir(folder):
-            folder, deep = os.path.dirname(folder), False
-        found[folder] = found.get(folder, False) or deep
-    return found
+def _changed_since(path: str, moment: float) -> bool:
+    try:
+        return os.stat(path.rstrip("/")).st_mtime > moment
+    except OSError:
+        return False
 
 
 def _may_be_input(path: str) -> bool:
     """Not a hidden file (an editor's swap file, a run's staging file), not a backup."""
     name = os.path.basename(path)
     return not name.startswith((".", STAGING_PREFIX)) and not name.endswith("~")
-
-
-def _what_woke(pending: Pending, timed: bool) -> str:
-    changed = sorted(pending.changed)
-    parts = []
-    if pending.reloaded:
-        parts.append("declarations changed")
-    if changed:
-        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
-        parts.append(f"{changed[0]}{more} changed")
-    if timed:
-        parts.append("due")
-    return ", ".join(parts)
 
 
 def _read_report(path: str) -> dict[str, Any]:
@@ -338,12 +358,12 @@ def _read_report(path: str) -> dict[str, Any]:
     return report
 
 
-def _observer(poll: bool) -> Any:
+def _observer(poll: float | None) -> Any:
     try:
-        if poll:
+        if poll is not None:
             from watchdog.observers.polling import PollingObserver
 
-            return PollingObserver(timeout=0.5)
+            return PollingObserver(timeout=poll)
         from watchdog.observers import Observer
 
         return Observer()

@@ -167,7 +167,14 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument(
         "--poll",
         action="store_true",
-        help="look at the files every half second (network file systems)",
+        help="look at the files instead of waiting for events (network file systems)",
+    )
+    watch.add_argument(
+        "--poll-interval",
+        type=_poll_seconds,
+        default=0.5,
+        metavar="SECONDS",
+        help="with --poll: seconds between two looks [default: 0.5]",
     )
     watch.add_argument(
         "-v", "--verbose", action="store_true", help="show each cycle's doit output"
@@ -183,8 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     _keep_going(tick)
     # what a watcher tells its cycle (doit assets watch), and asks back
     tick.add_argument("--report", help=argparse.SUPPRESS)
-    tick.add_argument("--changed", action="append", help=argparse.SUPPRESS)
-    tick.add_argument("--during", action="append", help=argparse.SUPPRESS)
+    tick.add_argument("--changes", help=argparse.SUPPRESS)  # a JSON file
     for flag in ("--reloaded", "--timed", "--start"):
         tick.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
     sensors = sub.add_parser("sensors", help="the sensors and their latest answers")
@@ -279,14 +285,20 @@ def _processes_count(text: str) -> int:
     return _positive(text, MAX_PROCESSES)
 
 
-def _seconds(text: str) -> float:
+def _seconds(text: str, minimum: float = 0.0) -> float:
     try:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0 <= value <= 60:
-        raise argparse.ArgumentTypeError(f"expected seconds from 0 to 60, got '{text}'")
+    if not minimum <= value <= 60:
+        raise argparse.ArgumentTypeError(
+            f"expected seconds from {minimum:g} to 60, got '{text}'"
+        )
     return value
+
+
+def _poll_seconds(text: str) -> float:
+    return _seconds(text, 0.1)  # less would keep a core busy with a large project
 
 
 class AssetsCommand(Command):  # type: ignore[misc]

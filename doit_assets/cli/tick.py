@@ -44,7 +44,6 @@ from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
 from ..run.context import RunContext
-from ..run.lock import RunLock
 from ..store.history import History
 from ..text import first_line
 from .materialize import run_assets
@@ -74,47 +73,34 @@ def tick_command(args: argparse.Namespace) -> int:
 
 
 def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
-    # A watcher's cycle waits for another run; a tick of the system's cron
-    # says who holds the project, and leaves its schedules for the next tick.
+    # A watcher's cycle waits for another run; a tick of the system's cron says
+    # who holds the project, and leaves what it would have run to the next tick.
     context = RunContext(wait_for_lock=bool(args.report))
     plan = load_plan(args.file, args.dodo, context.warned)
-    lock = RunLock()
-    lock.acquire(shlex.join(["doit", "assets", "tick"]), wait=context.wait_for_lock)
-    try:
-        return _evaluate_and_run(args, report, context, plan)
-    finally:
-        lock.release()
-
-
-def _evaluate_and_run(
-    args: argparse.Namespace,
-    report: dict[str, Any],
-    context: RunContext,
-    plan: Plan,
-) -> int:
     chosen = set(select(args.selection, plan) if args.selection else plan.keys)
     now = clock.now()
+    changed, during = _changes(args.changes)
     wake = Wake(
-        changed=tuple(args.changed or ()) + tuple(args.during or ()),
-        during=tuple(args.during or ()),
+        changed=changed + during,
+        during=during,
         reloaded=args.reloaded,
-        full=not (args.changed or args.during or args.reloaded or args.timed),
+        full=not (changed or during or args.reloaded or args.timed),
         label="watch started" if args.start else "tick",
     )
     aimed = [s for s in plan.sensors if any(k in chosen for k in s.triggers)]
     with History.open(HISTORY_FILE) as history:
         moments = history.moments()
         asked, sensors_due = sensors.due(aimed, moments, now)
-        fired = sensors.ask(asked, history, now, os.getcwd())
-        clocked = keys_with_clock(plan, chosen)
-        statuses = project_status(plan, clocked) if clocked else {}
-        decision = evaluate(
-            plan, chosen, wake, now, moments=moments, statuses=statuses, fired=fired
-        )
-        for name, moment in decision.moments.items():
-            history.set_moment(name, moment)
+        fired, warnings = sensors.ask(asked, history, now, os.getcwd())
+    for warning in warnings:
+        sys.stderr.write(warning + "\n")
+    clocked = keys_with_clock(plan, chosen)
+    statuses = project_status(plan, clocked) if clocked else {}
+    targets = {name: f.targets for name, f in fired.items()}
+    decision = evaluate(
+        plan, chosen, wake, now, moments=moments, statuses=statuses, fired=targets
+    )
     decision.due_at(sensors_due)
-    evaluated_due = decision.next_due
     report.update(
         ok=True,
         watch=watched_files(plan),
@@ -123,14 +109,46 @@ def _evaluate_and_run(
         next_due=decision.next_due,
         requested=sorted(decision.requests),
         trigger=decision.trigger,
+        warnings=warnings,
     )
     if not decision.requests:
+        _acted(decision, fired, [], now)
         if not args.report:
             sys.stdout.write("Nothing to do: no automation asks for a run now.\n")
         return 0
     if not args.report:
         sys.stdout.write(_asked(decision))
         sys.stdout.flush()
+    code = _run(args, plan, decision, context, report)
+    made = list(report.get("done", ()))
+    _acted(decision, fired, made, now)
+    aging = [k for k in chosen if k in plan and plan[k].max_age is not None]
+    if aging:  # what the run made expires later than what the evaluation saw
+        evaluated = decision.next_due
+        decision.next_due = None
+        decision.due_at(expiries(plan, chosen, project_status(plan, aging)))
+        decision.due_at(evaluated)
+        report["next_due"] = decision.next_due
+    return code
+
+
+def _changes(path: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a watcher saw change (a JSON file: the list can be long), and of
+    it what changed while its last cycle ran."""
+    if path is None:
+        return (), ()
+    with open(path, encoding="utf-8") as f:
+        changes = json.load(f)
+    return tuple(changes["changed"]), tuple(changes["during"])
+
+
+def _run(
+    args: argparse.Namespace,
+    plan: Plan,
+    decision: Decision,
+    context: RunContext,
+    report: dict[str, Any],
+) -> int:
     context.only = frozenset(decision.requests)
     context.force = frozenset(decision.force)
     context.reasons = decision.requests
@@ -146,14 +164,22 @@ def _evaluate_and_run(
         dodo=args.dodo,
     )
     report.update(took=time.monotonic() - began, code=code)
-    aging = [k for k in chosen if k in plan and plan[k].max_age is not None]
-    if aging:  # what the run made expires later than what the evaluation saw
-        decision.next_due = None
-        decision.due_at(expiries(plan, chosen, project_status(plan, aging)))
-        decision.due_at(evaluated_due)
-        report["next_due"] = decision.next_due
     report.update(_outcome(context.run_id))
     return code
+
+
+def _acted(
+    decision: Decision, fired: dict[str, sensors.Fired], done: list[str], now: float
+) -> None:
+    """Keep the moments and the sensors' answers that the run acted on: those
+    whose tasks it made, or tried to (not those it was stopped before)."""
+    finished = set(done)
+    keys = {task.partition(":")[0] for task in finished}
+    with History.open(HISTORY_FILE) as history:
+        for name, (moment, tasks) in decision.moments.items():
+            if all(t in finished for t in tasks):
+                history.set_moment(name, moment)
+        sensors.acknowledge(fired, sorted(keys), history, now)
 
 
 def _asked(decision: Decision) -> str:
@@ -171,15 +197,17 @@ def _outcome(run_id: int | None) -> dict[str, Any]:
         run = history.run(run_id)
     made, failed, blocked = [], [], []
     for task, m in results.items():
-        if m.kind != "transform":
-            continue
-        if m.status == "success":
-            made.append(task)
-        elif m.status == "failed":
+        if m.status == "failed":  # a source too: one that does not exist
             failed.append([task, first_line(m.error), m.stderr_tail or ""])
+        elif m.kind != "transform":
+            continue
+        elif m.status == "success":
+            made.append(task)
         elif m.status == "blocked":
             blocked.append(task)
     return {
+        # what the run made or tried (not what it was stopped before)
+        "done": [t for t, m in results.items() if m.status != "interrupted"],
         "run": run_id,
         "made": made,
         "failed": failed,

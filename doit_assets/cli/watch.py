@@ -20,7 +20,7 @@ def watch_command(args: argparse.Namespace) -> int:
         doit_args=args.doit_args,
         declarations=known,
         debounce=args.debounce,
-        poll=args.poll,
+        poll=args.poll_interval if args.poll else None,
         verbose=args.verbose,
     )
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from typing import Any
 
 CRON_PREFIX = "cron:"
 INSTALL_HINT = "Install it: pip install 'doit-assets[automation]'"
@@ -21,7 +22,7 @@ def cron_expression(automation: str) -> str | None:
     return None
 
 
-def _iterator(expression: str, zone: str | None, start: float) -> object:
+def _iterator(expression: str, zone: str | None, start: float) -> Any:
     from croniter import croniter  # type: ignore[import-untyped]
 
     moment = datetime.datetime.fromtimestamp(start, zoneinfo.ZoneInfo(zone or "UTC"))
@@ -30,13 +31,32 @@ def _iterator(expression: str, zone: str | None, start: float) -> object:
 
 def last_tick(expression: str, zone: str | None, now: float) -> float:
     """The latest moment of the schedule at or before ``now``."""
-    it = _iterator(expression, zone, now + 1)  # a tick at ``now`` itself counts
-    moment: datetime.datetime = it.get_prev(datetime.datetime)  # type: ignore[attr-defined]
+    it: Any = _iterator(expression, zone, now + 1)  # a tick at ``now`` itself counts
+    moment: datetime.datetime = it.get_prev(datetime.datetime)
+    earlier: datetime.datetime = it.get_prev(datetime.datetime)
+    if _repeated(expression, moment, earlier):
+        return earlier.timestamp()
     return moment.timestamp()
 
 
 def next_tick(expression: str, zone: str | None, now: float) -> float:
     """The first moment of the schedule after ``now``."""
-    it = _iterator(expression, zone, now)
-    moment: datetime.datetime = it.get_next(datetime.datetime)  # type: ignore[attr-defined]
+    it: Any = _iterator(expression, zone, now)
+    moment: datetime.datetime = it.get_next(datetime.datetime)
+    before = last_tick(expression, zone, moment.timestamp() - 1)
+    earlier = datetime.datetime.fromtimestamp(before, moment.tzinfo)
+    if _repeated(expression, moment, earlier):
+        moment = it.get_next(datetime.datetime)
     return moment.timestamp()
+
+
+def _repeated(
+    expression: str, moment: datetime.datetime, earlier: datetime.datetime
+) -> bool:
+    """Is ``moment`` the same wall-clock time as ``earlier``, the hour that
+    the end of daylight saving time repeats? As the system's cron does, a
+    schedule of fixed hours runs once then; one of every hour (``*``), twice."""
+    hours = expression.split()[1] if len(expression.split()) > 1 else "*"
+    if "*" in hours:
+        return False
+    return moment.replace(tzinfo=None) == earlier.replace(tzinfo=None)

@@ -13,8 +13,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..atomic import write_atomically
@@ -42,7 +44,13 @@ class ObserveJob:
         command runs longer than ``timeout`` seconds)."""
         if callable(self.observe):
             try:
-                result = self.observe()
+                with _time_limit(timeout):
+                    result = self.observe()
+            except _TooLong:
+                raise ObservationFailed(
+                    f"observation of '{self.key}' failed: the function ran longer "
+                    f"than {timeout:g}s"
+                ) from None
             except Exception as err:  # the user's function: any error is theirs
                 text = "".join(traceback.format_exception(err)[1:])
                 raise ObservationFailed(
@@ -64,6 +72,30 @@ class ObserveJob:
                 exit_code=proc.returncode,
             )
         return proc.stdout.strip()
+
+
+class _TooLong(BaseException):
+    """Raised in a function that ran past its time (not an Exception: the
+    function's own ``except Exception`` does not swallow it)."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Interrupt the code within after ``seconds`` (a timer signal: main thread only)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TooLong
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _run_shell(

@@ -375,13 +375,14 @@ class History(HistoryQueries):
                 (sensor, clock.now(), value, changed, error),
             )
 
-    def set_moment(self, name: str, at: float) -> None:
-        """Remember the moment an automation acted (``cron:KEY``, ``sensor:NAME``)."""
+    def set_moment(self, name: str, at: float, value: str | None = None) -> None:
+        """Remember the moment an automation acted (``cron:KEY``, ``sensor:NAME``),
+        or the answer of a sensor whose targets were made (``answer:NAME``)."""
         with self._transaction() as conn:
             conn.execute(
-                "insert into automation_state values (?, ?) on conflict (name) "
-                "do update set at = excluded.at",
-                (name, at),
+                "insert into automation_state values (?, ?, ?) on conflict (name) "
+                "do update set at = excluded.at, value = excluded.value",
+                (name, at, value),
             )
 
     # -- backfills --------------------------------------------------------------

@@ -60,6 +60,14 @@ class HistoryQueries:
         """When each automation last acted (``cron:KEY``, ``sensor:NAME``...)."""
         return dict(self.conn.execute("select name, at from automation_state"))
 
+    def acted_answers(self) -> dict[str, str | None]:
+        """Each sensor's answer whose targets were made (the last time it fired)."""
+        rows = self.conn.execute(
+            "select substr(name, 8), value from automation_state "
+            "where name like 'answer:%'"
+        )
+        return dict(rows)
+
     def last_answers(self) -> dict[str, tuple[float, str | None, str | None]]:
         """Each sensor's latest observation: (when, its answer, its error)."""
         rows = self.conn.execute(
@@ -67,14 +75,6 @@ class HistoryQueries:
             "where id in (select max(id) from observations group by sensor)"
         )
         return {name: (at, value, error) for name, at, value, error in rows}
-
-    def last_values(self) -> dict[str, str]:
-        """Each sensor's latest answer (its failures left out)."""
-        rows = self.conn.execute(
-            "select sensor, value from observations where id in (select max(id) "
-            "from observations where error is null group by sensor)"
-        )
-        return dict(rows)
 
     def made_at(self) -> dict[str, float]:
         """Each task's (``KEY`` or ``KEY:PARTITION``) latest success: when it ended."""

@@ -120,8 +120,9 @@ MIGRATIONS: tuple[str, ...] = (
     alter table materializations add column reported_metadata text;
     """,
     # 7: automation (watch, tick): why each run and each materialization
-    # happened (NULL: a run a user started), what each sensor answered, and
-    # the moments of schedules and intervals already acted on.
+    # happened (NULL: a run a user started), what each sensor answered, the
+    # moments of schedules and intervals already acted on, and each sensor's
+    # answer whose targets were made.
     """
     alter table runs add column trigger text;
     alter table materializations add column trigger text;
@@ -136,7 +137,8 @@ MIGRATIONS: tuple[str, ...] = (
     create index observations_by_sensor on observations(sensor, id);
     create table automation_state (
         name text primary key,
-        at real not null
+        at real not null,
+        value text
     );
     """,
 )
