@@ -7,12 +7,14 @@ and with ``--poll``, the fallback for network file systems.
 from __future__ import annotations
 
 import queue
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import PYTHON, Project
@@ -383,3 +385,150 @@ def test_outputs_beside_the_sources_do_not_wake_the_watcher(
         edit(project.path("data/raw.txt"), "b\n")
         assert "made tidy, report" in watch.expect(r"data/raw.txt changed")
         assert watch.quiet(1.5) == []
+
+
+# -- what the watcher must not miss ------------------------------------------------
+
+
+def test_an_edit_during_the_first_cycle_is_made_next(project: Project) -> None:
+    project.assets(WAITING.replace("tx.py wait", "tx.py copywait"))
+    project.write("tx.py", TX_COPYWAIT)
+    project.write("data/raw.txt", "a\n")
+    project.write("go.txt", "")
+    project.doit_ok()
+    project.path("go.txt").unlink()
+    edit(project.path("data/raw.txt"), "b\n")  # stale: the first cycle makes it
+    with Watch(project.root) as watch:
+        deadline = time.monotonic() + 20
+        while not project.staging_dirs() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        edit(project.path("data/raw.txt"), "c\n")  # while nothing is watched yet
+        project.path("go.txt").write_text("")
+        assert "made slow" in watch.ready()
+        assert "made slow" in watch.expect(r"data/raw.txt changed")
+        assert project.read("out/slow.txt") == "c\n"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_replaced_folder_is_watched_again(
+    pipeline: Project, mode: tuple[str, ...]
+) -> None:
+    """As ``git checkout`` or an unzip does it."""
+    with Watch(pipeline.root, *mode) as watch:
+        watch.ready()
+        shutil.rmtree(pipeline.path("data"))
+        pipeline.write("data/raw.txt", "r2\n")
+        pipeline.write("data/other.txt", "o\n")
+        watch.expect(r"changed: made tidy, report")  # not side: other is the same
+        edit(pipeline.path("data/raw.txt"), "r3\n")
+        deadline = time.monotonic() + 20  # --poll may see r3 with the folder
+        while pipeline.read("out/report.txt") != "R3\n":
+            assert time.monotonic() < deadline, watch.seen
+            time.sleep(0.1)
+
+
+FOLDER_SOURCE = """\
+[vars]
+python = "{python}"
+
+[assets.parts]
+path = "data/parts/"
+
+[assets.listing]
+path = "out/listing.txt"
+transform = "{vars.python} tx.py listdir {self.path} {parts.path}"
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_edit_inside_a_folder_source_wakes_the_watcher(
+    project: Project, mode: tuple[str, ...]
+) -> None:
+    project.assets(FOLDER_SOURCE)
+    project.write("data/parts/a.txt", "1\n")
+    project.doit_ok()
+    with Watch(project.root, *mode) as watch:
+        watch.ready()
+        edit(project.path("data/parts/a.txt"), "2\n")
+        assert "made listing" in watch.expect(r"data/parts/a.txt changed")
+        project.write("data/parts/b.txt", "3\n")
+        assert "made listing" in watch.expect(r"data/parts/b.txt changed")
+        assert project.read("out/listing.txt") == "a.txt: 2\nb.txt: 3\n"
+
+
+def test_a_source_in_a_folder_that_does_not_exist_yet(pipeline: Project) -> None:
+    pipeline.write(
+        "assets.toml",
+        pipeline.read("assets.toml").replace("data/other.txt", "data/new/deep/o.txt"),
+    )
+    with Watch(pipeline.root) as watch:
+        watch.ready()
+        pipeline.write("data/new/deep/o.txt", "here\n")
+        assert "made side" in watch.expect(r"made side")
+        assert pipeline.read("out/side.txt") == "here\n"
+
+
+def test_a_linked_source_is_watched_where_it_points(
+    pipeline: Project, tmp_path: Path
+) -> None:
+    outside = tmp_path / "elsewhere" / "raw.txt"
+    outside.parent.mkdir()
+    outside.write_text("a\n")
+    pipeline.path("data/raw.txt").unlink()
+    pipeline.path("data/raw.txt").symlink_to(outside)
+    with Watch(pipeline.root) as watch:
+        watch.ready()
+        edit(outside, "through the link\n")
+        assert "made tidy, report" in watch.expect(r"data/raw.txt changed")
+        assert pipeline.read("out/tidy.txt") == "through the link\n"
+
+
+def test_thousands_of_changed_files_are_one_cycle(project: Project) -> None:
+    project.assets(FOLDER_SOURCE)
+    project.write("data/parts/a.txt", "1\n")
+    project.doit_ok()
+    with Watch(project.root) as watch:
+        watch.ready()
+        for n in range(3000):  # 3000 paths of 200 characters: 600 kB of names
+            name = f"{n:05d}" + "x" * 195
+            project.path(f"data/parts/{name}").write_text(f"{n}\n")
+        assert "made listing" in watch.expect(r"changed: made listing")
+        assert watch.proc.poll() is None
+
+
+def test_a_killed_watcher_s_cycle_finishes_and_records_it(project: Project) -> None:
+    project.assets(
+        WAITING.replace("tx.py wait", "tx.py copywait")
+        + '\n[assets.down]\npath = "out/down.txt"\n'
+        'transform = "{vars.python} tx.py copywait {self.path} {slow.path}"\n'
+    )
+    project.write("tx.py", TX_COPYWAIT)  # slow copies raw; down copies raw too
+    project.write("data/raw.txt", "a\n")
+    project.write("go.txt", "")
+    project.doit_ok()
+    project.path("go.txt").unlink()
+    watch = Watch(project.root)
+    try:
+        watch.ready()
+        edit(project.path("data/raw.txt"), "b\n")
+        deadline = time.monotonic() + 20
+        while not project.staging_dirs() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        watch.proc.kill()  # kill -9: the cycle goes on alone
+        watch.proc.wait()
+        project.write("go.txt", "")
+        deadline = time.monotonic() + 30
+        while runs(project)[-1][0] and time.monotonic() < deadline:
+            with sqlite3.connect(project.path(".doit-assets/history.sqlite")) as conn:
+                (outcome,) = conn.execute(
+                    "select outcome from runs order by id desc"
+                ).fetchone()
+            if outcome != "running":
+                break
+            time.sleep(0.1)
+        assert outcome == "success"
+        assert made_in(project, runs(project)[-1][0]) == ["slow", "down"]
+        assert project.read("out/down.txt") == "b\n"
+        assert project.read("out/down.txt") == "b\n"
+    finally:
+        watch.stop()

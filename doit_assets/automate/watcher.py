@@ -188,6 +188,8 @@ class Watcher:
             self._take(event)
 
     def _timeout(self) -> float | None:
+        if self.pending:  # found by a cycle itself (a file it did not watch)
+            return self.debounce
         if clock.is_simulated():
             return SIMULATED_STEP
         if self.next_due is None:
@@ -247,6 +249,7 @@ class Watcher:
             report = _read_report(report_path)
         finally:
             self.cycle_ended = time.monotonic()
+            ended_wall = time.time()
         took = self.cycle_ended - began
         report.setdefault("code", code)
         if not (quiet and report.get("ok") and not report.get("requested")):
@@ -264,26 +267,32 @@ class Watcher:
         due = report.get("next_due")
         # never a moment already past: a cycle that leaves one would loop
         self.next_due = None if due is None else max(due, clock.now() + MIN_PERIOD)
-        self._schedule(before, began_wall, first=first)
+        self._schedule(before, (began_wall, ended_wall), first=first)
         return True
 
-    def _schedule(self, before: set[str], began_wall: float, *, first: bool) -> None:
-        """Watch the folders of the watched files; what changed where nothing
-        watched (a folder new or replaced, the time of the first cycle) is a
-        change for the next cycle."""
+    def _schedule(
+        self, before: set[str], cycle: tuple[float, float], *, first: bool
+    ) -> None:
+        """Watch the folders of the watched files. What no event could tell (the
+        folders were not watched: the first cycle, a folder new or replaced, a
+        file newly read) is looked at: changed while the cycle ran, it is made
+        again whatever doit says; changed since, or new, doit's check decides."""
         assert self.folders is not None
         self.links = link_targets(self.watched | self.declarations)
         paths = self.watched | self.declarations | set(self.links)
         fresh = self.folders.update(folders_of(paths))
+        began, ended = cycle
         for path in self.watched | self.declarations:
-            if _changed_since(path, began_wall):  # while the cycle ran
-                self._take(("modified", path, self.cycle_began))
-                continue
-            if first:
-                continue  # the first cycle looked at everything
-            new = nearest_folder(path)[0] in fresh or path not in before
-            if new and (os.path.lexists(path.rstrip("/")) or path in before):
-                self._take(("created", path, 0.0))  # doit's check decides
+            unseen = first or nearest_folder(path)[0] in fresh or path not in before
+            if not unseen:
+                continue  # its events tell
+            changed = _changed_at(path)
+            if changed is not None and began < changed <= ended:
+                self._take(("modified", path, self.cycle_began))  # during it
+            elif first and (changed is None or changed <= began):
+                continue  # the first cycle saw it as it is
+            elif changed is not None or path in before:
+                self._take(("created", path, 0.0))
 
     def _run_child(self, command: list[str]) -> tuple[int, str]:
         """Run a cycle's process, its output to a file (shown as it comes with
@@ -336,11 +345,12 @@ class Watcher:
         self.out.flush()
 
 
-def _changed_since(path: str, moment: float) -> bool:
+def _changed_at(path: str) -> float | None:
+    """When the file last changed; None if it does not exist."""
     try:
-        return os.stat(path.rstrip("/")).st_mtime > moment
+        return os.stat(path.rstrip("/")).st_mtime
     except OSError:
-        return False
+        return None
 
 
 def _may_be_input(path: str) -> bool:
