@@ -4,8 +4,10 @@ read from a file (``DOIT_ASSETS_NOW=@FILE``) that the test rewrites."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -512,3 +514,94 @@ def test_invalid_declarations_do_not_make_a_due_moment_loop(project: Project) ->
         project.write("answer.txt", "v2\n")
         edit(project.path("assets.toml"), good)
         assert "made ingest" in watch.expect(r"declarations changed")
+
+
+def test_a_schedule_whose_run_was_interrupted_is_made_up(project: Project) -> None:
+    project.assets(
+        STAMP.replace(
+            "echo made >> out/log.txt && cp out/log.txt {self.path}",
+            "echo partial > {self.path} && while [ ! -e go.txt ]; do sleep 0.05; "
+            "done && echo made >> out/log.txt && cp out/log.txt {self.path}",
+        )
+    )
+    project.path("out").mkdir()
+    project.write("go.txt", "")
+    clock = Clock(project.root, "2024-03-05T05:59:00Z")
+    tick(project, clock)
+    assert made(project) == 1
+    project.path("go.txt").unlink()
+    clock.set("2024-03-05T06:00:30Z")
+    env = {**os.environ, **clock.env}
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "doit", "assets", "tick"],
+        cwd=project.root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while not project.staging_dirs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C, or the watcher's restart
+    proc.wait(30)
+    assert made(project) == 1
+    project.write("go.txt", "")
+    assert tick(project, clock).ran == ["stamp", "after"]  # made up
+    assert made(project) == 2
+    assert tick(project, clock).ran == []
+
+
+def test_a_fixed_hour_schedule_runs_once_on_the_night_clocks_go_back(
+    project: Project,
+) -> None:
+    project.assets(
+        STAMP.replace(
+            '"cron:0 6 * * *"', '"cron:30 2 * * *"\ntimezone = "Europe/Paris"'
+        )
+    )
+    project.path("out").mkdir()
+    clock = Clock(project.root, "2026-10-24T12:00:00Z")
+    tick(project, clock)
+    clock.set("2026-10-25T00:31:00Z")  # 02:31 summer time
+    assert tick(project, clock).ran == ["stamp", "after"]
+    clock.set("2026-10-25T01:31:00Z")  # 02:31 again, winter time
+    assert tick(project, clock).ran == []
+    clock.set("2026-10-26T01:31:00Z")  # the next night, 02:31 winter time
+    assert tick(project, clock).ran == ["stamp", "after"]
+
+
+def test_a_long_answer_is_kept_as_its_digest(project: Project) -> None:
+    project.assets(SENSED.replace("cat answer.txt", "seq 1 2000"))
+    project.path("out").mkdir()
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    assert tick(project, clock).ran == ["ingest"]
+    clock.set("2024-03-05T10:06:00Z")
+    assert tick(project, clock).ran == []  # the same answer
+    digest = hashlib.sha256("\n".join(map(str, range(1, 2001))).encode()).hexdigest()
+    assert answers(project) == [
+        (f"sha256:{digest} (8892 characters)", 1, None),
+        (f"sha256:{digest} (8892 characters)", 0, None),
+    ]
+
+
+def test_the_watcher_says_a_sensor_failed_once_not_at_each_interval(
+    project: Project,
+) -> None:
+    project.assets(SENSED.replace("cat answer.txt", "cat answer.txt || exit 2"))
+    project.path("out").mkdir()
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    with Watch(project.root, env=clock.env) as watch:
+        line = watch.expect(r"warning: sensor 'upload' failed")
+        assert line.endswith(
+            "warning: sensor 'upload' failed: the command exited with code 2: "
+            "cat answer.txt || exit 2"
+        )
+        watch.ready()
+        for minute in ("05", "10", "15"):  # asked again, failing the same way
+            clock.set(f"2024-03-05T10:{minute}:00Z")
+            time.sleep(0.5)
+        assert watch.quiet(0.5) == []
+        project.write("answer.txt", "v1\n")
+        clock.set("2024-03-05T10:20:00Z")
+        watch.expect(r"made ingest")
+    assert triggers(project) == [("ingest", "sensor upload")]

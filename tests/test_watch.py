@@ -7,6 +7,7 @@ and with ``--poll``, the fallback for network file systems.
 from __future__ import annotations
 
 import queue
+import re
 import shutil
 import signal
 import sqlite3
@@ -462,7 +463,12 @@ def test_a_source_in_a_folder_that_does_not_exist_yet(pipeline: Project) -> None
         pipeline.read("assets.toml").replace("data/other.txt", "data/new/deep/o.txt"),
     )
     with Watch(pipeline.root) as watch:
-        watch.ready()
+        assert "FAILED other; blocked side" in watch.ready()
+        assert watch.expect(r"^  other: ") == (
+            "  other: assets.toml:16: asset 'other': source file "
+            "'data/new/deep/o.txt' does not exist. Create it, or give the asset a "
+            "'transform' that makes it"
+        )
         pipeline.write("data/new/deep/o.txt", "here\n")
         assert "made side" in watch.expect(r"made side")
         assert pipeline.read("out/side.txt") == "here\n"
@@ -532,3 +538,24 @@ def test_a_killed_watcher_s_cycle_finishes_and_records_it(project: Project) -> N
         assert project.read("out/down.txt") == "b\n"
     finally:
         watch.stop()
+
+
+def test_a_cycle_that_dies_printing_nothing_says_its_exit_code(
+    project: Project,
+) -> None:
+    project.assets(
+        '[settings]\nmodules = ["pipeline"]\n\n[assets.raw]\npath = "raw.txt"\n'
+    )
+    project.write("raw.txt", "a\n")
+    project.write("pipeline.py", "")
+    project.doit_ok()
+    with Watch(project.root) as watch:
+        watch.ready()
+        edit(project.path("pipeline.py"), "import sys\nsys.exit(3)\n")
+        line = watch.expect(r"declarations changed")
+        assert re.fullmatch(
+            r"\d\d:\d\d:\d\d declarations changed: the cycle failed with exit "
+            r"code 3, printing nothing \(\d+\.\d s\)",
+            line,
+        ), line
+        assert watch.proc.poll() is None

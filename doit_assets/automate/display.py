@@ -43,9 +43,9 @@ def cycle_lines(
             head = f"{at} {lead}: {problem}, still watching the last good graph:"
             return [head, *("  " + line for line in errors)]
         code = report.get("code")
-        head = f"{at} {lead}: the cycle failed (exit code {code}) {spent}"
-        printed = output.strip()
-        return [head + (":" if printed else ", printing nothing"), *_tail(output)]
+        said = "" if output.strip() else ", printing nothing"
+        head = f"{at} {lead}: the cycle failed with exit code {code}{said} {spent}"
+        return [head, *_tail(output)]
     warnings = [f"{at} {w}" for w in report.get("warnings") or ()]
     requested = report.get("requested") or []
     if woke == "due" and requested:

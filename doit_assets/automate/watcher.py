@@ -93,8 +93,10 @@ class Watcher:
     ) -> None:
         self.tick = list(tick)  # the command of a cycle, without what woke it
         self.doit_args = ["--", *doit_args] if doit_args else []
-        self.debounce = debounce
         self.poll = poll  # seconds between two looks; None: file events
+        # writes settle for at least one look more when polling: a burst across
+        # two looks would otherwise be two cycles
+        self.debounce = debounce if poll is None else max(debounce, poll + 0.1)
         self.verbose = verbose
         self.out = out
         self.events: queue.Queue[tuple[str, str, float]] = queue.Queue()
