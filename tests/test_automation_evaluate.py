@@ -166,3 +166,42 @@ def test_the_trigger_names_three_reasons_and_counts_the_rest() -> None:
 
 def test_what_a_watcher_watches(chain: Plan) -> None:
     assert watched_files(chain) == ["data/raw.txt", "script.sh"]
+
+
+def utc(text: str) -> float:
+    return datetime.datetime.fromisoformat(text + "+00:00").timestamp()
+
+
+@pytest.mark.parametrize(
+    ("expression", "now", "last", "following"),
+    [
+        # 02:30 in Paris: CEST (00:30Z) on the night clocks go back; not again at CET
+        (
+            "30 2 * * *",
+            "2026-10-25T01:31:00",
+            "2026-10-25T00:30:00",
+            "2026-10-26T01:30:00",
+        ),
+        # every hour: both 02:30s, as the system's cron does
+        (
+            "30 * * * *",
+            "2026-10-25T01:31:00",
+            "2026-10-25T01:30:00",
+            "2026-10-25T02:30:00",
+        ),
+        # spring forward: 02:30 does not exist on 29 March 2026; next is 30 March
+        (
+            "30 2 * * *",
+            "2026-03-29T12:00:00",
+            "2026-03-28T01:30:00",
+            "2026-03-30T00:30:00",
+        ),
+    ],
+)
+def test_schedules_across_daylight_saving_time(
+    expression: str, now: str, last: str, following: str
+) -> None:
+    from doit_assets.model.cron import last_tick, next_tick
+
+    assert last_tick(expression, "Europe/Paris", utc(now)) == utc(last)
+    assert next_tick(expression, "Europe/Paris", utc(now)) == utc(following)
