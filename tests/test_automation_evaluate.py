@@ -189,11 +189,12 @@ def utc(text: str) -> float:
             "2026-10-25T01:30:00",
             "2026-10-25T02:30:00",
         ),
-        # spring forward: 02:30 does not exist on 29 March 2026; next is 30 March
+        # spring forward: 02:30 does not exist on 29 March 2026; it runs when the
+        # clocks jump (03:00 CEST), as the system's cron does
         (
             "30 2 * * *",
             "2026-03-29T12:00:00",
-            "2026-03-28T01:30:00",
+            "2026-03-29T01:00:00",
             "2026-03-30T00:30:00",
         ),
     ],
