@@ -406,7 +406,7 @@ def test_an_edit_during_the_first_cycle_is_made_next(project: Project) -> None:
         edit(project.path("data/raw.txt"), "c\n")  # while nothing is watched yet
         project.path("go.txt").write_text("")
         assert "made slow" in watch.ready()
-        assert "made slow" in watch.expect(r"data/raw.txt changed")
+        assert "made slow" in watch.expect(r"data/raw.txt( and 1 more)? changed")
         assert project.read("out/slow.txt") == "c\n"
 
 
@@ -559,3 +559,37 @@ def test_a_cycle_that_dies_printing_nothing_says_its_exit_code(
             line,
         ), line
         assert watch.proc.poll() is None
+
+
+GLOBS = """\
+[vars]
+python = "{python}"
+
+[assets.queries]
+path = "out/queries.txt"
+transform = "cat q/*.sql q/*/*.sql q/*/*/*.sql > {self.path} 2>/dev/null; true"
+inputs = ["q/**/*.sql"]
+
+[assets.tables]
+path = "out/tables.txt"
+transform = "ls empty > {self.path}"
+inputs = ["empty/*.csv"]
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_new_file_an_inputs_glob_matches_wakes_the_watcher(
+    project: Project, mode: tuple[str, ...]
+) -> None:
+    project.assets(GLOBS)
+    project.write("q/a.sql", "select 1;\n")
+    project.path("empty").mkdir()
+    assert project.doit().code == 1  # tables: its glob matches no file yet
+    with Watch(project.root, *mode) as watch:
+        assert "FAILED tables" in watch.ready()
+        project.write("q/sub/deeper/b.sql", "select 2;\n")  # a new folder, deep
+        assert "made queries" in watch.expect(r"made queries")
+        assert project.read("out/queries.txt") == "select 1;\nselect 2;\n"
+        project.write("empty/a.csv", "x\n")  # the glob matched nothing before
+        assert "made tables" in watch.expect(r"made tables")
+        assert project.read("out/tables.txt") == "a.csv\n"

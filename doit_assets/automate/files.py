@@ -9,6 +9,8 @@ loading it imported: an edit of one of them reloads the graph.
 
 from __future__ import annotations
 
+import glob
+import itertools
 import os
 import sys
 
@@ -31,6 +33,27 @@ def watched_files(plan: Plan) -> list[str]:
     return sorted(f for f in files if not f.startswith(STATE_DIR + "/"))
 
 
+def glob_folders(plan: Plan) -> list[str]:
+    """Where an ``inputs`` glob finds its files, as a watcher's paths: ``F/*``
+    for the files of F, ``F/`` for all of F (a ``**``, or a glob in a folder's
+    name). A file made there may be a new input, even when the glob matches
+    nothing yet."""
+    found = set()
+    for patterns in plan.on_disk.patterns.values():
+        for pattern in patterns:
+            if not glob.has_magic(pattern):
+                continue
+            parts = pattern.split("/")
+            fixed = list(itertools.takewhile(lambda p: not glob.has_magic(p), parts))
+            deep = len(fixed) < len(parts) - 1  # a glob above the file's name
+            base = "/".join(fixed)
+            if deep and base:
+                found.add(base + "/")
+            else:
+                found.add(f"{base}/*" if base else "*")
+    return sorted(found)
+
+
 def output_paths(plan: Plan) -> list[str]:
     """What the assets make (folders end in '/'): a watcher ignores their events,
     so that a cycle's own writes never wake the next."""
@@ -40,8 +63,12 @@ def output_paths(plan: Plan) -> list[str]:
 def declaration_files(assets_file: str, dodo: str | None) -> list[str]:
     """The files that declare the assets, relative to the project (the working
     directory): the ones that exist, and the project's imported modules."""
-    found = {p for p in (assets_file, dodo) if p and os.path.isfile(p)}
     here = os.getcwd() + os.sep
+    found = {
+        os.path.relpath(p) if os.path.abspath(p).startswith(here) else p
+        for p in (assets_file, dodo)
+        if p and os.path.isfile(p)
+    }
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if not path or not path.endswith(".py"):

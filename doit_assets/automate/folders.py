@@ -11,6 +11,7 @@ replaced, counts as changed (doit's check then tells what really did).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ class Folders:
         for folder, old in list(self.scheduled.items()):
             deep = wanted.get(folder)
             if deep is None or deep != old.deep or identity_of(folder) != old.identity:
-                self.observer.unschedule(old.watch)
+                with contextlib.suppress(KeyError):  # its emitter ended with it
+                    self.observer.unschedule(old.watch)
                 del self.scheduled[folder]
         for folder, deep in wanted.items():
             if folder in self.scheduled or not os.path.isdir(folder or "."):
@@ -93,6 +95,13 @@ class Folders:
             self.scheduled[folder] = Scheduled(deep, identity_of(folder), watch)
             fresh.add(folder)
         return fresh
+
+    def replaced(self, path: str) -> None:
+        """A watched folder was removed or moved away (its inode may well be
+        given to the next folder made there): watch it anew at the next update."""
+        old = self.scheduled.get(path)
+        if old is not None:
+            old.identity = None
 
     def holds(self, path: str) -> bool:
         """Is a new file at ``path`` in a watched folder?"""

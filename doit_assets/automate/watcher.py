@@ -104,8 +104,10 @@ class Watcher:
         self.watched: set[str] = set()
         self.watched_folders: tuple[str, ...] = ()  # folders read as a whole
         self.declarations: set[str] = set(declarations)
+        self.globs: set[str] = set()  # where inputs globs look (files/*, folders/)
         self.outputs: set[str] = set()  # what the assets make: never a reason
         self.output_folders: tuple[str, ...] = ()
+        self.output_parents: set[str] = set()
         self.links: dict[str, str] = {}  # a watched link's target -> the link
         self.next_due: float | None = None
         self.pending = Pending()
@@ -125,8 +127,9 @@ class Watcher:
         try:
             self._say(f"Watching {os.getcwd()} (Ctrl-C stops).")
             self.observer.start()
+            self._describe()
             self._wait_for_lock()
-            if not self._cycle(["--start"], "start", first=True):
+            if not self._cycle(["--start"], "start"):
                 self.held.reloaded = True  # a fix of the declarations starts it
             while True:
                 self._wait()
@@ -169,7 +172,7 @@ class Watcher:
         quiet = (
             pending.changed == pending.unknown and not pending.reloaded and not timed
         )
-        if not self._cycle(args, woke, quiet=quiet):
+        if not self._cycle(args, woke, quiet=quiet, handled=pending.changed):
             # the declarations are invalid: what happened waits for the next
             # event (their fix), not a cycle of its own
             self.held = pending
@@ -201,6 +204,8 @@ class Watcher:
     def _take(self, event: tuple[str, str, float]) -> None:
         kind, path, at = event
         path = self.links.get(path, path)
+        if kind in ("deleted", "moved") and self.folders is not None:
+            self.folders.replaced(path)
         if path in self.declarations:
             self.pending.reloaded = True
         elif path in self.watched or path.startswith(self.watched_folders):
@@ -216,7 +221,11 @@ class Watcher:
             self.pending.during.add(path)
 
     def _made(self, path: str) -> bool:
-        return path in self.outputs or path.startswith(self.output_folders)
+        """Made by a run: an output, in an output folder, or a folder a run
+        makes for its outputs (what else is in it has events of its own)."""
+        if path in self.outputs or path in self.output_parents:
+            return True
+        return path.startswith(self.output_folders)
 
     def _wait_for_lock(self) -> None:
         who = holder()
@@ -235,8 +244,22 @@ class Watcher:
 
     # -- a cycle ------------------------------------------------------------------
 
+    def _describe(self) -> None:
+        """Before the first cycle: what to watch, so that nothing of it goes
+        unwatched while that cycle runs (invalid declarations: the cycle says)."""
+        report_path = os.path.join(self.room, "report.json")
+        self._run_child([*self.tick, "--report", report_path, "--describe"])
+        report = _read_report(report_path)
+        if report.get("ok"):
+            self._apply(report, (0.0, 0.0), handled=set(), first=True)
+
     def _cycle(
-        self, args: list[str], woke: str, *, quiet: bool = False, first: bool = False
+        self,
+        args: list[str],
+        woke: str,
+        *,
+        quiet: bool = False,
+        handled: set[str] | None = None,
     ) -> bool:
         """One tick; False if the declarations were invalid."""
         report_path = os.path.join(self.room, "report.json")
@@ -260,41 +283,58 @@ class Watcher:
         if not report.get("ok"):
             self.next_due = None  # until the declarations are fixed: an edit
             return False
+        due = report.get("next_due")
+        # never a moment already past: a cycle that leaves one would loop
+        self.next_due = None if due is None else max(due, clock.now() + MIN_PERIOD)
+        self._apply(report, (began_wall, ended_wall), handled=handled or set())
+        return True
+
+    def _apply(
+        self,
+        report: dict[str, Any],
+        cycle: tuple[float, float],
+        *,
+        handled: set[str],
+        first: bool = False,
+    ) -> None:
+        """Watch what the report names. What no event could tell (the folders
+        were not watched: a folder new or replaced, a file newly read) is looked
+        at: changed while the cycle ran, it is made again whatever doit says;
+        changed since, or new, doit's check decides. ``handled``: what the cycle
+        was told of, which is not new to it."""
+        assert self.folders is not None
         before = self.watched | self.declarations
         self.watched = set(report.get("watch", ()))
         self.watched_folders = tuple(p for p in self.watched if p.endswith("/"))
         self.declarations = set(report.get("declarations", ()))
+        self.globs = set(report.get("globs", ()))
         self.outputs = set(report.get("outputs", ()))
         self.output_folders = tuple(p for p in self.outputs if p.endswith("/"))
-        due = report.get("next_due")
-        # never a moment already past: a cycle that leaves one would loop
-        self.next_due = None if due is None else max(due, clock.now() + MIN_PERIOD)
-        self._schedule(before, (began_wall, ended_wall), first=first)
-        return True
-
-    def _schedule(
-        self, before: set[str], cycle: tuple[float, float], *, first: bool
-    ) -> None:
-        """Watch the folders of the watched files. What no event could tell (the
-        folders were not watched: the first cycle, a folder new or replaced, a
-        file newly read) is looked at: changed while the cycle ran, it is made
-        again whatever doit says; changed since, or new, doit's check decides."""
-        assert self.folders is not None
+        self.output_parents = {
+            parent for p in self.outputs for parent in _parents(p.rstrip("/"))
+        }
         self.links = link_targets(self.watched | self.declarations)
-        paths = self.watched | self.declarations | set(self.links)
+        paths = self.watched | self.declarations | set(self.links) | self.globs
         fresh = self.folders.update(folders_of(paths))
+        if first:
+            return  # the description before the first cycle, which looks at all
         began, ended = cycle
         for path in self.watched | self.declarations:
-            unseen = first or nearest_folder(path)[0] in fresh or path not in before
-            if not unseen:
+            unseen = nearest_folder(path)[0] in fresh or path not in before
+            if not unseen or path in handled:
                 continue  # its events tell
-            changed = _changed_at(path)
-            if changed is not None and began < changed <= ended:
-                self._take(("modified", path, self.cycle_began))  # during it
-            elif first and (changed is None or changed <= began):
-                continue  # the first cycle saw it as it is
-            elif changed is not None or path in before:
-                self._take(("created", path, 0.0))
+            self._look_at(path, began, ended, path in before)
+        for folder in fresh:  # a file a glob will match, made before its watch
+            for path in _files_in(folder, self.folders.scheduled[folder].deep):
+                if path not in self.watched and (_changed_at(path) or 0.0) > began:
+                    self._take(("created", path, 0.0))
+
+    def _look_at(self, path: str, began: float, ended: float, known: bool) -> None:
+        changed = _changed_at(path)
+        if changed is not None and began < changed <= ended:
+            self._take(("modified", path, self.cycle_began))  # during the cycle
+        elif changed is not None or known:
+            self._take(("created", path, 0.0))  # doit's check decides
 
     def _run_child(self, command: list[str]) -> tuple[int, str]:
         """Run a cycle's process, its output to a file (shown as it comes with
@@ -345,6 +385,26 @@ class Watcher:
     def _say(self, line: str) -> None:
         self.out.write(line + "\n")
         self.out.flush()
+
+
+def _parents(path: str) -> list[str]:
+    found = []
+    while "/" in path:
+        path = path.rsplit("/", 1)[0]
+        found.append(path)
+    return found
+
+
+def _files_in(folder: str, deep: bool) -> list[str]:
+    """The files in a folder (relative like it), of its sub-folders too if ``deep``."""
+    found = []
+    for top, _, files in os.walk(folder or "."):
+        top = os.path.normpath(top)
+        prefix = "" if top == "." else top + "/"
+        found += [prefix + f for f in files]
+        if not deep:
+            break
+    return found
 
 
 def _changed_at(path: str) -> float | None:

@@ -191,7 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     # what a watcher tells its cycle (doit assets watch), and asks back
     tick.add_argument("--report", help=argparse.SUPPRESS)
     tick.add_argument("--changes", help=argparse.SUPPRESS)  # a JSON file
-    for flag in ("--reloaded", "--timed", "--start"):
+    for flag in ("--reloaded", "--timed", "--start", "--describe"):
         tick.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
     sensors = sub.add_parser("sensors", help="the sensors and their latest answers")
     sensors.add_argument("--json", action="store_true", help="print JSON")

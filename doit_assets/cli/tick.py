@@ -27,7 +27,12 @@ from ..automate.evaluate import (
     expiries,
     keys_with_clock,
 )
-from ..automate.files import declaration_files, output_paths, watched_files
+from ..automate.files import (
+    declaration_files,
+    glob_folders,
+    output_paths,
+    watched_files,
+)
 from ..errors import (
     AssetCycleError,
     AssetDefinitionError,
@@ -78,6 +83,15 @@ def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
     context = RunContext(wait_for_lock=bool(args.report))
     plan = load_plan(args.file, args.dodo, context.warned)
     chosen = set(select(args.selection, plan) if args.selection else plan.keys)
+    report.update(
+        ok=True,
+        watch=watched_files(plan),
+        outputs=output_paths(plan),
+        globs=glob_folders(plan),
+        declarations=declaration_files(args.file, args.dodo),
+    )
+    if args.describe:  # a watcher about to start: what to watch, nothing more
+        return 0
     now = clock.now()
     changed, during = _changes(args.changes)
     wake = Wake(
@@ -102,10 +116,6 @@ def _tick(args: argparse.Namespace, report: dict[str, Any]) -> int:
     )
     decision.due_at(sensors_due)
     report.update(
-        ok=True,
-        watch=watched_files(plan),
-        outputs=output_paths(plan),
-        declarations=declaration_files(args.file, args.dodo),
         next_due=decision.next_due,
         requested=sorted(decision.requests),
         trigger=decision.trigger,

@@ -99,6 +99,7 @@ def check_files(root: str | os.PathLike[str], checks: Iterable[FileCheck]) -> On
     missing_inputs: dict[str, tuple[Missing, ...]] = {}
     missing_sources: dict[str, Missing] = {}
     warnings: list[str] = []
+    patterns: dict[AssetKey, tuple[str, ...]] = {}
     for check in checks:
         if check.sources:
             missing = [m for m in (_source(look, check, p) for p in check.sources) if m]
@@ -108,10 +109,11 @@ def check_files(root: str | os.PathLike[str], checks: Iterable[FileCheck]) -> On
         if check.inputs:
             files, unmade = _expand(look, check)
             inputs[AssetKey(check.key)] = files
+            patterns[AssetKey(check.key)] = check.inputs
             if unmade:
                 missing_inputs[check.key] = tuple(unmade)
                 warnings += [m.warning for m in unmade]
-    return OnDisk(inputs, missing_inputs, missing_sources, tuple(warnings))
+    return OnDisk(inputs, missing_inputs, missing_sources, tuple(warnings), patterns)
 
 
 class _Looker:

@@ -39,3 +39,6 @@ class OnDisk:
     missing_inputs: dict[str, tuple[Missing, ...]] = field(default_factory=dict)
     missing_sources: dict[str, Missing] = field(default_factory=dict)  # by path
     warnings: tuple[str, ...] = ()
+    # each asset's ``inputs`` as declared (globs unexpanded): where a watcher
+    # looks for files that a glob will match
+    patterns: dict[AssetKey, tuple[str, ...]] = field(default_factory=dict)
