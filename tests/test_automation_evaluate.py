@@ -3,7 +3,9 @@ it asks for, why, which it forces, and when it is next due. No doit runs."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import time
 
 import pytest
 from conftest import Project
@@ -206,3 +208,20 @@ def test_schedules_across_daylight_saving_time(
 
     assert last_tick(expression, "Europe/Paris", utc(now)) == utc(last)
     assert next_tick(expression, "Europe/Paris", utc(now)) == utc(following)
+
+
+def test_a_python_sensor_that_hangs_is_stopped() -> None:
+    from doit_assets.run.observe import ObservationFailed, ObserveJob
+
+    def hangs() -> str:
+        with contextlib.suppress(Exception):  # its own handler cannot keep it
+            time.sleep(30)
+        return "late"
+
+    began = time.monotonic()
+    with pytest.raises(ObservationFailed) as failed:
+        ObserveJob("rates", hangs, ".", "").value(timeout=0.2)
+    assert time.monotonic() - began < 5
+    assert str(failed.value) == (
+        "observation of 'rates' failed: the function ran longer than 0.2s"
+    )
