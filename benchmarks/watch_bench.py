@@ -21,7 +21,7 @@ the debounce.
 (so that it sees the declarations as they are now). Its price with nothing
 to do, at each ``--tick-sizes``: the plain ``tick`` (what system cron would
 run: every asset checked, all up to date) and the watcher's form (``--report
-FILE --changed data/seed.txt`` on an unchanged file: its downstream checked).
+FILE --changes FILE`` naming an unchanged data/seed.txt: its downstream checked).
 
 **Idle.** At ``--idle-size`` assets, the watcher is started, its first cycle
 waited for, then left alone ``--idle-seconds``: its CPU time over that span
@@ -40,6 +40,7 @@ a ``## Findings`` section written by hand at its end is kept.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import queue
@@ -133,12 +134,8 @@ class Watcher:
             ) from None
 
     def catch_up(self, project: Path) -> None:
-        """Until the first cycle is over and its files are watched.
-
-        The watcher starts watching the files its first cycle names only after
-        that cycle's line: an edit made just after the line is not seen. So edit
-        (not measured) until an edit makes a cycle.
-        """
+        """Until the first cycle is over and an edit makes a cycle (a warm-up,
+        not measured: the first cycles of a process are slower)."""
         self.next_cycle()
         for attempt in range(WARM_UP_EDITS):
             edit_source(project, -1 - attempt)
@@ -245,9 +242,11 @@ def measure_child(command: list[str], project: Path, repeat: int) -> ChildCost:
 
 def tick_commands(report: Path) -> dict[str, list[str]]:
     tick = [sys.executable, "-m", "doit", "assets", "tick"]
+    changes = report.with_name("changes.json")  # what a watcher tells its cycle
+    changes.write_text(json.dumps({"changed": [EDITED], "during": []}))
     return {
         "tick": tick,
-        "watcher's cycle": [*tick, "--report", str(report), "--changed", EDITED],
+        "watcher's cycle": [*tick, "--report", str(report), "--changes", str(changes)],
     }
 
 
