@@ -22,16 +22,11 @@ from ..errors import Location
 from ..model.values import ValueStore, register_store
 
 
-@dataclass(frozen=True)
-class AssetDef:
-    """A decorated function; calling it calls the function (handy in unit tests)."""
+class _Decorated:
+    """A decorated function: where it is; calling it calls the function
+    (handy in unit tests)."""
 
     fn: Callable[..., Any]
-    table: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return str(self.table.get("name") or self.fn.__name__)
 
     @property
     def location(self) -> Location:
@@ -39,6 +34,25 @@ class AssetDef:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.fn(*args, **kwargs)
+
+
+class _Tabled(_Decorated):
+    """One whose arguments are a table, as assets.toml would hold them."""
+
+    table: Mapping[str, Any]
+
+    @property
+    def key(self) -> str:
+        """``name``, or the function's."""
+        return str(self.table.get("name") or self.fn.__name__)
+
+
+@dataclass(frozen=True)
+class AssetDef(_Tabled):
+    """A decorated asset."""
+
+    fn: Callable[..., Any]
+    table: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _location(fn: Callable[..., Any]) -> Location:
@@ -160,8 +174,8 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class AssetCheckDef:
-    """A decorated check; calling it calls the function (handy in unit tests)."""
+class AssetCheckDef(_Decorated):
+    """A decorated check."""
 
     fn: Callable[..., Any]
     asset: str
@@ -173,13 +187,6 @@ class AssetCheckDef:
     def key(self) -> str:
         """The check's name: ``name``, or the function's."""
         return self.fn.__name__ if self.name is None else self.name
-
-    @property
-    def location(self) -> Location:
-        return _location(self.fn)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.fn(*args, **kwargs)
 
 
 def asset_check(
@@ -209,23 +216,11 @@ def asset_check(
 
 
 @dataclass(frozen=True)
-class SensorDef:
-    """A decorated sensor; calling it calls the function (handy in unit tests)."""
+class SensorDef(_Tabled):
+    """A decorated sensor."""
 
     fn: Callable[[], object]
     table: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """The sensor's name: ``name``, or the function's."""
-        return str(self.table.get("name") or self.fn.__name__)
-
-    @property
-    def location(self) -> Location:
-        return _location(self.fn)
-
-    def __call__(self) -> object:
-        return self.fn()
 
 
 def sensor(
