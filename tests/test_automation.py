@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PYTHON, DoitRun, Project
-from watching import Watch, edit
+from watching import Watch, edit, started
 
 # stamp.sh OUT: appends a line to out/log.txt (one per materialization), copies it to OUT
 STAMP = """\
@@ -177,15 +177,16 @@ def test_manual_on_missing_and_eager(project: Project) -> None:
     assert ("once", "missing") in triggers(project)
 
 
+SNAPSHOT = """\
+[assets.snapshot]
+path = "out/snapshot.txt"
+transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
+max_age = "1h"
+"""
+
+
 def test_an_asset_past_its_max_age_is_made_again(project: Project) -> None:
-    project.assets(
-        """\
-        [assets.snapshot]
-        path = "out/snapshot.txt"
-        transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
-        max_age = "1h"
-        """
-    )
+    project.assets(SNAPSHOT)
     project.path("out").mkdir()
     clock = Clock(project.root, "2024-03-05T10:00:00Z")
     assert tick(project, clock).ran == ["snapshot"]
@@ -465,14 +466,7 @@ def test_a_tick_refused_by_another_run_keeps_its_schedule_for_the_next(
 def test_the_watcher_makes_an_asset_again_when_its_max_age_passes(
     project: Project,
 ) -> None:
-    project.assets(
-        """\
-        [assets.snapshot]
-        path = "out/snapshot.txt"
-        transform = "echo made >> out/log.txt && cp out/log.txt {self.path}"
-        max_age = "1h"
-        """
-    )
+    project.assets(SNAPSHOT)
     project.path("out").mkdir()
     clock = Clock(project.root, "2024-03-05T10:00:00Z")
     with Watch(project.root, env=clock.env) as watch:
@@ -539,9 +533,7 @@ def test_a_schedule_whose_run_was_interrupted_is_made_up(project: Project) -> No
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 20
-    while not project.staging_dirs() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    started(project)
     proc.send_signal(signal.SIGINT)  # Ctrl-C, or the watcher's restart
     proc.wait(30)
     assert made(project) == 1

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PYTHON, Project
-from watching import Watch, edit
+from watching import Watch, edit, started
 
 PIPELINE = """\
 [vars]
@@ -205,10 +205,7 @@ def test_stopping_during_a_cycle_leaves_nothing_behind(
     with Watch(project.root) as watch:
         watch.ready()
         edit(project.path("data/raw.txt"), "b\n")
-        deadline = time.monotonic() + 20
-        while not project.staging_dirs() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert project.staging_dirs(), "the cycle did not start"
+        started(project)
         assert watch.stop(stop) == 0
     assert watch.quiet(1.0)[-1:] == ["Stopped."]
     assert project.staging_dirs() == []
@@ -314,9 +311,7 @@ def test_the_watcher_waits_for_another_run_instead_of_failing(
             stdout=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + 20
-            while not project.staging_dirs() and time.monotonic() < deadline:
-                time.sleep(0.05)
+            started(project)
             edit(project.path("data/raw.txt"), "b\n")
             line = watch.expect(r"Waiting for another doit run")
             assert f"(pid {other.pid}, " in line
@@ -356,9 +351,7 @@ def test_an_edit_during_a_cycle_makes_the_next_cycle(project: Project) -> None:
     with Watch(project.root) as watch:
         watch.ready()
         edit(project.path("data/raw.txt"), "b\n")
-        deadline = time.monotonic() + 20
-        while not project.staging_dirs() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        started(project)
         edit(project.path("data/raw.txt"), "c\n")  # while slow runs
         project.path("go.txt").write_text("")
         assert "made slow" in watch.expect(r"data/raw.txt changed")
@@ -400,9 +393,7 @@ def test_an_edit_during_the_first_cycle_is_made_next(project: Project) -> None:
     project.path("go.txt").unlink()
     edit(project.path("data/raw.txt"), "b\n")  # stale: the first cycle makes it
     with Watch(project.root) as watch:
-        deadline = time.monotonic() + 20
-        while not project.staging_dirs() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        started(project)
         edit(project.path("data/raw.txt"), "c\n")  # while nothing is watched yet
         project.path("go.txt").write_text("")
         assert "made slow" in watch.ready()
@@ -517,9 +508,7 @@ def test_a_killed_watcher_s_cycle_finishes_and_records_it(project: Project) -> N
     try:
         watch.ready()
         edit(project.path("data/raw.txt"), "b\n")
-        deadline = time.monotonic() + 20
-        while not project.staging_dirs() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        started(project)
         watch.proc.kill()  # kill -9: the cycle goes on alone
         watch.proc.wait()
         project.write("go.txt", "")

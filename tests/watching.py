@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import PYTHON
+from conftest import PYTHON, Project
 
 TIMEOUT = 30.0  # seconds a test waits for a line it expects
 
@@ -98,3 +98,11 @@ def edit(path: Path, text: str) -> None:
     change so that its time stamp moves too."""
     time.sleep(0.05)
     path.write_text(text, encoding="utf-8")
+
+
+def started(project: Project) -> None:
+    """Until a materialization has begun (its staging folder exists)."""
+    deadline = time.monotonic() + 20
+    while not project.staging_dirs():
+        assert time.monotonic() < deadline, "no materialization started"
+        time.sleep(0.05)
