@@ -38,7 +38,10 @@ class Clock:
         self.set(moment)
 
     def set(self, moment: str) -> None:
-        self.path.write_text(moment + "\n", encoding="utf-8")
+        """Atomically: a process reading it half-written would see no time."""
+        fresh = self.path.with_suffix(".new")
+        fresh.write_text(moment + "\n", encoding="utf-8")
+        os.replace(fresh, self.path)
 
     @property
     def env(self) -> dict[str, str]:
@@ -244,18 +247,20 @@ def test_a_failing_sensor_warns_records_and_triggers_nothing(project: Project) -
     assert result.code == 0, result
     assert result.ran == []
     assert result.err.splitlines() == [
-        "gone",
-        "warning: sensor 'upload' failed: the command exited with code 4: "
-        "echo gone >&2; exit 4",
+        "assets.toml:6: warning: sensor 'upload': the command exited with code 4: "
+        "echo gone >&2; exit 4 (stderr: gone). It is asked again every 5m; until it "
+        "answers, it triggers nothing"
     ]
     assert answers(project) == [
         (
             None,
             0,
             "sensor 'upload' failed: the command exited with code 4: "
-            "echo gone >&2; exit 4",
+            "echo gone >&2; exit 4 (stderr: gone)",
         )
     ]
+    clock.set("2024-03-05T10:06:00Z")
+    assert tick(project, clock).err == ""  # the same failure: said once
 
 
 def test_sensors_lists_each_sensor_and_its_latest_answer(project: Project) -> None:
@@ -583,10 +588,12 @@ def test_the_watcher_says_a_sensor_failed_once_not_at_each_interval(
     project.path("out").mkdir()
     clock = Clock(project.root, "2024-03-05T10:00:00Z")
     with Watch(project.root, env=clock.env) as watch:
-        line = watch.expect(r"warning: sensor 'upload' failed")
+        line = watch.expect(r"warning: sensor 'upload'")
         assert line.endswith(
-            "warning: sensor 'upload' failed: the command exited with code 2: "
-            "cat answer.txt || exit 2"
+            "assets.toml:6: warning: sensor 'upload': the command exited with code "
+            "2: cat answer.txt || exit 2 (stderr: cat: answer.txt: No such file or "
+            "directory). It is asked again every 5m; until it answers, it triggers "
+            "nothing"
         )
         watch.ready()
         for minute in ("05", "10", "15"):  # asked again, failing the same way
@@ -597,3 +604,120 @@ def test_the_watcher_says_a_sensor_failed_once_not_at_each_interval(
         clock.set("2024-03-05T10:20:00Z")
         watch.expect(r"made ingest")
     assert triggers(project) == [("ingest", "sensor upload")]
+
+
+REGIONS = """\
+[assets.regional]
+path = "out/{partition}.txt"
+transform = "echo {partition} > {self.path}"
+partitions = { static = ["eu", "us", "asia"] }
+
+[assets.daily_regional]
+path = "out/{partition.date}-{partition.region}.txt"
+transform = "echo {partition} > {self.path}"
+automation = "on_missing"
+
+[assets.daily_regional.partitions]
+date = { daily = { start = "2024-03-01" } }
+region = { static = ["eu", "us"] }
+"""
+
+
+def test_static_partitions_all_and_time_windows_only_the_newest(
+    project: Project,
+) -> None:
+    project.assets(REGIONS)
+    clock = Clock(project.root, "2024-03-04T12:00:00Z")
+    ran = tick(project, clock).ran
+    assert sorted(ran) == [
+        "daily_regional:2024-03-03|eu",
+        "daily_regional:2024-03-03|us",
+        "regional:asia",
+        "regional:eu",
+        "regional:us",
+    ]
+
+
+def test_an_edit_does_not_backfill_an_eager_daily_asset(project: Project) -> None:
+    project.assets(
+        '[assets.raw]\npath = "data/raw.txt"\n\n'
+        + DAILY.replace('automation = "cron:5 0 * * *"\n', "").replace(
+            'transform = "echo {partition} > {self.path}"',
+            'transform = "cat {raw.path} > {self.path}"',
+        )
+    )
+    project.write("data/raw.txt", "a\n")
+    clock = Clock(project.root, "2024-03-04T12:00:00Z")
+    assert tick(project, clock).ran == ["daily:2024-03-03"]
+    edit(project.path("data/raw.txt"), "b\n")
+    with Watch(project.root, env=clock.env) as watch:
+        watch.ready()
+        edit(project.path("data/raw.txt"), "c\n")
+        line = watch.expect(r"data/raw.txt changed")
+        assert line.split(": ", 1)[1].startswith("made daily:2024-03-03 (")
+    assert not project.exists("out/day-2024-03-01.txt")
+
+
+def test_a_sensor_whose_targets_a_selection_leaves_out_fires_once(
+    project: Project,
+) -> None:
+    project.assets(
+        SENSED.replace('triggers = ["ingest"]', 'triggers = ["ingest", "other"]')
+        + '\n[assets.other]\npath = "out/other.txt"\n'
+        'transform = "echo other > {self.path}"\nautomation = "manual"\n'
+    )
+    project.path("out").mkdir()
+    project.write("answer.txt", "v1\n")
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    assert tick(project, clock, "ingest").ran == ["ingest"]
+    clock.set("2024-03-05T10:06:00Z")
+    assert tick(project, clock, "ingest").ran == []  # answered the same
+
+
+def test_a_watcher_started_on_invalid_declarations_starts_on_their_fix(
+    project: Project,
+) -> None:
+    project.assets(CONDITIONS)
+    project.write("data/raw.txt", "a\n")
+    good = project.read("assets.toml")
+    project.write(
+        "assets.toml",
+        good.replace(
+            '{raw.path} > {self.path}"\nautomation = "on_missing"',
+            '{rwa.path} > {self.path}"\nautomation = "on_missing"',
+        ),
+    )
+    with Watch(project.root) as watch:
+        line = watch.expect(r"invalid declarations")
+        assert line.endswith("watch started: invalid declarations, waiting for a fix:")
+        edit(project.path("assets.toml"), good)
+        assert "made" in watch.expect(r"declarations changed")
+        edit(project.path("data/raw.txt"), "b\n")
+        assert "made eager" in watch.expect(r"data/raw.txt changed")
+
+
+def test_a_cycle_that_died_is_tried_again_on_the_clock(
+    project: Project, tmp_path: Path
+) -> None:
+    flag, answer = tmp_path / "crash.flag", tmp_path / "answer.txt"  # no events
+    project.assets(
+        '[settings]\nmodules = ["crash"]\n\n'
+        + SENSED.replace("cat answer.txt", f"cat {answer}")
+    )
+    project.path("out").mkdir()
+    answer.write_text("v1\n")
+    project.write(
+        "crash.py", f"import os\nif os.path.exists({str(flag)!r}):\n    os._exit(9)\n"
+    )
+    clock = Clock(project.root, "2024-03-05T10:00:00Z")
+    with Watch(project.root, env=clock.env) as watch:
+        assert "made ingest" in watch.ready()
+        flag.write_text("")
+        answer.write_text("v2\n")
+        clock.set("2024-03-05T10:05:00Z")
+        line = watch.expect(r"the cycle failed")
+        assert "due: the cycle failed with exit code 9, printing nothing (" in line
+        flag.unlink()
+        assert watch.quiet(0.5) == []
+        clock.set("2024-03-05T10:05:20Z")  # 10 s later: again
+        assert "made ingest" in watch.expect(r"made ingest")

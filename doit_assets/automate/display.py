@@ -16,12 +16,12 @@ TAIL = 5  # lines of a failure's stderr, and of a cycle's output that crashed
 def what_woke(changed: set[str], unknown: set[str], reloaded: bool, timed: bool) -> str:
     """What a cycle's line starts with: the files it knows first (an editor's
     temporary file is named only when nothing else is)."""
-    named = sorted(changed - unknown) or sorted(changed)
+    named = sorted(changed - unknown) or ([] if reloaded else sorted(changed))
     parts = []
     if reloaded:
         parts.append("declarations changed")
     if named:
-        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        more = f" and {len(named) - 1} more" if len(named) > 1 else ""
         parts.append(f"{named[0]}{more} changed")
     if timed:
         parts.append("due")
@@ -29,7 +29,7 @@ def what_woke(changed: set[str], unknown: set[str], reloaded: bool, timed: bool)
 
 
 def cycle_lines(
-    woke: str, report: dict[str, Any], output: str, took: float
+    woke: str, report: dict[str, Any], output: str, took: float, *, kept: bool = True
 ) -> list[str]:
     """The lines of a cycle; none for a cycle of the clock that ran nothing and
     has nothing to say."""
@@ -40,7 +40,10 @@ def cycle_lines(
         errors = str(report.get("errors") or "").splitlines()
         if errors:
             problem = "invalid declarations" if report.get("invalid") else "error"
-            head = f"{at} {lead}: {problem}, still watching the last good graph:"
+            watching = (
+                "still watching the last good graph" if kept else "waiting for a fix"
+            )
+            head = f"{at} {lead}: {problem}, {watching}:"
             return [head, *("  " + line for line in errors)]
         code = report.get("code")
         said = "" if output.strip() else ", printing nothing"

@@ -114,8 +114,9 @@ def evaluate(
     _observations(plan, chosen, now, moments, decision)
     for name, targets in fired.items():
         for key in targets:
-            if key in chosen and key in plan and plan.tasks_of(key):
-                decision.request(_latest(plan, key), f"sensor {name}", force=True)
+            if key in chosen and key in plan:
+                for task in _newest(plan, key):
+                    decision.request(task, f"sensor {name}", force=True)
     decision.due_at(plan.renews_at)
     _downstream(plan, chosen, decision)
     if wake.full or wake.reloaded:  # last: a precise reason wins
@@ -125,16 +126,21 @@ def evaluate(
                 continue
             if asset.key in chosen and automation_of(asset) == EAGER:
                 decision.request(asset.task, why)
+    for task in list(decision.requests):
+        if _older_missing_partition(plan, plan.by_task[task]):
+            del decision.requests[task]  # whatever asked for it
+            decision.force.discard(task)
     _with_sources(plan, decision)
     _without_unmade_inputs(plan, decision)
     return decision
 
 
 def _older_missing_partition(plan: Plan, asset: PlannedAsset) -> bool:
-    """A partition never made, not the newest: a backfill's job, not a tick's."""
+    """A partition never made, of a time window before the newest: a
+    backfill's job, not a tick's."""
     if asset.partition is None or not _missing(asset):
         return False
-    return plan.tasks_of(asset.key)[-1] != asset.task
+    return asset.task not in _newest(plan, asset.key)
 
 
 def expiries(
@@ -205,9 +211,9 @@ def _missing(asset: PlannedAsset) -> bool:
 
 
 def _on_missing(plan: Plan, chosen: set[str], decision: Decision) -> None:
-    """``on_missing`` assets without their output; and the latest partition of
-    an eager asset, once a time window opened (the earlier ones are a backfill's
-    job, not a watcher's)."""
+    """``on_missing`` assets without their output; and the partitions of the
+    newest time window of an eager asset, once it opened (those of earlier
+    windows, never made, are a backfill's job, not a watcher's)."""
     for asset in plan.assets:
         if asset.key not in chosen or asset.kind == "source":
             continue
@@ -216,16 +222,18 @@ def _on_missing(plan: Plan, chosen: set[str], decision: Decision) -> None:
     for key, group in plan.groups.items():
         if key not in chosen or group.kind == "source" or group.time_kind is None:
             continue
-        if not group.tasks:
+        if automation_of(group) != EAGER:
             continue
-        latest = plan.by_task[group.tasks[-1]]
-        if automation_of(group) == EAGER and _missing(latest):
-            decision.request(latest.task, "new partition")
+        for task in group.newest():
+            if _missing(plan.by_task[task]):
+                decision.request(task, "new partition")
 
 
-def _latest(plan: Plan, key: str) -> str:
-    """The task a schedule or a sensor runs: the asset, or its latest partition."""
-    return plan.tasks_of(key)[-1]
+def _newest(plan: Plan, key: str) -> tuple[str, ...]:
+    """What a schedule or a sensor runs: the asset, or its partitions of the
+    newest time window (all of them, without a time dimension)."""
+    group = plan.groups.get(key)
+    return (key,) if group is None else group.newest()
 
 
 def _schedules(
@@ -241,13 +249,16 @@ def _schedules(
         if expression is None or key not in chosen or not plan.tasks_of(key):
             continue
         zone = item.timezone
-        task = _latest(plan, key)
-        made = statuses[task].made_at if task in statuses else None
-        acted = [m for m in (moments.get(f"cron:{key}"), made) if m is not None]
+        tasks = _newest(plan, key)
+        made = [statuses[t].made_at if t in statuses else None for t in tasks]
+        # made since the moment: every one of them (the oldest of them counts)
+        oldest = None if None in made else min(m for m in made if m is not None)
+        acted = [m for m in (moments.get(f"cron:{key}"), oldest) if m is not None]
         moment = last_tick(expression, zone, now)
         if not acted or moment > max(acted):
-            decision.request(task, f"schedule {expression}", force=True)
-            decision.moments[f"cron:{key}"] = (moment, (task,))
+            for task in tasks:
+                decision.request(task, f"schedule {expression}", force=True)
+            decision.moments[f"cron:{key}"] = (moment, tasks)
         decision.due_at(next_tick(expression, zone, now))
 
 

@@ -13,9 +13,10 @@ them leaves the answer new, for the next tick.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from ..model.clock import format_duration
 from ..plan.records import PlannedSensor
 from ..run.observe import ObservationFailed, ObserveJob
 from ..store.history import History
@@ -68,7 +69,7 @@ def ask(
         except ObservationFailed as failed:
             error = str(failed).replace("observation of", "sensor", 1)
             if before.get(sensor.name, (0, None, None))[2] != error:
-                warnings.append(f"warning: {first_line(error)}")
+                warnings.append(_warning(sensor, error))
             history.record_observation(sensor.name, None, changed=False, error=error)
             continue
         new = acted.get(sensor.name) != answer
@@ -78,9 +79,21 @@ def ask(
     return fired, warnings
 
 
+def _warning(sensor: PlannedSensor, error: str) -> str:
+    """``file:line: warning: sensor 'x': problem. hint``, said once."""
+    problem = first_line(error).removeprefix(f"sensor '{sensor.name}' ")
+    problem = problem.removeprefix("failed: ")
+    where = f"{sensor.location}: " if sensor.location else ""
+    return (
+        f"{where}warning: sensor '{sensor.name}': {problem}. It is asked again "
+        f"every {format_duration(sensor.interval)}; until it answers, it "
+        "triggers nothing"
+    )
+
+
 def _answer(sensor: PlannedSensor, root: str) -> str:
     job = ObserveJob(sensor.name, sensor.observe, root, "")
-    value = job.value(timeout=SENSOR_TIMEOUT)
+    value = job.value(timeout=SENSOR_TIMEOUT, echo=False)
     if not value:
         raise ObservationFailed(f"sensor '{sensor.name}' printed nothing")
     if len(value) > LONGEST_ANSWER:
@@ -90,11 +103,16 @@ def _answer(sensor: PlannedSensor, root: str) -> str:
 
 
 def acknowledge(
-    fired: Mapping[str, Fired], made: Sequence[str], history: History, now: float
+    fired: Mapping[str, Fired],
+    asked: Set[str],
+    done: Set[str],
+    history: History,
+    now: float,
 ) -> None:
     """The answers whose targets the run made (or tried: a failure is an
-    answer too): the ones to differ from from now on."""
-    done = set(made)
+    answer too), of those it was asked to make (a selection may leave some
+    out): the ones to differ from from now on."""
     for name, sensor in fired.items():
-        if all(t in done for t in sensor.targets):
+        targets = [t for t in sensor.targets if t in asked]
+        if targets and all(t in done for t in targets):
             history.set_moment(f"answer:{name}", now, sensor.answer)

@@ -21,6 +21,7 @@ watcher was killed still finishes and records what it did.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import queue
 import shutil
@@ -47,6 +48,7 @@ DEFAULT_POLL = 0.5  # seconds between two looks at the files, with --poll
 # With DOIT_ASSETS_NOW (a clock a test moves), the clock is looked at this often
 SIMULATED_STEP = 0.1
 MIN_PERIOD = 1.0  # seconds between two cycles that the clock starts, at least
+RETRY_AFTER = 10.0  # seconds before a cycle that died (not invalid) is tried again
 STOP_WAIT = 10.0  # seconds a cycle has to stop after Ctrl-C, before it is killed
 OUTPUT_STEP = 0.1  # seconds between two looks at a cycle's output (--verbose)
 
@@ -116,6 +118,7 @@ class Watcher:
         self.observer: Any = None
         self.folders: Folders | None = None
         self.room = ""  # the folder of the cycles' files
+        self.good = False  # has a cycle seen valid declarations yet?
 
     # -- the loop ---------------------------------------------------------------
 
@@ -252,6 +255,9 @@ class Watcher:
         report = _read_report(report_path)
         if report.get("ok"):
             self._apply(report, (0.0, 0.0), handled=set(), first=True)
+        else:  # invalid: at least the declarations, for their fix
+            assert self.folders is not None
+            self.folders.update(folders_of(self.declarations))
 
     def _cycle(
         self,
@@ -278,15 +284,19 @@ class Watcher:
         took = self.cycle_ended - began
         report.setdefault("code", code)
         if not (quiet and report.get("ok") and not report.get("requested")):
-            for line in cycle_lines(woke, report, output, took):
+            for line in cycle_lines(woke, report, output, took, kept=self.good):
                 self._say(line)
         if not report.get("ok"):
-            self.next_due = None  # until the declarations are fixed: an edit
+            if report.get("errors"):  # the declarations (or the command): an edit
+                self.next_due = None
+            else:  # the cycle died (killed, out of memory): again, on the clock
+                self.next_due = clock.now() + RETRY_AFTER
             return False
         due = report.get("next_due")
         # never a moment already past: a cycle that leaves one would loop
         self.next_due = None if due is None else max(due, clock.now() + MIN_PERIOD)
         self._apply(report, (began_wall, ended_wall), handled=handled or set())
+        self.good = True
         return True
 
     def _apply(
@@ -320,9 +330,9 @@ class Watcher:
             return  # the description before the first cycle, which looks at all
         began, ended = cycle
         for path in self.watched | self.declarations:
-            unseen = nearest_folder(path)[0] in fresh or path not in before
-            if not unseen or path in handled:
-                continue  # its events tell
+            replaced = nearest_folder(path)[0] in fresh
+            if not replaced and (path in before or path in handled):
+                continue  # its events tell, or the cycle saw it
             self._look_at(path, began, ended, path in before)
         for folder in fresh:  # a file a glob will match, made before its watch
             for path in _files_in(folder, self.folders.scheduled[folder].deep):
@@ -431,6 +441,8 @@ def _read_report(path: str) -> dict[str, Any]:
 
 
 def _observer(poll: float | None) -> Any:
+    # watchdog's own warnings (a thread that stops with the watcher) are not ours
+    logging.getLogger("watchdog").setLevel(logging.ERROR)
     try:
         if poll is not None:
             from watchdog.observers.polling import PollingObserver
@@ -444,7 +456,7 @@ def _observer(poll: float | None) -> Any:
 
 
 def _stop_on_term() -> Any:
-    """SIGTERM (systemctl stop) stops the watcher as Ctrl-C does; and Ctrl-C
+    """SIGTERM (systemctl stop) and SIGHUP stop the watcher as Ctrl-C does; and Ctrl-C
     stops it even where it was started with SIGINT ignored (``cmd &`` in a
     script)."""
 
@@ -452,6 +464,8 @@ def _stop_on_term() -> Any:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "SIGHUP"):  # the terminal (a tmux pane) closed
+        signal.signal(signal.SIGHUP, stop)
     return signal.signal(signal.SIGTERM, stop)
 
 

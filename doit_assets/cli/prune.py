@@ -79,6 +79,7 @@ def _counts(pruned: Pruned) -> dict[str, int]:
         "backfills": pruned.backfills,
         "logs": pruned.logs,
         "kept": pruned.kept,
+        "observations": pruned.observations,
     }
 
 
@@ -90,6 +91,8 @@ def pruned_text(pruned: Pruned, age: str) -> str:
     ]
     if pruned.backfills:
         parts.append(_count(pruned.backfills, "backfill"))
+    if pruned.observations:
+        parts.append(_count(pruned.observations, "sensor answer"))
     parts.append(_count(pruned.logs, "log file"))
     text = f"removed {', '.join(parts[:-1])} and {parts[-1]} older than {age}\n"
     if pruned.kept:

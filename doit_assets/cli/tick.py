@@ -185,11 +185,12 @@ def _acted(
     whose tasks it made, or tried to (not those it was stopped before)."""
     finished = set(done)
     keys = {task.partition(":")[0] for task in finished}
+    asked = {task.partition(":")[0] for task in decision.requests}
     with History.open(HISTORY_FILE) as history:
         for name, (moment, tasks) in decision.moments.items():
             if all(t in finished for t in tasks):
                 history.set_moment(name, moment)
-        sensors.acknowledge(fired, sorted(keys), history, now)
+        sensors.acknowledge(fired, asked, keys, history, now)
 
 
 def _asked(decision: Decision) -> str:

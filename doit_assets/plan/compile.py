@@ -106,6 +106,10 @@ class _Maker:
         self.described = spec.partitions.describe() if spec.partitions else None
         time = spec.partitions.time_dimension if spec.partitions else None
         self.time_kind = time.time_kind if time else None
+        # which part of a key (split at '|') is its time window
+        self.time_part = (
+            spec.partitions.dimensions.index(time) if spec.partitions and time else None
+        )
         self.version = spec.code_version
         if callable(spec.transform):
             self.version = self.version or code_version(spec.transform, root)
@@ -138,6 +142,7 @@ class _Maker:
             tuple(f"{spec.key}:{key}" for key in keys),
             spec.automation,
             spec.timezone,
+            self.time_part,
         )
 
     def asset(self, partition: str | None) -> PlannedAsset:

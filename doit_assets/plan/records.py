@@ -17,6 +17,7 @@ from typing import Any, Literal, NamedTuple
 
 from ..load.imports import resolve_function
 from ..model.checks import CheckKind
+from ..model.partitions import SEPARATOR
 from ..model.windows import TimeKind
 
 Kind = Literal["source", "transform"]
@@ -199,10 +200,25 @@ class PlannedGroup(NamedTuple):
     # Automation (issue 15), as each of its partitions has it
     automation: str = "eager"
     timezone: str | None = None
+    # which part of a partition key (split at '|') is its time window; None:
+    # no time dimension (issue 15: a watcher makes the newest window only)
+    time_part: int | None = None
 
     @property
     def observable(self) -> bool:
         return False
+
+    def newest(self) -> tuple[str, ...]:
+        """Its partitions of the newest time window (all of them, without time)."""
+        if self.time_part is None or not self.tasks:
+            return self.tasks
+        part = self.time_part
+
+        def window(task: str) -> str:
+            return task.partition(":")[2].split(SEPARATOR)[part]
+
+        latest = max(window(t) for t in self.tasks)
+        return tuple(t for t in self.tasks if window(t) == latest)
 
     def __repr__(self) -> str:
         where = f" at {self.location}" if self.location else ""

@@ -39,9 +39,10 @@ class ObserveJob:
     cwd: str
     path: str  # the observation file, as doit sees it
 
-    def value(self, timeout: float | None = None) -> str:
+    def value(self, timeout: float | None = None, *, echo: bool = True) -> str:
         """What the observation prints now; raises ObservationFailed (also when a
-        command runs longer than ``timeout`` seconds)."""
+        command runs longer than ``timeout`` seconds). ``echo``: its stderr goes
+        to ours (else the failure keeps its last line)."""
         if callable(self.observe):
             try:
                 with _time_limit(timeout):
@@ -64,11 +65,14 @@ class ObserveJob:
                 f"observation of '{self.key}' failed: the command ran longer than "
                 f"{timeout:g}s: {self.observe}"
             )
-        sys.stderr.write(proc.stderr)
+        if echo:
+            sys.stderr.write(proc.stderr)
         if proc.returncode != 0:
+            said = proc.stderr.strip().splitlines()[-1:] if not echo else []
             raise ObservationFailed(
                 f"observation of '{self.key}' failed: the command exited with "
-                f"code {proc.returncode}: {self.observe}",
+                f"code {proc.returncode}: {self.observe}"
+                + "".join(f" (stderr: {line})" for line in said),
                 exit_code=proc.returncode,
             )
         return proc.stdout.strip()

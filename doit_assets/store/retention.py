@@ -43,6 +43,7 @@ class Pruned:
     backfills: int = 0
     logs: int = 0
     kept: int = 0
+    observations: int = 0  # sensors' answers (issue 15)
 
 
 def attempt_log(run_id: int, task: str, began: float) -> str | None:
@@ -119,12 +120,18 @@ def prune_history(history: History, before: float) -> Pruned:
             "(select backfill_id from runs where backfill_id is not null)",
             (before,),
         ).rowcount
+        # a sensor's answers: each one's latest stays (what it answered last)
+        observations = conn.execute(
+            "delete from observations where observed_at < ? and id not in "
+            "(select max(id) from observations group by sensor)",
+            (before,),
+        ).rowcount
         conn.execute("drop table kept")
     except BaseException:
         conn.execute("rollback")
         raise
     conn.execute("commit")
-    return Pruned(removed, runs, backfills, _remove(logs), kept)
+    return Pruned(removed, runs, backfills, _remove(logs), kept, observations)
 
 
 def prune_logs(before: float) -> int:
