@@ -555,6 +555,7 @@ def test_prune_keeps_the_latest_of_each_asset_and_its_lineage(
             "backfills": 0,
             "logs": 3,
             "kept": 3,
+            "observations": 0,
         },
     }
     assert ids(project) == [4, 5, 7]

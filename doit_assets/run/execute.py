@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -131,18 +132,20 @@ def run_command(
         fd, script = tempfile.mkstemp(prefix=".doit-assets-command.", suffix=".sh")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(command + "\n")
-    proc = subprocess.Popen(
-        ["/bin/sh", script] if script else command,
-        shell=script is None,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own group: stopped whole, never orphaned
-        env=None if env is None else {**os.environ, **env},
-    )
+    with _signals_deferred() as deferred:
+        proc = subprocess.Popen(
+            ["/bin/sh", script] if script else command,
+            shell=script is None,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own group: stopped whole, never orphaned
+            env=None if env is None else {**os.environ, **env},
+        )
     assert proc.stdout is not None and proc.stderr is not None
     try:
+        deferred.deliver()  # a Ctrl-C during the start: now, with the group known
         if started is not None:
             started(proc.pid)
         _stream(proc, watch, before_output, deadline, output, log)
@@ -157,6 +160,60 @@ def run_command(
             _stop_child_group(proc)
         if script:
             os.unlink(script)
+
+
+# Ctrl-C, SIGTERM, SIGHUP: a stop that must not come between the fork of a
+# command and the moment its group is known (the command would outlive its run)
+_STOPS = tuple(
+    getattr(signal, name)
+    for name in ("SIGINT", "SIGTERM", "SIGHUP")
+    if hasattr(signal, name)
+)
+
+
+class _Deferred:
+    def __init__(self) -> None:
+        self.caught: list[tuple[int, Any]] = []  # (signal, its handler)
+
+    def deliver(self) -> None:
+        for signum, handler in self.caught:
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Any:
+    """Hold the stop signals while a command starts (main thread only: only
+    there may handlers change); ``deliver`` them once its group is known."""
+    deferred = _Deferred()
+    if threading.current_thread() is not threading.main_thread():
+        yield deferred
+        return
+    previous = {signum: signal.getsignal(signum) for signum in _STOPS}
+
+    def hold(signum: int, frame: Any) -> None:
+        deferred.caught.append((signum, previous[signum]))
+
+    for signum, handler in previous.items():
+        if handler not in (signal.SIG_IGN, None):
+            signal.signal(signum, hold)
+    try:
+        yield deferred
+    except BaseException:
+        _restore(previous)
+        deferred.deliver()  # the command did not start: the stop is now
+        raise
+    _restore(previous)
+
+
+def _restore(handlers: Mapping[int, Any]) -> None:
+    for signum, handler in handlers.items():
+        if handler is not None:
+            signal.signal(signum, handler)
 
 
 def _stream(
