@@ -29,7 +29,7 @@ from ..model.cron import cron_expression, last_tick, next_tick
 from ..model.spec import is_directory
 from ..paths import OBSERVED_DIR
 from ..plan.plan import Plan
-from ..plan.records import PlannedAsset, PlannedGroup
+from ..plan.records import PlannedAsset
 
 EAGER, ON_MISSING, MANUAL = "eager", "on_missing", "manual"
 
@@ -71,10 +71,6 @@ class Decision:
         reasons = list(dict.fromkeys(self.requests.values()))
         shown = "; ".join(reasons[:3])
         return shown + (f"; +{len(reasons) - 3} more" if len(reasons) > 3 else "")
-
-
-def automation_of(item: PlannedAsset | PlannedGroup) -> str:
-    return item.automation
 
 
 def readers(plan: Plan) -> dict[str, set[str]]:
@@ -124,7 +120,7 @@ def evaluate(
         for asset in plan.assets:
             if asset.kind == "source" or _older_missing_partition(plan, asset):
                 continue
-            if asset.key in chosen and automation_of(asset) == EAGER:
+            if asset.key in chosen and asset.automation == EAGER:
                 decision.request(asset.task, why)
     for task in list(decision.requests):
         if _older_missing_partition(plan, plan.by_task[task]):
@@ -200,7 +196,7 @@ def _changed_files(
 
 
 def _runs_on_change(asset: PlannedAsset) -> bool:
-    automation = automation_of(asset)
+    automation = asset.automation
     if automation == EAGER:
         return True
     return automation == ON_MISSING and _missing(asset)
@@ -217,12 +213,12 @@ def _on_missing(plan: Plan, chosen: set[str], decision: Decision) -> None:
     for asset in plan.assets:
         if asset.key not in chosen or asset.kind == "source":
             continue
-        if automation_of(asset) == ON_MISSING and _missing(asset):
+        if asset.automation == ON_MISSING and _missing(asset):
             decision.request(asset.task, "missing")
     for key, group in plan.groups.items():
         if key not in chosen or group.kind == "source" or group.time_kind is None:
             continue
-        if automation_of(group) != EAGER:
+        if group.automation != EAGER:
             continue
         for task in group.newest():
             if _missing(plan.by_task[task]):
@@ -245,7 +241,7 @@ def _schedules(
     decision: Decision,
 ) -> None:
     for key, item in plan.infos.items():
-        expression = cron_expression(automation_of(item))
+        expression = cron_expression(item.automation)
         if expression is None or key not in chosen or not plan.tasks_of(key):
             continue
         zone = item.timezone
@@ -272,7 +268,7 @@ def _max_age(
     for asset in plan.assets:
         if asset.max_age is None or asset.key not in chosen:
             continue
-        if automation_of(asset) == MANUAL:
+        if asset.automation == MANUAL:
             continue
         status = statuses.get(asset.task)
         if status is None or status.made_at is None:
@@ -332,5 +328,5 @@ def keys_with_clock(plan: Plan, chosen: Iterable[str]) -> list[str]:
         key
         for key, item in plan.infos.items()
         if key in wanted
-        and (cron_expression(automation_of(item)) or item.max_age is not None)
+        and (cron_expression(item.automation) or item.max_age is not None)
     ]

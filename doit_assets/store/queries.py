@@ -76,14 +76,6 @@ class HistoryQueries:
         )
         return {name: (at, value, error) for name, at, value, error in rows}
 
-    def made_at(self) -> dict[str, float]:
-        """Each task's (``KEY`` or ``KEY:PARTITION``) latest success: when it ended."""
-        rows = self.conn.execute(
-            "select l.asset, m.ended_at from latest l "
-            "join materializations m on m.id = l.materialization_id"
-        )
-        return dict(rows)
-
     def producer_of(self, path: str, md5: str) -> int | None:
         """The latest successful materialization that wrote this version of ``path``."""
         row = self.conn.execute(
