@@ -118,7 +118,7 @@ def evaluate(
     if wake.full or wake.reloaded:  # last: a precise reason wins
         why = "declarations changed" if wake.reloaded and not wake.full else wake.label
         for asset in plan.assets:
-            if asset.kind == "source" or _older_missing_partition(plan, asset):
+            if asset.kind == "source":
                 continue
             if asset.key in chosen and asset.automation == EAGER:
                 decision.request(asset.task, why)
@@ -134,9 +134,9 @@ def evaluate(
 def _older_missing_partition(plan: Plan, asset: PlannedAsset) -> bool:
     """A partition never made, of a time window before the newest: a
     backfill's job, not a tick's."""
-    if asset.partition is None or not _missing(asset):
-        return False
-    return asset.task not in _newest(plan, asset.key)
+    if asset.partition is None or plan.groups[asset.key].time_part is None:
+        return False  # static partitions: none is older than another
+    return asset.task not in plan.newest[asset.key] and _missing(asset)
 
 
 def expiries(
@@ -220,7 +220,7 @@ def _on_missing(plan: Plan, chosen: set[str], decision: Decision) -> None:
             continue
         if group.automation != EAGER:
             continue
-        for task in group.newest():
+        for task in plan.newest[key]:
             if _missing(plan.by_task[task]):
                 decision.request(task, "new partition")
 
@@ -229,7 +229,7 @@ def _newest(plan: Plan, key: str) -> tuple[str, ...]:
     """What a schedule or a sensor runs: the asset, or its partitions of the
     newest time window (all of them, without a time dimension)."""
     group = plan.groups.get(key)
-    return (key,) if group is None else group.newest()
+    return (key,) if group is None else plan.newest[key]
 
 
 def _schedules(

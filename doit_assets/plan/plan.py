@@ -70,6 +70,12 @@ class Plan:
         """Each partitioned asset as a whole, by key."""
         return {i.key: i for i in self.items if isinstance(i, PlannedGroup)}
 
+    @cached_property
+    def newest(self) -> dict[str, tuple[str, ...]]:
+        """Each partitioned asset's partitions of its newest time window (all of
+        them, without a time dimension): once, not once per partition asked."""
+        return {key: group.newest() for key, group in self.groups.items()}
+
     def tasks_of(self, key: str) -> tuple[str, ...]:
         """An asset's doit tasks: its partitions, or the asset itself."""
         group = self.groups.get(key)
