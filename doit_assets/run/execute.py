@@ -32,7 +32,7 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, TypeVar
 
 from ..model.clock import format_duration
 from ..paths import log_path
@@ -52,6 +52,7 @@ from .logs import (
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
 
+T = TypeVar("T")
 LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
 TICK = 0.25  # seconds between looks at a running transform and its outputs
 COMMAND_HINT = (
@@ -338,6 +339,42 @@ def materialize(
     return None
 
 
+def rehearse(
+    job: Job,
+    look: Callable[[Attempt], T],
+    wrap: Callable[[str], str] | None = None,
+) -> Failure | T:
+    """Run the transform into staging and ``look`` at what it left, then
+    remove it: the outputs in place are never replaced (``doit assets
+    reproduce`` and ``audit``). ``wrap`` turns the rendered shell command into
+    the one that runs (``strace ... -- sh -c COMMAND``); the attempt is
+    neither logged nor recorded in the history."""
+    asset = job.asset
+    context = job.context or RunContext()
+    attempt = Attempt(asset.root, asset.paths, Registry(run=context.run))
+    refused = attempt.refuse(job.external_roots, dict, asset.task)
+    if refused is not None:
+        return Failure(refused, retryable=False)
+    hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
+    try:
+        attempt.begin()
+        before = {o: stamp(attempt.full(o)) for o in asset.paths}
+        failure = run_transform(
+            asset, attempt, before, context.before_output, wrap=wrap
+        )
+        if failure is not None:
+            return failure
+        problem = attempt.check(before, hint) or _gone(job)
+        if problem is not None:
+            return Failure(problem, exit_code=0)
+        return look(attempt)
+    except OSError as err:
+        where = f" '{err.filename}'" if err.filename else ""
+        return Failure(f"cannot write{where}: {err.strerror or err}")
+    finally:
+        attempt.end()
+
+
 def _attempt(
     job: Job,
     attempt: Attempt,
@@ -380,9 +417,10 @@ def run_transform(
     before: Mapping[str, Any],
     before_output: Sequence[Callable[[], None]] = (),
     log: AttemptLog | None = None,
+    wrap: Callable[[str], str] | None = None,
 ) -> Failure | None:
     """The transform of ``asset``, writing to ``attempt``'s staging paths;
-    what it prints and reports goes to ``log``."""
+    what it prints and reports goes to ``log``. ``wrap``: see ``rehearse``."""
     log = log or AttemptLog(None)
     if asset.call is not None:
         with printed_into(log):
@@ -401,6 +439,8 @@ def run_transform(
         return overwritten(touched, COMMAND_HINT, existed)
 
     command = rendered(asset.command, asset.paths, attempt)
+    if wrap is not None:
+        command = wrap(command)
     reported = metadata_file(attempt)
     try:
         code = run_command(
