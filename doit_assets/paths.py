@@ -22,6 +22,7 @@ RUNNING_DIR = f"{STATE_DIR}/running"
 GRAPH_PAGE = f"{STATE_DIR}/graph.html"
 POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
 LOGS_DIR = f"{STATE_DIR}/logs"
+TOOLS_FILE = f"{STATE_DIR}/tools"  # the versions requires printed, by executable
 
 # A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
 # with a random part of STAGING_TOKEN bytes (twice as many hex digits). A

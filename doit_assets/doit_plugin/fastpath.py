@@ -24,6 +24,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from ..atomic import read_nofollow, write_atomically
 from ..paths import HISTORY_FILE, MANIFEST, STATE_FILE
@@ -34,7 +35,7 @@ from ..run.summary import RunCounts, seconds_since_start, summary_line
 from ..store.schema import SCHEMA_VERSION
 
 STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
-FORMAT = 2
+FORMAT = 3
 
 
 def project_digest(toml: str) -> str | None:
@@ -64,16 +65,30 @@ def forget() -> None:
         os.unlink(MANIFEST)
 
 
-def write(toml: str, names: list[str], files: Iterable[str]) -> None:
-    """Vouch for the project as it is now (call after doit saved its state)."""
+def write(
+    toml: str,
+    names: list[str],
+    files: Iterable[str],
+    variables: Iterable[str] = (),
+    tools: Iterable[str] = (),
+) -> None:
+    """Vouch for the project as it is now (call after doit saved its state).
+
+    ``variables``: the inherited variables in fingerprints (fingerprint_env);
+    ``tools``: the version commands of ``requires``, vouched for by their
+    executables' stamps (a command whose program cannot be told: no vouching).
+    """
     digest = project_digest(toml)
     if digest is None:
         return
     stamps = [(path, _stamp(path)) for path in dict.fromkeys(files)]
     if any(stamp is None for _, stamp in stamps):
         return
+    environment = _environment(variables, tools)
+    if environment is None:
+        return
     state = [(path, _state_stamp(path)) for path in STATE_FILES]
-    data = marshal.dumps((FORMAT, digest, state, names, stamps))
+    data = marshal.dumps((FORMAT, digest, state, names, stamps, environment))
     try:
         write_atomically(MANIFEST, data)
     except OSError:
@@ -83,10 +98,15 @@ def write(toml: str, names: list[str], files: Iterable[str]) -> None:
 def try_noop(toml: str = "assets.toml") -> int | None:
     """Answer a no-op run without doit, or return None to let doit run."""
     try:
-        version, digest, state, names, stamps = marshal.loads(read_nofollow(MANIFEST))
+        version, digest, state, names, stamps, environment = marshal.loads(
+            read_nofollow(MANIFEST)
+        )
     except Exception:  # missing or unreadable: doit decides
         return None
     if version != FORMAT or digest != project_digest(toml):
+        return None
+    variables, tools = environment[0], environment[1]
+    if _environment(variables, tools) != environment:
         return None
     for path, stamp in state:
         if _state_stamp(path) != (tuple(stamp) if stamp else None):
@@ -116,6 +136,26 @@ def try_noop(toml: str = "assets.toml") -> int | None:
     finally:
         lock.release()
     return 0
+
+
+def _environment(
+    variables: Iterable[str], tools: Iterable[str]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[Any, ...]] | None:
+    """What of the environment the fingerprints hold, as it is now: the names,
+    the commands, then their values and executables' stamps (PATH decides
+    which program a command runs)."""
+    from ..load.tools import executable_stamp
+
+    names, commands = tuple(variables), tuple(tools)
+    if commands:
+        names = (*names, "PATH")
+    values: list[Any] = [os.environ.get(name) for name in names]
+    for command in commands:
+        stamp = executable_stamp(command, os.getcwd())
+        if stamp is None:
+            return None
+        values.append(stamp)
+    return tuple(variables), commands, tuple(values)
 
 
 def _assets(names: list[str]) -> list[str]:

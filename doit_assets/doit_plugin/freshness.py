@@ -16,6 +16,7 @@ from typing import Any
 from ..model import clock
 from ..store.versions import (
     DIR_INPUTS,
+    ENVIRONMENT,
     FINGERPRINT,
     MADE_AT,
     OUTPUTS,
@@ -49,11 +50,15 @@ class AssetFreshness:
         outputs: tuple[str, ...],
         dir_inputs: tuple[str, ...] = (),
         max_age: float | None = None,
+        environment: Mapping[str, Any] | None = None,
     ) -> None:
         self.fingerprint = fingerprint
         self.outputs = outputs
         self.dir_inputs = dir_inputs
         self.max_age = max_age
+        # its fingerprint's components (env, tools, packages): kept so that
+        # `why` can say which one changed
+        self.environment = environment
 
     def __repr__(self) -> str:
         return "doit-assets check of the transform, code version and outputs"
@@ -63,12 +68,15 @@ class AssetFreshness:
 
     def record(self) -> dict[str, Any]:
         """Values doit stores after a success; the reporter reads them too."""
-        return {
+        values = {
             FINGERPRINT: self.fingerprint,
             OUTPUTS: {p: output_state(p, names=True) for p in self.outputs},
             DIR_INPUTS: {p: output_state(p) for p in self.dir_inputs},
             MADE_AT: clock.now(),
         }
+        if self.environment:
+            values[ENVIRONMENT] = self.environment
+        return values
 
     def __call__(self, task: Any, values: Mapping[str, Any]) -> bool:
         run = task.meta.get("run")

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from ..model.traversal import closure
 from ..paths import log_path
+from ..plan.environment import names_of
 from ..plan.records import PlannedAsset
 from ..run.attempts import ATTEMPT_VALUE
 from ..run.checks import CHECKED
@@ -270,10 +271,15 @@ class Recorder:
         if toml is None or len(self.visited) != len(self.tasks):
             return
         files = []
+        commands: dict[str, None] = {}
         for task in self.tasks.values():
             files += task.file_dep
             files += task.targets
-        fastpath.write(toml, self.visited, files)
+            asset = (task.meta or {}).get("asset")
+            if asset is not None:
+                commands.update(dict.fromkeys(asset.requires))
+        variables = names_of(self.context.settings, "fingerprint_env")
+        fastpath.write(toml, self.visited, files, variables, commands)
 
 
 def _selected_assets(

@@ -204,6 +204,7 @@ def _task(
                     asset.targets,
                     asset.dir_inputs,
                     asset.max_age,
+                    plan.environment.get(asset.task),
                 )
             ],
             clean=[clean],

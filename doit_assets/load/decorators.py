@@ -88,6 +88,8 @@ def asset(
     checks: Sequence[Mapping[str, Any]] = (),
     automation: str | None = None,
     timezone: str | None = None,
+    env: Mapping[str, str] | None = None,
+    requires: Sequence[str] = (),
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -111,7 +113,9 @@ def asset(
     ``checks`` takes the tables of ``[[assets.NAME.checks]]``, as dicts.
     ``automation`` (``"eager"``, ``"on_missing"``, ``"manual"`` or
     ``"cron:EXPR"``) and ``timezone`` (of a cron) say when ``doit assets
-    watch`` and ``tick`` make it.
+    watch`` and ``tick`` make it. ``env`` (variable -> value, set while the
+    function runs) and ``requires`` (commands that print the versions of the
+    tools it uses) are those of ``assets.toml``: both enter its fingerprint.
     """
     if fn is None:
         return lambda f: _define(f, options)

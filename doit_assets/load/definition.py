@@ -19,6 +19,7 @@ from ..model.values import observation_path, value_path
 from . import fields, partitioned, python
 from .automation import asset_automation
 from .checks import declared_checks
+from .environment import asset_environment
 from .fields import Checker, Locate
 from .pathnames import name_problem
 
@@ -50,6 +51,9 @@ ASSET_KEYS = (
     "automation",
     "timezone",
     "interval",
+    # its environment (issue 16)
+    "env",
+    "requires",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -144,6 +148,14 @@ class AssetBuilder(Checker):
         automation = asset_automation(
             self, name, table, is_source=is_source, observable="observe" in table
         )
+        environment = asset_environment(self, name, table)
+        if is_source and environment:
+            self.fail(
+                name,
+                "env" if "env" in environment else "requires",
+                "a source asset runs nothing: 'env' and 'requires' are for transforms",
+                "Remove them, or add a 'transform'",
+            )
         if is_source and "transform" not in table and depends_on:
             self.fail(
                 name,
@@ -220,6 +232,7 @@ class AssetBuilder(Checker):
             **run_options,
             checks=tuple(checks),
             **automation,
+            **environment,
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

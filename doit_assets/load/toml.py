@@ -28,7 +28,7 @@ from ..errors import (
 from ..model.automation import SensorSpec
 from ..model.clock import parse_duration
 from ..model.spec import AssetSpec
-from . import fields
+from . import environment, fields
 from .automation import known_timezone as _known_timezone
 from .definition import AssetBuilder
 from .fields import type_name
@@ -55,10 +55,17 @@ SETTINGS_KEYS = (
     "keep_going",  # doit's --continue, by default
     "keep_history",  # how long the history and the attempts' logs are kept
     "keep_logs",
+    # the environment of every transform (issue 16)
+    "env",
+    "requires",
+    "pass_env",
+    "fingerprint_env",
+    "secret_env",
 )
 BOM = "\ufeff"
 # The settings that are defaults of an asset's keys, with an example (issue 14)
 RUN_SETTINGS = ("retries", "retry_delay", "timeout", "on_failure")
+ENVIRONMENT_SETTINGS = ("env", "requires", "pass_env", "fingerprint_env", "secret_env")
 DURATION_EXAMPLES = {"retry_delay": "5s", "timeout": "10m"}
 
 
@@ -194,6 +201,7 @@ class _Builder:
         self.modules: list[ModuleType] = []
         self.failed_modules: list[str] = []
         self.broken_vars: set[str] = set()
+        self.variables: dict[str, str] = {}
 
     def line(self, *dotted: str) -> int | None:
         """The line of a dotted key, or of its closest declared parent."""
@@ -232,6 +240,7 @@ class _Builder:
                     hint="Variables go under [vars], settings under [settings]",
                 )
         variables = self._vars()
+        self.variables = variables  # for [settings] env
         settings = self._settings()
         pools = self._pools()
         specs = self._assets(variables, pools)
@@ -340,6 +349,8 @@ class _Builder:
                 )
             elif name == "external_roots":
                 settings[name] = self._external_roots(value)
+            elif name in ENVIRONMENT_SETTINGS:
+                settings[name] = self._environment_setting(name, value)
             elif name in RUN_SETTINGS:
                 settings[name] = self._run_setting(name, value)
             elif name == "modules":
@@ -373,6 +384,25 @@ class _Builder:
                 hint=hint,
             )
         return found
+
+    def _environment_setting(self, name: str, value: object) -> object:
+        """env, requires, pass_env, fingerprint_env, secret_env (issue 16)."""
+
+        def fail(problem: str, hint: str | None) -> None:
+            if not problem.startswith("setting"):
+                problem = f"setting {problem}"
+            self.fail(problem, "settings", name, hint=hint)
+
+        if name == "env":
+            return environment.env_table(
+                value,
+                self.variables,
+                fail,
+                broken_vars=tuple(self.broken_vars),
+            )
+        if name == "requires":
+            return environment.commands(value, fail)
+        return environment.variable_names(name, value, fail)
 
     def _pools(self) -> dict[str, int]:
         """[pools]: each a name and how many of its assets may run at once."""

@@ -81,6 +81,11 @@ class AssetSpec:
     automation: str = "eager"
     timezone: str | None = None
     interval: float | None = None
+    # Reproducibility (issue 16): environment variables set for its transform
+    # (name, value; [settings] env merged in when planned) and commands that
+    # print the versions of the tools it uses; both enter its fingerprint.
+    env: tuple[tuple[str, str], ...] = ()
+    requires: tuple[str, ...] = ()
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

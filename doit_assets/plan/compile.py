@@ -185,8 +185,10 @@ class _Maker:
             marks = tuple(f"{MARK}{i}{MARK}" for i in range(len(paths)))
             command = template.render(lambda r: self.render(r, marks, partition))
         checks = tuple(self.check(c, paths, partition) for c in spec.checks)
+        env, requires = self.environment()
         if transform is not None:
-            fp = fingerprint(transform, self.version, paths, self.blocking(checks))
+            blocking = self.blocking(checks)
+            fp = fingerprint(transform, self.version, paths, blocking, env)
         return PlannedAsset(
             "source" if spec.is_source else "transform",
             str(spec.key),
@@ -217,7 +219,22 @@ class _Maker:
             spec.automation,
             spec.timezone,
             spec.interval,
+            env,
+            requires,
         )
+
+    def environment(self) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+        """Its env ([settings] env, then its own, which wins) and requires
+        ([settings] requires first); a source runs nothing, so has neither."""
+        spec, settings = self.spec, self.settings
+        if spec.is_source:
+            return (), ()
+        shared_env = settings.get("env") or ()
+        env = dict(shared_env) if isinstance(shared_env, (list, tuple)) else {}
+        env.update(spec.env)
+        shared = settings.get("requires") or ()
+        requires = tuple(shared) if isinstance(shared, (list, tuple)) else ()
+        return tuple(env.items()), tuple(dict.fromkeys((*requires, *spec.requires)))
 
     def check(
         self, spec: CheckSpec, paths: tuple[str, ...], partition: str | None

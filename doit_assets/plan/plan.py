@@ -29,6 +29,7 @@ from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..model.traversal import closure, walk
 from . import cache
 from .compile import compile_plan, compile_sensors
+from .environment import Components, resolve
 from .records import (
     Planned,
     PlannedAsset,
@@ -53,6 +54,9 @@ class Plan:
     renews_at: float | None = None
     # The project's sensors (issue 15)
     sensors: tuple[PlannedSensor, ...] = ()
+    # Each asset's fingerprint components beyond its definition's text, by
+    # task (issue 16: environment.py); assets without any are not here
+    environment: Mapping[str, Components] = field(default_factory=dict)
 
     # -- the tasks ---------------------------------------------------------------
 
@@ -175,7 +179,14 @@ class Plan:
             for i in self.items
             if i.key in chosen or (isinstance(i, PlannedAsset) and i.task in chosen)
         ]
-        return Plan(items, self.settings, self.on_disk, None, sensors=self.sensors)
+        return Plan(
+            items,
+            self.settings,
+            self.on_disk,
+            None,
+            sensors=self.sensors,
+            environment=self.environment,
+        )
 
 
 def plan_of(project: Project, graph: AssetGraph) -> Plan:
@@ -183,9 +194,16 @@ def plan_of(project: Project, graph: AssetGraph) -> Plan:
     on_disk = graph.on_disk
     if on_disk is None:  # a graph built without load_graph
         on_disk = check_files(project.root, file_checks(graph.specs, _spec_location))
-    items = compile_plan(project, graph)
+    items, components = resolve(compile_plan(project, graph), project.settings)
     sensors = compile_sensors(graph)
-    return Plan(items, dict(project.settings), on_disk, None, sensors=sensors)
+    return Plan(
+        items,
+        dict(project.settings),
+        on_disk,
+        None,
+        sensors=sensors,
+        environment=components,
+    )
 
 
 def _spec_location(spec: AssetSpec, field: str) -> Location | None:
@@ -256,7 +274,8 @@ def plan_project(
     )
     vouched = standalone and key and not by_clock and _only_plain_files(items, checks)
     fast_path = str(path) if vouched else None
-    return Plan(items, settings, on_disk, fast_path, renews_at, sensors)
+    items, components = resolve(items, settings)
+    return Plan(items, settings, on_disk, fast_path, renews_at, sensors, components)
 
 
 def _only_plain_files(items: list[Planned], checks: list[tuple[Any, ...]]) -> bool:

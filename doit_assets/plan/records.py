@@ -137,6 +137,16 @@ class PlannedAsset(NamedTuple):
     automation: str = "eager"
     timezone: str | None = None  # a cron's zone, [settings] resolved
     interval: float | None = None  # an observable source's, in seconds
+    # Reproducibility (issue 16): the variables set for its transform ([settings]
+    # env merged in, the asset's own winning), in its fingerprint; the commands
+    # that print its tools' versions ([settings] requires first), whose output
+    # enters its fingerprint when a run plans it (plan/environment.py)
+    env: tuple[tuple[str, str], ...] = ()
+    requires: tuple[str, ...] = ()
+    # a Python asset's automatic code version covers these: the interpreter's
+    # major.minor and the installed distributions its code imports
+    python: str | None = None
+    packages: tuple[tuple[str, str], ...] = ()
 
     @property
     def task(self) -> str:
@@ -246,19 +256,32 @@ def fingerprint(
     code_version: str | None,
     paths: tuple[str, ...],
     blocking_checks: tuple[str, ...] = (),
+    env: tuple[tuple[str, str], ...] = (),
 ) -> str:
     """A stable digest of everything that defines how an asset is made.
 
     ``transform`` is the template rendered with final, project-relative paths,
     so the fingerprint does not depend on where the project lives.
     ``blocking_checks`` (each check's name and definition) decide what is
-    published, so they count; a warning does not. Without any, the digest is
-    what it was before checks existed, so that no asset runs again for them.
+    published, so they count; a warning does not. ``env``: the variables set
+    for it. Without checks or env, the digest is what it was before they
+    existed, so that no asset runs again for them.
     """
     parts: list[Any] = [transform, code_version, paths]
     if blocking_checks:
         parts.append(blocking_checks)
+    if env:
+        parts.append({"env": dict(env)})
     text = json.dumps(parts, separators=(",", ":"))
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def with_environment(static: str, tools: Any, inherited: Any) -> str:
+    """The fingerprint with what only a run knows: the versions its tools
+    print and the inherited variables [settings] fingerprint_env names."""
+    if not tools and not inherited:
+        return static
+    text = json.dumps([static, tools, inherited], sort_keys=True)
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 

@@ -220,6 +220,7 @@ def _command(command: str, asset: PlannedAsset, attempt: Attempt) -> Found:
         asset.root,
         started=attempt.started,
         output=output,
+        env={**os.environ, **dict(asset.env)} if asset.env else None,
     )
     text = output.getvalue().strip()
     if code == 0:

@@ -40,6 +40,7 @@ from ..plan.records import MARK, PlannedAsset, PythonCall
 from ..store.records import CheckOutcome
 from .checks import blocking_failure, run_checks
 from .context import RunContext
+from .environ import changes_environment, environment_set, transform_environment
 from .logs import (
     METADATA_FILE,
     METADATA_VARIABLE,
@@ -120,7 +121,7 @@ def run_command(
     ``watch()`` is asked now and then whether to stop (it returns why), and each
     of ``before_output`` is called before it prints (to ``output``, if given:
     a check's command is read, not shown); ``log`` gets a copy of both
-    streams. When
+    streams; ``env`` is its whole environment (None: this process's). When
     the command exits, whatever it left running in its group is stopped too:
     nothing of a transform outlives it. After ``timeout`` seconds it raises
     ``TimedOut``, once the whole group is stopped.
@@ -142,7 +143,7 @@ def run_command(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own group: stopped whole, never orphaned
-            env=None if env is None else {**os.environ, **env},
+            env=None if env is None else dict(env),
         )
     assert proc.stdout is not None and proc.stderr is not None
     try:
@@ -360,7 +361,12 @@ def rehearse(
         attempt.begin()
         before = {o: stamp(attempt.full(o)) for o in asset.paths}
         failure = run_transform(
-            asset, attempt, before, context.before_output, wrap=wrap
+            asset,
+            attempt,
+            before,
+            context.before_output,
+            wrap=wrap,
+            settings=context.settings,
         )
         if failure is not None:
             return failure
@@ -387,7 +393,14 @@ def _attempt(
     try:
         attempt.begin()
         before = {o: stamp(attempt.full(o)) for o in asset.paths}
-        failure = run_transform(asset, attempt, before, context.before_output, log)
+        failure = run_transform(
+            asset,
+            attempt,
+            before,
+            context.before_output,
+            log,
+            settings=context.settings,
+        )
         if failure is not None:
             return failure
         problem = attempt.check(before, hint) or _gone(job)
@@ -418,12 +431,20 @@ def run_transform(
     before_output: Sequence[Callable[[], None]] = (),
     log: AttemptLog | None = None,
     wrap: Callable[[str], str] | None = None,
+    settings: Mapping[str, object] | None = None,
 ) -> Failure | None:
     """The transform of ``asset``, writing to ``attempt``'s staging paths;
-    what it prints and reports goes to ``log``. ``wrap``: see ``rehearse``."""
+    what it prints and reports goes to ``log``. ``wrap``: see ``rehearse``;
+    ``settings``: the project's (``pass_env``)."""
     log = log or AttemptLog(None)
+    settings = settings or {}
     if asset.call is not None:
-        with printed_into(log):
+        variables = (
+            transform_environment(asset, settings)
+            if changes_environment(asset, settings)
+            else None
+        )
+        with printed_into(log), environment_set(variables):
             failure = _run_python(asset, asset.call, attempt, log)
         if failure is not None and failure.traceback:
             # in the file; not in the stderr tail, whose reason is its message
@@ -451,7 +472,10 @@ def run_transform(
             before_output=before_output,
             timeout=asset.timeout,
             log=log,
-            env={METADATA_VARIABLE: reported},
+            env={
+                **transform_environment(asset, settings),
+                METADATA_VARIABLE: reported,
+            },
         )
     except _Overwritten as stopped:
         return Failure(f"{stopped}. It was stopped: {asset.transform}")

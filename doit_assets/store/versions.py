@@ -20,6 +20,8 @@ FINGERPRINT = "asset:fingerprint"
 OUTPUTS = "asset:outputs"
 DIR_INPUTS = "asset:dir_inputs"
 MADE_AT = "asset:made_at"
+# what entered the fingerprint beyond the definition's text (plan/environment.py)
+ENVIRONMENT = "asset:environment"
 
 _CHUNK = 1 << 20
 # (path, size, mtime_ns) -> md5: a file is hashed at most once per process even

@@ -1,0 +1,143 @@
+"""The versions of the tools assets declare in ``requires``.
+
+Each command (``sort --version``) prints the version of a tool a transform
+uses; its output enters the fingerprint of the assets that declare it. A
+command runs at most once per process, and not at all while its executable
+(found on ``PATH``, or relative to the project) keeps its path, size and
+modification time: the outputs are kept in ``.doit-assets/tools``. A command
+whose executable cannot be told (a shell builtin, a pipeline's later part)
+runs once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from ..atomic import read_nofollow, write_atomically
+from ..paths import TOOLS_FILE
+
+TIMEOUT = 30.0  # seconds a version command may take
+LONGEST = 2000  # characters of its output kept
+
+
+class ToolVersion(NamedTuple):
+    """What a version command printed, or why it could not tell."""
+
+    output: str
+    problem: str | None = None
+
+    @property
+    def first_line(self) -> str:
+        return next((line for line in self.output.splitlines() if line.strip()), "")
+
+
+def tool_name(command: str) -> str:
+    """``sort --version`` -> ``sort``; ``/usr/bin/python3 -V`` -> ``python3``."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    return os.path.basename(words[0]) if words else command
+
+
+def executable_stamp(command: str, root: str) -> str | None:
+    """Where the command's program is, with its size and modification time;
+    None when it cannot be told."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words or any(c in command for c in "|;&`$<>()"):
+        return None  # more than one program, or the shell decides
+    program = words[0]
+    if os.sep in program:
+        found: str | None = os.path.join(root, program)
+    else:
+        found = shutil.which(program)
+    if found is None:
+        return None
+    try:
+        st = os.stat(found)
+    except OSError:
+        return None
+    return f"{os.path.realpath(found)}:{st.st_size}:{st.st_mtime_ns}"
+
+
+class Tools:
+    """The versions of tools, asked once per process and kept between runs."""
+
+    def __init__(self, root: str, keep: str | None = TOOLS_FILE) -> None:
+        self.root = root
+        self.keep = keep
+        self.found: dict[str, ToolVersion] = {}
+        self.saved: dict[str, list[str]] | None = None  # command -> [stamp, output]
+        self.changed = False
+
+    def versions(self, commands: Iterable[str]) -> dict[str, ToolVersion]:
+        """Each command's version; saved for the next process."""
+        for command in commands:
+            if command not in self.found:
+                self.found[command] = self._version(command)
+        if self.changed and self.keep is not None:
+            self._save()
+        return {c: self.found[c] for c in commands}
+
+    def _version(self, command: str) -> ToolVersion:
+        stamp = executable_stamp(command, self.root)
+        saved = self._saved().get(command)
+        if stamp is not None and saved is not None and saved[0] == stamp:
+            return ToolVersion(saved[1])
+        found = _run(command, self.root)
+        if stamp is not None and found.problem is None:
+            self._saved()[command] = [stamp, found.output]
+            self.changed = True
+        return found
+
+    def _saved(self) -> dict[str, list[str]]:
+        if self.saved is None:
+            self.saved = {}
+            if self.keep is not None:
+                with contextlib.suppress(Exception):  # only a cache
+                    loaded = json.loads(read_nofollow(self.keep))
+                    if isinstance(loaded, dict):
+                        self.saved = loaded
+        return self.saved
+
+    def _save(self) -> None:
+        assert self.keep is not None
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(self.keep), exist_ok=True)
+            write_atomically(self.keep, json.dumps(self._saved()).encode())
+        self.changed = False
+
+
+def _run(command: str, root: str) -> ToolVersion:
+    import subprocess  # not on the no-op fast path, which only stamps
+
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        return ToolVersion("", f"did not finish within {TIMEOUT:g}s")
+    except OSError as err:
+        return ToolVersion("", str(err))
+    # some tools print their version on stderr (java -version, old pythons)
+    text = (done.stdout + done.stderr).decode("utf-8", "replace").strip()
+    if done.returncode != 0:
+        last = text.splitlines()[-1] if text else "no output"
+        return ToolVersion(text, f"exited with code {done.returncode}: {last}")
+    if not text:
+        return ToolVersion("", "printed nothing")
+    return ToolVersion(text[:LONGEST])

@@ -1,0 +1,129 @@
+"""What enters a fingerprint beyond the declarations, resolved when a run plans.
+
+An asset's fingerprint from ``compile.py`` holds its transform, code version,
+paths, blocking checks and ``env``: all known from the declarations, so it is
+cached with them. Two parts are known only now: the versions its ``requires``
+commands print (load/tools.py) and the values of the inherited variables
+``[settings] fingerprint_env`` names. ``resolve`` folds them in, and gives
+each asset's *components*: everything in its fingerprint that is not its
+definition's text, as ``show`` lists them, ``why`` compares them and the
+history records them. Values of the variables ``[settings] secret_env``
+names are kept and shown as a digest only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import AssetDefinitionError, AssetError, Location, raise_all
+from ..load.tools import Tools
+from .records import Planned, PlannedAsset, with_environment
+
+# The components of one asset: "env", "inherited" (name -> value, a secret's
+# as SECRET + digest), "tools" (command -> output), "python", "packages"
+# (distribution -> version); only those it has.
+Components = dict[str, Any]
+SECRET = "sha256:"
+
+
+def secret_digest(value: str) -> str:
+    """A secret value as it is shown and kept: its digest, never the value."""
+    return SECRET + hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def names_of(settings: Mapping[str, object], name: str) -> tuple[str, ...]:
+    value = settings.get(name) or ()
+    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+
+
+def resolve(
+    items: list[Planned],
+    settings: Mapping[str, object],
+    tools: Tools | None = None,
+) -> tuple[list[Planned], dict[str, Components]]:
+    """The plan's records with their final fingerprints, and each asset's
+    components (by task; assets without any are left out)."""
+    inherited_names = names_of(settings, "fingerprint_env")
+    secrets = frozenset(names_of(settings, "secret_env"))
+    inherited = {name: os.environ.get(name) for name in inherited_names}
+    needed = [
+        i
+        for i in items
+        if isinstance(i, PlannedAsset)
+        and i.fingerprint is not None
+        and (i.requires or i.env or i.packages or i.python or inherited)
+    ]
+    if not needed:
+        return items, {}
+    versions = _versions(needed, tools)
+    shown_inherited = _shown(inherited, secrets)
+    components: dict[str, Components] = {}
+    final: dict[str, PlannedAsset] = {}
+    for asset in needed:
+        outputs = {c: versions[c] for c in asset.requires}
+        assert asset.fingerprint is not None
+        fingerprint = with_environment(asset.fingerprint, outputs, inherited)
+        if fingerprint != asset.fingerprint:
+            final[asset.task] = asset._replace(fingerprint=fingerprint)
+        found: Components = {}
+        if asset.env:
+            found["env"] = _shown(dict(asset.env), secrets)
+        if inherited:
+            found["inherited"] = shown_inherited
+        if outputs:
+            found["tools"] = outputs
+        if asset.python:
+            found["python"] = asset.python
+        if asset.packages:
+            found["packages"] = dict(asset.packages)
+        components[asset.task] = found
+    if final:
+        items = [
+            final.get(i.task, i) if isinstance(i, PlannedAsset) else i for i in items
+        ]
+    return items, components
+
+
+def _shown(values: Mapping[str, str | None], secrets: frozenset[str]) -> dict[str, Any]:
+    return {
+        name: secret_digest(value) if name in secrets and value is not None else value
+        for name, value in values.items()
+    }
+
+
+def _versions(assets: Sequence[PlannedAsset], tools: Tools | None) -> dict[str, str]:
+    """Each command's output; a command that fails fails the plan, naming
+    every asset that declares it."""
+    commands = list(dict.fromkeys(c for a in assets for c in a.requires))
+    if not commands:
+        return {}
+    tools = tools or Tools(assets[0].root)
+    found = tools.versions(commands)
+    problems: list[AssetError] = []
+    seen: set[tuple[str, str]] = set()  # a partitioned asset: said once
+    for asset in assets:
+        for command in asset.requires:
+            problem = found[command].problem
+            if problem is not None and (asset.key, command) not in seen:
+                seen.add((asset.key, command))
+                where = _location(asset.location)
+                problems.append(
+                    AssetDefinitionError(
+                        f"the version command '{command}' in 'requires' {problem}",
+                        location=where,
+                        key=asset.key,
+                        hint="Install the tool, or correct the command",
+                    )
+                )
+    raise_all(problems)
+    return {c: v.output for c, v in found.items()}
+
+
+def _location(text: str | None) -> Location | None:
+    if not text:
+        return None
+    path, _, line = text.rpartition(":")
+    return Location(path, int(line)) if line.isdigit() else Location(text)
