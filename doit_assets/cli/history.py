@@ -200,6 +200,7 @@ def _show_text(answer: ShowAnswer) -> str:
         lines.append(("code version", (record.code_version or "-") + automatic))
         lines.append(("depends on", ", ".join(spec.deps) or "-"))
         lines.append(("inputs", ", ".join(answer.inputs) or "-"))
+    lines += _environment_lines(answer.fingerprint)
     lines += [("output", _on_disk(output)) for output in answer.outputs]
     lines += [("check", declared_check(check)) for check in answer.checks]
     state = f"{status.state}: {status.reason}" if status.reason else status.state
@@ -211,6 +212,26 @@ def _show_text(answer: ShowAnswer) -> str:
     lines += _show_log_lines(last_ok, last)
     width = max(len(label) for label, _ in lines)
     return "".join(f"{label:<{width}}  {value}\n" for label, value in lines)
+
+
+def _environment_lines(fingerprint: dict[str, Any]) -> list[tuple[str, str]]:
+    """The components of a fingerprint beyond the transform, code version and
+    inputs (shown above them): env, inherited variables, tools, packages."""
+    lines = []
+    for name, value in (fingerprint.get("env") or {}).items():
+        lines.append(("env", f"{name}={value}"))
+    for name, value in (fingerprint.get("inherited") or {}).items():
+        shown = "(unset)" if value is None else value
+        lines.append(("inherited env", f"{name}={shown}"))
+    for command, version in (fingerprint.get("tools") or {}).items():
+        lines.append(("tool", f"{command}: {version}"))
+    if fingerprint.get("python"):
+        lines.append(("python", str(fingerprint["python"])))
+    for name, version in (fingerprint.get("packages") or {}).items():
+        lines.append(("package", f"{name} {version}"))
+    if fingerprint.get("digest"):
+        lines.append(("fingerprint", str(fingerprint["digest"])))
+    return lines
 
 
 def _show_log_lines(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any
 
 from ..model.traversal import closure
@@ -29,12 +29,14 @@ from ..store.history import History, Input, MaterializationStatus, Output, RunOu
 from ..store.retention import attempt_log, forget_logs
 from ..store.versions import (
     DIR_INPUTS,
+    ENVIRONMENT,
     FINGERPRINT,
     OUTPUTS,
     file_md5,
     output_state,
 )
 from . import fastpath
+from .freshness import AssetFreshness
 
 Saved = Callable[[str], Any]
 # How much of an observation the history keeps in the row's metadata.
@@ -52,6 +54,7 @@ class Recorder:
         context: RunContext,
     ) -> None:
         self.context = context
+        self.machine: dict[str, str] | None = None  # host, versions: asked once
         self.lock = RunLock()
         self.lock.acquire(command, wait=context.wait_for_lock)
         try:
@@ -140,6 +143,7 @@ class Recorder:
             columns["attempt"] = attempt.get("attempt", 1)
             log = self._log(asset, columns["attempt"])
             columns.update(log=log, reported_metadata=log and take_reported(log))
+            columns["environment"] = self._environment(values.get(ENVIRONMENT))
         self._record(
             asset,
             "success",
@@ -174,8 +178,16 @@ class Recorder:
             checks=checks,
             log=self._log(asset, getattr(fail, "attempt", None) or 1),
             stderr_tail=stderr_text(getattr(fail, "stderr_tail", ())),
+            environment=self._environment(_planned_environment(task)),
         )
         return True
+
+    def _environment(self, components: Mapping[str, Any] | None) -> dict[str, Any]:
+        """What a materialization ran in: the components of its fingerprint
+        (env, tools, packages), the host, the interpreter, doit-assets."""
+        if self.machine is None:
+            self.machine = machine_summary()
+        return {**(components or {}), **self.machine}
 
     def _log(self, asset: PlannedAsset, attempt: int) -> str | None:
         """The log of an attempt of the asset in this run, if it has one."""
@@ -280,6 +292,31 @@ class Recorder:
                 commands.update(dict.fromkeys(asset.requires))
         variables = names_of(self.context.settings, "fingerprint_env")
         fastpath.write(toml, self.visited, files, variables, commands)
+
+
+def machine_summary() -> dict[str, str]:
+    """The host, the Python and the doit-assets a materialization ran with."""
+    import importlib.metadata
+    import platform
+    import socket
+
+    try:
+        ours = importlib.metadata.version("doit-assets")
+    except importlib.metadata.PackageNotFoundError:
+        ours = "unknown"
+    return {
+        "host": socket.gethostname(),
+        "interpreter": platform.python_version(),
+        "doit_assets": ours,
+    }
+
+
+def _planned_environment(task: Any) -> Mapping[str, Any] | None:
+    """The components its freshness check holds (a failure saves no values)."""
+    for check, _, _ in task.uptodate:
+        if isinstance(check, AssetFreshness):
+            return check.environment
+    return None
 
 
 def _selected_assets(

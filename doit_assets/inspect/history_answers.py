@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AssetError, did_you_mean
+from ..load.tools import ToolVersion
 from ..model.spec import AssetSpec
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan, load_project
 from ..plan.plan import Plan, plan_of
-from ..plan.records import Kind, Planned, PlannedGroup
+from ..plan.records import Kind, Planned, PlannedAsset, PlannedGroup
 from ..run.lock import running_pid
 from ..store.history import (
     ANY,
@@ -174,6 +175,8 @@ class ShowAnswer:
     last_attempt: dict[str, Any] | None
     # checks: each declared check, with its latest result ("last", or None)
     checks: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    # everything that enters its fingerprint (issue 16): what makes it run again
+    fingerprint: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def declared_at(self) -> str | None:
@@ -200,6 +203,7 @@ class ShowAnswer:
             "last_materialization": self.last_success,
             "last_attempt": self.last_attempt,
             **({"checks": self.checks} if self.checks else {}),
+            "fingerprint": self.fingerprint,
         }
 
 
@@ -247,7 +251,36 @@ def show_answer(file: str, dodo: str | None, name: str) -> ShowAnswer:
         last_ok,
         last,
         checks,
+        _fingerprint(plan, record, inputs),
     )
+
+
+def _fingerprint(plan: Plan, record: Planned, inputs: list[str]) -> dict[str, Any]:
+    """Every component of an asset's fingerprint (of a partitioned asset as a
+    whole: its first partition's, but for the paths and inputs), and the
+    files whose content doit compares."""
+    first = record
+    if isinstance(record, PlannedGroup):
+        first = (plan.by_task.get(record.tasks[0]) if record.tasks else None) or record
+    if not isinstance(first, PlannedAsset) or first.fingerprint is None:
+        return {}
+    found: dict[str, Any] = {
+        "digest": first.fingerprint if first is record else None,
+        "transform": first.transform if first is record else record.transform,
+        "code_version": first.code_version,
+        "paths": list(record.paths),
+        "checks": [f"{c.name}: {c.definition}" for c in first.checks if c.blocking],
+    }
+    components = dict(plan.environment.get(first.task) or {})
+    if "tools" in components:  # the version each printed, its first line
+        components["tools"] = {
+            command: ToolVersion(output).first_line
+            for command, output in components["tools"].items()
+        }
+    found.update(components)
+    upstream = [p for _, files, _ in first.upstream for p in files]
+    found["inputs"] = inputs + (upstream if first is record else [])
+    return found
 
 
 def _declared_checks(

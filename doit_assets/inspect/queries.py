@@ -88,6 +88,8 @@ def materialization_dict_of(
         "log": mat.log,
         "stderr_tail": mat.stderr_tail,
         "trigger": mat.trigger,  # why automation chose it; null: a user did
+        # what it ran in: env, tools, packages, host, versions (schema 8)
+        "environment": dict(mat.environment or {}),
         "outputs": [output_dict(o) for o in outputs],
         "inputs": [
             {

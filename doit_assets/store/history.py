@@ -271,6 +271,7 @@ class History(HistoryQueries):
         stderr_tail: str | None = None,
         reported_metadata: Mapping[str, Any] | None = None,
         trigger: str | None = None,
+        environment: Mapping[str, Any] | None = None,
     ) -> int:
         """Append one materialization with its outputs and inputs (and the
         results of its checks), and commit.
@@ -286,8 +287,8 @@ class History(HistoryQueries):
                 "insert into materializations (run_id, asset, kind, status, "
                 "started_at, ended_at, duration, transform, code_version, "
                 "fingerprint, metadata, error, exit_code, partition, attempt, "
-                "log, stderr_tail, reported_metadata, trigger) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "log, stderr_tail, reported_metadata, trigger, environment) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     asset,
@@ -308,6 +309,7 @@ class History(HistoryQueries):
                     stderr_tail,
                     reported,
                     trigger,
+                    None if environment is None else _json(environment),
                 ),
             )
             mat_id = int(cursor.lastrowid or 0)

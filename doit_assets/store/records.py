@@ -66,6 +66,8 @@ class Materialization:
     reported_metadata: Mapping[str, Any] | None = None
     # automation: why this asset was chosen (NULL: a user chose it)
     trigger: str | None = None
+    # reproducibility: the environment it ran in (see schema 8)
+    environment: Mapping[str, Any] | None = None
 
     @property
     def task(self) -> str:
@@ -154,12 +156,14 @@ def materialization_of(row: Sequence[Any]) -> Materialization:
     """A row of the table ``materializations`` (``select *``)."""
     values = list(row)
     values[11] = json.loads(values[11]) if values[11] else {}
-    if values[_REPORTED]:
-        values[_REPORTED] = json.loads(values[_REPORTED])
+    for column in (_REPORTED, _ENVIRONMENT):
+        if len(values) > column and values[column]:
+            values[column] = json.loads(values[column])
     return Materialization(*values)
 
 
 _REPORTED = 18  # the column reported_metadata (partition 14, attempt 15, log 16)
+_ENVIRONMENT = 20  # the column environment (trigger 19)
 
 
 def backfill_of(row: Sequence[Any]) -> Backfill:

@@ -141,5 +141,12 @@ MIGRATIONS: tuple[str, ...] = (
         value text
     );
     """,
+    # 8: reproducibility: the environment each materialization ran in (JSON:
+    # the env values, inherited variables, tool versions and packages that
+    # entered its fingerprint, a secret's as a digest; host, interpreter and
+    # doit-assets versions).
+    """
+    alter table materializations add column environment text;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
