@@ -28,6 +28,7 @@ from ..store.history import History, Materialization, RecordedCheck
 from ..store.saved import SavedState
 from ..store.versions import (
     DIR_INPUTS,
+    ENVIRONMENT,
     FINGERPRINT,
     MADE_AT,
     OUTPUTS,
@@ -38,6 +39,7 @@ from ..store.versions import (
 )
 from ..text import first_line
 from .causes import STATES, AssetStatus, Cause, State
+from .environment import environment_causes
 
 # The state of a partitioned asset: the worst of its partitions' states
 WORST_FIRST: tuple[State, ...] = ("failed", "blocked", "missing", "stale", "ignored")
@@ -288,7 +290,7 @@ class _Checker:
     def _own(self, status: AssetStatus, asset: PlannedAsset, values: Any) -> None:
         causes = status.causes
         if values.get(FINGERPRINT) != asset.fingerprint:
-            causes += self._definition(asset)
+            causes += self._definition(asset, values.get(ENVIRONMENT))
         stored = values.get(OUTPUTS) or {}
         for target in asset.targets:
             if os.path.exists(target.rstrip("/")) and not unchanged(
@@ -338,15 +340,25 @@ class _Checker:
             )
             causes.append(Cause("max_age", text))
 
-    def _definition(self, asset: PlannedAsset) -> list[Cause]:
+    def _definition(
+        self, asset: PlannedAsset, saved_environment: Any = None
+    ) -> list[Cause]:
         """What changed in how the asset is made, from its last success."""
         last = (
             self.history.last_success(asset.key, asset.partition)
             if self.history
             else None
         )
+        # env, tools, packages: as doit saved them (else as the history has them)
+        if saved_environment is None and last is not None:
+            saved_environment = last.environment
+        changed = environment_causes(
+            saved_environment, self.plan.environment.get(asset.task)
+        )
         if last is None:
-            return [Cause("definition", "its transform or code version changed")]
+            return changed or [
+                Cause("definition", "its transform or code version changed")
+            ]
         causes = []
         if last.transform != asset.transform:
             old, new = last.transform or "", asset.transform or ""
@@ -359,7 +371,10 @@ class _Checker:
                     diff=_diff(old, new),
                 )
             )
-        if last.code_version != asset.code_version:
+        causes += changed
+        if last.code_version != asset.code_version and not any(
+            c.kind == "package_changed" for c in changed
+        ):
             causes.append(
                 Cause(
                     "code_version_changed",
