@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     why = sub.add_parser("why", help="the causes that make an asset stale")
     why.add_argument("asset")
     why.add_argument("--json", action="store_true", help="print JSON")
+    accept = sub.add_parser(
+        "accept",
+        help="record a new environment (env, tools, packages) without running",
+    )
+    accept.add_argument("selection", nargs="+", metavar="SELECTION")
+    accept.add_argument("--json", action="store_true", help="print JSON")
     graph = sub.add_parser("graph", help="the assets and their status as a graph")
     graph.add_argument("selection", nargs="*", metavar="SELECTION")
     graph.add_argument(
@@ -468,6 +474,12 @@ def _checks(args: argparse.Namespace) -> int:
     return checks_command(args)
 
 
+def _accept(args: argparse.Namespace) -> int:
+    from .accept import accept_command
+
+    return accept_command(args)
+
+
 def _logs(args: argparse.Namespace) -> int:
     from .logs import logs_command
 
@@ -505,4 +517,5 @@ HANDLERS: dict[str, Handler] = {
     "sensors": _sensors,
     "backfill": _backfill,
     "checks": _checks,
+    "accept": _accept,
 }

@@ -51,3 +51,25 @@ def read_values(path: str, task_name: str) -> dict[str, Any]:
         conn.close()
     data = json.loads(row[0]) if row and row[0] else {}
     return dict(data.get(VALUES) or {})
+
+
+def save_values(path: str, updates: dict[str, dict[str, Any]]) -> None:
+    """Merge ``updates`` (task -> values) into the tasks' saved values, in one
+    transaction (``doit assets accept``; the caller holds the run lock)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, timeout=10)
+    try:
+        with conn:
+            for task, values in updates.items():
+                row = conn.execute(
+                    "select task_data from doit where task_id = ?", (task,)
+                ).fetchone()
+                data = json.loads(row[0]) if row and row[0] else {}
+                data[VALUES] = {**(data.get(VALUES) or {}), **values}
+                conn.execute(
+                    "update doit set task_data = ? where task_id = ?",
+                    (json.dumps(data), task),
+                )
+    finally:
+        conn.close()

@@ -1,0 +1,120 @@
+"""``doit assets accept SELECTION``: record a new environment without running.
+
+An upgraded tool or package makes every asset that uses it stale, which is
+right but can be costly. ``accept`` records, for each selected asset whose
+only changes are of its environment (env, inherited variables, tools,
+packages, Python), the new fingerprint in doit's state, as if it had been
+made with it, and says what it accepted. An asset whose transform, code or
+paths changed is refused: only running it can make its outputs true again
+(``doit reset-dep`` records anything, without asking).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..errors import AssetError
+from ..inspect.causes import AssetStatus
+from ..inspect.status import project_status
+from ..model.selection import select
+from ..paths import STATE_FILE
+from ..plan.loading import load_plan
+from ..plan.records import PlannedAsset
+from ..run.lock import RunLock
+from ..store.saved import SavedState, save_values
+from ..store.versions import ENVIRONMENT, FINGERPRINT
+from .jsontext import print_json
+
+ENVIRONMENT_CAUSES = frozenset({"env_changed", "tool_changed", "package_changed"})
+DEFINITION_CAUSES = frozenset(
+    {"transform_changed", "code_version_changed", "paths_changed", "definition"}
+)
+
+
+def accept_command(args: argparse.Namespace) -> int:
+    plan = load_plan(args.file, args.dodo)
+    keys = select(args.selection, plan)
+    lock = RunLock()
+    lock.acquire("doit assets accept")
+    try:
+        statuses = project_status(plan, keys)
+        state = SavedState(STATE_FILE)
+        rows, updates = _decided(plan.by_task, keys, plan, statuses, state)
+        if updates:
+            save_values(STATE_FILE, updates)
+    finally:
+        lock.release()
+    if args.json:
+        return print_json({"assets": rows})
+    for row in rows:
+        sys.stdout.write(_line(row))
+    accepted = sum(1 for row in rows if row["outcome"] == "accepted")
+    noun = "asset" if accepted == 1 else "assets"
+    sys.stdout.write(f"accepted the new environment of {accepted} {noun}\n")
+    return 1 if any(row["outcome"] == "refused" for row in rows) else 0
+
+
+def _decided(
+    by_task: dict[str, PlannedAsset],
+    keys: list[Any],
+    plan: Any,
+    statuses: dict[str, AssetStatus],
+    state: SavedState,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    rows: list[dict[str, Any]] = []
+    updates: dict[str, dict[str, Any]] = {}
+    for key in keys:
+        for task in plan.tasks_of(key):
+            asset = by_task.get(task)
+            if asset is None or asset.kind != "transform":
+                continue
+            saved = state.get_values(task)
+            causes = statuses[task].causes
+            changed = [c.text for c in causes if c.kind in ENVIRONMENT_CAUSES]
+            other = [c.text for c in causes if c.kind in DEFINITION_CAUSES]
+            row: dict[str, Any] = {"asset": task, "changes": changed}
+            if not saved.get(FINGERPRINT):
+                row |= {"outcome": "skipped", "reason": "never materialized: run it"}
+            elif saved[FINGERPRINT] == asset.fingerprint:
+                row |= {
+                    "outcome": "unchanged",
+                    "reason": "its environment is as recorded",
+                }
+            elif other:
+                row |= {
+                    "outcome": "refused",
+                    "reason": f"{'; '.join(other)}: only running it records that "
+                    f"(doit {task})",
+                }
+            else:
+                row["outcome"] = "accepted"
+                updates[task] = {
+                    FINGERPRINT: asset.fingerprint,
+                    ENVIRONMENT: plan.environment.get(task) or {},
+                }
+                still = [
+                    c.text
+                    for c in causes
+                    if c.kind not in ENVIRONMENT_CAUSES and c.kind != "upstream"
+                ]
+                if still:
+                    row["still_stale"] = still
+            rows.append(row)
+    if not rows:
+        raise AssetError(
+            "the selection holds no asset with a transform",
+            hint="accept records the environment of assets that run a transform",
+        )
+    return rows, updates
+
+
+def _line(row: dict[str, Any]) -> str:
+    task, outcome = row["asset"], row["outcome"]
+    if outcome == "accepted":
+        text = f"accepted {task}: {'; '.join(row['changes'])}\n"
+        if row.get("still_stale"):
+            text += f"  still stale: {'; '.join(row['still_stale'])}\n"
+        return text
+    return f"{outcome} {task}: {row['reason']}\n"
