@@ -1,4 +1,4 @@
-"""doit's own ``dumpdb`` and ``strace``, made to understand assets.
+"""doit's own ``dumpdb``, ``strace`` and ``reset-dep``, made to understand assets.
 
 Installed as COMMAND plugins of the same names, which doit prefers to its
 built-ins. On anything that is not an asset they do what doit's do, with one
@@ -12,6 +12,10 @@ prints a ``dbm.error`` traceback.
   nothing: doit traces only its own shell actions (``CmdAction``), and an
   asset's transform runs inside doit-assets (in a staging folder, or in this
   process for a Python asset), out of strace's reach.
+- ``reset-dep`` records, as doit's does, the state of each task as it is now
+  without running it; for an asset that includes its fingerprint (with its
+  environment: tools, packages, variables) and its outputs' versions, which
+  doit's own would keep from the last run (it saves no ``uptodate`` values).
 """
 
 from __future__ import annotations
@@ -24,10 +28,13 @@ from dbm import whichdb
 from typing import Any
 
 from doit.cmd_dumpdb import DumpDB as DoitDumpDB
+from doit.cmd_resetdep import ResetDep as DoitResetDep
 from doit.cmd_strace import Strace as DoitStrace
 
 from ..errors import AssetError
 from ..paths import STATE_FILE
+from ..store.versions import MADE_AT
+from .freshness import AssetFreshness
 from .locate import command_place, loader_options
 
 DOIT_STATE = ".doit.db"  # doit's default --db-file
@@ -122,3 +129,32 @@ class Strace(DoitStrace):  # type: ignore[misc]
         )
         sys.stderr.write(f"ERROR: {error}\n")
         return 3
+
+
+class ResetDep(DoitResetDep):  # type: ignore[misc]
+    """doit's ``reset-dep``, which also records an asset's fingerprint and
+    outputs as they are now (doit's keeps the saved values of the last run,
+    so an asset whose environment changed would stay stale)."""
+
+    name = "reset-dep"
+
+    def _execute(self, pos_args: Sequence[str] | None = None) -> Any:
+        save = self.dep_manager.save_success
+
+        def save_success(task: Any, result_hash: Any = None) -> None:
+            task.values = {**(task.values or {}), **_recorded_now(task)}
+            save(task, result_hash=result_hash)
+
+        self.dep_manager.save_success = save_success
+        return super()._execute(pos_args)
+
+
+def _recorded_now(task: Any) -> dict[str, Any]:
+    """What an asset's check would save now, but when it was made (nothing
+    was made: its age stays that of its last materialization)."""
+    for check, _, _ in task.uptodate:
+        if isinstance(check, AssetFreshness):
+            values = check.record()
+            values.pop(MADE_AT, None)
+            return values
+    return {}

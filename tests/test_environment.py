@@ -1,0 +1,517 @@
+"""The environment of a transform, end to end: ``env`` and ``[settings] env``,
+``pass_env``, ``fingerprint_env``, ``secret_env`` and ``requires`` (tool
+versions), what each makes run again and how ``why``, ``show``, the history
+and ``accept`` tell it; the declarations' own problems at the end (in-process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from conftest import Project
+
+from doit_assets import AssetError, load_graph
+
+PIPELINE = """\
+[vars]
+seed = "7"
+
+[assets.data]
+path = "data.txt"
+
+[assets.sorted]
+path = "sorted.txt"
+transform = "sort {data.path} > {self.path}; echo \\"$LC_ALL $SEED\\" >> {self.path}"
+env = { LC_ALL = "C", SEED = "{vars.seed}" }
+
+[assets.copied]
+path = "copied.txt"
+transform = "cp {data.path} {self.path}"
+"""
+
+
+def _pipeline(project: Project, toml: str = PIPELINE) -> None:
+    project.assets(toml)
+    project.write("data.txt", "b\nB\na\n")
+
+
+def test_env_is_set_for_the_transform_and_rendered_from_vars(project: Project) -> None:
+    _pipeline(project)
+    assert sorted(project.doit_ok().ran) == ["copied", "sorted"]
+    # LC_ALL=C sorts capitals first; SEED came from {vars.seed}
+    assert project.read("sorted.txt") == "B\na\nb\nC 7\n"
+
+
+def test_an_env_change_runs_exactly_the_assets_that_declare_it(
+    project: Project,
+) -> None:
+    _pipeline(project)
+    project.doit_ok()
+    project.assets(PIPELINE.replace('seed = "7"', 'seed = "8"'))
+    why = project.doit("assets", "why", "sorted")
+    assert (
+        why.out
+        == "sorted is stale and would run, because:\n  env 'SEED' changed: 7 → 8\n"
+    )
+    assert project.doit_ok().ran == ["sorted"]
+    assert project.read("sorted.txt").endswith("C 8\n")
+    assert project.doit_ok().ran == []
+
+
+def test_settings_env_reaches_every_transform_and_the_asset_wins(
+    project: Project,
+) -> None:
+    toml = PIPELINE.replace(
+        "[assets.data]",
+        '[settings]\nenv = { LC_ALL = "POSIX", SEED = "1" }\n\n[assets.data]',
+    )
+    _pipeline(project, toml)
+    project.doit_ok()
+    assert project.read("sorted.txt").endswith("C 7\n")  # the asset's own won
+    edited = toml.replace('SEED = "1"', 'SEED = "2"')
+    project.assets(edited)
+    # sorted sets SEED itself: [settings] SEED does not reach it
+    assert project.doit_ok().ran == ["copied"]
+
+
+def test_pass_env_chooses_what_of_the_callers_environment_a_transform_sees(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VISIBLE", "yes")
+    monkeypatch.setenv("HIDDEN", "no")
+    project.assets(
+        """\
+        [settings]
+        pass_env = ["PATH", "VISIBLE"]
+
+        [assets.seen]
+        path = "seen.txt"
+        transform = "echo \\"[$VISIBLE][$HIDDEN][$OWN]\\" > {self.path}"
+        env = { OWN = "mine" }
+        """
+    )
+    project.doit_ok()
+    assert project.read("seen.txt") == "[yes][][mine]\n"
+
+
+def test_without_pass_env_a_transform_sees_all_of_the_callers_environment(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INHERITED", "here")
+    project.assets(
+        """\
+        [assets.seen]
+        path = "seen.txt"
+        transform = "echo \\"[$INHERITED]\\" > {self.path}"
+        """
+    )
+    project.doit_ok()
+    assert project.read("seen.txt") == "[here]\n"
+    monkeypatch.setenv("INHERITED", "changed")
+    assert project.doit_ok().ran == []  # not in any fingerprint
+
+
+FINGERPRINT_ENV = """\
+[settings]
+fingerprint_env = ["REGION"]
+
+[assets.data]
+path = "data.txt"
+
+[assets.copied]
+path = "copied.txt"
+transform = "cp {data.path} {self.path}"
+
+[assets.counted]
+path = "counted.txt"
+transform = "wc -l < {data.path} > {self.path}"
+"""
+
+
+@pytest.mark.parametrize("command", ["doit", "doit-assets"])
+def test_an_inherited_variable_in_fingerprint_env_runs_every_transform(
+    project: Project, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    _pipeline(project, FINGERPRINT_ENV)
+    run = project.doit_ok if command == "doit" else project.doit_assets
+    monkeypatch.setenv("REGION", "eu")
+    assert sorted(run().ran) == ["copied", "counted"]
+    assert run().ran == []  # doit-assets: the no-op fast path vouches for it
+    monkeypatch.setenv("REGION", "us")
+    why = project.doit("assets", "why", "copied")
+    assert "  inherited env 'REGION' changed: eu → us\n" in why.out
+    assert sorted(run().ran) == ["copied", "counted"]
+    monkeypatch.delenv("REGION")
+    why = project.doit("assets", "why", "counted")
+    assert "  inherited env 'REGION' changed: us → (unset)\n" in why.out
+
+
+def _stub_tool(project: Project, version: str) -> Path:
+    """``mytool --version`` prints VERSION and counts its calls in calls.log."""
+    folder = project.root.parent / f"{project.root.name}-bin"
+    folder.mkdir(exist_ok=True)
+    tool = folder / "mytool"
+    calls = project.root.parent / f"{project.root.name}-calls.log"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = --version ]; then echo x >> "{calls}"; '
+        f'echo "mytool {version} (stub)"; echo "Copyright nobody"; exit 0; fi\n'
+        'cat "$1" > "$2"\n'
+    )
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    return tool
+
+
+TOOLS = """\
+[assets.data]
+path = "data.txt"
+
+[assets.tooled]
+path = "tooled.txt"
+transform = "mytool {data.path} {self.path}"
+requires = ["mytool --version"]
+
+[assets.plain]
+path = "plain.txt"
+transform = "cp {data.path} {self.path}"
+"""
+
+
+def _calls(project: Project) -> int:
+    log = project.root.parent / f"{project.root.name}-calls.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_a_tool_whose_version_changes_runs_its_assets_and_why_names_it(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = _stub_tool(project, "1.0")
+    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
+    _pipeline(project, TOOLS)
+    assert sorted(project.doit_ok().ran) == ["plain", "tooled"]
+    assert _calls(project) == 1  # once per run
+    assert project.doit_ok().ran == []
+    assert _calls(project) == 1  # kept by the executable's stamp: not asked again
+    _stub_tool(project, "1.1")
+    os.utime(tool, ns=(1, 1))  # a new stamp even within the same clock tick
+    why = project.doit("assets", "why", "tooled")
+    assert why.out == (
+        "tooled is stale and would run, because:\n  tool 'mytool' changed: 1.0 → 1.1\n"
+    )
+    assert project.doit_ok().ran == ["tooled"]
+    show = project.doit("assets", "show", "tooled")
+    assert "tool          mytool --version: mytool 1.1 (stub)\n" in show.out
+
+
+def test_a_tool_change_is_seen_by_the_no_op_fast_path(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = _stub_tool(project, "1.0")
+    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
+    _pipeline(project, TOOLS)
+    project.doit_assets()
+    assert project.doit_assets().ran == []
+    _stub_tool(project, "2.0")
+    os.utime(tool, ns=(1, 1))
+    assert project.doit_assets().ran == ["tooled"]
+
+
+def test_a_version_command_that_fails_is_one_line_per_asset(
+    project: Project,
+) -> None:
+    _pipeline(
+        project,
+        TOOLS.replace('"mytool --version"', '"no-such-tool-here --version"'),
+    )
+    result = project.doit()
+    assert result.code != 0
+    assert "Traceback" not in result.err
+    assert result.err.startswith(
+        "ERROR: assets.toml:4: asset 'tooled': the version command "
+        "'no-such-tool-here --version' in 'requires' exited with code 127: "
+    )
+    assert result.err.rstrip().endswith("Install the tool, or correct the command")
+    assert not project.exists("tooled.txt")
+
+
+SECRET = """\
+[vars]
+token = "hunter2"
+
+[settings]
+secret_env = ["API_TOKEN"]
+
+[assets.data]
+path = "data.txt"
+
+[assets.fetched]
+path = "fetched.txt"
+transform = "echo \\"${{#API_TOKEN}}\\" > {self.path}"
+env = { API_TOKEN = "{vars.token}", MODE = "full" }
+"""
+
+
+def test_a_secret_value_is_used_but_never_shown(project: Project) -> None:
+    _pipeline(project, SECRET)
+    project.doit_ok()
+    assert project.read("fetched.txt") == "7\n"  # the transform had it
+    show = project.doit("assets", "show", "fetched")
+    assert "env           API_TOKEN=sha256:" in show.out
+    assert "env           MODE=full\n" in show.out
+    history = project.doit("assets", "history", "fetched", "--json")
+    shows = [
+        show.out,
+        history.out,
+        project.doit("assets", "show", "fetched", "--json").out,
+    ]
+    project.assets(SECRET.replace("hunter2", "hunter3"))
+    why = project.doit("assets", "why", "fetched")
+    assert why.out == (
+        "fetched is stale and would run, because:\n"
+        "  env 'API_TOKEN' changed (a secret: its value is not shown)\n"
+    )
+    assert project.doit_ok().ran == ["fetched"]
+    graph = project.doit("assets", "graph", "--format", "json")
+    for text in [*shows, why.out, graph.out]:
+        assert "hunter" not in text
+    for path in project.root.rglob("*"):
+        if path.is_file() and path.suffix in (".log", ".json", ".sqlite", ""):
+            assert b"hunter" not in path.read_bytes(), path
+
+
+def test_show_lists_every_component_of_the_fingerprint(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REGION", "eu")
+    toml = PIPELINE.replace(
+        "[vars]", '[settings]\nfingerprint_env = ["REGION"]\n\n[vars]'
+    )
+    _pipeline(project, toml)
+    project.doit_ok()
+    show = project.doit("assets", "show", "sorted")
+    assert "env            LC_ALL=C\n" in show.out
+    assert "env            SEED=7\n" in show.out
+    assert "inherited env  REGION=eu\n" in show.out
+    assert "\nfingerprint    " in show.out
+    data = json.loads(project.doit("assets", "show", "sorted", "--json").out)
+    found = data["fingerprint"]
+    assert found["transform"].startswith("sort data.txt > sorted.txt")
+    assert found["env"] == {"LC_ALL": "C", "SEED": "7"}
+    assert found["inherited"] == {"REGION": "eu"}
+    assert found["inputs"] == ["data.txt"]
+    assert found["paths"] == ["sorted.txt"]
+    assert len(found["digest"]) == 32
+
+
+def test_each_materialization_records_its_environment(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = _stub_tool(project, "3.2")
+    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
+    _pipeline(
+        project,
+        TOOLS.replace(
+            'requires = ["mytool --version"]',
+            'requires = ["mytool --version"]\nenv = { K = "v" }',
+        ),
+    )
+    project.doit_ok()
+    history = json.loads(project.doit("assets", "history", "tooled", "--json").out)
+    environment = history["materializations"][0]["environment"]
+    assert environment["env"] == {"K": "v"}
+    assert environment["tools"] == {
+        "mytool --version": "mytool 3.2 (stub)\nCopyright nobody"
+    }
+    assert environment["interpreter"].count(".") == 2
+    assert environment["host"] == os.uname().nodename
+    assert environment["doit_assets"]
+
+
+def test_accept_records_a_new_environment_without_running(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = _stub_tool(project, "1.0")
+    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
+    _pipeline(project, TOOLS)
+    project.doit_ok()
+    made = project.path("tooled.txt").stat().st_mtime_ns
+    _stub_tool(project, "1.1")
+    os.utime(tool, ns=(1, 1))
+    accepted = project.doit("assets", "accept", "tooled", "plain")
+    assert accepted.code == 0, accepted
+    assert accepted.out == (
+        "accepted tooled: tool 'mytool' changed: 1.0 → 1.1\n"
+        "unchanged plain: its environment is as recorded\n"
+        "accepted the new environment of 1 asset\n"
+    )
+    assert project.doit_ok().ran == []
+    assert project.path("tooled.txt").stat().st_mtime_ns == made
+    show = project.doit("assets", "show", "tooled")
+    assert "status        fresh\n" in show.out
+
+
+def test_accept_refuses_a_changed_transform(project: Project) -> None:
+    _pipeline(project)
+    project.doit_ok()
+    project.assets(PIPELINE.replace("cp {data.path}", "cp -p {data.path}"))
+    refused = project.doit("assets", "accept", "copied")
+    assert refused.code == 1
+    assert refused.out == (
+        "refused copied: its transform changed: only running it records that "
+        "(doit copied)\naccepted the new environment of 0 assets\n"
+    )
+    assert project.doit_ok().ran == ["copied"]
+
+
+def test_accept_of_a_never_made_asset_says_so(project: Project) -> None:
+    _pipeline(project)
+    result = project.doit("assets", "accept", "sorted")
+    assert result.out == (
+        "skipped sorted: never materialized: run it\n"
+        "accepted the new environment of 0 assets\n"
+    )
+
+
+def test_doit_reset_dep_records_the_new_environment_too(project: Project) -> None:
+    _pipeline(project)
+    project.doit_ok()
+    project.assets(PIPELINE.replace('seed = "7"', 'seed = "9"'))
+    project.doit_ok("reset-dep")
+    assert project.doit_ok().ran == []
+    assert project.read("sorted.txt").endswith("C 7\n")  # nothing ran
+
+
+def test_a_python_asset_runs_with_its_env_and_the_process_keeps_its_own(
+    project: Project,
+) -> None:
+    project.write(
+        "pipeline.py",
+        "import os\n"
+        "from doit_assets import asset\n\n"
+        "@asset(path='seed.txt', env={'MODEL_SEED': '7'})\n"
+        "def seed(output):\n"
+        "    output.write_text(os.environ['MODEL_SEED'])\n\n"
+        "@asset(path='after.txt', depends_on=['seed'])\n"
+        "def after(output):\n"
+        "    output.write_text(os.environ.get('MODEL_SEED', 'unset'))\n",
+    )
+    project.assets('[settings]\nmodules = ["pipeline"]\n')
+    project.doit_ok()
+    assert project.read("seed.txt") == "7"
+    assert project.read("after.txt") == "unset"
+    project.write("pipeline.py", project.read("pipeline.py").replace("'7'", "'8'"))
+    # its output changed, so what reads it runs too
+    assert project.doit_ok().ran == ["seed", "after"]
+    assert project.read("after.txt") == "unset"
+
+
+# -- the declarations' own problems (in-process) -----------------------------------
+
+
+def _load_error(folder: Project, toml: str) -> str:
+    folder.write("assets.toml", toml)
+    with pytest.raises(AssetError) as exc:
+        load_graph("assets.toml")
+    return str(exc.value)
+
+
+def test_env_must_be_a_table_of_strings(folder: Project) -> None:
+    message = _load_error(
+        folder,
+        '[assets.a]\npath = "a"\ntransform = "x"\nenv = ["LC_ALL=C"]\n',
+    )
+    assert message == (
+        "assets.toml:4: asset 'a': 'env' must be a table of variable names and "
+        'values, got array. For example env = { LC_ALL = "C" }'
+    )
+    message = _load_error(
+        folder, '[assets.a]\npath = "a"\ntransform = "x"\nenv = { SEED = 7 }\n'
+    )
+    assert message == (
+        "assets.toml:4: asset 'a': env 'SEED' must be a string, got integer. "
+        'Write SEED = "7"'
+    )
+
+
+def test_env_names_variables_and_uses_only_vars(folder: Project) -> None:
+    message = _load_error(
+        folder,
+        '[assets.a]\npath = "a"\ntransform = "x"\nenv = { "1X" = "y" }\n',
+    )
+    assert message == (
+        "assets.toml:4: asset 'a': 'env' name '1X' is not a variable name. A "
+        "variable name is letters, digits and '_', and does not start with a digit"
+    )
+    message = _load_error(
+        folder,
+        '[vars]\nseed = "1"\n\n[assets.a]\npath = "a"\ntransform = "x"\n'
+        'env = { S = "{vars.sed}", P = "{self.path}" }\n',
+    )
+    assert message.splitlines() == [
+        "assets.toml:7: asset 'a': unknown variable 'sed' in env 'S'. Did you mean 'seed'?",
+        "assets.toml:7: asset 'a': env 'P' may use only {vars.NAME}, got "
+        "'{self.path}'. An environment variable is part of the definition; paths "
+        "go in the transform",
+    ]
+
+
+def test_a_source_has_no_env(folder: Project) -> None:
+    message = _load_error(folder, '[assets.a]\npath = "a"\nenv = { X = "1" }\n')
+    assert message == (
+        "assets.toml:3: asset 'a': a source asset runs nothing: 'env' and "
+        "'requires' are for transforms. Remove them, or add a 'transform'"
+    )
+
+
+def test_requires_is_a_list_of_commands(folder: Project) -> None:
+    message = _load_error(
+        folder, '[assets.a]\npath = "a"\ntransform = "x"\nrequires = "sort --version"\n'
+    )
+    assert message == (
+        "assets.toml:4: asset 'a': 'requires' must be a list of commands, got "
+        'string. Write requires = ["sort --version"]'
+    )
+    message = _load_error(
+        folder, '[assets.a]\npath = "a"\ntransform = "x"\nrequires = [" "]\n'
+    )
+    assert message == (
+        "assets.toml:4: asset 'a': 'requires' holds an empty command. Write a "
+        'command that prints a tool\'s version, for example "sort --version"'
+    )
+
+
+def test_environment_settings_are_checked(folder: Project) -> None:
+    message = _load_error(
+        folder,
+        '[settings]\npass_env = "PATH"\nfingerprint_env = ["LANG", "no good"]\n'
+        'secret_env = ["TOKEN"]\nrequires = [1]\nenv = { A = 1 }\n',
+    )
+    assert message.splitlines() == [
+        "assets.toml:2: setting 'pass_env' must be a list of variable names, got "
+        'string. For example pass_env = ["HOME", "PATH"]',
+        "assets.toml:3: setting 'fingerprint_env': 'no good' is not a variable "
+        "name. A variable name is letters, digits and '_', and does not start "
+        "with a digit",
+        "assets.toml:5: setting 'requires' must be a list of commands, got "
+        'array. For example requires = ["sort --version"]',
+        "assets.toml:6: setting env 'A' must be a string, got integer. Write A = \"1\"",
+    ]
+
+
+def test_env_and_requires_keep_the_plan_cache_valid(folder: Project) -> None:
+    from doit_assets.plan.plan import plan_project
+
+    folder.write(
+        "assets.toml",
+        '[settings]\nenv = { A = "1" }\n\n[assets.a]\npath = "a"\n'
+        'transform = "x"\nenv = { B = "2" }\nrequires = ["echo 1.0"]\n',
+    )
+    first = plan_project("assets.toml", frozenset())
+    again = plan_project("assets.toml", frozenset())  # from the cache
+    assert first.by_task["a"] == again.by_task["a"]
+    assert again.by_task["a"].env == (("A", "1"), ("B", "2"))
+    assert again.by_task["a"].requires == ("echo 1.0",)
