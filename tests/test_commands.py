@@ -34,6 +34,7 @@ from history_support import (
     pipeline,
 )
 
+from doit_assets.doit_plugin.recorder import machine_summary
 from doit_assets.run.progress import simulate
 from doit_assets.store.history import History
 from doit_assets.store.schema import SCHEMA_VERSION
@@ -153,6 +154,8 @@ def mat(
         else f".doit-assets/logs/{run_id}/{asset}.1.log",
         "stderr_tail": None,
         "trigger": None,
+        # what it ran in: a source runs nothing
+        "environment": {} if asset == "raw_data" else machine_summary(),
         "outputs": [],
         "inputs": [],
     }

@@ -747,6 +747,7 @@ def observation_row(mat_id: int, run_id: int, version: str) -> dict[str, Any]:
         "log": None,
         "stderr_tail": None,
         "trigger": None,
+        "environment": {},
         "outputs": [
             {"path": OBSERVATION, "md5": md5(version + "\n"), "size": len(version) + 1}
         ],

@@ -1,0 +1,1 @@
+from doit_assets.dodo import *
