@@ -935,6 +935,16 @@ def test_show_a_failed_asset_gives_the_last_attempt(story: Project) -> None:
 
 def test_show_json(story: Project) -> None:
     data = doit_json(story, "show", "processed_data")
+    components = data.pop("fingerprint_components")
+    assert components == {
+        "digest": components["digest"],
+        "transform": TRANSFORMS["processed_data"],
+        "code_version": "1",
+        "paths": ["out/processed.csv"],
+        "checks": [],
+        "inputs": ["params.txt", "data/input.csv"],
+    }
+    assert re.fullmatch("[0-9a-f]{32}", components["digest"])
     assert norm(data) == {
         "version": 1,
         "asset": "processed_data",
@@ -1519,6 +1529,7 @@ USAGE = [
     "    init                write the one-line dodo.py and ignore the state folder",
     "    status              fresh, stale, missing, failed or blocked, and why",
     "    why                 the causes that make an asset stale",
+    "    accept              record a new environment without running the assets",
     "    graph               the assets and their status as a graph",
     "    materialize         run the selected assets and what they need",
     "    backfill            make a range of partitions; resume one that stopped",

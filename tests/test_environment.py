@@ -296,9 +296,8 @@ def test_show_lists_every_component_of_the_fingerprint(
     assert "env            LC_ALL=C\n" in show.out
     assert "env            SEED=7\n" in show.out
     assert "inherited env  REGION=eu\n" in show.out
-    assert "\nfingerprint    " in show.out
     data = json.loads(project.doit("assets", "show", "sorted", "--json").out)
-    found = data["fingerprint"]
+    found = data["fingerprint_components"]
     assert found["transform"].startswith("sort data.txt > sorted.txt")
     assert found["env"] == {"LC_ALL": "C", "SEED": "7"}
     assert found["inherited"] == {"REGION": "eu"}

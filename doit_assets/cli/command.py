@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     why.add_argument("--json", action="store_true", help="print JSON")
     accept = sub.add_parser(
         "accept",
-        help="record a new environment (env, tools, packages) without running",
+        help="record a new environment without running the assets",
     )
     accept.add_argument("selection", nargs="+", metavar="SELECTION")
     accept.add_argument("--json", action="store_true", help="print JSON")

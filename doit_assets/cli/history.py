@@ -229,8 +229,6 @@ def _environment_lines(fingerprint: dict[str, Any]) -> list[tuple[str, str]]:
         lines.append(("python", str(fingerprint["python"])))
     for name, version in (fingerprint.get("packages") or {}).items():
         lines.append(("package", f"{name} {version}"))
-    if fingerprint.get("digest"):
-        lines.append(("fingerprint", str(fingerprint["digest"])))
     return lines
 
 

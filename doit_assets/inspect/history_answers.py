@@ -203,7 +203,7 @@ class ShowAnswer:
             "last_materialization": self.last_success,
             "last_attempt": self.last_attempt,
             **({"checks": self.checks} if self.checks else {}),
-            "fingerprint": self.fingerprint,
+            "fingerprint_components": self.fingerprint,
         }
 
 

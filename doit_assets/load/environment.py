@@ -61,7 +61,8 @@ def env_table(
             continue
         if not isinstance(text, str):
             what = type(text).__name__ if decorator else type_name(text)
-            shown = text if isinstance(text, (int, float)) else "..."
+            plain = isinstance(text, (int, float)) and not isinstance(text, bool)
+            shown = text if plain else "..."
             fail(
                 f"{where} '{name}' must be a string, got {what}",
                 f'Write {name} = "{shown}"',
