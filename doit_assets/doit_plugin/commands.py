@@ -33,7 +33,7 @@ from doit.cmd_strace import Strace as DoitStrace
 
 from ..errors import AssetError
 from ..paths import STATE_FILE
-from ..store.versions import MADE_AT
+from ..store.versions import ENVIRONMENT, MADE_AT
 from .freshness import AssetFreshness
 from .locate import command_place, loader_options
 
@@ -156,5 +156,7 @@ def _recorded_now(task: Any) -> dict[str, Any]:
         if isinstance(check, AssetFreshness):
             values = check.record()
             values.pop(MADE_AT, None)
+            # what `why` compares with from now on (no materialization records it)
+            values[ENVIRONMENT] = check.environment or {}
             return values
     return {}

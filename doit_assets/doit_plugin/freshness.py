@@ -16,7 +16,6 @@ from typing import Any
 from ..model import clock
 from ..store.versions import (
     DIR_INPUTS,
-    ENVIRONMENT,
     FINGERPRINT,
     MADE_AT,
     OUTPUTS,
@@ -56,8 +55,8 @@ class AssetFreshness:
         self.outputs = outputs
         self.dir_inputs = dir_inputs
         self.max_age = max_age
-        # its fingerprint's components (env, tools, packages): kept so that
-        # `why` can say which one changed
+        # its fingerprint's components (env, tools, packages): the history
+        # records them with each materialization, and `why` compares them
         self.environment = environment
 
     def __repr__(self) -> str:
@@ -68,15 +67,12 @@ class AssetFreshness:
 
     def record(self) -> dict[str, Any]:
         """Values doit stores after a success; the reporter reads them too."""
-        values = {
+        return {
             FINGERPRINT: self.fingerprint,
             OUTPUTS: {p: output_state(p, names=True) for p in self.outputs},
             DIR_INPUTS: {p: output_state(p) for p in self.dir_inputs},
             MADE_AT: clock.now(),
         }
-        if self.environment:
-            values[ENVIRONMENT] = self.environment
-        return values
 
     def __call__(self, task: Any, values: Mapping[str, Any]) -> bool:
         run = task.meta.get("run")

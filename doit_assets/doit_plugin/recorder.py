@@ -29,7 +29,6 @@ from ..store.history import History, Input, MaterializationStatus, Output, RunOu
 from ..store.retention import attempt_log, forget_logs
 from ..store.versions import (
     DIR_INPUTS,
-    ENVIRONMENT,
     FINGERPRINT,
     OUTPUTS,
     file_md5,
@@ -143,7 +142,7 @@ class Recorder:
             columns["attempt"] = attempt.get("attempt", 1)
             log = self._log(asset, columns["attempt"])
             columns.update(log=log, reported_metadata=log and take_reported(log))
-            columns["environment"] = self._environment(values.get(ENVIRONMENT))
+            columns["environment"] = self._environment(_planned_environment(task))
         self._record(
             asset,
             "success",

@@ -1,8 +1,9 @@
 """What changed in an asset's environment since its last success, in words.
 
-The components of a fingerprint (plan/environment.py) are saved with each
-success (doit's values, ``ENVIRONMENT``); comparing them with the plan's
-says which variable, tool or package made the asset stale:
+The components of a fingerprint (plan/environment.py) are recorded with each
+materialization in the history (and in doit's values, ``ENVIRONMENT``, by
+``accept`` and ``reset-dep``, which record no materialization); comparing them
+with the plan's says which variable, tool or package made the asset stale:
 ``tool 'sort' changed: 9.4 → 9.5``, ``package 'pandas' changed: 2.2.3 →
 2.3.0``. A secret's values are digests, and are never shown.
 """

@@ -20,7 +20,9 @@ FINGERPRINT = "asset:fingerprint"
 OUTPUTS = "asset:outputs"
 DIR_INPUTS = "asset:dir_inputs"
 MADE_AT = "asset:made_at"
-# what entered the fingerprint beyond the definition's text (plan/environment.py)
+# what entered the fingerprint beyond the definition's text (plan/environment.py),
+# where it is not what the last materialization recorded: saved by `accept` and
+# `reset-dep` only (a run's is in the history; 10 000 copies would slow a no-op)
 ENVIRONMENT = "asset:environment"
 
 _CHUNK = 1 << 20
