@@ -68,9 +68,13 @@ def audit_text(audits: list[AssetAudit]) -> str:
     if not audits:
         lines.append("No transform selected: nothing to audit.")
     elif clean == len(audits):
-        lines.append(f"Audited {len(audits)} {noun}: each reads and writes only what "
-                     "it declares.")
+        lines.append(
+            f"Audited {len(audits)} {noun}: each reads and writes only what "
+            "it declares."
+        )
     else:
-        lines.append(f"Audited {len(audits)} {noun}: {clean} clean, "
-                     f"{len(audits) - clean} with findings.")
+        lines.append(
+            f"Audited {len(audits)} {noun}: {clean} clean, "
+            f"{len(audits) - clean} with findings."
+        )
     return "".join(line + "\n" for line in lines)

@@ -30,7 +30,14 @@ from ..plan.plan import Plan
 from ..plan.records import PlannedAsset
 from .context import RunContext
 from .execute import Failure, Job, rehearse
-from .trace import Ignored, Trace, ignored_paths, read_trace, strace_argv, traced_command
+from .trace import (
+    Ignored,
+    Trace,
+    ignored_paths,
+    read_trace,
+    strace_argv,
+    traced_command,
+)
 
 FindingKind = Literal["input", "depends_on", "outside", "write"]
 Language = Literal["shell", "python"]
@@ -128,7 +135,9 @@ def audit_asset(
         else:
             done, skipped = _rehearse_python(asset, assets_file, dodo, tmp, log)
         if isinstance(done, Failure):
-            return AssetAudit(asset.task, asset.location, language, failure=done.message)
+            return AssetAudit(
+                asset.task, asset.location, language, failure=done.message
+            )
         findings = classify(plan, asset, done, ignored, skipped)
     return AssetAudit(asset.task, asset.location, language, tuple(findings))
 

@@ -19,6 +19,7 @@ whether something exists, not what it holds.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -26,7 +27,7 @@ import shutil
 import site
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..paths import STAGING_PREFIX, STATE_DIR
@@ -113,9 +114,7 @@ class Trace:
     writes: set[str] = field(default_factory=set)
 
 
-def read_trace(
-    log: str, cwd: str, between: tuple[str, str] | None = None
-) -> Trace:
+def read_trace(log: str, cwd: str, between: tuple[str, str] | None = None) -> Trace:
     """The files of strace's ``log``; a process whose folder is not known yet
     stands in ``cwd``. With ``between`` (two marker files): only what was done
     after the first was opened and before the second was."""
@@ -303,3 +302,63 @@ def ignored_paths(root: str, extra: Sequence[str] = ()) -> Ignored:
 
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+# -- [settings] strict_io -------------------------------------------------------
+
+
+class StrictIO:
+    """``[settings] strict_io``: one attempt of a shell transform, traced into
+    a log of its own; ``stray()`` names a file it wrote outside its outputs
+    (and outside its staging folder and the ignored places)."""
+
+    def __init__(self, task: str, root: str, settings: Mapping[str, object]) -> None:
+        self.task = task
+        self.root = os.path.realpath(root)
+        extra = settings.get("audit_ignore") or ()
+        self.ignored = ignored_paths(
+            root, [str(e) for e in extra] if isinstance(extra, list) else []
+        )
+        self.refused = strace_unavailable("[settings] strict_io")
+        fd, self.log = tempfile.mkstemp(prefix="doit-assets-strict.", suffix=".log")
+        os.close(fd)
+
+    @classmethod
+    def of(
+        cls, task: str, root: str, python: bool, settings: Mapping[str, object]
+    ) -> StrictIO | None:
+        """Its tracer, when ``strict_io`` is on and the transform is a shell
+        command (a Python function runs in doit's own process: see
+        docs/reproducibility.md)."""
+        if python or settings.get("strict_io") is not True:
+            return None
+        return cls(task, root, settings)
+
+    def refusal(self) -> str | None:
+        if self.refused is None:
+            return None
+        return f"asset '{self.task}': {self.refused[0]}. {self.refused[1]}"
+
+    def wrap(self, command: str) -> str:
+        return traced_command(command, self.log)
+
+    def stray(self) -> str | None:
+        """The line that fails the asset, if it wrote outside its outputs."""
+        writes = sorted(
+            os.path.realpath(p) for p in read_trace(self.log, self.root).writes
+        )
+        for path in writes:
+            if path in self.ignored:
+                continue
+            inside = path.startswith(self.root + os.sep)
+            shown = os.path.relpath(path, self.root) if inside else path
+            return (
+                f"asset '{self.task}': transform wrote '{shown}' outside its "
+                "outputs (strict_io). Write only where {self.path} says, or "
+                "declare it in 'path'; the previous output is kept"
+            )
+        return None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.log)
