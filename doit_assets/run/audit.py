@@ -51,6 +51,7 @@ class Finding:
     path: str  # relative to the project inside it, absolute outside
     add: str  # the line to add (to the asset's declaration, or [settings])
     upstream: str | None = None  # the asset that makes it (kind depends_on)
+    python: bool = False  # of a Python asset: its outputs are parameters
 
     def sentence(self) -> str:
         if self.kind == "input":
@@ -73,9 +74,14 @@ class Finding:
                 f"writes '{self.path}', outside the project. Write it into an "
                 f"output instead, or add to [settings]: {self.add}"
             )
+        where = (
+            "to the path in its 'output' parameter"
+            if self.python
+            else "where {self.paths} says"
+        )
         return (
             f"writes '{self.path}' outside its outputs. Declare it an output "
-            f"(and write it where {{self.paths}} says): {self.add}"
+            f"(and write it {where}): {self.add}"
         )
 
 
@@ -258,7 +264,7 @@ def classify(
     inside = [os.path.relpath(p, root) for p in writes if _inside(p, root)]
     if inside:
         line = _line("path", [*asset.paths, *inside], python)
-        findings += [Finding("write", p, line) for p in inside]
+        findings += [Finding("write", p, line, python=python) for p in inside]
     far = [p for p in writes if not _inside(p, root)]
     if far:
         line = _line("audit_ignore", [*_ignore_setting(plan.settings), *far])
