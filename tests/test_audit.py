@@ -15,6 +15,7 @@ from conftest import Project
 
 from doit_assets.plan.loading import load_plan
 from doit_assets.run.audit import classify
+from doit_assets.run.lock import RunLock
 from doit_assets.run.trace import Trace, ignored_paths, parse_trace
 
 needs_strace = pytest.mark.skipif(
@@ -128,7 +129,9 @@ def test_audit_json(project: Project) -> None:
         "failure": None,
         "findings": [],
     }
-    assert [(f["kind"], f["path"], f["upstream"], f["add"]) for f in report["findings"]] == [
+    assert [
+        (f["kind"], f["path"], f["upstream"], f["add"]) for f in report["findings"]
+    ] == [
         ("input", "notes/extra.txt", None, 'inputs = ["notes/extra.txt"]'),
         ("depends_on", "out/tidy.txt", "tidy", 'depends_on = ["raw", "tidy"]'),
         ("write", "out/stray.txt", None, 'path = ["out/report.txt", "out/stray.txt"]'),
@@ -246,6 +249,26 @@ def test_a_transform_that_fails_is_not_audited(project: Project) -> None:
     ), result
 
 
+@needs_strace
+def test_audit_waits_for_no_one_it_is_refused_while_a_run_holds_the_lock(
+    project: Project,
+) -> None:
+    build(project)
+    lock = RunLock(str(project.path(".doit-assets/lock")))
+    lock.acquire("a run")
+    try:
+        result = project.doit("assets", "audit")
+    finally:
+        lock.release()
+    assert (result.code, result.out) == (3, ""), result
+    assert result.err.startswith(
+        "ERROR: .doit-assets/lock: another doit run is using this project: "
+        f"pid {os.getpid()} ("
+    ), result
+    assert result.err.endswith("Wait for it to finish, or stop it, then run again\n")
+    assert not project.exists("out/stray.txt")  # nothing ran
+
+
 def test_audit_without_strace_says_so_in_one_line(
     project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,7 +354,7 @@ def _hex(text: str) -> str:
 def test_trace_lines_resolve_relative_paths_where_each_process_stands() -> None:
     lines = [
         f'10 openat(AT_FDCWD<{_hex("/p")}>, "{_hex("a.txt")}", O_RDONLY) = 3<{_hex("/p/a.txt")}>',
-        f'10 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 11',
+        f"10 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 11",
         f'11 chdir("{_hex("sub")}") = 0',
         f'11 mkdir("{_hex("made")}", 0777) = 0',
         f'11 renameat2(AT_FDCWD<{_hex("/p/sub")}>, "{_hex("x")}", AT_FDCWD<{_hex("/p/sub")}>, "{_hex("y")}", RENAME_NOREPLACE) = 0',

@@ -39,6 +39,9 @@ from .trace import (
     traced_command,
 )
 
+_UNTRACED = (
+    "strace could not trace the command (its message is above); is ptrace allowed here?"
+)
 FindingKind = Literal["input", "depends_on", "outside", "write"]
 Language = Literal["shell", "python"]
 
@@ -167,6 +170,8 @@ def _rehearse_shell(plan: Plan, asset: PlannedAsset, log: str) -> Trace | Failur
             _job(plan, asset), lambda attempt: None, lambda c: traced_command(c, log)
         )
     if isinstance(done, Failure):
+        if not os.path.exists(log) or not os.path.getsize(log):
+            return Failure(_UNTRACED)  # strace itself failed: not the transform
         return done
     return read_trace(log, asset.root)
 
