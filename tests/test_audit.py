@@ -354,7 +354,7 @@ def _hex(text: str) -> str:
 def test_trace_lines_resolve_relative_paths_where_each_process_stands() -> None:
     lines = [
         f'10 openat(AT_FDCWD<{_hex("/p")}>, "{_hex("a.txt")}", O_RDONLY) = 3<{_hex("/p/a.txt")}>',
-        f"10 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 11",
+        "10 clone(child_stack=NULL, flags=CLONE_CHILD_SETTID|SIGCHLD) = 11",
         f'11 chdir("{_hex("sub")}") = 0',
         f'11 mkdir("{_hex("made")}", 0777) = 0',
         f'11 renameat2(AT_FDCWD<{_hex("/p/sub")}>, "{_hex("x")}", AT_FDCWD<{_hex("/p/sub")}>, "{_hex("y")}", RENAME_NOREPLACE) = 0',
