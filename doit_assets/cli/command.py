@@ -226,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument("--json", action="store_true", help="print JSON")
     audit = sub.add_parser(
         "audit",
-        help="run transforms under strace: what they read and write undeclared",
+        help="trace transforms for undeclared reads and writes",
     )
     audit.add_argument("selection", nargs="*", metavar="SELECTION")
     audit.add_argument("--json", action="store_true", help="print JSON")
