@@ -171,6 +171,31 @@ def test_audit_resolves_paths_where_the_command_stands(project: Project) -> None
 
 
 @needs_strace
+def test_audit_of_one_partition_as_doit_strace_names_it(project: Project) -> None:
+    project.assets(
+        """\
+        [assets.day]
+        path = "out/{partition}.txt"
+        transform = "echo {partition} > {self.path}; cat notes.txt >> {self.path}"
+        partitions = { static = ["a", "b"] }
+        """
+    )
+    project.write("notes.txt", "n\n")
+    pointed = project.doit("strace", "day:a")
+    assert pointed.err.endswith(
+        "'doit assets audit day:a' traces what it reads and writes\n"
+    ), pointed
+    result = project.doit("assets", "audit", "day:a")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'day:a': reads 'notes.txt', which it does not "
+        'declare. Add to its declaration: inputs = ["notes.txt"]\n'
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
+    assert not project.exists("out/a.txt")
+
+
+@needs_strace
 def test_audit_ignore_leaves_out_a_project_folder(project: Project) -> None:
     project.assets(
         """\

@@ -31,11 +31,15 @@ def audit_command(args: argparse.Namespace) -> int:
         raise AssetError(unavailable[0], hint=unavailable[1])
     context = RunContext()
     plan = load_plan(args.file, args.dodo, context.warned)
-    keys = select(args.selection, plan)
+    # one partition (KEY:PARTITION, as doit strace names it), or a selection
+    partitions = [s for s in args.selection if s in plan.by_task and ":" in s]
+    chosen = [s for s in args.selection if s not in partitions]
+    tasks = list(partitions)
+    if chosen or not partitions:
+        tasks += [t for key in select(chosen, plan) for t in plan.tasks_of(key)]
     assets = [
         asset
-        for key in keys
-        for task in plan.tasks_of(key)
+        for task in dict.fromkeys(tasks)
         if _audited(asset := plan.by_task[task])
     ]
     lock = RunLock()

@@ -209,7 +209,7 @@ def _record(
     elif call in ("rename", "link"):
         trace.writes.update(_resolved(here, s) for s in strings[:2])
     elif call in ("renameat", "renameat2", "linkat"):
-        dirs = list(_dirfds(arguments, here))
+        dirs = list(_dirfds(arguments))
         for i, path in enumerate(strings[:2]):
             trace.writes.add(_resolved(dirs[i] if i < len(dirs) else here, path))
     elif call == "symlink" and len(strings) >= 2:
@@ -231,7 +231,7 @@ def _arguments(text: str) -> tuple[list[str], dict[str, str]]:
     return strings, fds
 
 
-def _dirfds(text: str, here: str) -> Iterator[str]:
+def _dirfds(text: str) -> Iterator[str]:
     """The folder each descriptor argument stands for, in order."""
     for match in _ARGUMENT.finditer(text):
         if match.group(1) is not None:
