@@ -38,9 +38,7 @@ def audit_command(args: argparse.Namespace) -> int:
     if chosen or not partitions:
         tasks += [t for key in select(chosen, plan) for t in plan.tasks_of(key)]
     assets = [
-        asset
-        for task in dict.fromkeys(tasks)
-        if _audited(asset := plan.by_task[task])
+        asset for task in dict.fromkeys(tasks) if _audited(asset := plan.by_task[task])
     ]
     lock = RunLock()
     lock.acquire(COMMAND)
