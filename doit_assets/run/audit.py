@@ -206,9 +206,10 @@ def _rehearse_python(
         with open(result, encoding="utf-8") as f:
             reported = json.load(f)
     except (OSError, ValueError):
-        return Failure("the Python that rehearsed it did not report (see above)"), (
-            frozenset()
-        )
+        if not os.path.exists(log) or not os.path.getsize(log):
+            return Failure(_UNTRACED), frozenset()
+        problem = "the Python that rehearsed it did not report (see above)"
+        return Failure(problem), frozenset()
     if reported["failure"] is not None:
         return Failure(str(reported["failure"])), frozenset()
     trace = read_trace(log, os.getcwd(), (begin, end))
