@@ -1542,6 +1542,7 @@ USAGE = [
     "    lineage             the graph around an asset and the chain that made it",
     "    show                an asset's declaration, outputs and status",
     "    runs                recent runs with their counts",
+    "    audit               trace transforms for undeclared reads and writes",
     "    logs                the log of an asset's latest attempt",
     "",
     "options:",

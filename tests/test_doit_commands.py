@@ -119,7 +119,7 @@ def test_strace_of_an_asset_says_what_to_use_instead(
     assert result.err == (
         f"ERROR: asset '{asset}': doit strace cannot trace assets: it traces "
         "doit's own shell actions, and doit-assets runs each transform itself. "
-        f"'doit assets show {asset}' lists what it reads and writes\n"
+        f"'doit assets audit {asset}' traces what it reads and writes\n"
     )
     assert os.stat(built.path("out/shout.txt")).st_mtime_ns == made
     assert built.doit("assets", "runs").out == runs  # nothing ran

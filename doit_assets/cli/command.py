@@ -230,6 +230,12 @@ def _parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", help="recent runs with their counts")
     runs.add_argument("--limit", type=_positive, default=20, metavar="N")
     runs.add_argument("--json", action="store_true", help="print JSON")
+    audit = sub.add_parser(
+        "audit",
+        help="trace transforms for undeclared reads and writes",
+    )
+    audit.add_argument("selection", nargs="*", metavar="SELECTION")
+    audit.add_argument("--json", action="store_true", help="print JSON")
     logs = sub.add_parser("logs", help="the log of an asset's latest attempt")
     logs.add_argument("asset", metavar="ASSET[:PARTITION]")
     logs.add_argument("--run", type=_positive, metavar="N", help="its attempt in run N")
@@ -486,6 +492,12 @@ def _logs(args: argparse.Namespace) -> int:
     return logs_command(args)
 
 
+def _audit(args: argparse.Namespace) -> int:
+    from .audit import audit_command
+
+    return audit_command(args)
+
+
 def _lines(text: str) -> str:
     return "this line" if text.count("\n") == 1 else "these lines"
 
@@ -518,4 +530,5 @@ HANDLERS: dict[str, Handler] = {
     "backfill": _backfill,
     "checks": _checks,
     "accept": _accept,
+    "audit": _audit,
 }

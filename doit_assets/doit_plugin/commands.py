@@ -11,7 +11,8 @@ prints a ``dbm.error`` traceback.
 - ``strace`` refuses an asset in one line instead of running it and printing
   nothing: doit traces only its own shell actions (``CmdAction``), and an
   asset's transform runs inside doit-assets (in a staging folder, or in this
-  process for a Python asset), out of strace's reach.
+  process for a Python asset), out of strace's reach. Its line points at
+  ``doit assets audit ASSET``, which traces the transform itself.
 - ``reset-dep`` records, as doit's does, the state of each task as it is now
   without running it; for an asset that includes its fingerprint (with its
   environment: tools, packages, variables) and its outputs' versions, which
@@ -125,7 +126,7 @@ class Strace(DoitStrace):  # type: ignore[misc]
             "doit strace cannot trace assets: it traces doit's own shell actions, "
             "and doit-assets runs each transform itself",
             key=selected,
-            hint=f"'doit assets show {selected}' lists what it reads and writes",
+            hint=f"'doit assets audit {selected}' traces what it reads and writes",
         )
         sys.stderr.write(f"ERROR: {error}\n")
         return 3

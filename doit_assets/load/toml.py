@@ -61,6 +61,9 @@ SETTINGS_KEYS = (
     "pass_env",
     "fingerprint_env",
     "secret_env",
+    # audit (issue 16): every shell transform traced; paths audit never reports
+    "strict_io",
+    "audit_ignore",
 )
 BOM = "\ufeff"
 # The settings that are defaults of an asset's keys, with an example (issue 14)
@@ -346,6 +349,20 @@ class _Builder:
                     "settings",
                     name,
                     hint='Write a number and a unit: s, m, h, d or w (for example "12w")',
+                )
+            elif name == "strict_io" and not isinstance(value, bool):
+                self.fail(
+                    "setting 'strict_io' must be true or false, got "
+                    f"{type_name(value)}",
+                    "settings",
+                    name,
+                )
+            elif name == "audit_ignore" and _paths_problem(value):
+                self.fail(
+                    f"setting 'audit_ignore' {_paths_problem(value)}",
+                    "settings",
+                    name,
+                    hint='For example audit_ignore = ["/opt/reference", "scratch/"]',
                 )
             elif name == "external_roots":
                 settings[name] = self._external_roots(value)
@@ -662,4 +679,14 @@ def _external_root_problem(root: str) -> tuple[str, str] | None:
 def _var_hint(name: str, value: object) -> str | None:
     if isinstance(value, bool):
         return f'Quote it: {name} = "{str(value).lower()}"'
+    return None
+
+
+def _paths_problem(value: object) -> str | None:
+    """audit_ignore (issue 16): a list of non-empty paths, or what is wrong."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return f"must be a list of paths, got {type_name(value)}"
+    for path in value:
+        if not path.strip() or "\0" in path:
+            return f"holds {shown(path)!r}, which is not a path"
     return None

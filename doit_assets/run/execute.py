@@ -52,6 +52,7 @@ from .logs import (
 )
 from .processes import GRACE, Registry
 from .staging import Attempt, overwritten, stamp
+from .trace import StrictIO
 
 T = TypeVar("T")
 LONGEST_ARGUMENT = 100_000  # bytes; Linux refuses one argument over 128 KiB
@@ -390,6 +391,13 @@ def _attempt(
 ) -> Failure | None:
     asset = job.asset
     hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
+    # issue 16 (audit): [settings] strict_io traces a shell transform
+    strict = StrictIO.of(
+        asset.task, asset.root, asset.call is not None, context.settings
+    )
+    if strict is not None and strict.refusal() is not None:
+        strict.close()
+        return Failure(strict.refusal() or "", retryable=False)
     try:
         attempt.begin()
         before = {o: stamp(attempt.full(o)) for o in asset.paths}
@@ -400,10 +408,13 @@ def _attempt(
             context.before_output,
             log,
             settings=context.settings,
+            wrap=strict.wrap if strict is not None else None,
         )
         if failure is not None:
             return failure
         problem = attempt.check(before, hint) or _gone(job)
+        if problem is None and strict is not None:
+            problem = strict.stray()
         if problem is not None:  # the transform itself succeeded
             return Failure(problem, exit_code=0)
         if asset.checks:  # on the staged outputs: a blocking failure keeps the old
@@ -422,6 +433,8 @@ def _attempt(
         )
     finally:
         attempt.end()
+        if strict is not None:
+            strict.close()
 
 
 def run_transform(

@@ -1,0 +1,348 @@
+"""``doit assets audit``: what a transform reads and writes without declaring it.
+
+Each selected asset's transform is rehearsed (execute.rehearse: into staging,
+its outputs in place never replaced) under strace (trace.py), and what it
+touched is compared with what it declares. A shell transform's command is
+wrapped; a Python asset's function runs in a child Python (rehearsal.py) that
+loads the project and rehearses that one asset, traced only while the
+function runs, with the modules it imports left out.
+
+A finding is one of: a project file read but not declared (``inputs``),
+another asset's output read without depending on it (``depends_on``), a file
+outside the project that is not a system file (``audit_ignore``), a file
+written outside the asset's outputs. Each carries the line to add.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ..model.spec import AssetKey
+from ..plan.plan import Plan
+from ..plan.records import PlannedAsset
+from .context import RunContext
+from .execute import Failure, Job, rehearse
+from .trace import (
+    Ignored,
+    Trace,
+    ignored_paths,
+    read_trace,
+    strace_argv,
+    traced_command,
+)
+
+_UNTRACED = (
+    "strace could not trace the command (its message is above); is ptrace allowed here?"
+)
+FindingKind = Literal["input", "depends_on", "outside", "write"]
+Language = Literal["shell", "python"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One undeclared read or write, and the line that declares it."""
+
+    kind: FindingKind
+    path: str  # relative to the project inside it, absolute outside
+    add: str  # the line to add (to the asset's declaration, or [settings])
+    upstream: str | None = None  # the asset that makes it (kind depends_on)
+    python: bool = False  # of a Python asset: its outputs are parameters
+
+    def sentence(self) -> str:
+        if self.kind == "input":
+            return (
+                f"reads '{self.path}', which it does not declare. "
+                f"Add to its declaration: {self.add}"
+            )
+        if self.kind == "depends_on":
+            return (
+                f"reads '{self.path}', an output of '{self.upstream}', without "
+                f"depending on it. Add to its declaration: {self.add}"
+            )
+        if self.kind == "outside":
+            return (
+                f"reads '{self.path}', outside the project. Copy it into the "
+                f"project and declare it in 'inputs', or add to [settings]: {self.add}"
+            )
+        if self.path.startswith(os.sep):
+            return (
+                f"writes '{self.path}', outside the project. Write it into an "
+                f"output instead, or add to [settings]: {self.add}"
+            )
+        where = (
+            "to the path in its 'output' parameter"
+            if self.python
+            else "where {self.paths} says"
+        )
+        return (
+            f"writes '{self.path}' outside its outputs. Declare it an output "
+            f"(and write it {where}): {self.add}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AssetAudit:
+    """What the audit of one asset (one partition) found."""
+
+    task: str
+    location: str | None
+    language: Language
+    findings: tuple[Finding, ...] = ()
+    failure: str | None = None  # it could not be audited: why
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings and self.failure is None
+
+    def lines(self) -> list[str]:
+        where = f"{self.location}: " if self.location else ""
+        head = f"{where}asset '{self.task}': "
+        if self.failure is not None:
+            return [f"{head}not audited: {self.failure}"]
+        return [head + f.sentence() for f in self.findings]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "asset": self.task,
+            "location": self.location,
+            "transform": self.language,
+            "clean": self.clean,
+            "failure": self.failure,
+            "findings": [
+                {
+                    "kind": f.kind,
+                    "path": f.path,
+                    "upstream": f.upstream,
+                    "add": f.add,
+                    "message": (f"{self.location}: " if self.location else "")
+                    + f"asset '{self.task}': {f.sentence()}",
+                }
+                for f in self.findings
+            ],
+        }
+
+
+def audit_asset(
+    plan: Plan, asset: PlannedAsset, assets_file: str, dodo: str | None
+) -> AssetAudit:
+    """Rehearse ``asset`` under strace and say what it did not declare."""
+    settings = plan.settings
+    ignored = ignored_paths(asset.root, _ignore_setting(settings))
+    language: Language = "shell" if asset.call is None else "python"
+    with tempfile.TemporaryDirectory(prefix="doit-assets-audit.") as tmp:
+        log = os.path.join(tmp, "strace.log")
+        if asset.call is None:
+            done, skipped = _rehearse_shell(plan, asset, log), frozenset[str]()
+        else:
+            done, skipped = _rehearse_python(asset, assets_file, dodo, tmp, log)
+        if isinstance(done, Failure):
+            return AssetAudit(
+                asset.task, asset.location, language, failure=done.message
+            )
+        findings = classify(plan, asset, done, ignored, skipped)
+    return AssetAudit(asset.task, asset.location, language, tuple(findings))
+
+
+def _ignore_setting(settings: Mapping[str, object]) -> tuple[str, ...]:
+    value = settings.get("audit_ignore") or ()
+    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+
+
+def _job(plan: Plan, asset: PlannedAsset) -> Job:
+    roots = plan.settings.get("external_roots") or ()
+    external = tuple(str(r) for r in roots) if isinstance(roots, list) else ()
+    context = RunContext(settings=plan.settings)
+    return Job(asset, tuple(plan.file_dep(asset)), external, context)
+
+
+def _rehearse_shell(plan: Plan, asset: PlannedAsset, log: str) -> Trace | Failure:
+    # what the transform prints goes to stderr: stdout may be --json
+    with contextlib.redirect_stdout(sys.stderr):
+        done = rehearse(
+            _job(plan, asset), lambda attempt: None, lambda c: traced_command(c, log)
+        )
+    if isinstance(done, Failure):
+        if not os.path.exists(log) or not os.path.getsize(log):
+            return Failure(_UNTRACED)  # strace itself failed: not the transform
+        return done
+    return read_trace(log, asset.root)
+
+
+def _rehearse_python(
+    asset: PlannedAsset, assets_file: str, dodo: str | None, tmp: str, log: str
+) -> tuple[Trace | Failure, frozenset[str]]:
+    """The function rehearsed in a child Python under strace: the child
+    opens ``begin`` just before and ``end`` just after, so that loading the
+    project is not traced; it reports its failure and the module files it
+    loaded (imports, not data) in ``result``."""
+    begin, end, result = (os.path.join(tmp, n) for n in ("begin", "end", "result"))
+    for marker in (begin, end):
+        with open(marker, "w", encoding="utf-8"):
+            pass
+    argv = [
+        *strace_argv(log),
+        "--",
+        sys.executable,
+        "-m",
+        "doit_assets.run.rehearsal",
+        asset.task,
+        assets_file,
+        dodo or "",
+        begin,
+        end,
+        result,
+    ]
+    sys.stderr.flush()
+    subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False)
+    try:
+        with open(result, encoding="utf-8") as f:
+            reported = json.load(f)
+    except (OSError, ValueError):
+        if not os.path.exists(log) or not os.path.getsize(log):
+            return Failure(_UNTRACED), frozenset()
+        problem = "the Python that rehearsed it did not report (see above)"
+        return Failure(problem), frozenset()
+    if reported["failure"] is not None:
+        return Failure(str(reported["failure"])), frozenset()
+    trace = read_trace(log, os.getcwd(), (begin, end))
+    modules = frozenset(os.path.realpath(m) for m in reported["modules"])
+    return trace, modules
+
+
+def classify(
+    plan: Plan,
+    asset: PlannedAsset,
+    trace: Trace,
+    ignored: Ignored,
+    skipped: Iterable[str] = (),
+) -> list[Finding]:
+    """The findings of one traced rehearsal, each kind's line once, listing
+    everything of that kind (what is declared already, and what is new)."""
+    root = os.path.realpath(asset.root)
+    owners = _owners(plan)
+    declared = _declared(plan, asset)
+    upstream = set(plan.deps(asset.key)) | {asset.key}
+    skip = set(skipped)
+    inputs: list[str] = []
+    deps: dict[str, str] = {}  # upstream asset -> the first file of it read
+    outside: list[str] = []
+    for path in sorted({os.path.realpath(p) for p in trace.reads} - skip):
+        if _covered(path, declared):
+            continue
+        owner = _owner(path, owners)
+        if owner is not None:
+            if owner not in upstream:
+                deps.setdefault(owner, path)
+        elif path in ignored:
+            continue
+        elif _inside(path, root):
+            inputs.append(os.path.relpath(path, root))
+        else:
+            outside.append(path)
+    own = _covered_by(asset, root)
+    writes = [
+        p
+        for p in sorted({os.path.realpath(p) for p in trace.writes})
+        if p not in ignored and not _covered(p, own)
+    ]
+    python = bool(asset.location and asset.location.split(":")[0].endswith(".py"))
+    findings: list[Finding] = []
+    if inputs:
+        declared_inputs = list(plan.on_disk.patterns.get(AssetKey(asset.key), ()))
+        line = _line("inputs", declared_inputs + inputs, python)
+        findings += [Finding("input", p, line) for p in inputs]
+    if deps:
+        line = _line("depends_on", [*plan.deps(asset.key), *deps], python)
+        for owner, path in deps.items():
+            shown = os.path.relpath(path, root)
+            findings.append(Finding("depends_on", shown, line, owner))
+    if outside:
+        line = _line("audit_ignore", [*_ignore_setting(plan.settings), *outside])
+        findings += [Finding("outside", p, line) for p in outside]
+    inside = [os.path.relpath(p, root) for p in writes if _inside(p, root)]
+    if inside:
+        line = _line("path", [*asset.paths, *inside], python)
+        findings += [Finding("write", p, line, python=python) for p in inside]
+    far = [p for p in writes if not _inside(p, root)]
+    if far:
+        line = _line("audit_ignore", [*_ignore_setting(plan.settings), *far])
+        findings += [Finding("write", p, line) for p in far]
+    return findings
+
+
+def _line(key: str, values: Sequence[str], python: bool = False) -> str:
+    listed = ", ".join(json.dumps(v) for v in dict.fromkeys(values))
+    return f"{key}=[{listed}]" if python else f"{key} = [{listed}]"
+
+
+Paths = tuple[frozenset[str], tuple[str, ...]]  # files, and folders (their prefixes)
+
+
+def _paths(files: Iterable[str]) -> Paths:
+    found, folders = set(), []
+    for path in files:
+        full = os.path.realpath(path)
+        if path.endswith("/"):
+            folders.append(full)
+        else:
+            found.add(full)
+    return frozenset(found), tuple(folders)
+
+
+def _covered(path: str, paths: Paths) -> bool:
+    files, folders = paths
+    return path in files or any(_inside(path, f) for f in folders)
+
+
+def _declared(plan: Plan, asset: PlannedAsset) -> Paths:
+    """Its inputs (files found, and folders declared), its upstream files and
+    folders (as doit sees them, from here), and its own outputs."""
+    root = asset.root
+    patterns = plan.on_disk.patterns.get(AssetKey(asset.key), ())
+    named = [os.path.join(root, p) for p in plan.inputs(asset)]
+    named += [os.path.join(root, p) for p in patterns if p.endswith("/")]
+    named += [os.path.abspath(p) for p in asset.file_dep]
+    named += [os.path.abspath(p.rstrip("/")) + "/" for p in asset.dir_inputs]
+    files, folders = _paths(named)
+    own_files, own_folders = _covered_by(asset, os.path.realpath(root))
+    return files | own_files, folders + own_folders
+
+
+def _covered_by(asset: PlannedAsset, root: str) -> Paths:
+    return _paths(os.path.join(root, p) for p in asset.paths)
+
+
+def _owners(plan: Plan) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Every planned output -> the asset that makes it (a source asset's
+    files too: they are assets); folders as prefixes."""
+    files: dict[str, str] = {}
+    folders: list[tuple[str, str]] = []
+    for planned in plan.assets:
+        for path in planned.paths:
+            full = os.path.realpath(os.path.join(planned.root, path))
+            if path.endswith("/"):
+                folders.append((full, planned.key))
+            else:
+                files[full] = planned.key
+    return files, folders
+
+
+def _owner(
+    path: str, owners: tuple[dict[str, str], list[tuple[str, str]]]
+) -> str | None:
+    files, folders = owners
+    if path in files:
+        return files[path]
+    return next((key for folder, key in folders if _inside(path, folder)), None)
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
