@@ -145,6 +145,20 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--resume", type=_positive, metavar="ID", help="continue backfill ID"
     )
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="rebuild assets into staging and compare them with their outputs",
+    )
+    reproduce.add_argument(
+        "selection", nargs="*", metavar="SELECTION", help="[default: every asset]"
+    )
+    reproduce.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with 1 when an asset differs or its rebuild fails, "
+        "2 when one is refused (for CI)",
+    )
+    reproduce.add_argument("--json", action="store_true", help="print JSON")
     checks = sub.add_parser(
         "checks", help="the checks of assets and their latest results"
     )
@@ -468,6 +482,12 @@ def _checks(args: argparse.Namespace) -> int:
     return checks_command(args)
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce_command
+
+    return reproduce_command(args)
+
+
 def _logs(args: argparse.Namespace) -> int:
     from .logs import logs_command
 
@@ -505,4 +525,5 @@ HANDLERS: dict[str, Handler] = {
     "sensors": _sensors,
     "backfill": _backfill,
     "checks": _checks,
+    "reproduce": _reproduce,
 }

@@ -1,0 +1,176 @@
+"""``doit assets reproduce``: rebuild the selected assets into staging and say
+whether they came out identical (run/reproduce.py), as lines or JSON.
+
+It holds the run lock throughout, as a run does, so that no run changes an
+input or an output while it rebuilds. What the transforms print goes to
+stderr: stdout is the answer (``--json`` stays parseable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from typing import get_args
+
+from ..inspect.history_answers import known_partition
+from ..model.selection import select
+from ..paths import HISTORY_FILE
+from ..plan.loading import load_plan
+from ..plan.plan import Plan
+from ..run.compare import Difference
+from ..run.context import RunContext
+from ..run.lock import RunLock
+from ..run.reproduce import Reproduction, Verdict, reproduce
+from ..store.history import History
+from ..store.queries import HistoryQueries
+from ..text import format_size, short_md5
+from .jsontext import print_json
+
+# Exit codes (docs/cli.md): without --check only a failed rebuild fails the
+# command; with --check a difference or a failed rebuild exits 1 and, when
+# neither happened, a refusal 2 (nothing was proven); 3 is an error of the
+# command itself (a selection, the lock).
+DIFFERS = 1
+REFUSED = 2
+# KEY:PARTITION on the command line (a selection's 'group:' and 'tag:' aside)
+_PARTITION = re.compile(r"[^\s(),+:]+:[^\s(),+]+")
+
+
+def reproduce_command(args: argparse.Namespace) -> int:
+    context = RunContext()
+    plan = load_plan(args.file, args.dodo, context.warned)
+    context.settings = plan.settings
+    names = chosen(plan, args.selection)
+    out = sys.stdout
+    lock = RunLock()
+    lock.acquire("doit assets reproduce")
+    try:
+        with _history() as history, contextlib.redirect_stdout(sys.stderr):
+            found = []
+            for reproduction in reproduce(plan, names, history, context):
+                found.append(reproduction)
+                if not args.json:
+                    out.write(reproduction_text(reproduction))
+                    out.flush()
+    finally:
+        lock.release()
+    if args.json:
+        print_json(
+            {
+                "reproductions": [r.to_dict() for r in found],
+                "summary": _counts(found),
+            }
+        )
+    else:
+        out.write(summary_text(found))
+    return exit_code(found, check=args.check)
+
+
+def chosen(plan: Plan, selection: Sequence[str]) -> list[str]:
+    """The tasks the arguments name, in the plan's order: ``KEY:PARTITION``
+    as it is, a partitioned asset as its key (its partitions), every asset
+    when none is named."""
+    partitions, expressions = [], []
+    for word in selection:
+        prefix = word.partition(":")[0]
+        if _PARTITION.fullmatch(word) and prefix not in ("group", "tag"):
+            known_partition(plan, word)  # an unknown one is an error
+            partitions.append(word)
+        else:
+            expressions.append(word)
+    keys = set(select(expressions, plan)) if expressions or not partitions else set()
+    names = [*(k for k in plan.keys if k in keys)]
+    named = set(names)
+    names += [p for p in dict.fromkeys(partitions) if p.partition(":")[0] not in named]
+    return names
+
+
+@contextlib.contextmanager
+def _history() -> Iterator[HistoryQueries | None]:
+    if not os.path.exists(HISTORY_FILE):
+        yield None
+        return
+    with History.open(HISTORY_FILE, readonly=True) as history:
+        yield history
+
+
+def exit_code(found: Sequence[Reproduction], *, check: bool) -> int:
+    verdicts = {r.verdict for r in found}
+    if "failed" in verdicts or (check and "differs" in verdicts):
+        return DIFFERS
+    if check and "refused" in verdicts:
+        return REFUSED
+    return 0
+
+
+def reproduction_text(found: Reproduction) -> str:
+    """``report: identical``; ``stamp: differs``, then what differs, indented."""
+    if found.verdict == "identical":
+        return f"{found.task}: identical\n"
+    if found.verdict == "source":
+        return f"{found.task}: skipped: {found.reason}\n"
+    if found.verdict != "differs":
+        return f"{found.task}: {found.verdict}: {found.reason}\n"
+    lines = [f"{found.task}: differs"]
+    for difference in found.differences:
+        lines += ["  " + line for line in difference_lines(difference)]
+    return "\n".join(lines) + "\n"
+
+
+def difference_lines(found: Difference) -> list[str]:
+    """One line of sizes and digests, then a text file's diff."""
+    current, rebuilt = found.current, found.rebuilt
+    if found.change == "added":
+        assert rebuilt is not None
+        return [f"{found.path}: only in the rebuild, {_version(rebuilt)}"]
+    if found.change == "removed":
+        assert current is not None
+        return [f"{found.path}: not in the rebuild, {_version(current)}"]
+    assert current is not None and rebuilt is not None
+    kind = "" if found.text else " (binary)"
+    lines = [f"{found.path}{kind}: {_version(current)} → {_version(rebuilt)}"]
+    lines += ["  " + line for line in found.diff]
+    if found.more:
+        more = "line" if found.more == 1 else "lines"
+        lines.append(f"  ... {found.more} more {more} of the diff")
+    return lines
+
+
+def _version(version: object) -> str:
+    size, md5 = getattr(version, "size", None), getattr(version, "md5", None)
+    return f"{format_size(size)} {short_md5(md5)}"
+
+
+def _word(verdict: str, count: int) -> str:
+    if verdict == "source":
+        return "skipped (sources)" if count > 1 else "skipped (a source)"
+    return "differ" if verdict == "differs" and count > 1 else verdict
+
+
+def summary_text(found: Sequence[Reproduction]) -> str:
+    if not found:
+        return "Nothing selected to reproduce.\n"
+    counts = _counts(found)
+    parts = [f"{n} {_word(verdict, n)}" for verdict, n in counts.items()]
+    noun = "asset" if len(found) == 1 else "assets"
+    text = f"\n{len(found)} {noun}: {', '.join(parts)}\n"
+    if "refused" in counts:
+        text += (
+            "A refused asset is not made from what is there now: materialize it "
+            "('doit assets materialize SELECTION'), then reproduce it.\n"
+        )
+    return text
+
+
+def _counts(found: Sequence[Reproduction]) -> dict[str, int]:
+    """How many of each verdict, in the order of ``Verdict``."""
+    counts: dict[str, int] = {}
+    for verdict in get_args(Verdict):
+        n = sum(1 for r in found if r.verdict == verdict)
+        if n:
+            counts[verdict] = n
+    return counts
