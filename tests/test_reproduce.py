@@ -11,14 +11,16 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Project, copy_of
+from conftest import DIRECTORY, Project, copy_of
 
 HISTORY = ".doit-assets/history.sqlite"
 REFUSED_HINT = (
@@ -539,3 +541,71 @@ def test_another_run_holding_the_lock_refuses_it(built: Project) -> None:
         result.err,
     ), result
     assert result.out == ""
+
+
+def test_an_upstream_folder_is_compared_as_a_whole(project: Project) -> None:
+    project.assets(DIRECTORY)
+    project.write("data/raw.txt", "a\nb\n")
+    project.doit_ok()
+    result = reproduce(project, "parts", "listing")
+    assert result.out == (
+        "parts: identical\nlisting: identical\n\n2 assets: 2 identical\n"
+    ), result
+    old = folder_md5(project, "out/parts/")
+    project.write("out/parts/part1.txt", "B\n")
+    new = folder_md5(project, "out/parts/")
+    lines = reproduce(project, "parts", "listing").out.splitlines()
+    assert lines[:2] == [
+        "parts: refused: output 'out/parts/' was changed since its last "
+        f"materialization (#{last_id(project, 'parts')}): {old} → {new}",
+        "listing: refused: output 'out/parts/' of upstream 'parts' changed since "
+        f"its last materialization (#{last_id(project, 'listing')}): {old} → {new}",
+    ]
+
+
+def folder_md5(project: Project, folder: str) -> str:
+    """A folder's digest as the history keeps it (store/versions.py)."""
+    root = project.path(folder)
+    listing = "\n".join(
+        f"{p.relative_to(root).as_posix()}\t{md5(p)}"
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    )
+    return hashlib.md5(listing.encode()).hexdigest()[:12]
+
+
+def test_ctrl_c_stops_the_rebuild_and_replaces_nothing(project: Project) -> None:
+    project.assets(
+        """\
+        [assets.slow]
+        path = "out/slow.txt"
+        transform = "sleep $(cat delay); echo made > {self.path}"
+        """
+    )
+    project.write("delay", "0\n")
+    project.doit_ok()
+    before = snapshot(project)
+    project.write("delay", "30\n")  # undeclared: not a refusal
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "doit", "assets", "reproduce"],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not project.staging_dirs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the transform has started
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert err == (
+        "interrupted: no output was replaced; what was not reproduced yet was "
+        "not compared\n"
+    )
+    assert out == ""
+    assert snapshot(project) == before
+    assert project.staging_dirs() == []
+    project.write("delay", "0\n")
+    assert reproduce(project).out == "slow: identical\n\n1 asset: 1 identical\n"

@@ -36,6 +36,10 @@ from .jsontext import print_json
 # command itself (a selection, the lock).
 DIFFERS = 1
 REFUSED = 2
+INTERRUPTED = (
+    "interrupted: no output was replaced; what was not reproduced yet was not compared"
+)
+INTERRUPTED_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 # KEY:PARTITION on the command line (a selection's 'group:' and 'tag:' aside)
 _PARTITION = re.compile(r"[^\s(),+:]+:[^\s(),+]+")
 
@@ -46,16 +50,19 @@ def reproduce_command(args: argparse.Namespace) -> int:
     context.settings = plan.settings
     names = chosen(plan, args.selection)
     out = sys.stdout
+    found: list[Reproduction] = []
     lock = RunLock()
     lock.acquire("doit assets reproduce")
     try:
         with _history() as history, contextlib.redirect_stdout(sys.stderr):
-            found = []
             for reproduction in reproduce(plan, names, history, context):
                 found.append(reproduction)
                 if not args.json:
                     out.write(reproduction_text(reproduction))
                     out.flush()
+    except KeyboardInterrupt:  # the transform's group is stopped, its staging gone
+        sys.stderr.write(f"{INTERRUPTED}\n")
+        return INTERRUPTED_CODE
     finally:
         lock.release()
     if args.json:
