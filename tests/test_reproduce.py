@@ -283,7 +283,7 @@ def test_an_input_changed_since_the_last_materialization_is_refused(
     new = short(built, "data/raw.txt")
     result = reproduce(built, "upper")
     assert result.out.splitlines() == [
-        "upper: refused: output 'data/raw.txt' of upstream 'raw' changed since "
+        "upper: refused: input 'data/raw.txt' changed since "
         f"its last materialization (#{last_id(built, 'upper')}): {old} → {new}",
         "",
         "1 asset: 1 refused",

@@ -12,7 +12,7 @@ with the outputs in place (compare.py) while it exists. Nothing is recorded.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -71,16 +71,17 @@ def reproduce(
     """Reproduce each of ``names`` (``KEY``, ``KEY:PARTITION``) in turn. A
     partitioned asset named whole stands for its partitions that were made."""
     context = context or RunContext(settings=plan.settings)
+    sources = frozenset(k for k, info in plan.infos.items() if info.kind == "source")
     for name in names:
         group = plan.groups.get(name)
         if group is None:
-            yield reproduce_one(plan, plan.by_task[name], history, context)
+            yield reproduce_one(plan, plan.by_task[name], history, context, sources)
             continue
         made = [t for t in group.tasks if _last_success(history, t) is not None]
         if not made:
             yield Reproduction(name, "refused", NO_PARTITION_MADE)
         for task in made:
-            yield reproduce_one(plan, plan.by_task[task], history, context)
+            yield reproduce_one(plan, plan.by_task[task], history, context, sources)
 
 
 def reproduce_one(
@@ -88,7 +89,10 @@ def reproduce_one(
     asset: PlannedAsset,
     history: HistoryQueries | None,
     context: RunContext,
+    sources: Collection[str] = (),
 ) -> Reproduction:
+    """Reproduce one task; ``sources``: the project's source assets, whose
+    files are named as inputs."""
     task = asset.task
     if asset.kind == "source":
         return Reproduction(task, "source", SOURCE)
@@ -102,6 +106,7 @@ def reproduce_one(
         last,
         history.inputs(last.id),
         history.outputs(last.id),
+        sources,
     )
     if refused is not None:
         return Reproduction(task, "refused", refused, last.id)
@@ -129,19 +134,21 @@ def why_not(
     last: Materialization,
     inputs: Sequence[Input],
     outputs: Sequence[Output],
+    sources: Collection[str] = (),
 ) -> str | None:
     """Why a rebuild of ``asset`` now would not reproduce ``last`` (its last
     successful materialization, which read ``inputs`` and wrote ``outputs``),
-    or None. ``reads``: what it reads now, relative to the project."""
+    or None. ``reads``: what it reads now, relative to the project; the files
+    of ``sources`` are named as inputs, those of other assets as their outputs."""
     since = f"since its last materialization (#{last.id})"
     owners = {_project_path(asset, p): o for p, o in asset.owner_assets().items()}
     recorded = {i.path for i in inputs}
     for path in reads:
         if path not in recorded:
-            what = _what(path, owners.get(path))
+            what = _what(path, owners.get(path), sources)
             return f"{what} is new {since}, which did not read it"
     for item in inputs:
-        what = _what(item.path, item.asset)
+        what = _what(item.path, item.asset, sources)
         now = _md5_now(asset.root, item.path)
         if now is None:
             return (
@@ -167,8 +174,8 @@ def why_not(
     return None
 
 
-def _what(path: str, owner: str | None) -> str:
-    if owner is None:
+def _what(path: str, owner: str | None, sources: Collection[str]) -> str:
+    if owner is None or owner in sources:
         return f"input '{path}'"
     return f"output '{path}' of upstream '{owner}'"
 
