@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -609,3 +610,24 @@ def test_ctrl_c_stops_the_rebuild_and_replaces_nothing(project: Project) -> None
     assert project.staging_dirs() == []
     project.write("delay", "0\n")
     assert reproduce(project).out == "slow: identical\n\n1 asset: 1 identical\n"
+
+
+def test_a_reader_that_stops_early_gets_no_traceback(project: Project) -> None:
+    project.assets(
+        "".join(
+            f'[assets.a{i}]\npath = "out/a{i}.txt"\ntransform = "echo {i} > {{self.path}}"\n'
+            for i in range(12)
+        )
+    )
+    project.doit_ok()
+    doit = f"{shlex.quote(sys.executable)} -m doit assets reproduce"
+    piped = subprocess.run(
+        ["bash", "-c", f"{doit} | head -1; echo ${{PIPESTATUS[0]}} >&2"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.stdout == "a0: identical\n"
+    assert piped.stderr == "141\n"
+    assert project.staging_dirs() == []

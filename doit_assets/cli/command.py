@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     reproduce = sub.add_parser(
         "reproduce",
-        help="rebuild assets into staging and compare them with their outputs",
+        help="rebuild in staging and compare with the outputs",
     )
     reproduce.add_argument(
         "selection", nargs="*", metavar="SELECTION", help="[default: every asset]"

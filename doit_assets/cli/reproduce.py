@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from typing import get_args
+from typing import TextIO, get_args
 
 from ..inspect.history_answers import known_partition
 from ..model.selection import select
@@ -40,6 +40,7 @@ INTERRUPTED = (
     "interrupted: no output was replaced; what was not reproduced yet was not compared"
 )
 INTERRUPTED_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+BROKEN_PIPE_CODE = 141  # 128 + SIGPIPE, as a shell reports a closed pipe
 # KEY:PARTITION on the command line (a selection's 'group:' and 'tag:' aside)
 _PARTITION = re.compile(r"[^\s(),+:]+:[^\s(),+]+")
 
@@ -50,31 +51,56 @@ def reproduce_command(args: argparse.Namespace) -> int:
     context.settings = plan.settings
     names = chosen(plan, args.selection)
     out = sys.stdout
-    found: list[Reproduction] = []
     lock = RunLock()
     lock.acquire("doit assets reproduce")
     try:
-        with _history() as history, contextlib.redirect_stdout(sys.stderr):
-            for reproduction in reproduce(plan, names, history, context):
-                found.append(reproduction)
-                if not args.json:
-                    out.write(reproduction_text(reproduction))
-                    out.flush()
+        found = _reproduced(plan, names, context, out, stream=not args.json)
     except KeyboardInterrupt:  # the transform's group is stopped, its staging gone
         sys.stderr.write(f"{INTERRUPTED}\n")
         return INTERRUPTED_CODE
+    except BrokenPipeError:  # '| head': the reader has what it wanted
+        _silence(out)
+        return BROKEN_PIPE_CODE
     finally:
         lock.release()
-    if args.json:
-        print_json(
-            {
-                "reproductions": [r.to_dict() for r in found],
-                "summary": _counts(found),
-            }
-        )
-    else:
-        out.write(summary_text(found))
+    try:
+        if args.json:
+            print_json(
+                {
+                    "reproductions": [r.to_dict() for r in found],
+                    "summary": _counts(found),
+                }
+            )
+        else:
+            out.write(summary_text(found))
+            out.flush()
+    except BrokenPipeError:
+        _silence(out)
+        return BROKEN_PIPE_CODE
     return exit_code(found, check=args.check)
+
+
+def _reproduced(
+    plan: Plan, names: Sequence[str], context: RunContext, out: TextIO, *, stream: bool
+) -> list[Reproduction]:
+    """Each reproduction, its lines written to ``out`` as it comes (``stream``);
+    what the transforms print goes to stderr meanwhile."""
+    found = []
+    with _history() as history, contextlib.redirect_stdout(sys.stderr):
+        for reproduction in reproduce(plan, names, history, context):
+            found.append(reproduction)
+            if stream:
+                out.write(reproduction_text(reproduction))
+                out.flush()
+    return found
+
+
+def _silence(out: TextIO) -> None:
+    """Point stdout at /dev/null: Python's last flush at exit must not fail
+    on the closed pipe again (and print a traceback)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, out.fileno())
+    os.close(devnull)
 
 
 def chosen(plan: Plan, selection: Sequence[str]) -> list[str]:
