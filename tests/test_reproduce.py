@@ -90,11 +90,14 @@ def reproduced_json(project: Project, *args: str) -> list[dict[str, Any]]:
     return found
 
 
-def last_id(project: Project, asset: str) -> int:
-    """The id of the asset's last materialization in the history."""
+def last_id(project: Project, task: str) -> int:
+    """The id of the last materialization of an asset (or ``KEY:PARTITION``)."""
+    asset, _, partition = task.partition(":")
     with sqlite3.connect(project.path(HISTORY)) as conn:
         row = conn.execute(
-            "select max(id) from materializations where asset = ?", (asset,)
+            "select max(id) from materializations where asset = ? "
+            "and coalesce(partition, '') = ?",
+            (asset, partition),
         ).fetchone()
     return int(row[0])
 
@@ -463,22 +466,43 @@ def test_a_python_asset_reproduces(project: Project) -> None:
 
 
 PARTITIONED = """\
+[assets.regions]
+path = "data/{partition}.txt"
+partitions = { static = ["eu", "us", "asia"] }
+
 [assets.daily]
 path = "out/daily/{partition}.txt"
 partitions = { static = ["eu", "us", "asia"] }
-transform = "echo {partition} > {self.path}"
+transform = "cat {regions.path} > {self.path}"
 """
 
 
 def test_partitions_by_name_and_whole(project: Project) -> None:
     project.assets(PARTITIONED)
+    for region in ("eu", "us", "asia"):
+        project.write(f"data/{region}.txt", f"{region}\n")
     project.doit_ok("daily:eu", "daily:us")
     assert reproduce(project, "daily:us").out == (
         "daily:us: identical\n\n1 asset: 1 identical\n"
     )
-    # the asset named whole: the partitions that were made
-    assert reproduce(project, "daily").out == (
+    # in the graph's order; the asset named whole: its partitions that were made
+    assert reproduce(project, "daily:us", "daily:eu").out == (
         "daily:eu: identical\ndaily:us: identical\n\n2 assets: 2 identical\n"
+    )
+    assert reproduce(project, "daily", "daily:us").out == (
+        "daily:eu: identical\ndaily:us: identical\n\n2 assets: 2 identical\n"
+    )
+    # a partitioned source is one line
+    assert reproduce(project, "regions").out == (
+        "regions: skipped: a source asset: no transform makes it\n"
+        "\n1 asset: 1 skipped (a source)\n"
+    )
+    old = short(project, "data/us.txt")
+    project.write("data/us.txt", "US\n")
+    assert reproduce(project, "daily:us").out.splitlines()[0] == (
+        "daily:us: refused: input 'data/us.txt' changed since its last "
+        f"materialization (#{last_id(project, 'daily:us')}): {old} → "
+        f"{short(project, 'data/us.txt')}"
     )
     asia = reproduce(project, "daily:asia")
     assert asia.out.splitlines()[0] == (

@@ -21,6 +21,7 @@ from ..model.selection import select
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
+from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.compare import Difference
 from ..run.context import RunContext
 from ..run.lock import RunLock
@@ -105,20 +106,24 @@ def _silence(out: TextIO) -> None:
 
 def chosen(plan: Plan, selection: Sequence[str]) -> list[str]:
     """The tasks the arguments name, in the plan's order: ``KEY:PARTITION``
-    as it is, a partitioned asset as its key (its partitions), every asset
-    when none is named."""
-    partitions, expressions = [], []
+    as it is, a partitioned asset named whole as its key (its partitions),
+    every asset when none is named."""
+    partitions, expressions = set(), []
     for word in selection:
         prefix = word.partition(":")[0]
         if _PARTITION.fullmatch(word) and prefix not in ("group", "tag"):
             known_partition(plan, word)  # an unknown one is an error
-            partitions.append(word)
+            partitions.add(word)
         else:
             expressions.append(word)
     keys = set(select(expressions, plan)) if expressions or not partitions else set()
-    names = [*(k for k in plan.keys if k in keys)]
-    named = set(names)
-    names += [p for p in dict.fromkeys(partitions) if p.partition(":")[0] not in named]
+    names = []
+    for item in plan.items:
+        if isinstance(item, PlannedGroup) or item.partition is None:
+            if item.key in keys:
+                names.append(item.key)
+        elif item.task in partitions and item.key not in keys:
+            names.append(item.task)
     return names
 
 

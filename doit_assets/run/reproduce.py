@@ -77,6 +77,9 @@ def reproduce(
         if group is None:
             yield reproduce_one(plan, plan.by_task[name], history, context, sources)
             continue
+        if group.kind == "source":  # one line, not one per partition
+            yield Reproduction(name, "source", SOURCE)
+            continue
         made = [t for t in group.tasks if _last_success(history, t) is not None]
         if not made:
             yield Reproduction(name, "refused", NO_PARTITION_MADE)
