@@ -655,3 +655,36 @@ def test_a_reader_that_stops_early_gets_no_traceback(project: Project) -> None:
     assert piped.stdout == "a0: identical\n"
     assert piped.stderr == "141\n"
     assert project.staging_dirs() == []
+
+
+FAILING_MODULE = """\
+import os
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset(path="out/checked.txt")
+def checked(output: Path) -> None:
+    if os.path.exists("broken.flag"):
+        raise ValueError("the flag is up")
+    output.write_text("fine\\n", encoding="utf-8")
+"""
+
+
+def test_a_failing_python_asset_shows_its_traceback_on_stderr(
+    project: Project,
+) -> None:
+    project.assets('[settings]\nmodules = ["failing"]\n')
+    project.write("failing.py", FAILING_MODULE)
+    project.doit_ok()
+    project.write("broken.flag", "")
+    result = reproduce(project, "checked")
+    assert result.out == (
+        "checked: failed: ValueError: the flag is up\n\n1 asset: 1 failed\n"
+    ), result
+    assert result.code == 1
+    assert result.err.startswith("Traceback (most recent call last):\n")
+    assert 'raise ValueError("the flag is up")' in result.err
+    assert result.err.endswith("ValueError: the flag is up\n")
+    assert project.read("out/checked.txt") == "fine\n"

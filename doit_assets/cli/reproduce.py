@@ -21,7 +21,7 @@ from ..model.selection import select
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
-from ..plan.records import PlannedAsset, PlannedGroup
+from ..plan.records import PlannedGroup
 from ..run.compare import Difference
 from ..run.context import RunContext
 from ..run.lock import RunLock
@@ -90,6 +90,7 @@ def _reproduced(
     with _history() as history, contextlib.redirect_stdout(sys.stderr):
         for reproduction in reproduce(plan, names, history, context):
             found.append(reproduction)
+            sys.stderr.write("".join(reproduction.traceback))  # as a run shows it
             if stream:
                 out.write(reproduction_text(reproduction))
                 out.flush()

@@ -48,6 +48,7 @@ class Reproduction:
     materialization_id: int | None = None  # the one compared with
     differences: tuple[Difference, ...] = ()
     exit_code: int | None = None  # a failed transform's, when it ran to an end
+    traceback: tuple[str, ...] = ()  # a failed Python transform's
 
     def to_dict(self) -> dict[str, Any]:
         asset, colon, partition = self.task.partition(":")
@@ -125,7 +126,9 @@ def reproduce_one(
 
     done = rehearse(job, look)
     if isinstance(done, Failure):
-        return Reproduction(task, "failed", done.message, last.id, (), done.exit_code)
+        return Reproduction(
+            task, "failed", done.message, last.id, (), done.exit_code, done.traceback
+        )
     return Reproduction(
         task, "differs" if done else "identical", None, last.id, tuple(done)
     )
