@@ -197,6 +197,26 @@ def test_a_binary_output_differs_by_sizes_and_digests(project: Project) -> None:
     assert lines[2:] == ["", "1 asset: 1 differs"]
 
 
+def test_a_text_output_over_256_kib_gets_no_diff(project: Project) -> None:
+    project.assets(
+        """\
+        [assets.big]
+        path = "out/big.txt"
+        transform = "(seq 1 60000; date +%s%N) > {self.path}"
+        """
+    )
+    project.doit_ok()
+    size = project.path("out/big.txt").stat().st_size
+    assert size > 256 * 1024
+    lines = reproduce(project, "big").out.splitlines()
+    assert re.fullmatch(
+        rf"  out/big\.txt \(over 256 KiB: no diff\): 340\.7 KiB "
+        rf"{short(project, 'out/big.txt')} → 340\.7 KiB [0-9a-f]{{12}}",
+        lines[1],
+    ), lines
+    assert lines[2:] == ["", "1 asset: 1 differs"]
+
+
 # -- directory outputs ---------------------------------------------------------
 
 
@@ -413,7 +433,7 @@ def test_json_has_one_object_per_asset(built: Project) -> None:
     (difference,) = found[2]["differences"]
     assert difference["path"] == "out/stamped.txt"
     assert difference["change"] == "changed"
-    assert difference["text"] is True
+    assert difference["content"] == "text"
     assert difference["current"] == {
         "md5": md5(built.path("out/stamped.txt")),
         "size": 31,

@@ -22,7 +22,7 @@ from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
 from ..plan.records import PlannedGroup
-from ..run.compare import Difference
+from ..run.compare import DIFF_BYTES, Difference, Version
 from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.reproduce import Reproduction, Verdict, reproduce
@@ -170,7 +170,7 @@ def difference_lines(found: Difference) -> list[str]:
         assert current is not None
         return [f"{found.path}: not in the rebuild, {_version(current)}"]
     assert current is not None and rebuilt is not None
-    kind = "" if found.text else " (binary)"
+    kind = _CONTENT[found.content]
     lines = [f"{found.path}{kind}: {_version(current)} → {_version(rebuilt)}"]
     lines += ["  " + line for line in found.diff]
     if found.more:
@@ -179,9 +179,15 @@ def difference_lines(found: Difference) -> list[str]:
     return lines
 
 
-def _version(version: object) -> str:
-    size, md5 = getattr(version, "size", None), getattr(version, "md5", None)
-    return f"{format_size(size)} {short_md5(md5)}"
+_CONTENT = {
+    "text": "",
+    "binary": " (binary)",
+    "large": f" (over {DIFF_BYTES // 1024} KiB: no diff)",
+}
+
+
+def _version(version: Version) -> str:
+    return f"{format_size(version.size)} {short_md5(version.md5)}"
 
 
 def _word(verdict: str, count: int) -> str:

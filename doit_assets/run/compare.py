@@ -19,6 +19,9 @@ DIFF_LINES = 40  # lines of a unified diff shown; the rest are counted
 DIFF_BYTES = 256 * 1024  # a larger file gets sizes and digests, not a diff
 
 Change = Literal["changed", "added", "removed"]
+# what a file holds, as far as a diff goes: UTF-8 text, anything else, or a
+# file over DIFF_BYTES (not read: its sizes and digests say enough)
+Content = Literal["text", "binary", "large"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ class Difference:
     change: Change
     current: Version | None
     rebuilt: Version | None
-    text: bool
+    content: Content
     diff: tuple[str, ...] = ()
     more: int = 0
 
@@ -53,7 +56,7 @@ class Difference:
             "change": self.change,
             "current": None if self.current is None else self.current.to_dict(),
             "rebuilt": None if self.rebuilt is None else self.rebuilt.to_dict(),
-            "text": self.text,
+            "content": self.content,
             "diff": list(self.diff),
             "diff_lines_left_out": self.more,
         }
@@ -104,7 +107,7 @@ def _one_side(path: str, change: Change, full: str) -> Difference:
         change,
         None if added else version,
         version if added else None,
-        text=_text(full, version) is not None,
+        content=_content(full, version)[0],
     )
 
 
@@ -112,9 +115,11 @@ def _compare(path: str, current: str, rebuilt: str) -> Difference | None:
     now, made = _version(current), _version(rebuilt)
     if now.md5 == made.md5:
         return None
-    old_text, new_text = _text(current, now), _text(rebuilt, made)
+    old_kind, old_text = _content(current, now)
+    new_kind, new_text = _content(rebuilt, made)
     if old_text is None or new_text is None:
-        return Difference(path, "changed", now, made, text=False)
+        kind: Content = "large" if "large" in (old_kind, new_kind) else "binary"
+        return Difference(path, "changed", now, made, kind)
     lines = _diff_lines(
         difflib.unified_diff(
             old_text.splitlines(keepends=True),
@@ -128,7 +133,7 @@ def _compare(path: str, current: str, rebuilt: str) -> Difference | None:
         "changed",
         now,
         made,
-        text=True,
+        "text",
         diff=tuple(lines[:DIFF_LINES]),
         more=max(0, len(lines) - DIFF_LINES),
     )
@@ -146,15 +151,16 @@ def _diff_lines(diff: Iterable[str]) -> list[str]:
     return lines
 
 
-def _text(path: str, version: Version) -> str | None:
-    """The file's text, if it is UTF-8 text small enough to diff."""
+def _content(path: str, version: Version) -> tuple[Content, str | None]:
+    """What the file holds, and its text if it is UTF-8 text small enough
+    to diff."""
     if version.size > DIFF_BYTES:
-        return None
+        return "large", None
     with open(path, "rb") as f:
         data = f.read()
     if b"\0" in data:
-        return None
+        return "binary", None
     try:
-        return data.decode("utf-8")
+        return "text", data.decode("utf-8")
     except UnicodeDecodeError:
-        return None
+        return "binary", None
