@@ -1533,6 +1533,7 @@ USAGE = [
     "    graph               the assets and their status as a graph",
     "    materialize         run the selected assets and what they need",
     "    backfill            make a range of partitions; resume one that stopped",
+    "    reproduce           rebuild in staging and compare with the outputs",
     "    checks              the checks of assets and their latest results",
     "    observe             observe the observable sources now",
     "    watch               make what goes stale, as it goes stale",

@@ -151,6 +151,20 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument(
         "--resume", type=_positive, metavar="ID", help="continue backfill ID"
     )
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="rebuild in staging and compare with the outputs",
+    )
+    reproduce.add_argument(
+        "selection", nargs="*", metavar="SELECTION", help="[default: every asset]"
+    )
+    reproduce.add_argument(
+        "--check",
+        action="store_true",
+        help="exit with 1 when an asset differs or its rebuild fails, "
+        "2 when one is refused (for CI)",
+    )
+    reproduce.add_argument("--json", action="store_true", help="print JSON")
     checks = sub.add_parser(
         "checks", help="the checks of assets and their latest results"
     )
@@ -486,6 +500,12 @@ def _accept(args: argparse.Namespace) -> int:
     return accept_command(args)
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    from .reproduce import reproduce_command
+
+    return reproduce_command(args)
+
+
 def _logs(args: argparse.Namespace) -> int:
     from .logs import logs_command
 
@@ -531,4 +551,5 @@ HANDLERS: dict[str, Handler] = {
     "checks": _checks,
     "accept": _accept,
     "audit": _audit,
+    "reproduce": _reproduce,
 }

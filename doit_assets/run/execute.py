@@ -354,7 +354,7 @@ def rehearse(
     asset = job.asset
     context = job.context or RunContext()
     attempt = Attempt(asset.root, asset.paths, Registry(run=context.run))
-    refused = attempt.refuse(job.external_roots, dict, asset.task)
+    refused = attempt.refuse(job.external_roots, dict, asset.task, replacing=False)
     if refused is not None:
         return Failure(refused, retryable=False)
     hint = COMMAND_HINT if asset.call is None else PYTHON_HINT

@@ -69,8 +69,11 @@ class Attempt:
         external_roots: Sequence[str],
         previous: Callable[[], Mapping[str, Any]],
         key: str,
+        *,
+        replacing: bool = True,
     ) -> str | None:
-        """Why this attempt must not replace its outputs, or None."""
+        """Why this attempt must not replace its outputs, or None. One that
+        will not (``replacing=False``: a rehearsal) may keep foreign files."""
         for output in self.outputs:
             problem = _outside(self.cwd, output, external_roots)
             if problem is not None:
@@ -90,6 +93,8 @@ class Attempt:
                     f"folder. Move the file away, or declare a file output: "
                     f'path = "{output.rstrip("/")}"'
                 )
+            if not replacing:
+                continue
             foreign = foreign_files(final, previous().get(output))
             if foreign:
                 shown = ", ".join(f"'{output}{name}'" for name in foreign[:3])
