@@ -22,6 +22,8 @@ RUNNING_DIR = f"{STATE_DIR}/running"
 GRAPH_PAGE = f"{STATE_DIR}/graph.html"
 POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
 LOGS_DIR = f"{STATE_DIR}/logs"
+# the installed distributions, for Python assets' code versions (issue 16)
+PACKAGES_CACHE = f"{STATE_DIR}/packages.cache"
 
 # A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
 # with a random part of STAGING_TOKEN bytes (twice as many hex digits). A

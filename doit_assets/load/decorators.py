@@ -88,6 +88,7 @@ def asset(
     checks: Sequence[Mapping[str, Any]] = (),
     automation: str | None = None,
     timezone: str | None = None,
+    track_packages: bool = True,
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -111,7 +112,8 @@ def asset(
     ``checks`` takes the tables of ``[[assets.NAME.checks]]``, as dicts.
     ``automation`` (``"eager"``, ``"on_missing"``, ``"manual"`` or
     ``"cron:EXPR"``) and ``timezone`` (of a cron) say when ``doit assets
-    watch`` and ``tick`` make it.
+    watch`` and ``tick`` make it. ``track_packages=False`` leaves Python's
+    version and the installed distributions out of the automatic code version.
     """
     if fn is None:
         return lambda f: _define(f, options)

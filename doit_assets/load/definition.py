@@ -50,6 +50,8 @@ ASSET_KEYS = (
     "automation",
     "timezone",
     "interval",
+    # the installed distributions in the code version (issue 16)
+    "track_packages",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -144,6 +146,7 @@ class AssetBuilder(Checker):
         automation = asset_automation(
             self, name, table, is_source=is_source, observable="observe" in table
         )
+        track_packages = fields.track_packages(self, name, table)
         if is_source and "transform" not in table and depends_on:
             self.fail(
                 name,
@@ -220,6 +223,7 @@ class AssetBuilder(Checker):
             **run_options,
             checks=tuple(checks),
             **automation,
+            track_packages=track_packages,
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

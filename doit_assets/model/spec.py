@@ -81,6 +81,10 @@ class AssetSpec:
     automation: str = "eager"
     timezone: str | None = None
     interval: float | None = None
+    # Python packages (issue 16): whether a Python transform's or check's
+    # automatic code version covers Python's major.minor and the versions of
+    # the installed distributions its code imports.
+    track_packages: bool = True
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from ..load.codeversion import code_version
+from ..load.codeversion import code_parts
 from ..load.toml import Project
 from ..model import clock
 from ..model.checks import CheckSpec
@@ -111,11 +111,12 @@ class _Maker:
             spec.partitions.dimensions.index(time) if spec.partitions and time else None
         )
         self.version = spec.code_version
-        if callable(spec.transform):
-            self.version = self.version or code_version(spec.transform, root)
+        packages = spec.track_packages
+        if callable(spec.transform) and not self.version:
+            self.version = code_parts(spec.transform, root, packages).digest
         # checks: a Python check's code counts as a transform's does
         self.check_versions = {
-            c.name: code_version(c.argument, root)
+            c.name: code_parts(c.argument, root, packages).digest
             for c in spec.checks
             if c.kind == "python" and callable(c.argument)
         }

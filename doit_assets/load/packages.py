@@ -1,0 +1,285 @@
+"""The installed distributions a Python asset's code imports, and the interpreter.
+
+A Python asset's automatic code version covers, besides its code, Python's
+``major.minor`` and the version of each installed distribution its code
+imports directly: the ``import x`` and ``from x import y`` statements
+(absolute, at any depth, in functions too) of the function's own module and
+of the project modules of the helpers the code version follows. Not what
+those packages import in turn, not the standard library, not the project's
+own modules. A module name is mapped to the distributions that provide it by
+``importlib.metadata.packages_distributions()`` (a namespace package may have
+several: all of them count).
+
+Finding the installed distributions reads the metadata of every one of them
+(about half a millisecond each), so the table is kept for the process and on
+disk (``.doit-assets/packages.cache``), bound to the folders of ``sys.path``:
+installing or removing a distribution changes its folder, which makes the
+table again.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import marshal
+import os
+import sys
+import tokenize
+import types
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..atomic import read_nofollow, write_atomically
+from ..paths import PACKAGES_CACHE, STATE_DIR, state_folder_problem
+
+# Bump when what the disk cache holds changes shape.
+FORMAT = 1
+
+Pairs = tuple[tuple[str, str], ...]  # (distribution name, version), sorted
+
+
+def python_version() -> str:
+    """The interpreter's ``major.minor``: ``"3.11"``."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def imported_distributions(fn: Callable[..., Any], root: str) -> Pairs:
+    """The installed distributions ``fn``'s code imports directly, with their
+    versions, sorted: those of its module and of the project modules of the
+    helpers its code version follows."""
+    # codeversion imports this module (code_parts): import it when called
+    from .codeversion import reached_modules
+
+    return distributions_of(reached_modules(fn, root), os.path.realpath(root))
+
+
+def distributions_of(modules: Iterable[str], root: str) -> Pairs:
+    """The distributions the named modules import (project modules: their
+    import statements) or are part of (a function outside the project).
+
+    ``root`` is the project's real path."""
+    names: set[str] = set()
+    for name in modules:
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if module is not None and file and is_project_file(file, root):
+            names |= _imports_of(module)
+        else:
+            names.add(name.partition(".")[0])
+    return _CACHE.resolve(frozenset(names), root)
+
+
+def distributions_stamp(names: Iterable[str], root: str = ".") -> str:
+    """The stamps (path, size, mtime) of these distributions' metadata files,
+    as they are installed now: what changes when one is upgraded, removed or
+    rewritten in place. Imports nothing of the distributions."""
+    table = _CACHE.table(os.path.realpath(root))
+    lines = []
+    for name in sorted(set(names)):
+        found = table.versions.get(name)
+        if found is None:
+            lines.append(f"{name} -")
+            continue
+        try:
+            st = os.stat(found[1])
+        except OSError:
+            lines.append(f"{name} {found[1]} -")
+            continue
+        lines.append(f"{name} {found[1]} {st.st_size} {st.st_mtime_ns}")
+    return "\n".join(lines)
+
+
+def is_project_file(path: str, root: str) -> bool:
+    """Whether ``path`` is the project's own code: under ``root`` (a real
+    path), and not in an environment kept there (``.venv/.../site-packages``)."""
+    path = os.path.realpath(path)
+    parts = path.split(os.sep)
+    if "site-packages" in parts or "dist-packages" in parts:
+        return False
+    return path.startswith(root + os.sep)
+
+
+def forget() -> None:
+    """Drop what this process knows of the installed distributions."""
+    global _CACHE
+    _CACHE = _Cache()
+
+
+# -- a module's imports ---------------------------------------------------------
+
+
+def _imports_of(module: types.ModuleType) -> frozenset[str]:
+    """The top-level names a module's source imports (absolute imports only:
+    a relative one stays in its package)."""
+    found = _CACHE.imports.get(module)
+    if found is None:
+        found = _CACHE.imports[module] = _parse_imports(getattr(module, "__file__", ""))
+    return found
+
+
+def _parse_imports(file: str) -> frozenset[str]:
+    try:
+        with tokenize.open(file) as f:  # the encoding its coding line says
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):  # no source (a .pyc or a .so)
+        return frozenset()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.partition(".")[0])
+    return frozenset(names)
+
+
+# -- the installed distributions ----------------------------------------------
+
+
+class _Table:
+    """What is installed: top-level module -> the distributions providing it,
+    and distribution name -> (version, its metadata file)."""
+
+    def __init__(
+        self,
+        modules: dict[str, tuple[str, ...]],
+        versions: dict[str, tuple[str, str]],
+    ) -> None:
+        self.modules = modules
+        self.versions = versions
+
+
+class _Cache:
+    """This process's knowledge, made once per ``sys.path``."""
+
+    def __init__(self) -> None:
+        self.path: tuple[str, ...] | None = None
+        self.installed: _Table | None = None
+        self.resolved: dict[tuple[frozenset[str], str], Pairs] = {}
+        self.imports: weakref.WeakKeyDictionary[types.ModuleType, frozenset[str]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def table(self, root: str) -> _Table:
+        path = tuple(sys.path)
+        if self.installed is None or path != self.path:
+            self.installed = _load_table(root)
+            self.path = path
+            self.resolved.clear()
+        return self.installed
+
+    def resolve(self, names: frozenset[str], root: str) -> Pairs:
+        table = self.table(root)
+        found = self.resolved.get((names, root))
+        if found is None:
+            found = self.resolved[(names, root)] = _pairs(names, table, root)
+        return found
+
+
+_CACHE = _Cache()
+
+
+def _pairs(names: frozenset[str], table: _Table, root: str) -> Pairs:
+    pairs: set[tuple[str, str]] = set()
+    for name in names:
+        if name in sys.stdlib_module_names:
+            continue
+        distributions = table.modules.get(name)
+        if not distributions or _is_project_module(name, root):
+            continue
+        for distribution in distributions:
+            found = table.versions.get(distribution)
+            if found is not None:
+                pairs.add((distribution, found[0]))
+    return tuple(sorted(pairs, key=lambda pair: (pair[0].casefold(), pair)))
+
+
+def _is_project_module(name: str, root: str) -> bool:
+    """A module of the project that a distribution also names (the project
+    installed in development mode, or a stray top-level ``utils``)."""
+    module = sys.modules.get(name)
+    if module is not None:
+        file = getattr(module, "__file__", None)
+        return isinstance(file, str) and is_project_file(file, root)
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)  # top level: imports nothing
+    except (ImportError, ValueError):
+        return False
+    return bool(spec and spec.origin and is_project_file(spec.origin, root))
+
+
+def _load_table(root: str) -> _Table:
+    """The table from the disk cache when ``sys.path`` is as it was, else read
+    from every distribution's metadata (and kept for the next process)."""
+    key = _path_key(root)
+    cache = os.path.join(root, PACKAGES_CACHE)
+    try:
+        saved = marshal.loads(read_nofollow(cache))
+        if saved[0] == FORMAT and saved[1] == key:
+            return _Table(saved[2], saved[3])
+    except Exception:  # a cache is only a cache: any problem means "read again"
+        pass
+    table = _read_installed()
+    state = os.path.join(root, STATE_DIR)
+    # Only into a state folder that is there: loading a project creates none.
+    if os.path.isdir(state) and state_folder_problem(state) is None:
+        with contextlib.suppress(OSError, ValueError):
+            data = marshal.dumps((FORMAT, key, table.modules, table.versions))
+            write_atomically(cache, data)
+    return table
+
+
+def _path_key(root: str) -> list[Any]:
+    """The folders ``importlib.metadata`` looks in, as they are now.
+
+    Installing or removing a distribution adds or removes an entry of its
+    folder, which changes the folder's size, modification and change time;
+    the inode and change time, which no one can set, bind the cache to these
+    very folders (see "Trust" in docs/design.md). The project's own folder is
+    left out: outputs written there change it on every run, and what it holds
+    is the project's own code, which never counts as a distribution.
+    """
+    key: list[Any] = [sys.version, sys.executable]
+    for entry in sys.path:
+        folder = os.path.realpath(entry or os.curdir)
+        if folder == root:
+            continue
+        try:
+            st = os.stat(folder)
+        except OSError:
+            key.append((entry, None))
+            continue
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        key.append((entry, stamp))
+    return key
+
+
+def _read_installed() -> _Table:
+    import importlib.metadata
+
+    modules = {
+        name: tuple(dict.fromkeys(distributions))
+        for name, distributions in importlib.metadata.packages_distributions().items()
+    }
+    versions: dict[str, tuple[str, str]] = {}
+    for distribution in importlib.metadata.distributions():
+        metadata = distribution.metadata
+        name, version = metadata["Name"], metadata["Version"]
+        # The first on sys.path is the one imported (and importlib.metadata.version's).
+        if name and version and name not in versions:
+            versions[name] = (version, _metadata_file(distribution))
+    return _Table(modules, versions)
+
+
+def _metadata_file(distribution: Any) -> str:
+    """The file that holds a distribution's version: ``METADATA`` of a
+    ``.dist-info``, ``PKG-INFO`` of an ``.egg-info`` (or the file itself)."""
+    # importlib.metadata's PathDistribution keeps its folder in _path (3.8-3.14)
+    folder = str(getattr(distribution, "_path", ""))
+    if folder.endswith(".dist-info"):
+        return os.path.join(folder, "METADATA")
+    if folder.endswith(".egg-info") and os.path.isdir(folder):
+        return os.path.join(folder, "PKG-INFO")
+    return folder
