@@ -81,12 +81,9 @@ def distributions_stamp(names: Iterable[str], root: str = ".") -> str:
         if found is None:
             lines.append(f"{name} -")
             continue
-        try:
-            st = os.stat(found[1])
-        except OSError:
-            lines.append(f"{name} {found[1]} -")
-            continue
-        lines.append(f"{name} {found[1]} {st.st_size} {st.st_mtime_ns}")
+        stamp = _file_stamp(found[1])
+        size, mtime = stamp if stamp else ("-", "-")
+        lines.append(f"{name} {found[1]} {size} {mtime}")
     return "\n".join(lines)
 
 
@@ -136,17 +133,35 @@ def _parse_imports(file: str) -> frozenset[str]:
 # -- the installed distributions ----------------------------------------------
 
 
+# distribution name -> its version, its metadata file and that file's stamp
+# (size, mtime) when it was read
+Versions = dict[str, tuple[str, str, int, int]]
+
+
 class _Table:
     """What is installed: top-level module -> the distributions providing it,
-    and distribution name -> (version, its metadata file)."""
+    and each distribution's version. ``saved``: read from the disk cache."""
 
     def __init__(
-        self,
-        modules: dict[str, tuple[str, ...]],
-        versions: dict[str, tuple[str, str]],
+        self, modules: dict[str, tuple[str, ...]], versions: Versions, saved: bool
     ) -> None:
         self.modules = modules
         self.versions = versions
+        self.saved = saved
+        self.checked: set[str] = set()  # distributions whose file is as saved
+
+    def outdated(self, distributions: Iterable[str]) -> bool:
+        """Whether one of these distributions' metadata file changed since the
+        table was saved: rewritten in place (an editable install's
+        ``.egg-info``), which leaves its folder as it was."""
+        for name in distributions:
+            if not self.saved or name in self.checked or name not in self.versions:
+                continue
+            _, file, size, mtime = self.versions[name]
+            if size >= 0 and _file_stamp(file) != (size, mtime):
+                return True
+            self.checked.add(name)
+        return False
 
 
 class _Cache:
@@ -160,19 +175,22 @@ class _Cache:
             weakref.WeakKeyDictionary()
         )
 
-    def table(self, root: str) -> _Table:
+    def table(self, root: str, *, reread: bool = False) -> _Table:
         path = tuple(sys.path)
-        if self.installed is None or path != self.path:
-            self.installed = _load_table(root)
+        if self.installed is None or path != self.path or reread:
+            self.installed = _load_table(root, reread=reread)
             self.path = path
             self.resolved.clear()
         return self.installed
 
     def resolve(self, names: frozenset[str], root: str) -> Pairs:
-        table = self.table(root)
         found = self.resolved.get((names, root))
         if found is None:
-            found = self.resolved[(names, root)] = _pairs(names, table, root)
+            table = self.table(root)
+            found = _pairs(names, table, root)
+            if table.outdated(name for name, _ in found):
+                found = _pairs(names, self.table(root, reread=True), root)
+            self.resolved[(names, root)] = found
         return found
 
 
@@ -188,9 +206,8 @@ def _pairs(names: frozenset[str], table: _Table, root: str) -> Pairs:
         if not distributions or _is_project_module(name, root):
             continue
         for distribution in distributions:
-            found = table.versions.get(distribution)
-            if found is not None:
-                pairs.add((distribution, found[0]))
+            if distribution in table.versions:
+                pairs.add((distribution, table.versions[distribution][0]))
     return tuple(sorted(pairs, key=lambda pair: (pair[0].casefold(), pair)))
 
 
@@ -210,15 +227,15 @@ def _is_project_module(name: str, root: str) -> bool:
     return bool(spec and spec.origin and is_project_file(spec.origin, root))
 
 
-def _load_table(root: str) -> _Table:
+def _load_table(root: str, *, reread: bool = False) -> _Table:
     """The table from the disk cache when ``sys.path`` is as it was, else read
     from every distribution's metadata (and kept for the next process)."""
     key = _path_key(root)
     cache = os.path.join(root, PACKAGES_CACHE)
     try:
         saved = marshal.loads(read_nofollow(cache))
-        if saved[0] == FORMAT and saved[1] == key:
-            return _Table(saved[2], saved[3])
+        if saved[0] == FORMAT and saved[1] == key and not reread:
+            return _Table(saved[2], saved[3], saved=True)
     except Exception:  # a cache is only a cache: any problem means "read again"
         pass
     table = _read_installed()
@@ -263,14 +280,25 @@ def _read_installed() -> _Table:
         name: tuple(dict.fromkeys(distributions))
         for name, distributions in importlib.metadata.packages_distributions().items()
     }
-    versions: dict[str, tuple[str, str]] = {}
+    versions: Versions = {}
     for distribution in importlib.metadata.distributions():
+        file = _metadata_file(distribution)
+        stamp = _file_stamp(file)  # before reading: a later change shows
         metadata = distribution.metadata
         name, version = metadata["Name"], metadata["Version"]
         # The first on sys.path is the one imported (and importlib.metadata.version's).
         if name and version and name not in versions:
-            versions[name] = (version, _metadata_file(distribution))
-    return _Table(modules, versions)
+            # (-1, -1): no file to stamp (a distribution in a zip file)
+            versions[name] = (version, file, *(stamp or (-1, -1)))
+    return _Table(modules, versions, saved=False)
+
+
+def _file_stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns)
 
 
 def _metadata_file(distribution: Any) -> str:
