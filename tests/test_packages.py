@@ -395,3 +395,134 @@ def test_the_stamp_of_distributions_changes_with_an_upgrade_only(
 
 def test_python_version_is_major_dot_minor() -> None:
     assert python_version() == PYTHON
+
+
+def test_doit_assets_itself_is_not_counted(tmp_path: Path) -> None:
+    """Every asset module imports it; installed as a wheel it is a
+    distribution like any other (here: one that says it provides it)."""
+    site, root = tmp_path / "site", tmp_path / "project"
+    install(site, "doit-assets", "9.9", {})
+    info = site / "doit_assets-9.9.dist-info"
+    (site / "doit-assets-9.9.dist-info").rename(info)
+    (info / "top_level.txt").write_text("doit_assets\n", encoding="utf-8")
+    tiny(site, "1.0")
+    steps = """\
+        import tiny
+        from doit_assets import asset
+
+
+        def made() -> str:
+            return tiny.VERSION
+        """
+    write(root, {"steps.py": steps})
+    with on_path(root, site, modules=("steps",)):
+        assert "doit_assets" in packages._CACHE.table(str(root)).modules
+        assert imported_distributions(load("steps").made, str(root)) == (
+            ("tinydist", "1.0"),
+        )
+
+
+# -- end to end ------------------------------------------------------------------
+
+USES = """\
+from pathlib import Path
+
+import tiny
+
+from doit_assets import asset
+
+
+@asset(path="build/uses.txt")
+def uses(output: Path) -> None:
+    output.write_text(tiny.VERSION + "\\n")
+
+
+@asset(path="build/untracked.txt", track_packages=False)
+def untracked(output: Path) -> None:
+    output.write_text(tiny.VERSION + "\\n")
+
+
+def from_toml(output: Path) -> None:
+    output.write_text(tiny.VERSION + "\\n")
+"""
+
+INNER = """\
+from pathlib import Path
+
+from doit_assets import asset
+
+
+@asset(path="build/inner.txt")
+def inner(output: Path) -> None:
+    import other
+
+    output.write_text(other.VERSION + "\\n")
+"""
+
+PLAIN = """\
+import json
+from pathlib import Path
+
+import helpers
+
+from doit_assets import asset
+
+
+@asset(path="build/plain.txt")
+def plain(output: Path) -> None:
+    output.write_text(json.dumps(helpers.word()) + "\\n")
+"""
+
+PLAIN_HELPERS = """\
+import os
+
+
+def word() -> str:
+    return os.name
+"""
+
+PACKAGES_TOML = """\
+[settings]
+modules = ["uses", "inner", "plain"]
+
+[assets.from_toml]
+python = "uses:from_toml"
+path = "build/from_toml.txt"
+track_packages = false
+"""
+
+ALL = ["from_toml", "inner", "plain", "untracked", "uses"]
+
+
+def test_an_upgraded_distribution_reruns_exactly_the_assets_that_import_it(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"  # beside the project: installed, not its code
+    tiny(site, "1.0")
+    other(site, "2.0")
+    install(site, "unrelated", "1.0", {"unrelated.py": ""})
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    project.write("uses.py", USES)
+    project.write("inner.py", INNER)
+    project.write("plain.py", PLAIN)
+    project.write("helpers.py", PLAIN_HELPERS)
+    project.assets(PACKAGES_TOML)
+    assert sorted(project.doit_ok().ran) == ALL
+    assert project.read("build/uses.txt") == "1.0\n"
+    assert project.doit_ok().ran == []
+    assert project.exists(PACKAGES_CACHE)  # the next runs read no metadata
+
+    install(site, "unrelated", "1.1", {"unrelated.py": ""})
+    assert project.doit_ok().ran == []
+
+    tiny(site, "1.1")  # installed over 1.0
+    assert project.doit_ok().ran == ["uses"]
+    assert project.read("build/uses.txt") == "1.1\n"
+    # track_packages = false: made with 1.0, and left so
+    assert project.read("build/untracked.txt") == "1.0\n"
+    assert project.read("build/from_toml.txt") == "1.0\n"
+
+    other(site, "2.1")  # imported inside the function
+    assert project.doit_ok().ran == ["inner"]
+    assert project.read("build/inner.txt") == "2.1\n"
+    assert project.doit_ok().ran == []
