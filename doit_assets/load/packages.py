@@ -63,15 +63,10 @@ def distributions_of(modules: Iterable[str], root: str) -> Pairs:
     import statements) or are part of (a function outside the project).
 
     ``root`` is the project's real path."""
-    names: set[str] = set()
-    for name in modules:
-        module = sys.modules.get(name)
-        file = getattr(module, "__file__", None)
-        if module is not None and file and is_project_file(file, root):
-            names |= _imports_of(module)
-        else:
-            names.add(name.partition(".")[0])
-    return _CACHE.resolve(frozenset(names), root)
+    found = [_imports_of(name, root) for name in modules]
+    # one module (most assets): its set, whose hash is kept, is the key
+    names = found[0] if len(found) == 1 else frozenset[str]().union(*found)
+    return _CACHE.resolve(names, root)
 
 
 def distributions_stamp(names: Iterable[str], root: str = ".") -> str:
@@ -110,13 +105,22 @@ def forget() -> None:
 # -- a module's imports ---------------------------------------------------------
 
 
-def _imports_of(module: types.ModuleType) -> frozenset[str]:
-    """The top-level names a module's source imports (absolute imports only:
-    a relative one stays in its package)."""
+def _imports_of(name: str, root: str) -> frozenset[str]:
+    """The top-level names a project module's source imports (absolute
+    imports only: a relative one stays in its package); for a module outside
+    the project, its own top-level name."""
+    module = sys.modules.get(name)
+    if module is None:
+        return frozenset({name.partition(".")[0]})
     found = _CACHE.imports.get(module)
-    if found is None:
-        found = _CACHE.imports[module] = _parse_imports(getattr(module, "__file__", ""))
-    return found
+    if found is None or found[0] != root:
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and is_project_file(file, root):
+            names = _parse_imports(file)
+        else:
+            names = frozenset({name.partition(".")[0]})
+        found = _CACHE.imports[module] = (root, names)
+    return found[1]
 
 
 def _parse_imports(file: str) -> frozenset[str]:
@@ -175,9 +179,10 @@ class _Cache:
         self.path: tuple[str, ...] | None = None
         self.installed: _Table | None = None
         self.resolved: dict[tuple[frozenset[str], str], Pairs] = {}
-        self.imports: weakref.WeakKeyDictionary[types.ModuleType, frozenset[str]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # a module -> (the project's root, what it imports), once per module
+        self.imports: weakref.WeakKeyDictionary[
+            types.ModuleType, tuple[str, frozenset[str]]
+        ] = weakref.WeakKeyDictionary()
 
     def table(self, root: str, *, reread: bool = False) -> _Table:
         path = tuple(sys.path)
