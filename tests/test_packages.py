@@ -526,3 +526,65 @@ def test_an_upgraded_distribution_reruns_exactly_the_assets_that_import_it(
     assert project.doit_ok().ran == ["inner"]
     assert project.read("build/inner.txt") == "2.1\n"
     assert project.doit_ok().ran == []
+
+
+# -- in the plan: the asset's version and its checks' ------------------------------
+
+CHECKED = """\
+from pathlib import Path
+
+import tiny
+
+from doit_assets import asset, asset_check
+
+
+@asset(path="build/tracked.txt")
+def tracked(output: Path) -> None:
+    output.write_text(tiny.VERSION)
+
+
+@asset(path="build/pinned.txt", code_version="1")
+def pinned(output: Path) -> None:
+    output.write_text(tiny.VERSION)
+
+
+@asset(path="build/untracked.txt", code_version="1", track_packages=False)
+def untracked(output: Path) -> None:
+    output.write_text(tiny.VERSION)
+
+
+@asset_check(asset="pinned")
+def pinned_ok(path: Path) -> bool:
+    return path.read_text() == tiny.VERSION
+
+
+@asset_check(asset="untracked")
+def untracked_ok(path: Path) -> bool:
+    return path.read_text() == tiny.VERSION
+"""
+
+
+def test_the_plan_takes_packages_into_versions_and_checks_unless_told_not_to(
+    folder: Project, tmp_path: Path
+) -> None:
+    """An explicit code_version replaces the asset's own automatic version,
+    not its Python checks': theirs follow the asset's track_packages."""
+    from doit_assets.plan.plan import plan_project
+
+    site = tmp_path / "site"
+    tiny(site, "1.0")
+    folder.write("checked.py", CHECKED)
+    folder.write("assets.toml", '[settings]\nmodules = ["checked"]\n')
+
+    def fingerprints() -> dict[str, str | None]:
+        packages.forget()
+        sys.modules.pop("checked", None)
+        plan = plan_project("assets.toml", write_cache=False)
+        return {a.key: a.fingerprint for a in plan.assets}
+
+    with on_path(site, modules=("checked",)):
+        before = fingerprints()
+        assert fingerprints() == before
+        tiny(site, "1.1")
+        after = fingerprints()
+    assert sorted(k for k in before if before[k] != after[k]) == ["pinned", "tracked"]
