@@ -24,6 +24,7 @@ POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
 LOGS_DIR = f"{STATE_DIR}/logs"
 # the installed distributions, for Python assets' code versions (issue 16)
 PACKAGES_CACHE = f"{STATE_DIR}/packages.cache"
+IMPORTS_CACHE = f"{STATE_DIR}/imports.cache"  # the imports of project modules
 
 # A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
 # with a random part of STAGING_TOKEN bytes (twice as many hex digits). A

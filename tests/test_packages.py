@@ -31,7 +31,7 @@ from doit_assets.load.packages import (
     imported_distributions,
     python_version,
 )
-from doit_assets.paths import PACKAGES_CACHE
+from doit_assets.paths import IMPORTS_CACHE, PACKAGES_CACHE
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
@@ -588,3 +588,31 @@ def test_the_plan_takes_packages_into_versions_and_checks_unless_told_not_to(
         tiny(site, "1.1")
         after = fingerprints()
     assert sorted(k for k in before if before[k] != after[k]) == ["pinned", "tracked"]
+
+
+def test_the_imports_of_a_module_are_kept_on_disk_by_its_stamp(
+    tmp_path: Path,
+) -> None:
+    site, root = tmp_path / "site", tmp_path / "project"
+    tiny(site, "1.0")
+    other(site, "2.0")
+    steps = "import tiny\n\n\ndef made() -> str:\n    return tiny.VERSION\n"
+    write(root, {"steps.py": steps})
+    (root / ".doit-assets").mkdir()
+    cache = root / IMPORTS_CACHE
+    with on_path(root, site, modules=("steps",)):
+        made = load("steps").made
+        assert imported_distributions(made, str(root)) == (("tinydist", "1.0"),)
+        # the next process believes the cache while the file is as it was ...
+        version, saved = marshal.loads(cache.read_bytes())
+        stamp, names = saved[str(root / "steps.py")]
+        assert names == ("tiny",)
+        saved[str(root / "steps.py")] = (stamp, ("other", "tiny"))
+        cache.write_bytes(marshal.dumps((version, saved)))
+        packages.forget()
+        assert imported_distributions(made, str(root)) == both("1.0")
+        # ... and parses it again once it changed
+        (root / "steps.py").write_text(steps.replace("tiny", "other"))
+        packages.forget()
+        made = load("steps").made
+        assert imported_distributions(made, str(root)) == (("otherdist", "2.0"),)

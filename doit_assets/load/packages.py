@@ -11,10 +11,12 @@ own modules. A module name is mapped to the distributions that provide it by
 several: all of them count).
 
 Finding the installed distributions reads the metadata of every one of them
-(about half a millisecond each), so the table is kept for the process and on
-disk (``.doit-assets/packages.cache``), bound to the folders of ``sys.path``:
-installing or removing a distribution changes its folder, which makes the
-table again.
+(about a quarter of a millisecond each), so the table is kept for the process
+and on disk (``.doit-assets/packages.cache``), bound to the folders of
+``sys.path``: installing or removing a distribution changes its folder, which
+makes the table again. A module's imports are parsed once (about 10
+microseconds a line) and kept on disk too (``.doit-assets/imports.cache``), by
+the module file's stamp. benchmarks/results/packages.md has the numbers.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..atomic import read_nofollow, write_atomically
-from ..paths import PACKAGES_CACHE, STATE_DIR, state_folder_problem
+from ..paths import IMPORTS_CACHE, PACKAGES_CACHE, state_folder_problem
 
 # Bump when what the disk cache holds changes shape.
 FORMAT = 1
@@ -116,11 +118,41 @@ def _imports_of(name: str, root: str) -> frozenset[str]:
     if found is None or found[0] != root:
         file = getattr(module, "__file__", None)
         if isinstance(file, str) and is_project_file(file, root):
-            names = _parse_imports(file)
+            names = _CACHE.parsed(root).imports_of(file)
         else:
             names = frozenset({name.partition(".")[0]})
         found = _CACHE.imports[module] = (root, names)
     return found[1]
+
+
+class _Parsed:
+    """The imports of each project module, kept on disk by the file's stamp
+    (size, mtime, inode, change time): parsing a module costs about 10
+    microseconds a line, a stat 2."""
+
+    def __init__(self, root: str) -> None:
+        self.cache = os.path.join(root, IMPORTS_CACHE)
+        self.saved: dict[str, tuple[tuple[int, int, int, int], tuple[str, ...]]]
+        try:
+            version, self.saved = marshal.loads(read_nofollow(self.cache))
+            if version != FORMAT:
+                self.saved = {}
+        except Exception:  # a cache is only a cache: parse again
+            self.saved = {}
+
+    def imports_of(self, file: str) -> frozenset[str]:
+        try:
+            st = os.stat(file)
+        except OSError:
+            return frozenset()
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        found = self.saved.get(file)
+        if found is not None and found[0] == stamp:
+            return frozenset(found[1])
+        names = _parse_imports(file)
+        self.saved[file] = (stamp, tuple(sorted(names)))
+        _save(self.cache, (FORMAT, self.saved))
+        return names
 
 
 def _parse_imports(file: str) -> frozenset[str]:
@@ -183,6 +215,12 @@ class _Cache:
         self.imports: weakref.WeakKeyDictionary[
             types.ModuleType, tuple[str, frozenset[str]]
         ] = weakref.WeakKeyDictionary()
+        self.parsers: dict[str, _Parsed] = {}  # by the project's root
+
+    def parsed(self, root: str) -> _Parsed:
+        if root not in self.parsers:
+            self.parsers[root] = _Parsed(root)
+        return self.parsers[root]
 
     def table(self, root: str, *, reread: bool = False) -> _Table:
         path = tuple(sys.path)
@@ -248,13 +286,17 @@ def _load_table(root: str, *, reread: bool = False) -> _Table:
     except Exception:  # a cache is only a cache: any problem means "read again"
         pass
     table = _read_installed()
-    state = os.path.join(root, STATE_DIR)
-    # Only into a state folder that is there: loading a project creates none.
+    _save(cache, (FORMAT, key, table.modules, table.versions))
+    return table
+
+
+def _save(cache: str, value: Any) -> None:
+    """Into a state folder that is there (loading a project makes none); a
+    failure to write costs the next process some time only."""
+    state = os.path.dirname(cache)
     if os.path.isdir(state) and state_folder_problem(state) is None:
         with contextlib.suppress(OSError, ValueError):
-            data = marshal.dumps((FORMAT, key, table.modules, table.versions))
-            write_atomically(cache, data)
-    return table
+            write_atomically(cache, marshal.dumps(value))
 
 
 def _path_key(root: str) -> list[Any]:
