@@ -305,14 +305,17 @@ def _path_key(root: str) -> list[Any]:
     Installing or removing a distribution adds or removes an entry of its
     folder, which changes the folder's size, modification and change time;
     the inode and change time, which no one can set, bind the cache to these
-    very folders (see "Trust" in docs/design.md). The project's own folder is
-    left out: outputs written there change it on every run, and what it holds
-    is the project's own code, which never counts as a distribution.
+    very folders (see "Trust" in docs/design.md). Left out: the project's
+    own folder (outputs written there change it on every run, and what it
+    holds is the project's own code, never a distribution) and the folder of
+    the interpreter and its scripts, first on the path of ``doit`` but not of
+    ``python -m doit``, which then share one cache.
     """
     key: list[Any] = [sys.version, sys.executable]
+    scripts = os.path.realpath(os.path.dirname(sys.executable))
     for entry in sys.path:
         folder = os.path.realpath(entry or os.curdir)
-        if folder == root:
+        if folder in (root, scripts):
             continue
         try:
             st = os.stat(folder)
