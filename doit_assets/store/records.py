@@ -154,7 +154,9 @@ def materialization_of(row: Sequence[Any]) -> Materialization:
     """A row of the table ``materializations`` (``select *``)."""
     values = list(row)
     values[11] = json.loads(values[11]) if values[11] else {}
-    if values[_REPORTED]:
+    # A history not migrated yet (opened read only) lacks the newer columns:
+    # they keep their defaults.
+    if len(values) > _REPORTED and values[_REPORTED]:
         values[_REPORTED] = json.loads(values[_REPORTED])
     return Materialization(*values)
 
