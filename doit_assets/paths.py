@@ -23,6 +23,9 @@ GRAPH_PAGE = f"{STATE_DIR}/graph.html"
 POOLS_DIR = f"{STATE_DIR}/pools"  # a lock file per slot of each [pools] pool
 LOGS_DIR = f"{STATE_DIR}/logs"
 TOOLS_FILE = f"{STATE_DIR}/tools"  # the versions requires printed, by executable
+# the installed distributions, for Python assets' code versions (issue 16)
+PACKAGES_CACHE = f"{STATE_DIR}/packages.cache"
+IMPORTS_CACHE = f"{STATE_DIR}/imports.cache"  # the imports of project modules
 
 # A staging folder: DIR/.doit-assets-staging.XXXXXXXXXXXX/, one per attempt,
 # with a random part of STAGING_TOKEN bytes (twice as many hex digits). A

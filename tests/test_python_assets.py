@@ -16,6 +16,7 @@ import os
 import pickle
 import re
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from doit_assets import AssetError, load_graph
 from doit_assets.load.decorators import collect
 
 VALUES = ".doit-assets/values"
+PYTHON_MINOR = f"{sys.version_info.major}.{sys.version_info.minor}"
 CORPUS = Path(__file__).parent / "corpus" / "python"
 CORPUS_CASES = sorted(CORPUS.glob("*.py"))
 # Without -n doit runs each function itself; with -n 2, in worker processes.
@@ -505,6 +507,7 @@ def test_show_a_python_asset_declared_in_toml(project: Project) -> None:
             f"code version  {made['code_version']} (automatic)",
             "depends on    raw",
             "inputs        -",
+            f"python        {PYTHON_MINOR}",  # in its automatic code version
             f"output        {VALUES}/names.txt  8 B  md5 "
             + file_md5(project, f"{VALUES}/names.txt"),
             "status        fresh",
@@ -847,6 +850,7 @@ def test_show_gives_where_a_python_asset_is_declared_and_its_code_version(
             f"code version  {code_version} (automatic)",
             "depends on    words",
             "inputs        -",
+            f"python        {PYTHON_MINOR}",  # in its automatic code version
             "output        build/total.txt  5 B  md5 "
             + file_md5(steps, "build/total.txt"),
             "status        fresh",

@@ -1,4 +1,6 @@
-"""A project made by an earlier version runs on as it was: nothing is made again.
+"""A project made by an earlier version runs on as it was: nothing is made
+again but its Python assets, once (their automatic code versions now cover
+Python's version and the installed packages they import, issue 16).
 
 ``tests/fixtures/upgrade-0.1`` was built by doit-assets 0.1 (the last version
 before the state folder's layout, the staging folders and the package's
@@ -24,14 +26,22 @@ def upgraded(project: Project) -> Project:
     return project
 
 
-def test_a_project_built_by_0_1_is_up_to_date(project: Project) -> None:
+def test_a_project_built_by_0_1_runs_only_its_python_assets_again(
+    project: Project,
+) -> None:
     upgraded(project)
+    # the history is read as 0.1 left it (status migrates nothing)
     status = project.doit("assets", "status", "--check")
-    assert status.code == 0, status
+    assert status.code == 1, status
+    stale = [line.split()[0] for line in status.out.splitlines() if " stale " in line]
+    assert stale == ["totals", "summary"], status
+    assert "totals   stale   " in status.out, status
+    assert "its code version changed: 6881cf44dbe38bb7 → " in status.out, status
     run = project.doit_ok()
-    assert run.ran == [], run
-    assert len(run.up_to_date) == 11, run
+    assert run.ran == ["totals", "summary"], run
+    assert len(run.up_to_date) == 9, run
     assert project.doit_ok().ran == []
+    assert project.doit("assets", "status", "--check").code == 0
 
 
 def test_the_history_of_0_1_reads_on(project: Project) -> None:
@@ -56,6 +66,7 @@ def test_the_history_of_0_1_reads_on(project: Project) -> None:
 
 def test_a_change_after_the_upgrade_runs_exactly_its_cone(project: Project) -> None:
     upgraded(project)
+    assert project.doit_ok().ran == ["totals", "summary"]  # as above
     project.write("lib/a.txt", "v2\n")
     run = project.doit_ok()
     # the glob input changed; its output comes out the same: early cutoff

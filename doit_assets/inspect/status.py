@@ -372,8 +372,8 @@ class _Checker:
                 )
             )
         causes += changed
-        if last.code_version != asset.code_version and not any(
-            c.kind == "package_changed" for c in changed
+        if last.code_version != asset.code_version and _code_changed(
+            saved_environment, self.plan.environment.get(asset.task), changed
         ):
             causes.append(
                 Cause(
@@ -544,3 +544,14 @@ def _mtime(path: str) -> float | None:
         return os.stat(path.rstrip("/")).st_mtime
     except OSError:
         return None
+
+
+def _code_changed(old: Any, new: Any, changed: list[Cause]) -> bool:
+    """Did the code itself change, not only the packages or Python its
+    automatic code version covers? Told by the code's own digest where the
+    history has it; else, a changed package is taken as the whole story."""
+    old_code = (old or {}).get("code")
+    new_code = (new or {}).get("code")
+    if old_code and new_code:
+        return bool(old_code != new_code)
+    return not any(c.kind == "package_changed" for c in changed)

@@ -6,8 +6,10 @@ It also covers what the function uses from its own project: helper functions
 and classes (followed recursively, also as ``module.helper``), the values its
 closures hold, and module-level constants made of plain values (numbers,
 strings, and lists, tuples, sets and dicts of them). Code from installed
-packages is left out. An explicit ``code_version`` replaces all of this: the
-asset then re-runs only when that string changes.
+packages is left out; instead, Python's ``major.minor`` and the versions of the
+installed distributions the code imports count (packages.py), unless the
+asset says ``track_packages = false``. An explicit ``code_version`` replaces
+all of this: the asset then re-runs only when that string changes.
 """
 
 from __future__ import annotations
@@ -20,72 +22,118 @@ import sys
 import textwrap
 import types
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
+
+from .packages import Pairs, distributions_of, is_project_file, python_version
 
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 
 
+class CodeParts(NamedTuple):
+    """A Python asset's automatic code version and what it covers besides code."""
+
+    digest: str  # the automatic code version
+    python: str | None  # "3.11"; None where packages are not tracked
+    packages: Pairs  # (distribution, version), sorted by name
+    code: str = ""  # the digest of the code alone (why tells a code change apart)
+
+
 def code_version(fn: Callable[..., Any], project_root: str) -> str:
-    """A digest of ``fn`` and of the project code it reaches."""
-    root = os.path.realpath(project_root)
-    parts: list[str] = []
-    seen: set[int] = set()
-    _collect(fn, root, parts, seen, top=True)
+    """A digest of ``fn``, of the project code it reaches, of Python's
+    ``major.minor`` and of the installed distributions that code imports."""
+    return code_parts(fn, project_root).digest
+
+
+def code_parts(
+    fn: Callable[..., Any], project_root: str, packages: bool = True
+) -> CodeParts:
+    """The automatic code version of ``fn`` and its parts; without
+    ``packages``, of its code alone (Python and distributions left out)."""
+    walk = _Walk(os.path.realpath(project_root))
+    walk.collect(fn, top=True)
+    parts = walk.parts
+    python: str | None = None
+    pairs: Pairs = ()
+    code = hashlib.sha256("\n".join(parts).encode(), usedforsecurity=False)
+    if packages:
+        python = python_version()
+        pairs = distributions_of(walk.modules, walk.root)
+        # after the code: without packages the digest is the code's alone
+        parts = [*parts, f"python {python}", *(f"{n}=={v}" for n, v in pairs)]
     digest = hashlib.sha256("\n".join(parts).encode(), usedforsecurity=False)
-    return digest.hexdigest()[:16]
+    return CodeParts(digest.hexdigest()[:16], python, pairs, code.hexdigest()[:16])
 
 
-def _collect(
-    obj: Any, root: str, parts: list[str], seen: set[int], *, top: bool = False
-) -> None:
-    if id(obj) in seen:
-        return
-    seen.add(id(obj))
-    parts.append(_normalized_source(obj, strip_decorators=top))
-    if isinstance(obj, type):
-        # A class: what its methods use counts too.
-        for member in vars(obj).values():
-            member = getattr(member, "__func__", member)  # static/class methods
-            if isinstance(member, types.FunctionType):
-                _follow(member, root, parts, seen)
-    else:
-        _follow(obj, root, parts, seen)
+def reached_modules(fn: Callable[..., Any], project_root: str) -> tuple[str, ...]:
+    """The modules of ``fn`` and of the project code it reaches."""
+    walk = _Walk(os.path.realpath(project_root))
+    walk.collect(fn, top=True)
+    return tuple(walk.modules)
 
 
-def _follow(fn: Any, root: str, parts: list[str], seen: set[int]) -> None:
-    """What a function reaches: globals, module attributes, closure values."""
-    code = getattr(fn, "__code__", None)
-    if code is None:
-        return
-    namespace = getattr(fn, "__globals__", {})
-    names = sorted(set(_names(code)))
-    for name in names:
-        if name in namespace:
-            _use(name, namespace[name], root, parts, seen)
-            if isinstance(namespace[name], types.ModuleType) and _in_project(
-                namespace[name], root
-            ):
-                # `helpers.suffix()`: the attribute names are among the code's
-                # names too; follow those the module has.
-                module = namespace[name]
-                for attribute in names:
-                    if attribute in vars(module):
-                        member = vars(module)[attribute]
-                        _use(f"{name}.{attribute}", member, root, parts, seen)
-    for index, cell in enumerate(fn.__closure__ or ()):
-        try:
-            value = cell.cell_contents
-        except ValueError:  # an empty cell
-            continue
-        _use(f"<closure {index}>", value, root, parts, seen)
+class _Walk:
+    """What a function reaches: the normalized source of each project
+    function and class, plain values, and the modules they are in."""
 
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.parts: list[str] = []
+        self.seen: set[int] = set()
+        self.modules: dict[str, None] = {}  # in the order they are reached
 
-def _use(name: str, value: Any, root: str, parts: list[str], seen: set[int]) -> None:
-    value = getattr(value, "fn", value)  # an @asset used as a helper
-    if _is_simple_tuple(value):
-        parts.append(f"{name}={_stable_repr(value)}")
-    elif isinstance(value, (types.FunctionType, type)) and _in_project(value, root):
-        _collect(value, root, parts, seen)
+    def collect(self, obj: Any, *, top: bool = False) -> None:
+        if id(obj) in self.seen:
+            return
+        self.seen.add(id(obj))
+        self.parts.append(_normalized_source(obj, strip_decorators=top))
+        module = getattr(obj, "__module__", None)
+        if module:
+            self.modules[module] = None
+        if isinstance(obj, type):
+            # A class: what its methods use counts too.
+            for member in vars(obj).values():
+                member = getattr(member, "__func__", member)  # static/class methods
+                if isinstance(member, types.FunctionType):
+                    self.follow(member)
+        else:
+            self.follow(obj)
+
+    def follow(self, fn: Any) -> None:
+        """What a function reaches: globals, module attributes, closure values."""
+        code = getattr(fn, "__code__", None)
+        if code is None:
+            return
+        namespace = getattr(fn, "__globals__", {})
+        names = sorted(set(_names(code)))
+        for name in names:
+            if name in namespace:
+                self.use(name, namespace[name])
+                if isinstance(namespace[name], types.ModuleType) and _in_project(
+                    namespace[name], self.root
+                ):
+                    # `helpers.suffix()`: the attribute names are among the code's
+                    # names too; follow those the module has.
+                    module = namespace[name]
+                    self.modules[module.__name__] = None
+                    for attribute in names:
+                        if attribute in vars(module):
+                            member = vars(module)[attribute]
+                            self.use(f"{name}.{attribute}", member)
+        for index, cell in enumerate(fn.__closure__ or ()):
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            self.use(f"<closure {index}>", value)
+
+    def use(self, name: str, value: Any) -> None:
+        value = getattr(value, "fn", value)  # an @asset used as a helper
+        if _is_simple_tuple(value):
+            self.parts.append(f"{name}={_stable_repr(value)}")
+        elif isinstance(value, (types.FunctionType, type)) and _in_project(
+            value, self.root
+        ):
+            self.collect(value)
 
 
 def _stable_repr(value: Any) -> str:
@@ -133,12 +181,7 @@ def _in_project(obj: Any, root: str) -> bool:
     else:
         module = sys.modules.get(getattr(obj, "__module__", "") or "")
     path = getattr(module, "__file__", None)
-    if not path:
-        return False
-    path = os.path.realpath(path)
-    if "site-packages" in path.split(os.sep) or "dist-packages" in path.split(os.sep):
-        return False
-    return bool(path.startswith(root + os.sep))
+    return isinstance(path, str) and is_project_file(path, root)
 
 
 def _normalized_source(obj: Any, *, strip_decorators: bool) -> str:

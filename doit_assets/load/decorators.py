@@ -90,6 +90,7 @@ def asset(
     timezone: str | None = None,
     env: Mapping[str, str] | None = None,
     requires: Sequence[str] = (),
+    track_packages: bool = True,
 ) -> Callable[[Callable[..., Any]], AssetDef]: ...
 
 
@@ -116,6 +117,8 @@ def asset(
     watch`` and ``tick`` make it. ``env`` (variable -> value, set while the
     function runs) and ``requires`` (commands that print the versions of the
     tools it uses) are those of ``assets.toml``: both enter its fingerprint.
+    ``track_packages=False`` leaves Python's version and the installed
+    distributions out of the automatic code version.
     """
     if fn is None:
         return lambda f: _define(f, options)

@@ -54,6 +54,8 @@ ASSET_KEYS = (
     # its environment (issue 16)
     "env",
     "requires",
+    # the installed distributions in the code version (issue 16)
+    "track_packages",
 )
 _KNOWN = frozenset(ASSET_KEYS)
 
@@ -156,6 +158,7 @@ class AssetBuilder(Checker):
                 "a source asset runs nothing: 'env' and 'requires' are for transforms",
                 "Remove them, or add a 'transform'",
             )
+        track_packages = fields.track_packages(self, name, table)
         if is_source and "transform" not in table and depends_on:
             self.fail(
                 name,
@@ -233,6 +236,7 @@ class AssetBuilder(Checker):
             checks=tuple(checks),
             **automation,
             **environment,
+            track_packages=track_packages,
         )
 
     def _unknown_keys(self, name: str, table: dict[str, Any]) -> None:

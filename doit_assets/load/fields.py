@@ -539,3 +539,17 @@ def on_failure_command(
         )
         return None
     return no_nul(checker, name, field, value)
+
+
+def track_packages(checker: Checker, name: str, table: dict[str, Any]) -> bool:
+    """Whether the automatic code version covers the installed distributions."""
+    value = table.get("track_packages", True)
+    if isinstance(value, bool):
+        return value
+    words = "True or False" if checker.decorator else "true or false"
+    checker.fail(
+        name,
+        "track_packages",
+        f"'track_packages' must be {words}, got {checker.type_of(value)}",
+    )
+    return True

@@ -86,6 +86,10 @@ class AssetSpec:
     # print the versions of the tools it uses; both enter its fingerprint.
     env: tuple[tuple[str, str], ...] = ()
     requires: tuple[str, ...] = ()
+    # Python packages (issue 16): whether a Python transform's or check's
+    # automatic code version covers Python's major.minor and the versions of
+    # the installed distributions its code imports.
+    track_packages: bool = True
 
     def mapping(self, dep: str) -> Mapping_:
         return dict(self.mappings).get(AssetKey(dep), DEFAULT)

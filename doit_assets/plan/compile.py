@@ -15,7 +15,7 @@ import shlex
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from ..load.codeversion import code_version
+from ..load.codeversion import CodeParts, code_parts
 from ..load.toml import Project
 from ..model import clock
 from ..model.checks import CheckSpec
@@ -111,11 +111,15 @@ class _Maker:
             spec.partitions.dimensions.index(time) if spec.partitions and time else None
         )
         self.version = spec.code_version
-        if callable(spec.transform):
-            self.version = self.version or code_version(spec.transform, root)
+        packages = spec.track_packages
+        # what the automatic code version covers besides code (issue 16)
+        self.parts: CodeParts | None = None
+        if callable(spec.transform) and not self.version:
+            self.parts = code_parts(spec.transform, root, packages)
+            self.version = self.parts.digest
         # checks: a Python check's code counts as a transform's does
         self.check_versions = {
-            c.name: code_version(c.argument, root)
+            c.name: code_parts(c.argument, root, packages).digest
             for c in spec.checks
             if c.kind == "python" and callable(c.argument)
         }
@@ -221,7 +225,16 @@ class _Maker:
             spec.interval,
             env,
             requires,
+            *self.code_environment(),
         )
+
+    def code_environment(self) -> tuple[str | None, tuple[tuple[str, str], ...], str]:
+        """python, packages and the code's own digest, of an automatic code
+        version that tracks packages (else None, (), "")."""
+        parts = self.parts
+        if parts is None or parts.python is None:
+            return None, (), ""
+        return parts.python, parts.packages, parts.code
 
     def environment(self) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
         """Its env ([settings] env, then its own, which wins) and requires

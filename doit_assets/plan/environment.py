@@ -24,7 +24,8 @@ from .records import Planned, PlannedAsset, with_environment
 
 # The components of one asset: "env", "inherited" (name -> value, a secret's
 # as SECRET + digest), "tools" (command -> output), "python", "packages"
-# (distribution -> version); only those it has.
+# (distribution -> version), "code" (the digest of its code alone, beside
+# python and packages); only those it has.
 Components = dict[str, Any]
 SECRET = "sha256:"
 
@@ -71,7 +72,7 @@ def resolve(
             outputs = {c: versions[c] for c in asset.requires}
             fingerprint = with_environment(asset.fingerprint, outputs, inherited)
             final[asset.task] = asset._replace(fingerprint=fingerprint)
-        same = (asset.env, asset.requires, asset.python, asset.packages)
+        same = (asset.env, asset.requires, asset.python, asset.packages, asset.code)
         found = shared.get(same)
         if found is None:
             found = shared[same] = _components(
@@ -102,6 +103,8 @@ def _components(
         found["python"] = asset.python
     if asset.packages:
         found["packages"] = dict(asset.packages)
+    if asset.code:
+        found["code"] = asset.code
     return found
 
 

@@ -147,6 +147,7 @@ class PlannedAsset(NamedTuple):
     # major.minor and the installed distributions its code imports
     python: str | None = None
     packages: tuple[tuple[str, str], ...] = ()
+    code: str = ""  # the digest of its code alone, for why (else "")
 
     @property
     def task(self) -> str:

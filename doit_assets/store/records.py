@@ -156,6 +156,8 @@ def materialization_of(row: Sequence[Any]) -> Materialization:
     """A row of the table ``materializations`` (``select *``)."""
     values = list(row)
     values[11] = json.loads(values[11]) if values[11] else {}
+    # A history not migrated yet (opened read only) lacks the newer columns:
+    # they keep their defaults.
     for column in (_REPORTED, _ENVIRONMENT):
         if len(values) > column and values[column]:
             values[column] = json.loads(values[column])
