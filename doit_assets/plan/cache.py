@@ -27,7 +27,7 @@ from ..atomic import read_nofollow, write_atomically
 from ..paths import CACHE_FILE
 
 # Bump when what is cached changes shape.
-FORMAT = 9
+FORMAT = 10
 
 
 def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
