@@ -357,24 +357,9 @@ def rehearse(
     refused = attempt.refuse(job.external_roots, dict, asset.task, replacing=False)
     if refused is not None:
         return Failure(refused, retryable=False)
-    hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
     try:
-        attempt.begin()
-        before = {o: stamp(attempt.full(o)) for o in asset.paths}
-        failure = run_transform(
-            asset,
-            attempt,
-            before,
-            context.before_output,
-            wrap=wrap,
-            settings=context.settings,
-        )
-        if failure is not None:
-            return failure
-        problem = attempt.check(before, hint) or _gone(job)
-        if problem is not None:
-            return Failure(problem, exit_code=0)
-        return look(attempt)
+        failure = _staged(job, attempt, context, AttemptLog(None), wrap)
+        return failure if failure is not None else look(attempt)
     except OSError as err:
         where = f" '{err.filename}'" if err.filename else ""
         return Failure(f"cannot write{where}: {err.strerror or err}")
@@ -390,7 +375,6 @@ def _attempt(
     checked: Callable[[Sequence[CheckOutcome]], None] | None,
 ) -> Failure | None:
     asset = job.asset
-    hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
     # issue 16 (audit): [settings] strict_io traces a shell transform
     strict = StrictIO.of(
         asset.task, asset.root, asset.call is not None, context.settings
@@ -399,22 +383,11 @@ def _attempt(
         strict.close()
         return Failure(strict.refusal() or "", retryable=False)
     try:
-        attempt.begin()
-        before = {o: stamp(attempt.full(o)) for o in asset.paths}
-        failure = run_transform(
-            asset,
-            attempt,
-            before,
-            context.before_output,
-            log,
-            settings=context.settings,
-            wrap=strict.wrap if strict is not None else None,
-        )
+        wrap = strict.wrap if strict is not None else None
+        failure = _staged(job, attempt, context, log, wrap)
         if failure is not None:
             return failure
-        problem = attempt.check(before, hint) or _gone(job)
-        if problem is None and strict is not None:
-            problem = strict.stray()
+        problem = strict.stray() if strict is not None else None
         if problem is not None:  # the transform itself succeeded
             return Failure(problem, exit_code=0)
         if asset.checks:  # on the staged outputs: a blocking failure keeps the old
@@ -435,6 +408,34 @@ def _attempt(
         attempt.end()
         if strict is not None:
             strict.close()
+
+
+def _staged(
+    job: Job,
+    attempt: Attempt,
+    context: RunContext,
+    log: AttemptLog,
+    wrap: Callable[[str], str] | None,
+) -> Failure | None:
+    """Begin the attempt, run the transform into staging, and check what it
+    left (every output, of its kind; nothing it read gone)."""
+    asset = job.asset
+    attempt.begin()
+    before = {o: stamp(attempt.full(o)) for o in asset.paths}
+    failure = run_transform(
+        asset,
+        attempt,
+        before,
+        context.before_output,
+        log,
+        wrap=wrap,
+        settings=context.settings,
+    )
+    if failure is not None:
+        return failure
+    hint = COMMAND_HINT if asset.call is None else PYTHON_HINT
+    problem = attempt.check(before, hint) or _gone(job)
+    return None if problem is None else Failure(problem, exit_code=0)
 
 
 def run_transform(
