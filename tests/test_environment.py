@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -195,7 +197,8 @@ def test_a_tool_whose_version_changes_runs_its_assets_and_why_names_it(
     assert sorted(project.doit_ok().ran) == ["plain", "tooled"]
     assert _calls(project) == 1  # once per run
     assert project.doit_ok().ran == []
-    assert _calls(project) == 1  # kept by the executable's stamp: not asked again
+    # a script (a version manager's shim is one) is asked again on every run
+    assert _calls(project) == 2
     _stub_tool(project, "1.1")
     os.utime(tool, ns=(1, 1))  # a new stamp even within the same clock tick
     why = project.doit("assets", "why", "tooled")
@@ -207,35 +210,94 @@ def test_a_tool_whose_version_changes_runs_its_assets_and_why_names_it(
     assert "tool          mytool --version: mytool 1.1 (stub)\n" in show.out
 
 
+def test_a_compiled_tools_version_is_kept_by_its_programs_stamp(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = project.root.parent / f"{project.root.name}-bin"
+    folder.mkdir()
+    tool = folder / "mytool"
+    shutil.copy2("/bin/echo", tool)  # a compiled program: its stamp decides
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    project.assets(
+        """\
+        [assets.tooled]
+        path = "tooled.txt"
+        transform = "echo made > {self.path}"
+        requires = ["mytool --version"]
+        """
+    )
+    project.doit_ok()
+    kept = json.loads(project.read(".doit-assets/tools"))
+    stamp, output = kept["mytool --version"]
+    assert stamp.startswith(f"{tool.resolve()}:")
+    assert output.startswith("echo (GNU coreutils)")
+    # what is kept is what counts while the program is the same: not run again
+    kept["mytool --version"] = [stamp, "mytool 7.0"]
+    project.write(".doit-assets/tools", json.dumps(kept))
+    why = project.doit("assets", "why", "tooled")
+    assert why.out.startswith("tooled is stale and would run, because:\n")
+    assert why.out.endswith(" → 7.0\n")
+    # another program at its path: asked again
+    tool.unlink()
+    shutil.copy2("/bin/true", tool)
+    assert project.doit_ok().ran == ["tooled"]
+    show = project.doit("assets", "show", "tooled")
+    assert "tool          mytool --version: true (GNU coreutils)" in show.out
+
+
 def test_a_tool_change_is_seen_by_the_no_op_fast_path(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tool = _stub_tool(project, "1.0")
-    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
-    _pipeline(project, TOOLS)
+    folder = project.root.parent / f"{project.root.name}-bin"
+    folder.mkdir()
+    tool = folder / "mytool"
+    shutil.copy2("/bin/echo", tool)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    _pipeline(project, TOOLS.replace("mytool {data.path}", "cp {data.path}"))
     project.doit_assets()
     assert project.doit_assets().ran == []
-    _stub_tool(project, "2.0")
-    os.utime(tool, ns=(1, 1))
+    assert project.exists(".doit-assets/noop.manifest")  # vouched for
+    tool.unlink()
+    shutil.copy2("/bin/true", tool)  # another version at the same path
     assert project.doit_assets().ran == ["tooled"]
+    # and a script, whose stamp says nothing, keeps the fast path off
+    _stub_tool(project, "1.0")
+    assert project.doit_assets().ran == ["tooled"]
+    assert project.doit_assets().ran == []
+    assert not project.exists(".doit-assets/noop.manifest")
 
 
-def test_a_version_command_that_fails_is_one_line_per_asset(
+def test_a_version_command_that_fails_fails_only_the_assets_that_declare_it(
     project: Project,
 ) -> None:
     _pipeline(
         project,
         TOOLS.replace('"mytool --version"', '"no-such-tool-here --version"'),
     )
+    line = (
+        "assets.toml:4: asset 'tooled': the version command "
+        "'no-such-tool-here --version' in 'requires' exited with code 127: "
+        "/bin/sh: 1: no-such-tool-here: not found. Install the tool, or correct "
+        "the command"
+    )
+    listed = project.doit("list")  # the project can still be looked at
+    assert listed.code == 0, listed
+    assert listed.err == line.replace(": asset", ": warning: asset", 1) + "\n"
     result = project.doit()
-    assert result.code != 0
+    assert result.code == 1
     assert "Traceback" not in result.err
-    assert result.err.startswith(
-        "ERROR: assets.toml:4: asset 'tooled': the version command "
+    assert result.ran == ["tooled", "plain"] or sorted(result.ran) == [
+        "plain",
+        "tooled",
+    ]
+    assert project.exists("plain.txt")  # what does not need the tool is made
+    assert not project.exists("tooled.txt")
+    assert f"\nfailed: tooled: {line.split(': ', 2)[2]}\n" in result.out
+    why = project.doit("assets", "why", "tooled")
+    assert why.out.startswith(
+        "tooled failed last time and would run again, because:\n  the version command "
         "'no-such-tool-here --version' in 'requires' exited with code 127: "
     )
-    assert result.err.rstrip().endswith("Install the tool, or correct the command")
-    assert not project.exists("tooled.txt")
 
 
 SECRET = """\
@@ -370,7 +432,8 @@ def test_accept_of_a_never_made_asset_says_so(project: Project) -> None:
     _pipeline(project)
     result = project.doit("assets", "accept", "sorted")
     assert result.out == (
-        "skipped sorted: never materialized: run it\n"
+        "skipped sorted: it has no saved state (never made, failed since, or "
+        "forgotten): run it\n"
         "accepted the new environment of 0 assets\n"
     )
 
@@ -432,7 +495,7 @@ def test_env_must_be_a_table_of_strings(folder: Project) -> None:
     )
     assert message == (
         "assets.toml:4: asset 'a': env 'SEED' must be a string, got integer. "
-        'Write SEED = "7"'
+        'Quote it: SEED = "..."'
     )
 
 
@@ -497,7 +560,7 @@ def test_environment_settings_are_checked(folder: Project) -> None:
         "with a digit",
         "assets.toml:5: setting 'requires' must be a list of commands, got "
         'array. For example requires = ["sort --version"]',
-        "assets.toml:6: setting env 'A' must be a string, got integer. Write A = \"1\"",
+        "assets.toml:6: setting env 'A' must be a string, got integer. Quote it: A = \"...\"",
     ]
 
 
@@ -514,3 +577,113 @@ def test_env_and_requires_keep_the_plan_cache_valid(folder: Project) -> None:
     assert first.by_task["a"] == again.by_task["a"]
     assert again.by_task["a"].env == (("A", "1"), ("B", "2"))
     assert again.by_task["a"].requires == ("echo 1.0",)
+
+
+def test_the_order_of_env_says_nothing(project: Project) -> None:
+    _pipeline(project)
+    project.doit_ok()
+    project.assets(
+        PIPELINE.replace(
+            'env = { LC_ALL = "C", SEED = "{vars.seed}" }',
+            'env = { SEED = "{vars.seed}", LC_ALL = "C" }',
+        )
+    )
+    assert project.doit_ok().ran == []
+
+
+def test_accept_json_exits_as_accept_does(project: Project) -> None:
+    _pipeline(project)
+    project.doit_ok()
+    project.assets(PIPELINE.replace("cp {data.path}", "cp -p {data.path}"))
+    refused = project.doit("assets", "accept", "--json", "copied")
+    assert refused.code == 1, refused
+    assert json.loads(refused.out)["assets"][0]["outcome"] == "refused"
+
+
+def test_a_version_command_that_hangs_is_stopped_whole(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = project.root.parent / f"{project.root.name}-bin"
+    folder.mkdir()
+    marker = project.root.parent / "still-running"
+    tool = folder / "hang"
+    tool.write_text(f'#!/bin/sh\nsleep 3 && touch "{marker}" &\nwait\n')
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DOIT_ASSETS_TOOL_TIMEOUT", "1")
+    project.assets(
+        """\
+        [assets.a]
+        path = "a.txt"
+        transform = "touch {self.path}"
+        requires = ["hang --version"]
+        """
+    )
+    result = project.doit()
+    assert result.code != 0
+    assert (
+        "the version command 'hang --version' in 'requires' did not finish within 1s"
+        in result.err
+    )
+    time.sleep(3.5)
+    assert not marker.exists()  # its child was stopped with it
+
+
+def test_requires_may_use_vars(folder: Project) -> None:
+    folder.write(
+        "assets.toml",
+        '[vars]\npython = "python3"\n\n[settings]\nrequires = ["{vars.python} -V"]\n\n'
+        '[assets.a]\npath = "a"\ntransform = "x"\nrequires = ["{vars.python} --version"]\n',
+    )
+    _, graph = load_graph("assets.toml")
+    assert graph["a"].requires == ("python3 --version",)
+    message = _load_error(
+        folder,
+        '[assets.a]\npath = "a"\ntransform = "x"\nrequires = ["{vars.py} -V", "{a.path}"]\n',
+    )
+    assert message.splitlines() == [
+        "assets.toml:4: asset 'a': unknown variable 'py' in requires '{vars.py} -V'. "
+        'Declare it under [vars]: py = "..."',
+        "assets.toml:4: asset 'a': requires '{a.path}' may use only {vars.NAME}, got "
+        "'{a.path}'. A version command names a program, not an asset's files",
+    ]
+
+
+def test_accept_takes_a_partition_and_names_what_else_is_stale(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [vars]
+        seed = "1"
+
+        [assets.part]
+        path = "out/{partition}.txt"
+        transform = "echo {partition} $SEED > {self.path}"
+        env = { SEED = "{vars.seed}" }
+        partitions = { static = ["a", "b"] }
+
+        [assets.data]
+        path = "data.txt"
+
+        [assets.copied]
+        path = "copied.txt"
+        transform = "cp {data.path} {self.path}"
+        """
+    )
+    project.write("data.txt", "1\n")
+    project.doit_ok()
+    project.assets(project.read("assets.toml").replace('seed = "1"', 'seed = "2"'))
+    accepted = project.doit("assets", "accept", "part:a")
+    assert accepted.out == (
+        "accepted part:a: env 'SEED' changed: 1 → 2\n"
+        "accepted the new environment of 1 asset\n"
+    )
+    assert project.doit_ok().ran == ["part:b"]
+    project.write("data.txt", "2\n")
+    unchanged = project.doit("assets", "accept", "copied")
+    assert unchanged.out == (
+        "unchanged copied: its environment is as recorded\n"
+        "  still stale: input 'data.txt' changed\n"
+        "accepted the new environment of 0 assets\n"
+    )

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import AssetError
 from ..inspect.causes import AssetStatus
+from ..inspect.history_answers import known_partition
 from ..inspect.status import project_status
 from ..model.selection import select
 from ..paths import STATE_FILE
@@ -35,73 +36,90 @@ DEFINITION_CAUSES = frozenset(
 
 def accept_command(args: argparse.Namespace) -> int:
     plan = load_plan(args.file, args.dodo)
-    keys = select(args.selection, plan)
+    keys, tasks = _chosen(plan, args.selection)
     lock = RunLock()
     lock.acquire("doit assets accept")
     try:
         statuses = project_status(plan, keys)
         state = SavedState(STATE_FILE)
-        rows, updates = _decided(plan.by_task, keys, plan, statuses, state)
+        rows, updates = _decided(plan.by_task, tasks, plan, statuses, state)
         if updates:
             save_values(STATE_FILE, updates)
     finally:
         lock.release()
+    refused = any(row["outcome"] == "refused" for row in rows)
     if args.json:
-        return print_json({"assets": rows})
+        print_json({"assets": rows})
+        return 1 if refused else 0
     for row in rows:
         sys.stdout.write(_line(row))
     accepted = sum(1 for row in rows if row["outcome"] == "accepted")
     noun = "asset" if accepted == 1 else "assets"
     sys.stdout.write(f"accepted the new environment of {accepted} {noun}\n")
-    return 1 if any(row["outcome"] == "refused" for row in rows) else 0
+    return 1 if refused else 0
+
+
+def _chosen(plan: Any, selection: list[str]) -> tuple[list[str], list[str]]:
+    """The assets and the doit tasks the selection names (``KEY:PARTITION``
+    too, as ``why`` takes it)."""
+    keys: list[str] = []
+    tasks: list[str] = []
+    for text in selection:
+        if ":" in text and text.partition(":")[0] in plan.groups:
+            key, _ = known_partition(plan, text)
+            keys.append(key)
+            tasks.append(text)
+            continue
+        for key in select([text], plan):
+            keys.append(key)
+            tasks += plan.tasks_of(key)
+    return list(dict.fromkeys(keys)), list(dict.fromkeys(tasks))
 
 
 def _decided(
     by_task: dict[str, PlannedAsset],
-    keys: list[Any],
+    tasks: list[str],
     plan: Any,
     statuses: dict[str, AssetStatus],
     state: SavedState,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     rows: list[dict[str, Any]] = []
     updates: dict[str, dict[str, Any]] = {}
-    for key in keys:
-        for task in plan.tasks_of(key):
-            asset = by_task.get(task)
-            if asset is None or asset.kind != "transform":
-                continue
-            saved = state.get_values(task)
-            causes = statuses[task].causes
-            changed = [c.text for c in causes if c.kind in ENVIRONMENT_CAUSES]
-            other = [c.text for c in causes if c.kind in DEFINITION_CAUSES]
-            row: dict[str, Any] = {"asset": task, "changes": changed}
-            if not saved.get(FINGERPRINT):
-                row |= {"outcome": "skipped", "reason": "never materialized: run it"}
-            elif saved[FINGERPRINT] == asset.fingerprint:
-                row |= {
-                    "outcome": "unchanged",
-                    "reason": "its environment is as recorded",
-                }
-            elif other:
-                row |= {
-                    "outcome": "refused",
-                    "reason": f"{'; '.join(other)}: only running it records that "
-                    f"(doit {task})",
-                }
-            else:
-                row["outcome"] = "accepted"
-                updates[task] = {
-                    FINGERPRINT: asset.fingerprint,
-                    ENVIRONMENT: plan.environment.get(task) or {},
-                }
-                still = [
-                    c.text
-                    for c in causes
-                    if c.kind not in ENVIRONMENT_CAUSES and c.kind != "upstream"
-                ]
-                if still:
-                    row["still_stale"] = still
-            rows.append(row)
+    for task in tasks:
+        asset = by_task.get(task)
+        if asset is None or asset.kind != "transform":
+            continue
+        saved = state.get_values(task)
+        causes = statuses[task].causes
+        changed = [c.text for c in causes if c.kind in ENVIRONMENT_CAUSES]
+        other = [c.text for c in causes if c.kind in DEFINITION_CAUSES]
+        still = [
+            c.text
+            for c in causes
+            if c.kind not in ENVIRONMENT_CAUSES | DEFINITION_CAUSES
+            and c.kind != "upstream"
+        ]
+        row: dict[str, Any] = {"asset": task, "changes": changed}
+        if not saved.get(FINGERPRINT):
+            reason = "it has no saved state (never made, failed since, or forgotten)"
+            row |= {"outcome": "skipped", "reason": f"{reason}: run it"}
+        elif saved[FINGERPRINT] == asset.fingerprint:
+            row |= {"outcome": "unchanged", "reason": "its environment is as recorded"}
+        elif other:
+            row |= {
+                "outcome": "refused",
+                "reason": f"{'; '.join(other)}: only running it records that "
+                f"(doit {task})",
+            }
+        else:
+            row["outcome"] = "accepted"
+            updates[task] = {
+                FINGERPRINT: asset.fingerprint,
+                ENVIRONMENT: plan.environment.get(task) or {},
+            }
+        if still and row["outcome"] in ("accepted", "unchanged"):
+            row["still_stale"] = still
+        rows.append(row)
     if not rows:
         raise AssetError(
             "the selection holds no asset with a transform",
@@ -114,7 +132,8 @@ def _line(row: dict[str, Any]) -> str:
     task, outcome = row["asset"], row["outcome"]
     if outcome == "accepted":
         text = f"accepted {task}: {'; '.join(row['changes'])}\n"
-        if row.get("still_stale"):
-            text += f"  still stale: {'; '.join(row['still_stale'])}\n"
-        return text
-    return f"{outcome} {task}: {row['reason']}\n"
+    else:
+        text = f"{outcome} {task}: {row['reason']}\n"
+    if row.get("still_stale"):
+        text += f"  still stale: {'; '.join(row['still_stale'])}\n"
+    return text

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..load.tools import ToolVersion, tool_name
-from ..plan.environment import SECRET
+from ..plan.environment import SECRET, secret_digest
 from .causes import Cause
 
 _VERSION = re.compile(r"\d+(?:\.\d+)+[A-Za-z0-9.+-]*|\d+")
@@ -48,7 +48,7 @@ def _variables(
     old, new = old or {}, new or {}
     for name in dict.fromkeys([*old, *new]):
         before, after = old.get(name), new.get(name)
-        if before == after:
+        if before == after or _same_secret(before, after):
             continue
         secret = any(
             isinstance(v, str) and v.startswith(SECRET) for v in (before, after)
@@ -68,6 +68,18 @@ def _variables(
             old=None if secret else before,
             new=None if secret else after,
         )
+
+
+def _same_secret(before: Any, after: Any) -> bool:
+    """The same value, once kept as a secret's digest and once not (a name
+    added to or removed from secret_env)."""
+    return any(
+        isinstance(digest, str)
+        and digest.startswith(SECRET)
+        and isinstance(plain, str)
+        and secret_digest(plain) == digest
+        for digest, plain in ((before, after), (after, before))
+    )
 
 
 def _shown(value: Any) -> str:

@@ -61,11 +61,10 @@ def env_table(
             continue
         if not isinstance(text, str):
             what = type(text).__name__ if decorator else type_name(text)
-            plain = isinstance(text, (int, float)) and not isinstance(text, bool)
-            shown = text if plain else "..."
+            # the value is not repeated: it may be a secret
             fail(
                 f"{where} '{name}' must be a string, got {what}",
-                f'Write {name} = "{shown}"',
+                f'Quote it: {name} = "..."',
             )
             continue
         if "\0" in text:
@@ -84,18 +83,23 @@ def _rendered(
     broken_vars: frozenset[str] | tuple[str, ...],
     fail: Fail,
     where: str,
+    what: str = "value",
 ) -> str | None:
+    """``text`` with its ``{vars.NAME}`` replaced (no other reference)."""
     try:
         template = parse_template(text)
-    except TemplateError as err:
-        fail(f"{where} '{name}': {err.problem}", err.hint)
+    except TemplateError as err:  # its words are a transform's: say where
+        problem = err.problem.replace(" of transform", f" of the {what}")
+        fail(f"{where} '{name}': {problem}", err.hint)
         return None
     for ref in template.refs:
         if ref.scope != "vars":
             fail(
                 f"{where} '{name}' may use only {{vars.NAME}}, got '{ref.text}'",
                 "An environment variable is part of the definition; paths "
-                "go in the transform",
+                "go in the transform"
+                if where != "requires"
+                else "A version command names a program, not an asset's files",
             )
             return None
         if ref.attr not in variables:
@@ -109,8 +113,16 @@ def _rendered(
     return template.render(lambda ref: variables[ref.attr])
 
 
-def commands(value: object, fail: Fail, *, decorator: bool = False) -> tuple[str, ...]:
-    """``requires``: commands that print the version of a tool."""
+def commands(
+    value: object,
+    fail: Fail,
+    *,
+    decorator: bool = False,
+    variables: Mapping[str, str] | None = None,
+    broken_vars: frozenset[str] | tuple[str, ...] = (),
+) -> tuple[str, ...]:
+    """``requires``: commands that print the version of a tool, their
+    ``{vars.NAME}`` rendered."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         what = type(value).__name__ if decorator else type_name(value)
         hint = (
@@ -131,7 +143,17 @@ def commands(value: object, fail: Fail, *, decorator: bool = False) -> tuple[str
         elif "\0" in command:
             fail("'requires' command contains a NUL character", None)
         else:
-            found.append(command.strip())
+            rendered = _rendered(
+                command.strip(),
+                command.strip(),
+                variables or {},
+                broken_vars,
+                fail,
+                "requires",
+                what="command",
+            )
+            if rendered is not None:
+                found.append(rendered)
     return tuple(dict.fromkeys(found))
 
 
@@ -175,6 +197,10 @@ def asset_environment(
             checker.fail(name, "requires", problem, hint)
 
         found["requires"] = commands(
-            table["requires"], fail_requires, decorator=checker.decorator
+            table["requires"],
+            fail_requires,
+            decorator=checker.decorator,
+            variables=checker.variables,
+            broken_vars=tuple(checker.broken_vars),
         )
     return found

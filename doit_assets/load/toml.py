@@ -418,7 +418,12 @@ class _Builder:
                 broken_vars=tuple(self.broken_vars),
             )
         if name == "requires":
-            return environment.commands(value, fail)
+            return environment.commands(
+                value,
+                fail,
+                variables=self.variables,
+                broken_vars=tuple(self.broken_vars),
+            )
         return environment.variable_names(name, value, fail)
 
     def _pools(self) -> dict[str, int]:

@@ -2,11 +2,14 @@
 
 Each command (``sort --version``) prints the version of a tool a transform
 uses; its output enters the fingerprint of the assets that declare it. A
-command runs at most once per process, and not at all while its executable
-(found on ``PATH``, or relative to the project) keeps its path, size and
-modification time: the outputs are kept in ``.doit-assets/tools``. A command
-whose executable cannot be told (a shell builtin, a pipeline's later part)
-runs once per process.
+command runs at most once per process. Its output is kept between runs
+(``.doit-assets/tools``) only where the program alone can decide it: a
+compiled program (not a script: a version manager's shim dispatches on
+variables and files), found on ``PATH`` or relative to the project, given
+options only (``-V``, ``--version``, ``version``), and no shell syntax. Then it
+does not run again while the program keeps its path, size and modification
+time. Any other command (``python3 -m pip show x``, ``cat VERSION``, ``env
+PATH=... sort --version``, a pyenv shim) runs once per process.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import NamedTuple
 from ..atomic import read_nofollow, write_atomically
 from ..paths import TOOLS_FILE
 
-TIMEOUT = 30.0  # seconds a version command may take
+TIMEOUT = float(os.environ.get("DOIT_ASSETS_TOOL_TIMEOUT", "30"))  # seconds
 LONGEST = 2000  # characters of its output kept
 
 
@@ -53,8 +56,10 @@ def executable_stamp(command: str, root: str) -> str | None:
         words = shlex.split(command)
     except ValueError:
         return None
-    if not words or any(c in command for c in "|;&`$<>()"):
+    if not words or any(c in command for c in "|;&`$<>()'\"\\*?[~=#"):
         return None  # more than one program, or the shell decides
+    if not all(w.startswith("-") or w == "version" for w in words[1:]):
+        return None  # an operand (a file, a module, a package) may decide
     program = words[0]
     if os.sep in program:
         found: str | None = os.path.join(root, program)
@@ -64,6 +69,9 @@ def executable_stamp(command: str, root: str) -> str | None:
         return None
     try:
         st = os.stat(found)
+        with open(found, "rb") as f:
+            if f.read(2) == b"#!":
+                return None  # a script: what it runs is its own business
     except OSError:
         return None
     return f"{os.path.realpath(found)}:{st.st_size}:{st.st_mtime_ns}"
@@ -118,26 +126,33 @@ class Tools:
 
 
 def _run(command: str, root: str) -> ToolVersion:
+    import signal
     import subprocess  # not on the no-op fast path, which only stamps
 
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             command,
             shell=True,
             cwd=root,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=TIMEOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,  # its own group: stopped whole if it hangs
         )
-    except subprocess.TimeoutExpired:
-        return ToolVersion("", f"did not finish within {TIMEOUT:g}s")
     except OSError as err:
         return ToolVersion("", str(err))
+    try:
+        stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # not reaped yet: still its group
+        proc.communicate()  # the group is gone: its pipes close
+        return ToolVersion("", f"did not finish within {TIMEOUT:g}s")
     # some tools print their version on stderr (java -version, old pythons)
-    text = (done.stdout + done.stderr).decode("utf-8", "replace").strip()
-    if done.returncode != 0:
+    text = (stdout + stderr).decode("utf-8", "replace").strip()
+    if proc.returncode != 0:
         last = text.splitlines()[-1] if text else "no output"
-        return ToolVersion(text, f"exited with code {done.returncode}: {last}")
+        return ToolVersion(text, f"exited with code {proc.returncode}: {last}")
     if not text:
         return ToolVersion("", "printed nothing")
     return ToolVersion(text[:LONGEST])

@@ -15,9 +15,9 @@ from .spec import AssetKey
 # The status cause a missing file gives, in the order docs/status.md lists them:
 # an input that is not there, a glob that matches nothing, a source file (or
 # folder) that is not there, a source that is a folder where a file is declared
-# (or the other way round).
+# (or the other way round), a tool whose version command of ``requires`` failed.
 MissingKind = Literal[
-    "input_missing", "input_unmatched", "source_missing", "source_kind"
+    "input_missing", "input_unmatched", "source_missing", "source_kind", "tool_failed"
 ]
 
 

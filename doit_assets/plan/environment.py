@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from ..errors import AssetDefinitionError, AssetError, Location, raise_all
+from ..errors import AssetDefinitionError, Location
 from ..load.tools import Tools
+from ..model.disk import Missing
 from .records import Planned, PlannedAsset, with_environment
 
 # The components of one asset: "env", "inherited" (name -> value, a secret's
@@ -40,13 +41,23 @@ def names_of(settings: Mapping[str, object], name: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
 
 
+class Resolved(NamedTuple):
+    """The plan's records with their final fingerprints, each asset's
+    components (by task; assets without any are left out), and, by asset
+    key, the tools whose version command failed: like a missing input, each
+    fails the assets that declare it when they run, and nothing else."""
+
+    items: list[Planned]
+    components: dict[str, Components]
+    failed_tools: dict[str, tuple[Missing, ...]]
+
+
 def resolve(
     items: list[Planned],
     settings: Mapping[str, object],
     tools: Tools | None = None,
-) -> tuple[list[Planned], dict[str, Components]]:
-    """The plan's records with their final fingerprints, and each asset's
-    components (by task; assets without any are left out)."""
+) -> Resolved:
+    """What only a run knows, folded into the plan."""
     inherited_names = names_of(settings, "fingerprint_env")
     secrets = frozenset(names_of(settings, "secret_env"))
     inherited = {name: os.environ.get(name) for name in inherited_names}
@@ -58,8 +69,8 @@ def resolve(
         and (i.requires or i.env or i.packages or i.python or inherited)
     ]
     if not needed:
-        return items, {}
-    versions = _versions(needed, tools)
+        return Resolved(items, {}, {})
+    versions, failed = _versions(needed, tools)
     shown_inherited = _shown(inherited, secrets)
     components: dict[str, Components] = {}
     final: dict[str, PlannedAsset] = {}
@@ -83,7 +94,7 @@ def resolve(
         items = [
             final.get(i.task, i) if isinstance(i, PlannedAsset) else i for i in items
         ]
-    return items, components
+    return Resolved(items, components, failed)
 
 
 def _components(
@@ -115,32 +126,38 @@ def _shown(values: Mapping[str, str | None], secrets: frozenset[str]) -> dict[st
     }
 
 
-def _versions(assets: Sequence[PlannedAsset], tools: Tools | None) -> dict[str, str]:
-    """Each command's output; a command that fails fails the plan, naming
-    every asset that declares it."""
+def _versions(
+    assets: Sequence[PlannedAsset], tools: Tools | None
+) -> tuple[dict[str, str], dict[str, tuple[Missing, ...]]]:
+    """Each command's output, and the failures of each asset's commands."""
     commands = list(dict.fromkeys(c for a in assets for c in a.requires))
     if not commands:
-        return {}
+        return {}, {}
     tools = tools or Tools(assets[0].root)
     found = tools.versions(commands)
-    problems: list[AssetError] = []
-    seen: set[tuple[str, str]] = set()  # a partitioned asset: said once
+    failed: dict[str, tuple[Missing, ...]] = {}
     for asset in assets:
-        for command in asset.requires:
-            problem = found[command].problem
-            if problem is not None and (asset.key, command) not in seen:
-                seen.add((asset.key, command))
-                where = _location(asset.location)
-                problems.append(
-                    AssetDefinitionError(
-                        f"the version command '{command}' in 'requires' {problem}",
-                        location=where,
-                        key=asset.key,
-                        hint="Install the tool, or correct the command",
-                    )
-                )
-    raise_all(problems)
-    return {c: v.output for c, v in found.items()}
+        if asset.key in failed:
+            continue  # a partitioned asset: said once
+        lacking = [
+            _failed(asset, command, problem)
+            for command in asset.requires
+            if (problem := found[command].problem) is not None
+        ]
+        if lacking:
+            failed[asset.key] = tuple(lacking)
+    return {c: v.output for c, v in found.items()}, failed
+
+
+def _failed(asset: PlannedAsset, command: str, problem: str) -> Missing:
+    text = f"the version command '{command}' in 'requires' {problem.rstrip('.')}"
+    error = AssetDefinitionError(
+        text,
+        location=_location(asset.location),
+        key=asset.key,
+        hint="Install the tool, or correct the command",
+    )
+    return Missing(command, "tool_failed", text, error.message, error.warning)
 
 
 def _location(text: str | None) -> Location | None:

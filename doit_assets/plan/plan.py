@@ -9,6 +9,7 @@ and answers the questions of selections and commands about the asset graph.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -194,15 +195,15 @@ def plan_of(project: Project, graph: AssetGraph) -> Plan:
     on_disk = graph.on_disk
     if on_disk is None:  # a graph built without load_graph
         on_disk = check_files(project.root, file_checks(graph.specs, _spec_location))
-    items, components = resolve(compile_plan(project, graph), project.settings)
+    resolved = resolve(compile_plan(project, graph), project.settings)
     sensors = compile_sensors(graph)
     return Plan(
-        items,
+        resolved.items,
         dict(project.settings),
-        on_disk,
+        _with_failed_tools(on_disk, resolved.failed_tools),
         None,
         sensors=sensors,
-        environment=components,
+        environment=resolved.components,
     )
 
 
@@ -274,8 +275,31 @@ def plan_project(
     )
     vouched = standalone and key and not by_clock and _only_plain_files(items, checks)
     fast_path = str(path) if vouched else None
-    items, components = resolve(items, settings)
-    return Plan(items, settings, on_disk, fast_path, renews_at, sensors, components)
+    resolved = resolve(items, settings)
+    on_disk = _with_failed_tools(on_disk, resolved.failed_tools)
+    return Plan(
+        resolved.items,
+        settings,
+        on_disk,
+        fast_path,
+        renews_at,
+        sensors,
+        resolved.components,
+    )
+
+
+def _with_failed_tools(
+    on_disk: OnDisk, failed: Mapping[str, tuple[Missing, ...]]
+) -> OnDisk:
+    """A tool whose version command failed is missing like an input: the
+    assets that declare it fail first thing, with a warning when tasks load."""
+    if not failed:
+        return on_disk
+    missing = dict(on_disk.missing_inputs)
+    for key, lacking in failed.items():
+        missing[key] = (*missing.get(key, ()), *lacking)
+    warnings = (*on_disk.warnings, *(m.warning for ms in failed.values() for m in ms))
+    return dataclasses.replace(on_disk, missing_inputs=missing, warnings=warnings)
 
 
 def _only_plain_files(items: list[Planned], checks: list[tuple[Any, ...]]) -> bool:

@@ -271,8 +271,8 @@ def fingerprint(
     parts: list[Any] = [transform, code_version, paths]
     if blocking_checks:
         parts.append(blocking_checks)
-    if env:
-        parts.append({"env": dict(env)})
+    if env:  # by name: the order a table is written in says nothing
+        parts.append({"env": dict(sorted(env))})
     text = json.dumps(parts, separators=(",", ":"))
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
