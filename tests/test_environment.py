@@ -687,3 +687,37 @@ def test_accept_takes_a_partition_and_names_what_else_is_stale(
         "  still stale: input 'data.txt' changed\n"
         "accepted the new environment of 0 assets\n"
     )
+
+
+def test_changed_components_are_named_without_their_values() -> None:
+    from doit_assets.plan.environment import changed_components, secret_digest
+
+    old = {
+        "env": {"SEED": "7", "TOKEN": secret_digest("hunter2"), "GONE": "1"},
+        "inherited": {"LANG": "C"},
+        "tools": {"sort --version": "sort 9.4", "cat --version": "cat 9.4"},
+        "python": "3.11",
+        "packages": {"pandas": "2.2.3", "numpy": "2.0"},
+        "code": "c1",
+        "host": "a",
+    }
+    new = {
+        "env": {"SEED": "7", "TOKEN": secret_digest("swordfish"), "NEW": "2"},
+        "inherited": {"LANG": None},
+        "tools": {"sort --version": "sort 9.5", "cat --version": "cat 9.4"},
+        "python": "3.12",
+        "packages": {"pandas": "2.3.0", "numpy": "2.0"},
+        "code": "c2",  # the code is the definition's, not the environment's
+        "host": "b",  # where it ran does not enter the fingerprint
+    }
+    assert changed_components(old, new) == [
+        "env 'TOKEN'",
+        "env 'GONE'",
+        "env 'NEW'",
+        "inherited env 'LANG'",
+        "tool 'sort --version'",
+        "Python",
+        "package 'pandas'",
+    ]
+    assert changed_components(old, old) == []
+    assert changed_components(None, {"env": {"A": "1"}}) == ["env 'A'"]

@@ -360,6 +360,102 @@ def test_a_changed_definition_is_refused(built: Project) -> None:
     ), result
 
 
+def _tool(project: Project, version: str, body: str = 'cat "$1" > "$2"') -> None:
+    """``mytool --version`` prints VERSION; ``mytool IN OUT`` runs ``body``.
+    On PATH (the caller's monkeypatch), with a new stamp each time: the
+    version is asked again."""
+    folder = project.root.parent / f"{project.root.name}-bin"
+    folder.mkdir(exist_ok=True)
+    tool = folder / "mytool"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$1" = --version ]; then echo "mytool {version}"; exit 0; fi\n'
+        f"{body}\n"
+    )
+    tool.chmod(0o755)
+    stamp = int(version.replace(".", ""))  # one per version, in one clock tick
+    os.utime(tool, ns=(stamp, stamp))
+
+
+TOOLED = """\
+[settings]
+fingerprint_env = ["OTHER"]
+secret_env = ["TOKEN"]
+
+[assets.data]
+path = "data.txt"
+
+[assets.tooled]
+path = "out/tooled.txt"
+transform = "mytool {data.path} {self.path}"
+requires = ["mytool --version"]
+env = { SEED = "7", TOKEN = "hunter2" }
+"""
+
+
+@pytest.fixture
+def tooled(project: Project, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """``tooled``, made by mytool 1.0 (a copy) with SEED=7."""
+    monkeypatch.setenv("PATH", f"{project.root}-bin{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("OTHER", raising=False)
+    _tool(project, "1.0")
+    project.assets(TOOLED)
+    project.write("data.txt", "abc\n")
+    assert project.doit_ok().ran == ["tooled"]
+    return project
+
+
+def test_an_accepted_tool_is_reproduced_identical_or_differs(tooled: Project) -> None:
+    _tool(tooled, "1.1")  # the same bytes
+    assert tooled.doit("assets", "accept", "tooled").code == 0
+    result = reproduce(tooled, "tooled", "--check")
+    assert result.out.splitlines()[0] == "tooled: identical", result
+    assert result.code == 0
+    _tool(tooled, "2.0", 'tr a-z A-Z < "$1" > "$2"')  # other bytes
+    assert tooled.doit("assets", "accept", "tooled").code == 0
+    result = reproduce(tooled, "tooled", "--check")
+    assert result.out.splitlines()[:2] == [
+        "tooled: differs",
+        "  out/tooled.txt: 4 B 0bee89b07a24 → 4 B 6d0b865b7d33",
+    ], result
+    assert result.code == 1
+    assert tooled.read("out/tooled.txt") == "abc\n"  # never replaced
+
+
+def test_a_reset_dep_asset_is_reproduced(tooled: Project) -> None:
+    _tool(tooled, "1.1")
+    tooled.doit_ok("reset-dep", "tooled")
+    assert reproduce(tooled, "tooled").out.splitlines()[0] == "tooled: identical"
+
+
+def test_a_changed_environment_is_refused_naming_what_changed(
+    tooled: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    since = f"since its last materialization (#{last_id(tooled, 'tooled')})"
+    fingerprint = r" \(fingerprint [0-9a-f]{12} → [0-9a-f]{12}\)"
+    _tool(tooled, "1.1")
+    tooled.assets(TOOLED.replace('"7"', '"8"').replace("hunter2", "swordfish"))
+    monkeypatch.setenv("OTHER", "x")
+    result = reproduce(tooled, "tooled", "--check")
+    assert re.fullmatch(
+        re.escape(
+            f"tooled: refused: its definition changed {since}: env 'SEED', "
+            "env 'TOKEN', inherited env 'OTHER', tool 'mytool --version'"
+        )
+        + fingerprint,
+        result.out.splitlines()[0],
+    ), result
+    assert result.code == 2
+    assert "hunter2" not in result.out and "swordfish" not in result.out
+    # its transform changed too: that is not the environment's doing
+    tooled.assets(TOOLED.replace("mytool {data", "mytool  {data"))
+    assert re.fullmatch(
+        re.escape(f"tooled: refused: its definition changed {since}: ")
+        + r"fingerprint [0-9a-f]{12} → [0-9a-f]{12}",
+        reproduce(tooled, "tooled").out.splitlines()[0],
+    )
+
+
 def test_an_output_changed_or_missing_is_refused(built: Project) -> None:
     old = short(built, "out/upper.txt")
     built.write("out/upper.txt", "edited by hand\n")

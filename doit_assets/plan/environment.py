@@ -36,6 +36,34 @@ def secret_digest(value: str) -> str:
     return SECRET + hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
+def changed_components(
+    old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> list[str]:
+    """The components that differ between two environments (a recorded one,
+    the plan's), named without their values: ``env 'SEED'``, ``inherited env
+    'LANG'``, ``tool 'sort --version'``, ``Python``, ``package 'pandas'``."""
+    old, new = old or {}, new or {}
+    named: list[str] = []
+    for part, what in (
+        ("env", "env"),
+        ("inherited", "inherited env"),
+        ("tools", "tool"),
+    ):
+        named += _differing(what, old.get(part), new.get(part))
+    if old.get("python") and new.get("python") and old["python"] != new["python"]:
+        named.append("Python")
+    return named + _differing("package", old.get("packages"), new.get("packages"))
+
+
+def _differing(what: str, old: Any, new: Any) -> list[str]:
+    old, new = old or {}, new or {}
+    return [
+        f"{what} '{name}'"
+        for name in dict.fromkeys([*old, *new])
+        if old.get(name) != new.get(name)
+    ]
+
+
 def names_of(settings: Mapping[str, object], name: str) -> tuple[str, ...]:
     value = settings.get(name) or ()
     return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()

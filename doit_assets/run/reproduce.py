@@ -12,16 +12,19 @@ with the outputs in place (compare.py) while it exists. Nothing is recorded.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..model.spec import is_directory
+from ..paths import STATE_FILE
+from ..plan.environment import changed_components
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset
 from ..store.queries import HistoryQueries
 from ..store.records import Input, Materialization, Output
-from ..store.versions import file_md5, output_state
+from ..store.saved import read_values
+from ..store.versions import FINGERPRINT, file_md5, output_state
 from ..text import md5_change, short_md5
 from .compare import Difference, differences
 from .context import RunContext
@@ -111,6 +114,9 @@ def reproduce_one(
         history.inputs(last.id),
         history.outputs(last.id),
         sources,
+        # accept and reset-dep record a fingerprint in doit's state only
+        saved_fingerprint=_saved_fingerprint(asset, last),
+        environment=plan.environment.get(task),
     )
     if refused is not None:
         return Reproduction(task, "refused", refused, last.id)
@@ -141,11 +147,17 @@ def why_not(
     inputs: Sequence[Input],
     outputs: Sequence[Output],
     sources: Collection[str] = (),
+    *,
+    saved_fingerprint: str | None = None,
+    environment: Mapping[str, Any] | None = None,
 ) -> str | None:
     """Why a rebuild of ``asset`` now would not reproduce ``last`` (its last
     successful materialization, which read ``inputs`` and wrote ``outputs``),
     or None. ``reads``: what it reads now, relative to the project; the files
-    of ``sources`` are named as inputs, those of other assets as their outputs."""
+    of ``sources`` are named as inputs, those of other assets as their outputs.
+    Its definition is unchanged if its fingerprint is the last
+    materialization's or ``saved_fingerprint`` (doit's, which ``accept``
+    records); ``environment``: its components now, to name what changed."""
     since = f"since its last materialization (#{last.id})"
     owners = {_project_path(asset, p): o for p, o in asset.owner_assets().items()}
     recorded = {i.path for i in inputs}
@@ -163,9 +175,9 @@ def why_not(
             )
         if now != item.md5:
             return f"{what} changed {since}: {md5_change(item.md5, now)}"
-    if last.fingerprint != asset.fingerprint:
-        change = md5_change(last.fingerprint, asset.fingerprint)
-        return f"its definition changed {since}: fingerprint {change}"
+    if asset.fingerprint not in (last.fingerprint, saved_fingerprint):
+        change = _definition_change(asset, last, outputs, environment)
+        return f"its definition changed {since}: {change}"
     for output in outputs:
         now = _md5_now(asset.root, output.path)
         if now is None:
@@ -178,6 +190,39 @@ def why_not(
                 output.md5, now
             )
     return None
+
+
+def _definition_change(
+    asset: PlannedAsset,
+    last: Materialization,
+    outputs: Sequence[Output],
+    environment: Mapping[str, Any] | None,
+) -> str:
+    """``fingerprint OLD → NEW``, after the components of the environment that
+    changed (``env 'SEED', tool 'sort --version' (fingerprint ...)``) when
+    nothing else did: not its transform, code or paths."""
+    fingerprint = f"fingerprint {md5_change(last.fingerprint, asset.fingerprint)}"
+    if last.environment is None:  # made before the history kept it
+        return fingerprint
+    named = changed_components(last.environment, environment)
+    old_code, new_code = last.environment.get("code"), (environment or {}).get("code")
+    # the automatic code version covers Python and packages: the code's own
+    # digest tells its change apart (where the history has it; as why does)
+    by_packages = any(n == "Python" or n.startswith("package '") for n in named)
+    code = last.code_version != asset.code_version and (
+        old_code != new_code if old_code and new_code else not by_packages
+    )
+    paths = sorted(o.path for o in outputs) != sorted(asset.paths)
+    if not named or code or paths or last.transform != asset.transform:
+        return fingerprint
+    return f"{', '.join(named)} ({fingerprint})"
+
+
+def _saved_fingerprint(asset: PlannedAsset, last: Materialization) -> str | None:
+    """The fingerprint doit's state holds, read only where the history's differs."""
+    if last.fingerprint == asset.fingerprint:
+        return None
+    return read_values(STATE_FILE, asset.task).get(FINGERPRINT)
 
 
 def _what(path: str, owner: str | None, sources: Collection[str]) -> str:
