@@ -14,7 +14,7 @@ import pytest
 from conftest import Project
 
 from doit_assets.plan.loading import load_plan
-from doit_assets.run.audit import classify
+from doit_assets.run.audit import AssetAudit, Finding, classify, merged
 from doit_assets.run.lock import RunLock
 from doit_assets.run.trace import Trace, ignored_paths, parse_trace
 
@@ -423,3 +423,189 @@ def test_a_file_outside_the_project_is_a_finding_unless_ignored(
     ]
     ignoring = ignored_paths(str(root), ["/opt"])
     assert classify(plan, asset, trace, ignoring) == []
+
+
+# -- review 16: symlinks, temporary files, cycles, partitions -------------------
+
+
+@needs_strace
+def test_strict_io_lets_a_transform_make_a_symlink_into_its_output(
+    project: Project,
+) -> None:
+    project.write("data/d.txt", "d\n")
+    target = project.path("data/d.txt")
+    project.assets(
+        f"""\
+        [settings]
+        strict_io = true
+
+        [assets.site]
+        path = "build/site/"
+        transform = "mkdir -p {{self.path}} && echo hi > {{self.path}}/index.html && ln -s {target} {{self.path}}/d.txt"
+        """
+    )
+    result = project.doit()
+    assert result.code == 0, result
+    assert os.readlink(project.path("build/site/d.txt")) == str(target)
+
+
+@needs_strace
+def test_audit_names_a_symlink_it_writes_not_its_target(project: Project) -> None:
+    project.write("data/d.txt", "d\n")
+    target = project.path("data/d.txt")
+    project.path("out").mkdir()
+    os.symlink(target, project.path("out/link"))  # ln -sf replaces it by a rename
+    project.assets(
+        f"""\
+        [assets.linked]
+        path = "out/linked.txt"
+        transform = "ln -sf {target} out/link && echo a > {{self.path}}"
+        """
+    )
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'linked': writes 'out/link' outside its outputs. "
+        "Declare it an output (and write it where {self.paths} says): "
+        'path = ["out/linked.txt", "out/link"]\n'
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
+
+
+TEMPORARY = (
+    "echo x > scratch.tmp; cat scratch.tmp > {self.path}; rm scratch.tmp; "
+    "echo y > moved.tmp; mv moved.tmp kept.txt"
+)
+
+
+@needs_strace
+def test_audit_leaves_out_files_the_transform_removes_or_renames_away(
+    project: Project,
+) -> None:
+    project.assets(
+        f"""\
+        [assets.temp]
+        path = "out/temp.txt"
+        transform = "{TEMPORARY}"
+        """
+    )
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'temp': writes 'kept.txt' outside its outputs. "
+        "Declare it an output (and write it where {self.paths} says): "
+        'path = ["out/temp.txt", "kept.txt"]\n'
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
+
+
+@needs_strace
+def test_strict_io_lets_a_transform_use_a_temporary_file(project: Project) -> None:
+    project.assets(
+        """\
+        [settings]
+        strict_io = true
+
+        [assets.temp]
+        path = "out/temp.txt"
+        transform = "echo x > scratch.tmp; cat scratch.tmp > {self.path}; rm scratch.tmp"
+        """
+    )
+    result = project.doit()
+    assert result.code == 0, result
+    assert project.read("out/temp.txt") == "x\n"
+    assert not project.exists("scratch.tmp")
+
+
+@needs_strace
+def test_audit_does_not_propose_a_dependency_that_makes_a_cycle(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.a]
+        path = "build/a.txt"
+        transform = "cat build/b.txt > {self.path} 2>/dev/null; echo a >> {self.path}"
+
+        [assets.b]
+        path = "build/b.txt"
+        transform = "cat {a.path} > {self.path}"
+        """
+    )
+    assert project.doit().code == 0
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'a': reads 'build/b.txt', an output of 'b', which "
+        "depends on it: depending on 'b' would make a cycle. Make it from what "
+        "'b' is made of instead\n"
+        "Audited 2 assets: 1 clean, 1 with findings.\n",
+    ), result
+    answer = json.loads(project.doit("assets", "audit", "a", "--json").out)
+    assert [
+        (f["kind"], f["path"], f["upstream"], f["add"])
+        for f in answer["assets"][0]["findings"]
+    ] == [("cycle", "build/b.txt", "b", None)]
+
+
+@needs_strace
+def test_audit_merges_the_lines_of_the_partitions_of_one_asset(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.pu]
+        path = "build/pu/{partition}.txt"
+        partitions = { static = ["x", "y"] }
+        transform = "cat data/{partition}.csv > {self.path}; echo > build/{partition}.log"
+        """
+    )
+    project.write("data/x.csv", "x\n")
+    project.write("data/y.csv", "y\n")
+    result = project.doit("assets", "audit")
+    inputs = 'inputs = ["data/x.csv", "data/y.csv"]'
+    paths = 'path = ["build/pu/{partition}.txt", "build/x.log", "build/y.log"]'
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'pu:x': reads 'data/x.csv', which it does not "
+        f"declare. Add to its declaration: {inputs}\n"
+        "assets.toml:1: asset 'pu:x': writes 'build/x.log' outside its outputs. "
+        f"Declare it an output (and write it where {{self.paths}} says): {paths}\n"
+        "assets.toml:1: asset 'pu:y': reads 'data/y.csv', which it does not "
+        f"declare. Add to its declaration: {inputs}\n"
+        "assets.toml:1: asset 'pu:y': writes 'build/y.log' outside its outputs. "
+        f"Declare it an output (and write it where {{self.paths}} says): {paths}\n"
+        "Audited 2 assets: 0 clean, 2 with findings.\n",
+    ), result
+
+
+def test_trace_keeps_no_file_the_command_wrote_and_removed() -> None:
+    at = f"AT_FDCWD<{_hex('/p')}>"
+    lines = [
+        f'10 openat({at}, "{_hex("t")}", O_WRONLY|O_CREAT|O_TRUNC, 0666) = 3<{_hex("/p/t")}>',
+        f'10 openat({at}, "{_hex("t")}", O_RDONLY) = 3<{_hex("/p/t")}>',
+        f'10 unlinkat({at}, "{_hex("t")}", 0) = 0',
+        f'10 mkdir("{_hex("d")}", 0777) = 0',
+        f'10 openat({at}, "{_hex("d/f")}", O_WRONLY|O_CREAT, 0666) = 3<{_hex("/p/d/f")}>',
+        f'10 renameat2({at}, "{_hex("d")}", {at}, "{_hex("e")}", 0) = 0',
+        f'10 unlink("{_hex("old")}") = 0',
+        f'10 openat({at}, "{_hex("k")}", O_WRONLY|O_CREAT, 0666) = 3<{_hex("/p/k")}>',
+    ]
+    trace = parse_trace(lines, "/p")
+    assert trace.reads == set()
+    assert trace.writes == {"/p/e", "/p/old", "/p/k"}
+
+
+def test_lines_for_settings_list_what_every_asset_found() -> None:
+    def outside(task: str, path: str, ignore: str) -> AssetAudit:
+        line = f'audit_ignore = ["/opt/keep", "{ignore}"]'
+        return AssetAudit(
+            task, f"{task}.toml:1", "shell", (Finding("outside", path, line),)
+        )
+
+    audits = merged(
+        [outside("a", "/opt/a", "/opt/a"), outside("b", "/srv/b", "/srv/b")]
+    )
+    assert [f.add for a in audits for f in a.findings] == [
+        'audit_ignore = ["/opt/keep", "/opt/a", "/srv/b"]'
+    ] * 2

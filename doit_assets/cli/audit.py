@@ -16,7 +16,7 @@ from ..errors import AssetError
 from ..model.selection import select
 from ..plan.loading import load_plan
 from ..plan.records import PlannedAsset
-from ..run.audit import AssetAudit, audit_asset
+from ..run.audit import AssetAudit, audit_asset, merged
 from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.trace import strace_unavailable
@@ -43,7 +43,9 @@ def audit_command(args: argparse.Namespace) -> int:
     lock = RunLock()
     lock.acquire(COMMAND)
     try:
-        audits = [audit_asset(plan, asset, args.file, args.dodo) for asset in assets]
+        audits = merged(
+            [audit_asset(plan, asset, args.file, args.dodo) for asset in assets]
+        )
     finally:
         lock.release()
     if args.json:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..model.spec import AssetKey
@@ -37,12 +37,13 @@ from .trace import (
     read_trace,
     strace_argv,
     traced_command,
+    written_path,
 )
 
 _UNTRACED = (
     "strace could not trace the command (its message is above); is ptrace allowed here?"
 )
-FindingKind = Literal["input", "depends_on", "outside", "write"]
+FindingKind = Literal["input", "depends_on", "cycle", "outside", "write"]
 Language = Literal["shell", "python"]
 
 
@@ -52,8 +53,8 @@ class Finding:
 
     kind: FindingKind
     path: str  # relative to the project inside it, absolute outside
-    add: str  # the line to add (to the asset's declaration, or [settings])
-    upstream: str | None = None  # the asset that makes it (kind depends_on)
+    add: str  # the line to add (to the asset's declaration, or [settings]); "": none
+    upstream: str | None = None  # the asset that makes it (depends_on, cycle)
     python: bool = False  # of a Python asset: its outputs are parameters
 
     def sentence(self) -> str:
@@ -66,6 +67,12 @@ class Finding:
             return (
                 f"reads '{self.path}', an output of '{self.upstream}', without "
                 f"depending on it. Add to its declaration: {self.add}"
+            )
+        if self.kind == "cycle":
+            return (
+                f"reads '{self.path}', an output of '{self.upstream}', which "
+                f"depends on it: depending on '{self.upstream}' would make a "
+                f"cycle. Make it from what '{self.upstream}' is made of instead"
             )
         if self.kind == "outside":
             return (
@@ -121,7 +128,7 @@ class AssetAudit:
                     "kind": f.kind,
                     "path": f.path,
                     "upstream": f.upstream,
-                    "add": f.add,
+                    "add": f.add or None,
                     "message": (f"{self.location}: " if self.location else "")
                     + f"asset '{self.task}': {f.sentence()}",
                 }
@@ -233,13 +240,18 @@ def classify(
     skip = set(skipped)
     inputs: list[str] = []
     deps: dict[str, str] = {}  # upstream asset -> the first file of it read
+    cycles: dict[str, str] = {}  # the same, of an asset that depends on it
     outside: list[str] = []
     for path in sorted({os.path.realpath(p) for p in trace.reads} - skip):
         if _covered(path, declared):
             continue
         owner = _owner(path, owners)
         if owner is not None:
-            if owner not in upstream:
+            if owner in upstream:
+                continue
+            if asset.key in plan.upstream_of(owner):
+                cycles.setdefault(owner, path)
+            else:
                 deps.setdefault(owner, path)
         elif path in ignored:
             continue
@@ -250,7 +262,7 @@ def classify(
     own = _covered_by(asset, root)
     writes = [
         p
-        for p in sorted({os.path.realpath(p) for p in trace.writes})
+        for p in sorted({written_path(p) for p in trace.writes})
         if p not in ignored and not _covered(p, own)
     ]
     python = bool(asset.location and asset.location.split(":")[0].endswith(".py"))
@@ -264,18 +276,62 @@ def classify(
         for owner, path in deps.items():
             shown = os.path.relpath(path, root)
             findings.append(Finding("depends_on", shown, line, owner))
+    for owner, path in cycles.items():
+        findings.append(Finding("cycle", os.path.relpath(path, root), "", owner))
     if outside:
         line = _line("audit_ignore", [*_ignore_setting(plan.settings), *outside])
         findings += [Finding("outside", p, line) for p in outside]
     inside = [os.path.relpath(p, root) for p in writes if _inside(p, root)]
     if inside:
-        line = _line("path", [*asset.paths, *inside], python)
+        group = plan.groups.get(asset.key)  # a partition: the declared templates
+        paths = group.paths if group is not None else asset.paths
+        line = _line("path", [*paths, *inside], python)
         findings += [Finding("write", p, line, python=python) for p in inside]
     far = [p for p in writes if not _inside(p, root)]
     if far:
         line = _line("audit_ignore", [*_ignore_setting(plan.settings), *far])
         findings += [Finding("write", p, line) for p in far]
     return findings
+
+
+def merged(audits: Sequence[AssetAudit]) -> list[AssetAudit]:
+    """The audits, each proposed line listing what every audit found for the
+    same declaration: the partitions of one asset share theirs, and every
+    asset shares [settings] (``audit_ignore``)."""
+    found: dict[tuple[str, str], dict[str, None]] = {}
+    for audit in audits:
+        for f in audit.findings:
+            if f.add:
+                head, values = _split(f.add)
+                found.setdefault(_declaration(audit, head), {}).update(values)
+    return [
+        replace(
+            audit, findings=tuple(_relisted(audit, f, found) for f in audit.findings)
+        )
+        for audit in audits
+    ]
+
+
+def _relisted(
+    audit: AssetAudit, finding: Finding, found: dict[tuple[str, str], dict[str, None]]
+) -> Finding:
+    if not finding.add:
+        return finding
+    head = _split(finding.add)[0]
+    values = found[_declaration(audit, head)]
+    return replace(finding, add=head + ", ".join(json.dumps(v) for v in values) + "]")
+
+
+def _split(line: str) -> tuple[str, dict[str, None]]:
+    """``key = [`` and the values of a line made by ``_line``."""
+    start = line.index("[")
+    return line[: start + 1], dict.fromkeys(json.loads(line[start:]))
+
+
+def _declaration(audit: AssetAudit, head: str) -> tuple[str, str]:
+    if head.startswith("audit_ignore"):
+        return "[settings]", head
+    return audit.location or audit.task, head
 
 
 def _line(key: str, values: Sequence[str], python: bool = False) -> str:

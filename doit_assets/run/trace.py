@@ -112,6 +112,25 @@ class Trace:
 
     reads: set[str] = field(default_factory=set)
     writes: set[str] = field(default_factory=set)
+    # everything it wrote, even what it removed since: reading it back is
+    # reading its own work, and removing it leaves nothing behind
+    made: set[str] = field(default_factory=set)
+
+    def read(self, path: str) -> None:
+        if path not in self.made:
+            self.reads.add(path)
+
+    def wrote(self, path: str) -> None:
+        self.writes.add(path)
+        self.made.add(path)
+
+    def removed(self, path: str) -> None:
+        """Unlinked, or renamed away: a temporary file (and what it held) when
+        the command made it, else a write like any other."""
+        if path in self.made:
+            self.writes -= {p for p in self.writes if _under(p, path)}
+        else:
+            self.writes.add(path)
 
 
 def read_trace(log: str, cwd: str, between: tuple[str, str] | None = None) -> Trace:
@@ -199,23 +218,39 @@ def _record(
         writes = call == "creat" or any(flag in arguments for flag in WRITE_FLAGS)
         if "O_DIRECTORY" in arguments or "O_PATH" in arguments:
             return
-        (trace.writes if writes else trace.reads).add(path)
+        (trace.wrote if writes else trace.read)(path)
     elif call in ("execve", "execveat") and strings:
-        trace.reads.add(_resolved(folder if call == "execveat" else here, strings[0]))
-    elif call in ("mkdir", "unlink", "rmdir", "truncate", "creat") and strings:
-        trace.writes.add(_resolved(here, strings[0]))
-    elif call in ("mkdirat", "unlinkat") and strings:
-        trace.writes.add(_resolved(folder, strings[0]))
-    elif call in ("rename", "link"):
-        trace.writes.update(_resolved(here, s) for s in strings[:2])
-    elif call in ("renameat", "renameat2", "linkat"):
+        trace.read(_resolved(folder if call == "execveat" else here, strings[0]))
+    elif call in ("mkdir", "truncate", "creat") and strings:
+        trace.wrote(_resolved(here, strings[0]))
+    elif call in ("unlink", "rmdir") and strings:
+        trace.removed(_resolved(here, strings[0]))
+    elif call == "mkdirat" and strings:
+        trace.wrote(_resolved(folder, strings[0]))
+    elif call == "unlinkat" and strings:
+        trace.removed(_resolved(folder, strings[0]))
+    elif call in ("rename", "link") and len(strings) >= 2:
+        _moved(trace, call, *(_resolved(here, s) for s in strings[:2]))
+    elif call in ("renameat", "renameat2", "linkat") and len(strings) >= 2:
         dirs = list(_dirfds(arguments))
-        for i, path in enumerate(strings[:2]):
-            trace.writes.add(_resolved(dirs[i] if i < len(dirs) else here, path))
+        old, new = (
+            _resolved(dirs[i] if i < len(dirs) else here, path)
+            for i, path in enumerate(strings[:2])
+        )
+        _moved(trace, call, old, new)
     elif call == "symlink" and len(strings) >= 2:
-        trace.writes.add(_resolved(here, strings[1]))
+        trace.wrote(_resolved(here, strings[1]))
     elif call == "symlinkat" and len(strings) >= 2:
-        trace.writes.add(_resolved(folder, strings[1]))
+        trace.wrote(_resolved(folder, strings[1]))
+
+
+def _moved(trace: Trace, call: str, old: str, new: str) -> None:
+    """A rename takes the old name away; a link names it a write too."""
+    if call.startswith("rename"):
+        trace.removed(old)
+    else:
+        trace.writes.add(old)
+    trace.wrote(new)
 
 
 def _arguments(text: str) -> tuple[list[str], dict[str, str]]:
@@ -249,6 +284,13 @@ def _decoded(text: str) -> str:
 
 def _resolved(folder: str, path: str) -> str:
     return os.path.normpath(os.path.join(folder, path))
+
+
+def written_path(path: str) -> str:
+    """A written path resolved as what was written: its folder's real path
+    and its own name (a symlink the command made is the link, not its target)."""
+    folder, name = os.path.split(path)
+    return os.path.join(os.path.realpath(folder), name)
 
 
 # -- what is never a finding ----------------------------------------------------
@@ -344,9 +386,7 @@ class StrictIO:
 
     def stray(self) -> str | None:
         """The line that fails the asset, if it wrote outside its outputs."""
-        writes = sorted(
-            os.path.realpath(p) for p in read_trace(self.log, self.root).writes
-        )
+        writes = sorted(written_path(p) for p in read_trace(self.log, self.root).writes)
         for path in writes:
             if path in self.ignored:
                 continue
