@@ -721,3 +721,112 @@ def test_changed_components_are_named_without_their_values() -> None:
     ]
     assert changed_components(old, old) == []
     assert changed_components(None, {"env": {"A": "1"}}) == ["env 'A'"]
+
+
+def test_a_program_linked_to_another_is_asked_every_run(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rustc -> rustup, node -> mise: a version manager, which chooses the tool
+    # by variables and files; its version is never kept
+    folder = project.root.parent / f"{project.root.name}-bin"
+    folder.mkdir()
+    shutil.copy2("/bin/echo", folder / "manager")
+    (folder / "mytool").symlink_to(folder / "manager")
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    project.assets(
+        """\
+        [assets.tooled]
+        path = "tooled.txt"
+        transform = "echo made > {self.path}"
+        requires = ["mytool --version"]
+        """
+    )
+    project.doit_ok()
+    assert not project.exists(".doit-assets/tools")  # nothing to keep
+
+
+def test_a_failed_version_command_is_no_version_to_accept_or_reproduce(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tool = _stub_tool(project, "1.0")
+    monkeypatch.setenv("PATH", f"{tool.parent}{os.pathsep}{os.environ['PATH']}")
+    _pipeline(project, TOOLS)
+    project.doit_ok()
+    tool.write_text("#!/bin/sh\necho 'mytool broken'\nexit 1\n")
+    accepted = project.doit("assets", "accept", "tooled")
+    assert accepted.code == 1, accepted
+    assert accepted.out.startswith(
+        "refused tooled: the version command 'mytool --version' in 'requires' "
+        "exited with code 1: mytool broken: no version to accept\n"
+    )
+    reproduced = project.doit("assets", "reproduce", "--check", "tooled")
+    assert reproduced.code == 2, reproduced
+    assert "tooled: refused: the version command 'mytool --version'" in reproduced.out
+    failed = project.doit()
+    assert failed.code == 1
+    rows = json.loads(project.doit("assets", "history", "tooled", "--json").out)
+    assert rows["materializations"][0]["status"] == "failed"
+    assert rows["materializations"][0]["environment"]["tools"] == {
+        "mytool --version": None
+    }
+
+
+def test_a_secret_never_reaches_the_manifest_or_a_failed_commands_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("API_TOKEN", "topsecret555")
+    project.assets(
+        """\
+        [settings]
+        secret_env = ["API_TOKEN"]
+        fingerprint_env = ["API_TOKEN"]
+
+        [assets.made]
+        path = "made.txt"
+        transform = "echo made > {self.path}"
+
+        [assets.leaky]
+        path = "leaky.txt"
+        transform = "echo x > {self.path}"
+        requires = ["sh -c 'echo tok=$API_TOKEN; exit 3'"]
+        """
+    )
+    first = project.doit_assets()
+    second = project.doit_assets()
+    outputs = [first.out, first.err, second.out, second.err]
+    outputs.append(project.doit("assets", "status", "--json").out)
+    outputs.append(project.doit("assets", "why", "leaky").out)
+    assert "tok=***" in first.err
+    for text in outputs:
+        assert "topsecret555" not in text
+    for path in project.root.rglob("*"):
+        if path.is_file():
+            assert b"topsecret555" not in path.read_bytes(), path
+
+
+def test_what_a_version_command_leaves_running_does_not_hold_the_run(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOIT_ASSETS_TOOL_TIMEOUT", "abc")  # read as the default
+    project.assets(
+        """\
+        [assets.a]
+        path = "a.txt"
+        transform = "echo made > {self.path}"
+        requires = ["sh -c 'echo 1.0; setsid sleep 20 > /dev/null 2>&1 &'"]
+        """
+    )
+    started = time.monotonic()
+    project.doit_ok()
+    assert time.monotonic() - started < 10
+
+
+def test_accept_says_a_source_is_skipped(project: Project) -> None:
+    _pipeline(project)
+    project.doit_ok()
+    result = project.doit("assets", "accept", "data", "copied")
+    assert result.out == (
+        "skipped data: a source asset: nothing runs to make it\n"
+        "unchanged copied: its environment is as recorded\n"
+        "accepted the new environment of 0 assets\n"
+    )

@@ -87,7 +87,11 @@ def _decided(
     updates: dict[str, dict[str, Any]] = {}
     for task in tasks:
         asset = by_task.get(task)
-        if asset is None or asset.kind != "transform":
+        if asset is None:
+            continue
+        if asset.kind != "transform":  # said, not left out without a word
+            reason = "a source asset: nothing runs to make it"
+            rows.append({"asset": task, "outcome": "skipped", "reason": reason})
             continue
         saved = state.get_values(task)
         causes = statuses[task].causes
@@ -100,7 +104,13 @@ def _decided(
             and c.kind != "upstream"
         ]
         row: dict[str, Any] = {"asset": task, "changes": changed}
-        if not saved.get(FINGERPRINT):
+        broken = [m.problem for m in plan.missing(asset) if m.kind == "tool_failed"]
+        if broken:
+            row |= {
+                "outcome": "refused",
+                "reason": f"{'; '.join(broken)}: no version to accept",
+            }
+        elif not saved.get(FINGERPRINT):
             reason = "it has no saved state (never made, failed since, or forgotten)"
             row |= {"outcome": "skipped", "reason": f"{reason}: run it"}
         elif saved[FINGERPRINT] == asset.fingerprint:
@@ -120,7 +130,7 @@ def _decided(
         if still and row["outcome"] in ("accepted", "unchanged"):
             row["still_stale"] = still
         rows.append(row)
-    if not rows:
+    if not any("changes" in row for row in rows):  # transforms have changes
         raise AssetError(
             "the selection holds no asset with a transform",
             hint="accept records the environment of assets that run a transform",

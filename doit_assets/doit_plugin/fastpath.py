@@ -35,7 +35,7 @@ from ..run.summary import RunCounts, seconds_since_start, summary_line
 from ..store.schema import SCHEMA_VERSION
 
 STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
-FORMAT = 3
+FORMAT = 4
 
 
 def project_digest(toml: str) -> str | None:
@@ -149,13 +149,20 @@ def _environment(
     names, commands = tuple(variables), tuple(tools)
     if commands:
         names = (*names, "PATH")
-    values: list[Any] = [os.environ.get(name) for name in names]
+    # digests, not values: the manifest is a file, and a value may be secret
+    values: list[Any] = [_digest(os.environ.get(name)) for name in names]
     for command in commands:
         stamp = executable_stamp(command, os.getcwd())
         if stamp is None:
             return None
         values.append(stamp)
     return tuple(variables), commands, tuple(values)
+
+
+def _digest(value: str | None) -> str | None:
+    import hashlib
+
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
 def _assets(names: list[str]) -> list[str]:

@@ -89,8 +89,8 @@ def _shown(value: Any) -> str:
 def _tools(old: Mapping[str, str], new: Mapping[str, str]) -> Iterator[Cause]:
     for command in dict.fromkeys([*old, *new]):
         before, after = old.get(command), new.get(command)
-        if before == after:
-            continue
+        if before == after or (command in new and after is None):
+            continue  # None: its command failed now (the cause tool_failed says so)
         name = tool_name(command)
         if before is None:
             text = f"tool '{name}' added: {_version(after)}"

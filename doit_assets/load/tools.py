@@ -25,7 +25,7 @@ from typing import NamedTuple
 from ..atomic import read_nofollow, write_atomically
 from ..paths import TOOLS_FILE
 
-TIMEOUT = float(os.environ.get("DOIT_ASSETS_TOOL_TIMEOUT", "30"))  # seconds
+TIMEOUT = 30.0  # seconds a version command may take, unless told otherwise
 LONGEST = 2000  # characters of its output kept
 
 
@@ -67,18 +67,32 @@ def executable_stamp(command: str, root: str) -> str | None:
         found = shutil.which(program)
     if found is None:
         return None
+    real = os.path.realpath(found)
+    if not os.path.basename(real).startswith(os.path.basename(program)):
+        # a link to another program (rustc -> rustup, node -> mise): a version
+        # manager, which chooses the tool by variables and files
+        return None
     try:
-        st = os.stat(found)
-        with open(found, "rb") as f:
+        st = os.stat(real)
+        with open(real, "rb") as f:
             if f.read(2) == b"#!":
                 return None  # a script: what it runs is its own business
     except OSError:
         return None
-    return f"{os.path.realpath(found)}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{real}:{st.st_size}:{st.st_mtime_ns}"
 
 
 class Tools:
     """The versions of tools, asked once per process and kept between runs."""
+
+    @classmethod
+    def of(cls, root: str) -> Tools:
+        """The project's, one per process: a command is asked once however
+        often the project is planned (``materialize`` plans twice)."""
+        key = os.path.realpath(root)
+        if key not in _PER_PROJECT:
+            _PER_PROJECT[key] = cls(root)
+        return _PER_PROJECT[key]
 
     def __init__(self, root: str, keep: str | None = TOOLS_FILE) -> None:
         self.root = root
@@ -125,34 +139,50 @@ class Tools:
         self.changed = False
 
 
+_PER_PROJECT: dict[str, Tools] = {}
+
+
 def _run(command: str, root: str) -> ToolVersion:
     import signal
     import subprocess  # not on the no-op fast path, which only stamps
+    import tempfile
 
-    try:
-        proc = subprocess.Popen(
-            command,
-            shell=True,
-            cwd=root,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own group: stopped whole if it hangs
-        )
-    except OSError as err:
-        return ToolVersion("", str(err))
-    try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)  # not reaped yet: still its group
-        proc.communicate()  # the group is gone: its pipes close
-        return ToolVersion("", f"did not finish within {TIMEOUT:g}s")
-    # some tools print their version on stderr (java -version, old pythons)
-    text = (stdout + stderr).decode("utf-8", "replace").strip()
-    if proc.returncode != 0:
+    # its output goes to a file, not a pipe: what it leaves running in the
+    # background (a daemon it starts) cannot hold the run up
+    with tempfile.TemporaryFile() as out:
+        try:
+            proc = subprocess.Popen(
+                command,
+                shell=True,
+                cwd=root,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: stopped whole if it hangs
+            )
+        except OSError as err:
+            return ToolVersion("", str(err))
+        try:
+            code = proc.wait(timeout=_timeout())
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # not reaped yet: its group
+            proc.wait()
+            return ToolVersion("", f"did not finish within {_timeout():g}s")
+        out.seek(0)
+        # some tools print their version on stderr (java -version, old pythons)
+        text = out.read(LONGEST * 4).decode("utf-8", "replace").strip()
+    if code != 0:
         last = text.splitlines()[-1] if text else "no output"
-        return ToolVersion(text, f"exited with code {proc.returncode}: {last}")
+        return ToolVersion(text, f"exited with code {code}: {last}")
     if not text:
         return ToolVersion("", "printed nothing")
     return ToolVersion(text[:LONGEST])
+
+
+def _timeout() -> float:
+    """Seconds a version command may take: ``DOIT_ASSETS_TOOL_TIMEOUT``, else 30."""
+    try:
+        return max(float(os.environ.get("DOIT_ASSETS_TOOL_TIMEOUT", "")), 0.1)
+    except ValueError:
+        return TIMEOUT

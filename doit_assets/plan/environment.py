@@ -98,7 +98,7 @@ def resolve(
     ]
     if not needed:
         return Resolved(items, {}, {})
-    versions, failed = _versions(needed, tools)
+    versions, failed = _versions(needed, tools, _secret_values(needed, secrets))
     shown_inherited = _shown(inherited, secrets)
     components: dict[str, Components] = {}
     final: dict[str, PlannedAsset] = {}
@@ -108,7 +108,7 @@ def resolve(
     for asset in needed:
         assert asset.fingerprint is not None
         if asset.requires or inherited:
-            outputs = {c: versions[c] for c in asset.requires}
+            outputs = {c: versions.get(c) for c in asset.requires}
             fingerprint = with_environment(asset.fingerprint, outputs, inherited)
             final[asset.task] = asset._replace(fingerprint=fingerprint)
         same = (asset.env, asset.requires, asset.python, asset.packages, asset.code)
@@ -127,7 +127,7 @@ def resolve(
 
 def _components(
     asset: PlannedAsset,
-    versions: Mapping[str, str],
+    versions: Mapping[str, str | None],
     inherited: dict[str, Any],
     secrets: frozenset[str],
 ) -> Components:
@@ -136,8 +136,8 @@ def _components(
         found["env"] = _shown(dict(asset.env), secrets)
     if inherited:
         found["inherited"] = inherited
-    if asset.requires:
-        found["tools"] = {c: versions[c] for c in asset.requires}
+    if asset.requires:  # a command that failed told no version: None
+        found["tools"] = {c: versions.get(c) for c in asset.requires}
     if asset.python:
         found["python"] = asset.python
     if asset.packages:
@@ -154,27 +154,48 @@ def _shown(values: Mapping[str, str | None], secrets: frozenset[str]) -> dict[st
     }
 
 
+def _secret_values(
+    assets: Sequence[PlannedAsset], secrets: frozenset[str]
+) -> tuple[str, ...]:
+    """The values of the secret variables, inherited or set by ``env``: a
+    version command may print them (they are never shown)."""
+    found = {os.environ.get(name) for name in secrets}
+    found |= {value for a in assets for name, value in a.env if name in secrets}
+    # a value of a few characters is no secret, and would blank out words
+    return tuple(sorted((v for v in found if v and len(v) >= 4), key=len, reverse=True))
+
+
+def _redacted(text: str, secrets: Sequence[str]) -> str:
+    for value in secrets:
+        text = text.replace(value, "***")
+    return text
+
+
 def _versions(
-    assets: Sequence[PlannedAsset], tools: Tools | None
+    assets: Sequence[PlannedAsset], tools: Tools | None, secrets: Sequence[str] = ()
 ) -> tuple[dict[str, str], dict[str, tuple[Missing, ...]]]:
-    """Each command's output, and the failures of each asset's commands."""
+    """Each command's output (a secret's value in it as ``***``), and the
+    failures of each asset's commands (a failed one has no output here)."""
     commands = list(dict.fromkeys(c for a in assets for c in a.requires))
     if not commands:
         return {}, {}
-    tools = tools or Tools(assets[0].root)
+    tools = tools or Tools.of(assets[0].root)
     found = tools.versions(commands)
     failed: dict[str, tuple[Missing, ...]] = {}
     for asset in assets:
         if asset.key in failed:
             continue  # a partitioned asset: said once
         lacking = [
-            _failed(asset, command, problem)
+            _failed(asset, command, _redacted(problem, secrets))
             for command in asset.requires
             if (problem := found[command].problem) is not None
         ]
         if lacking:
             failed[asset.key] = tuple(lacking)
-    return {c: v.output for c, v in found.items()}, failed
+    outputs = {
+        c: _redacted(v.output, secrets) for c, v in found.items() if v.problem is None
+    }
+    return outputs, failed
 
 
 def _failed(asset: PlannedAsset, command: str, problem: str) -> Missing:

@@ -118,6 +118,9 @@ def reproduce_one(
         saved_fingerprint=_saved_fingerprint(asset, last),
         environment=plan.environment.get(task),
     )
+    # a tool whose version command fails: what it would make is not known
+    broken = [m.problem for m in plan.missing(asset) if m.kind == "tool_failed"]
+    refused = broken[0] if broken else refused
     if refused is not None:
         return Reproduction(task, "refused", refused, last.id)
     roots = _external_roots(plan)
