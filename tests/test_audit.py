@@ -4,9 +4,11 @@ reading of strace's lines and the findings, in this process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -609,3 +611,61 @@ def test_lines_for_settings_list_what_every_asset_found() -> None:
     assert [f.add for a in audits for f in a.findings] == [
         'audit_ignore = ["/opt/keep", "/opt/a", "/srv/b"]'
     ] * 2
+
+
+SQLITE = """\
+[settings]
+strict_io = true
+
+[assets.db]
+path = "data/db.sqlite"
+
+[assets.q]
+path = "build/q.txt"
+depends_on = ["db"]
+transform = "python3 -c \\"import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select * from t').fetchall())\\" {db.path} > {self.path}"
+"""
+
+
+@needs_strace
+def test_a_file_opened_for_writing_but_not_changed_is_not_a_write(
+    project: Project,
+) -> None:
+    """sqlite opens its database O_RDWR even to read it."""
+    project.assets(SQLITE)
+    project.path("data").mkdir()
+    with contextlib.closing(sqlite3.connect(project.path("data/db.sqlite"))) as db:
+        db.execute("create table t (x)")
+        db.execute("insert into t values (1)")
+        db.commit()
+    os.utime(project.path("data/db.sqlite"), ns=(0, 0))  # older than the run
+    result = project.doit()
+    assert result.code == 0, result
+    assert project.read("build/q.txt") == "[(1,)]\n"
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        0,
+        "Audited 1 asset: each reads and writes only what it declares.\n",
+    ), result
+
+
+@needs_strace
+def test_strict_io_lets_a_transform_hard_link_its_input(project: Project) -> None:
+    project.assets(
+        """\
+        [settings]
+        strict_io = true
+
+        [assets.raw]
+        path = "data/raw.txt"
+
+        [assets.linked]
+        path = "build/linked.txt"
+        depends_on = ["raw"]
+        transform = "ln {raw.path} {self.path}"
+        """
+    )
+    project.write("data/raw.txt", "hello\n")
+    result = project.doit()
+    assert result.code == 0, result
+    assert project.read("build/linked.txt") == "hello\n"

@@ -33,6 +33,7 @@ from .execute import Failure, Job, rehearse
 from .trace import (
     Ignored,
     Trace,
+    clock_ns,
     ignored_paths,
     read_trace,
     strace_argv,
@@ -171,16 +172,21 @@ def _job(plan: Plan, asset: PlannedAsset) -> Job:
 
 
 def _rehearse_shell(plan: Plan, asset: PlannedAsset, log: str) -> Trace | Failure:
+    start: list[int] = []
+
+    def wrap(command: str) -> str:
+        start.append(clock_ns(log))  # just before the command starts
+        return traced_command(command, log)
+
     # what the transform prints goes to stderr: stdout may be --json
     with contextlib.redirect_stdout(sys.stderr):
-        done = rehearse(
-            _job(plan, asset), lambda attempt: None, lambda c: traced_command(c, log)
-        )
+        done = rehearse(_job(plan, asset), lambda attempt: None, wrap)
     if isinstance(done, Failure):
         if not os.path.exists(log) or not os.path.getsize(log):
             return Failure(_UNTRACED)  # strace itself failed: not the transform
         return done
-    return read_trace(log, asset.root)
+    trace = read_trace(log, asset.root)
+    return replace(trace, writes=trace.changed(start[0]))
 
 
 def _rehearse_python(
@@ -207,6 +213,7 @@ def _rehearse_python(
         end,
         result,
     ]
+    start = clock_ns(log)
     sys.stderr.flush()
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False)
     try:
@@ -220,6 +227,7 @@ def _rehearse_python(
     if reported["failure"] is not None:
         return Failure(str(reported["failure"])), frozenset()
     trace = read_trace(log, os.getcwd(), (begin, end))
+    trace = replace(trace, writes=trace.changed(start))
     modules = frozenset(os.path.realpath(m) for m in reported["modules"])
     return trace, modules
 
