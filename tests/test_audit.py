@@ -566,7 +566,7 @@ def test_audit_merges_the_lines_of_the_partitions_of_one_asset(
     project.write("data/y.csv", "y\n")
     result = project.doit("assets", "audit")
     inputs = 'inputs = ["data/x.csv", "data/y.csv"]'
-    paths = 'path = ["build/pu/{partition}.txt", "build/x.log", "build/y.log"]'
+    paths = 'path = ["build/pu/{partition}.txt", "build/{partition}.log"]'
     assert (result.code, result.out) == (
         1,
         "assets.toml:1: asset 'pu:x': reads 'data/x.csv', which it does not "
@@ -669,3 +669,57 @@ def test_strict_io_lets_a_transform_hard_link_its_input(project: Project) -> Non
     result = project.doit()
     assert result.code == 0, result
     assert project.read("build/linked.txt") == "hello\n"
+
+
+@needs_strace
+def test_audit_proposes_no_line_for_a_write_into_another_assets_output(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.q]
+        path = "build/q.txt"
+        transform = "echo q > {self.path}"
+
+        [assets.w]
+        path = "build/w.txt"
+        depends_on = ["q"]
+        transform = "cat {q.path} > {self.path}; echo hacked > {q.path}"
+        """
+    )
+    assert project.doit().code == 0
+    result = project.doit("assets", "audit", "w")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:5: asset 'w': writes 'build/q.txt', an output of 'q': only "
+        "'q' may write it. Write its own outputs instead, where {self.paths} says\n"
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
+    answer = json.loads(project.doit("assets", "audit", "w", "--json").out)
+    assert [
+        (f["kind"], f["path"], f["upstream"], f["add"])
+        for f in answer["assets"][0]["findings"]
+    ] == [("write", "build/q.txt", "q", None)]
+
+
+@needs_strace
+def test_audit_proposes_no_line_for_a_file_every_partition_writes(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.pu]
+        path = "build/pu/{partition}.txt"
+        partitions = { static = ["x"] }
+        transform = "echo > {self.path}; echo > build/side.log"
+        """
+    )
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'pu:x': writes 'build/side.log' outside its "
+        "outputs, a file whose name does not hold its partition: no line in "
+        "'path' can declare it for every partition. Write its own outputs "
+        "instead, where {self.paths} says\n"
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
