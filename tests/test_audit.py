@@ -723,3 +723,29 @@ def test_audit_proposes_no_line_for_a_file_every_partition_writes(
         "instead, where {self.paths} says\n"
         "Audited 1 asset: 0 clean, 1 with findings.\n",
     ), result
+
+
+@needs_strace
+def test_audit_finds_a_write_through_a_hard_link_into_its_source(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.raw]
+        path = "data/raw.txt"
+
+        [assets.linked]
+        path = "build/linked.txt"
+        depends_on = ["raw"]
+        transform = "ln {raw.path} {self.path}; echo more >> {self.path}"
+        """
+    )
+    project.write("data/raw.txt", "hello\n")
+    result = project.doit("assets", "audit", "linked")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:4: asset 'linked': writes 'data/raw.txt', an output of "
+        "'raw': only 'raw' may write it. Write its own outputs instead, where "
+        "{self.paths} says\n"
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
