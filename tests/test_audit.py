@@ -4,9 +4,11 @@ reading of strace's lines and the findings, in this process."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -564,7 +566,7 @@ def test_audit_merges_the_lines_of_the_partitions_of_one_asset(
     project.write("data/y.csv", "y\n")
     result = project.doit("assets", "audit")
     inputs = 'inputs = ["data/x.csv", "data/y.csv"]'
-    paths = 'path = ["build/pu/{partition}.txt", "build/x.log", "build/y.log"]'
+    paths = 'path = ["build/pu/{partition}.txt", "build/{partition}.log"]'
     assert (result.code, result.out) == (
         1,
         "assets.toml:1: asset 'pu:x': reads 'data/x.csv', which it does not "
@@ -609,3 +611,141 @@ def test_lines_for_settings_list_what_every_asset_found() -> None:
     assert [f.add for a in audits for f in a.findings] == [
         'audit_ignore = ["/opt/keep", "/opt/a", "/srv/b"]'
     ] * 2
+
+
+SQLITE = """\
+[settings]
+strict_io = true
+
+[assets.db]
+path = "data/db.sqlite"
+
+[assets.q]
+path = "build/q.txt"
+depends_on = ["db"]
+transform = "python3 -c \\"import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select * from t').fetchall())\\" {db.path} > {self.path}"
+"""
+
+
+@needs_strace
+def test_a_file_opened_for_writing_but_not_changed_is_not_a_write(
+    project: Project,
+) -> None:
+    """sqlite opens its database O_RDWR even to read it."""
+    project.assets(SQLITE)
+    project.path("data").mkdir()
+    with contextlib.closing(sqlite3.connect(project.path("data/db.sqlite"))) as db:
+        db.execute("create table t (x)")
+        db.execute("insert into t values (1)")
+        db.commit()
+    os.utime(project.path("data/db.sqlite"), ns=(0, 0))  # older than the run
+    result = project.doit()
+    assert result.code == 0, result
+    assert project.read("build/q.txt") == "[(1,)]\n"
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        0,
+        "Audited 1 asset: each reads and writes only what it declares.\n",
+    ), result
+
+
+@needs_strace
+def test_strict_io_lets_a_transform_hard_link_its_input(project: Project) -> None:
+    project.assets(
+        """\
+        [settings]
+        strict_io = true
+
+        [assets.raw]
+        path = "data/raw.txt"
+
+        [assets.linked]
+        path = "build/linked.txt"
+        depends_on = ["raw"]
+        transform = "ln {raw.path} {self.path}"
+        """
+    )
+    project.write("data/raw.txt", "hello\n")
+    result = project.doit()
+    assert result.code == 0, result
+    assert project.read("build/linked.txt") == "hello\n"
+
+
+@needs_strace
+def test_audit_proposes_no_line_for_a_write_into_another_assets_output(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.q]
+        path = "build/q.txt"
+        transform = "echo q > {self.path}"
+
+        [assets.w]
+        path = "build/w.txt"
+        depends_on = ["q"]
+        transform = "cat {q.path} > {self.path}; echo hacked > {q.path}"
+        """
+    )
+    assert project.doit().code == 0
+    result = project.doit("assets", "audit", "w")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:5: asset 'w': writes 'build/q.txt', an output of 'q': only "
+        "'q' may write it. Write its own outputs instead, where {self.paths} says\n"
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
+    answer = json.loads(project.doit("assets", "audit", "w", "--json").out)
+    assert [
+        (f["kind"], f["path"], f["upstream"], f["add"])
+        for f in answer["assets"][0]["findings"]
+    ] == [("write", "build/q.txt", "q", None)]
+
+
+@needs_strace
+def test_audit_proposes_no_line_for_a_file_every_partition_writes(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.pu]
+        path = "build/pu/{partition}.txt"
+        partitions = { static = ["x"] }
+        transform = "echo > {self.path}; echo > build/side.log"
+        """
+    )
+    result = project.doit("assets", "audit")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:1: asset 'pu:x': writes 'build/side.log' outside its "
+        "outputs, a file whose name does not hold its partition: no line in "
+        "'path' can declare it for every partition. Write its own outputs "
+        "instead, where {self.paths} says\n"
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result
+
+
+@needs_strace
+def test_audit_finds_a_write_through_a_hard_link_into_its_source(
+    project: Project,
+) -> None:
+    project.assets(
+        """\
+        [assets.raw]
+        path = "data/raw.txt"
+
+        [assets.linked]
+        path = "build/linked.txt"
+        depends_on = ["raw"]
+        transform = "ln {raw.path} {self.path}; echo more >> {self.path}"
+        """
+    )
+    project.write("data/raw.txt", "hello\n")
+    result = project.doit("assets", "audit", "linked")
+    assert (result.code, result.out) == (
+        1,
+        "assets.toml:4: asset 'linked': writes 'data/raw.txt', an output of "
+        "'raw': only 'raw' may write it. Write its own outputs instead, where "
+        "{self.paths} says\n"
+        "Audited 1 asset: 0 clean, 1 with findings.\n",
+    ), result

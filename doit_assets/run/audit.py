@@ -10,7 +10,9 @@ function runs, with the modules it imports left out.
 A finding is one of: a project file read but not declared (``inputs``),
 another asset's output read without depending on it (``depends_on``), a file
 outside the project that is not a system file (``audit_ignore``), a file
-written outside the asset's outputs. Each carries the line to add.
+written outside the asset's outputs. Each carries the line to add, but for
+a cycle, a write into another asset's output and a file every partition
+writes, which no line can declare.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .execute import Failure, Job, rehearse
 from .trace import (
     Ignored,
     Trace,
+    clock_ns,
     ignored_paths,
     read_trace,
     strace_argv,
@@ -89,6 +92,19 @@ class Finding:
             if self.python
             else "where {self.paths} says"
         )
+        if self.upstream is not None:
+            return (
+                f"writes '{self.path}', an output of '{self.upstream}': only "
+                f"'{self.upstream}' may write it. Write its own outputs instead, "
+                f"{where}"
+            )
+        if not self.add:
+            return (
+                f"writes '{self.path}' outside its outputs, a file whose name "
+                "does not hold its partition: no line in 'path' can declare it "
+                "for every partition. Write its own outputs instead, "
+                f"{where}"
+            )
         return (
             f"writes '{self.path}' outside its outputs. Declare it an output "
             f"(and write it {where}): {self.add}"
@@ -171,16 +187,21 @@ def _job(plan: Plan, asset: PlannedAsset) -> Job:
 
 
 def _rehearse_shell(plan: Plan, asset: PlannedAsset, log: str) -> Trace | Failure:
+    start: list[int] = []
+
+    def wrap(command: str) -> str:
+        start.append(clock_ns(log))  # just before the command starts
+        return traced_command(command, log)
+
     # what the transform prints goes to stderr: stdout may be --json
     with contextlib.redirect_stdout(sys.stderr):
-        done = rehearse(
-            _job(plan, asset), lambda attempt: None, lambda c: traced_command(c, log)
-        )
+        done = rehearse(_job(plan, asset), lambda attempt: None, wrap)
     if isinstance(done, Failure):
         if not os.path.exists(log) or not os.path.getsize(log):
             return Failure(_UNTRACED)  # strace itself failed: not the transform
         return done
-    return read_trace(log, asset.root)
+    trace = read_trace(log, asset.root)
+    return replace(trace, writes=trace.changed(start[0]))
 
 
 def _rehearse_python(
@@ -207,6 +228,7 @@ def _rehearse_python(
         end,
         result,
     ]
+    start = clock_ns(log)
     sys.stderr.flush()
     subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=sys.stderr, check=False)
     try:
@@ -220,6 +242,7 @@ def _rehearse_python(
     if reported["failure"] is not None:
         return Failure(str(reported["failure"])), frozenset()
     trace = read_trace(log, os.getcwd(), (begin, end))
+    trace = replace(trace, writes=trace.changed(start))
     modules = frozenset(os.path.realpath(m) for m in reported["modules"])
     return trace, modules
 
@@ -281,16 +304,43 @@ def classify(
     if outside:
         line = _line("audit_ignore", [*_ignore_setting(plan.settings), *outside])
         findings += [Finding("outside", p, line) for p in outside]
-    inside = [os.path.relpath(p, root) for p in writes if _inside(p, root)]
-    if inside:
-        group = plan.groups.get(asset.key)  # a partition: the declared templates
-        paths = group.paths if group is not None else asset.paths
-        line = _line("path", [*paths, *inside], python)
-        findings += [Finding("write", p, line, python=python) for p in inside]
+    findings += _inside_writes(plan, asset, [p for p in writes if _inside(p, root)])
     far = [p for p in writes if not _inside(p, root)]
     if far:
         line = _line("audit_ignore", [*_ignore_setting(plan.settings), *far])
         findings += [Finding("write", p, line) for p in far]
+    return findings
+
+
+def _inside_writes(
+    plan: Plan, asset: PlannedAsset, writes: Sequence[str]
+) -> list[Finding]:
+    """A write into the project: another asset's output (no line: only that
+    asset may write it), or a file to declare in 'path'. A partition's line
+    has the file's name with its partition key as ``{partition}``; a file
+    whose name does not hold the key exactly once gets none, since it would
+    be the same file for every partition."""
+    root = os.path.realpath(asset.root)
+    python = bool(asset.location and asset.location.split(":")[0].endswith(".py"))
+    owners = _owners(plan)
+    group = plan.groups.get(asset.key)  # a partition: the declared templates
+    declared = list(group.paths if group is not None else asset.paths)
+    findings: list[Finding] = []
+    new: list[tuple[str, str]] = []  # the file, and what to declare for it
+    for path in writes:
+        shown = os.path.relpath(path, root)
+        owner = _owner(path, owners)
+        if owner is not None:
+            findings.append(Finding("write", shown, "", owner, python))
+        elif group is None:
+            new.append((shown, shown))
+        elif asset.partition and shown.count(asset.partition) == 1:
+            new.append((shown, shown.replace(asset.partition, "{partition}")))
+        else:
+            findings.append(Finding("write", shown, "", None, python))
+    if new:
+        line = _line("path", [*declared, *(t for _, t in new)], python)
+        findings += [Finding("write", p, line, python=python) for p, _ in new]
     return findings
 
 

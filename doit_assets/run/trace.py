@@ -11,9 +11,10 @@ every process it starts, with each file descriptor (``AT_FDCWD`` included:
 the process's working directory) followed by its path in ``<...>`` and every
 string as ``\\xHH`` bytes, so that a relative path is resolved where the
 process stood, whatever the file names hold. Opens for writing, ``creat``,
-``mkdir``, ``rename``, ``unlink``, ``rmdir``, ``link``, ``symlink`` and
-``truncate`` are writes; other opens and ``execve`` are reads. Folders opened
-to list them (``O_DIRECTORY``) and ``stat``-like calls are neither: they ask
+``mkdir``, ``rename``, ``unlink``, ``rmdir``, the new name of ``link`` and
+``symlink``, and ``truncate`` are writes (of those still there at the end,
+only the ones whose ctime moved during the run: ``Trace.changed``); other
+opens and ``execve`` are reads. Folders opened to list them (``O_DIRECTORY``) and ``stat``-like calls are neither: they ask
 whether something exists, not what it holds.
 """
 
@@ -115,6 +116,7 @@ class Trace:
     # everything it wrote, even what it removed since: reading it back is
     # reading its own work, and removing it leaves nothing behind
     made: set[str] = field(default_factory=set)
+    linked: set[str] = field(default_factory=set)  # hard links' sources
 
     def read(self, path: str) -> None:
         if path not in self.made:
@@ -131,6 +133,31 @@ class Trace:
             self.writes -= {p for p in self.writes if _under(p, path)}
         else:
             self.writes.add(path)
+
+    def changed(self, start_ns: int) -> set[str]:
+        """The writes that changed something: opening a file for writing
+        (sqlite opens its database O_RDWR to read it) changes neither its
+        ctime nor its mtime, so a file still there whose ctime is older than
+        the run's ``start_ns`` was not written. A hard link's source is
+        written only if its content changed (the link itself moves its
+        ctime, not its mtime)."""
+        found = {p for p in self.writes if _changed(p, start_ns, "st_ctime_ns")}
+        return found | {p for p in self.linked if _changed(p, start_ns, "st_mtime_ns")}
+
+
+def _changed(path: str, start_ns: int, stamp: str) -> bool:
+    try:
+        return int(getattr(os.lstat(path), stamp)) >= start_ns
+    except OSError:  # gone: removed, a write
+        return True
+
+
+def clock_ns(path: str) -> int:
+    """The file system's clock now (the coarse one it stamps files with, a
+    tick behind ``time.time_ns()``), read by touching ``path``."""
+    with open(path, "a", encoding="utf-8"):
+        os.utime(path)
+    return os.lstat(path).st_ctime_ns
 
 
 def read_trace(log: str, cwd: str, between: tuple[str, str] | None = None) -> Trace:
@@ -245,11 +272,11 @@ def _record(
 
 
 def _moved(trace: Trace, call: str, old: str, new: str) -> None:
-    """A rename takes the old name away; a link names it a write too."""
+    """A rename takes the old name away; a link leaves it as it was."""
     if call.startswith("rename"):
         trace.removed(old)
     else:
-        trace.writes.add(old)
+        trace.linked.add(old)
     trace.wrote(new)
 
 
@@ -364,6 +391,7 @@ class StrictIO:
         self.refused = strace_unavailable("[settings] strict_io")
         fd, self.log = tempfile.mkstemp(prefix="doit-assets-strict.", suffix=".log")
         os.close(fd)
+        self.start_ns = 0
 
     @classmethod
     def of(
@@ -382,11 +410,13 @@ class StrictIO:
         return f"asset '{self.task}': {self.refused[0]}. {self.refused[1]}"
 
     def wrap(self, command: str) -> str:
+        self.start_ns = clock_ns(self.log)  # just before the command starts
         return traced_command(command, self.log)
 
     def stray(self) -> str | None:
         """The line that fails the asset, if it wrote outside its outputs."""
-        writes = sorted(written_path(p) for p in read_trace(self.log, self.root).writes)
+        trace = read_trace(self.log, self.root)
+        writes = sorted(written_path(p) for p in trace.changed(self.start_ns))
         for path in writes:
             if path in self.ignored:
                 continue
