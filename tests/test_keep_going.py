@@ -535,3 +535,22 @@ def test_the_failure_lines_group_what_each_failure_blocked() -> None:
         "failed: 2 more ('doit assets history --failed' lists them)",
         "to run what failed again: R",
     ]
+
+
+@pytest.mark.parametrize("args", [(), ("pf",), ("-n", "2")])
+def test_failed_partitions_exit_with_1_as_a_failed_asset_does(
+    project: Project, args: tuple[str, ...]
+) -> None:
+    # doit blocks the group task of the partitions (an error, code 2 of its
+    # own); the partitions failed, and that is a failure: 1
+    project.assets(
+        """\
+        [assets.pf]
+        path = "out/{partition}.txt"
+        transform = "exit 1"
+        partitions = { static = ["a", "b"] }
+        """
+    )
+    result = project.doit(*args)
+    assert result.code == 1, result
+    assert "Traceback" not in result.err

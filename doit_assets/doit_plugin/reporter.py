@@ -201,8 +201,10 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         """doit ends with 2 (an error) when it blocked a task; a blocked task
         is no error of its own: end with 1, as for the failure that blocked it."""
         runner = self.runner
-        if runner is None or not self.recorder.blocked_tasks:
+        if runner is None:
             return
+        # (a partitioned asset's group task is blocked too, and said by its
+        # partitions: it records nothing, but it made doit's code 2 all the same)
         if self.failures and not (self.errors or self.runtime_errors):
             runner.final_result = 1  # doit.runner.FAILURE
 
