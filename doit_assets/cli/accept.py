@@ -17,9 +17,8 @@ from typing import Any
 
 from ..errors import AssetError
 from ..inspect.causes import AssetStatus
-from ..inspect.history_answers import known_partition
+from ..inspect.history_answers import named_tasks
 from ..inspect.status import project_status
-from ..model.selection import select
 from ..paths import STATE_FILE
 from ..plan.loading import load_plan
 from ..plan.records import PlannedAsset
@@ -36,7 +35,8 @@ DEFINITION_CAUSES = frozenset(
 
 def accept_command(args: argparse.Namespace) -> int:
     plan = load_plan(args.file, args.dodo)
-    keys, tasks = _chosen(plan, args.selection)
+    tasks = named_tasks(plan, args.selection)
+    keys = list(dict.fromkeys(t.partition(":")[0] for t in tasks))
     lock = RunLock()
     lock.acquire("doit assets accept")
     try:
@@ -57,23 +57,6 @@ def accept_command(args: argparse.Namespace) -> int:
     noun = "asset" if accepted == 1 else "assets"
     sys.stdout.write(f"accepted the new environment of {accepted} {noun}\n")
     return 1 if refused else 0
-
-
-def _chosen(plan: Any, selection: list[str]) -> tuple[list[str], list[str]]:
-    """The assets and the doit tasks the selection names (``KEY:PARTITION``
-    too, as ``why`` takes it)."""
-    keys: list[str] = []
-    tasks: list[str] = []
-    for text in selection:
-        if ":" in text and text.partition(":")[0] in plan.groups:
-            key, _ = known_partition(plan, text)
-            keys.append(key)
-            tasks.append(text)
-            continue
-        for key in select([text], plan):
-            keys.append(key)
-            tasks += plan.tasks_of(key)
-    return list(dict.fromkeys(keys)), list(dict.fromkeys(tasks))
 
 
 def _decided(

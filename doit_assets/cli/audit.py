@@ -13,10 +13,10 @@ import argparse
 import sys
 
 from ..errors import AssetError
-from ..model.selection import select
+from ..inspect.history_answers import named_tasks
 from ..plan.loading import load_plan
 from ..plan.records import PlannedAsset
-from ..run.audit import AssetAudit, audit_asset, merged
+from ..run.audit import AssetAudit, audit_asset, merged, owners_of
 from ..run.context import RunContext
 from ..run.lock import RunLock
 from ..run.trace import strace_unavailable
@@ -32,19 +32,14 @@ def audit_command(args: argparse.Namespace) -> int:
     context = RunContext()
     plan = load_plan(args.file, args.dodo, context.warned)
     # one partition (KEY:PARTITION, as doit strace names it), or a selection
-    partitions = [s for s in args.selection if s in plan.by_task and ":" in s]
-    chosen = [s for s in args.selection if s not in partitions]
-    tasks = list(partitions)
-    if chosen or not partitions:
-        tasks += [t for key in select(chosen, plan) for t in plan.tasks_of(key)]
-    assets = [
-        asset for task in dict.fromkeys(tasks) if _audited(asset := plan.by_task[task])
-    ]
+    tasks = named_tasks(plan, args.selection)
+    assets = [asset for task in tasks if _audited(asset := plan.by_task[task])]
     lock = RunLock()
     lock.acquire(COMMAND)
     try:
+        owners = owners_of(plan)
         audits = merged(
-            [audit_asset(plan, asset, args.file, args.dodo) for asset in assets]
+            [audit_asset(plan, a, args.file, args.dodo, owners) for a in assets]
         )
     finally:
         lock.release()

@@ -11,13 +11,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TextIO, get_args
 
-from ..inspect.history_answers import known_partition
-from ..model.selection import select
+from ..inspect.history_answers import partitions_and_keys
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan
 from ..plan.plan import Plan
@@ -42,8 +40,6 @@ INTERRUPTED = (
 )
 INTERRUPTED_CODE = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 BROKEN_PIPE_CODE = 141  # 128 + SIGPIPE, as a shell reports a closed pipe
-# KEY:PARTITION on the command line (a selection's 'group:' and 'tag:' aside)
-_PARTITION = re.compile(r"[^\s(),+:]+:[^\s(),+]+")
 
 
 def reproduce_command(args: argparse.Namespace) -> int:
@@ -109,15 +105,8 @@ def chosen(plan: Plan, selection: Sequence[str]) -> list[str]:
     """The tasks the arguments name, in the plan's order: ``KEY:PARTITION``
     as it is, a partitioned asset named whole as its key (its partitions),
     every asset when none is named."""
-    partitions, expressions = set(), []
-    for word in selection:
-        prefix = word.partition(":")[0]
-        if _PARTITION.fullmatch(word) and prefix not in ("group", "tag"):
-            known_partition(plan, word)  # an unknown one is an error
-            partitions.add(word)
-        else:
-            expressions.append(word)
-    keys = set(select(expressions, plan)) if expressions or not partitions else set()
+    named, selected = partitions_and_keys(plan, selection)
+    partitions, keys = set(named), set(selected)
     names = []
     for item in plan.items:
         if isinstance(item, PlannedGroup) or item.partition is None:

@@ -146,8 +146,7 @@ def in_our_words(task: Any, fail: Any) -> Any:
     if start < 0 or not text.endswith("' does not exist.") or asset is None:
         return fail
     path = text[start + len("Dependent file '") : -len("' does not exist.")]
-    prefix = asset.prefix
-    shown = path[len(prefix) :] if prefix and path.startswith(prefix) else path
+    shown = asset.project_path(path)
     owner = asset.owner_assets().get(path)
     if asset.kind == "source":
         what = f"source file '{shown}'"

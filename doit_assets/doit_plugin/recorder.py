@@ -332,12 +332,6 @@ def _selected_assets(
     return [n for n in found if (tasks[n].meta or {}).get("asset")]
 
 
-def _project_path(asset: PlannedAsset, path: str) -> str:
-    """doit's path (relative to the working directory) -> the project-relative one."""
-    prefix = asset.prefix
-    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
-
-
 def _outputs(asset: PlannedAsset, states: dict[str, Any]) -> list[Output]:
     outputs = []
     for target, path in zip(asset.targets, asset.paths, strict=True):
@@ -377,10 +371,10 @@ def _inputs(
     inputs = []
     for dep in sorted(task.file_dep):
         md5, _ = _md5_size(saved(dep))
-        inputs.append(Input(_project_path(asset, dep), owner.get(dep), md5))
+        inputs.append(Input(asset.project_path(dep), owner.get(dep), md5))
     for dep, state in sorted(directories.items()):
         md5 = (state or {}).get("md5")
-        inputs.append(Input(_project_path(asset, dep), owner.get(dep), md5))
+        inputs.append(Input(asset.project_path(dep), owner.get(dep), md5))
     return inputs
 
 

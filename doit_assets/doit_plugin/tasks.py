@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -127,7 +127,7 @@ def to_doit_tasks(
 
 def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
     """The doit task dicts of a plan (of the context's ``only`` assets, if any)."""
-    roots = external_roots(plan.settings)
+    roots = plan.external_roots
     items = plan.items
     if context.only:
         items = [
@@ -142,12 +142,6 @@ def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
         else:
             made.append(_task(item, plan, context, roots))
     return made
-
-
-def external_roots(settings: Mapping[str, object]) -> tuple[str, ...]:
-    """Folders outside the project that outputs may reach through a symlink."""
-    roots = settings.get("external_roots") or ()
-    return tuple(str(r) for r in roots) if isinstance(roots, (list, tuple)) else ()
 
 
 def _group_task(group: PlannedGroup) -> dict[str, Any]:

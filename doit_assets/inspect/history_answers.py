@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import AssetError, did_you_mean
 from ..load.tools import ToolVersion
+from ..model.selection import select
 from ..model.spec import AssetSpec
 from ..paths import HISTORY_FILE
 from ..plan.loading import load_plan, load_project
@@ -68,6 +71,36 @@ def known_partition(plan: Plan, name: str) -> tuple[str, str | None]:
             or f"'doit assets status {key} --partitions' lists them",
         )
     return key, partition
+
+
+# KEY:PARTITION on the command line (a selection's 'group:' and 'tag:' aside)
+_PARTITION = re.compile(r"[^\s(),+:]+:[^\s(),+]+")
+
+
+def partitions_and_keys(
+    plan: Plan, selection: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """What command-line arguments name: each ``KEY:PARTITION`` (an unknown
+    one is an error), and the assets the other arguments select (every asset
+    when nothing is named)."""
+    partitions, expressions = [], []
+    for word in selection:
+        prefix = word.partition(":")[0]
+        if _PARTITION.fullmatch(word) and prefix not in ("group", "tag"):
+            known_partition(plan, word)
+            partitions.append(word)
+        else:
+            expressions.append(word)
+    keys = select(expressions, plan) if expressions or not partitions else []
+    return list(dict.fromkeys(partitions)), [str(k) for k in keys]
+
+
+def named_tasks(plan: Plan, selection: Sequence[str]) -> list[str]:
+    """The doit tasks the arguments name: the partitions named, then every
+    task (each partition) of the assets selected."""
+    partitions, keys = partitions_and_keys(plan, selection)
+    tasks = [t for key in keys for t in plan.tasks_of(key)]
+    return list(dict.fromkeys([*partitions, *tasks]))
 
 
 # -- history, runs -------------------------------------------------------------

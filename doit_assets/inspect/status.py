@@ -21,6 +21,7 @@ from ..model import clock
 from ..model.spec import is_directory
 from ..model.values import observation_path
 from ..paths import HISTORY_FILE, OBSERVED_DIR, STATE_FILE
+from ..plan.environment import code_changed
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.observe import read_observation
@@ -372,8 +373,11 @@ class _Checker:
                 )
             )
         causes += changed
-        if last.code_version != asset.code_version and _code_changed(
-            saved_environment, self.plan.environment.get(asset.task), changed
+        if code_changed(
+            last.code_version,
+            asset.code_version,
+            saved_environment,
+            self.plan.environment.get(asset.task),
         ):
             causes.append(
                 Cause(
@@ -544,14 +548,3 @@ def _mtime(path: str) -> float | None:
         return os.stat(path.rstrip("/")).st_mtime
     except OSError:
         return None
-
-
-def _code_changed(old: Any, new: Any, changed: list[Cause]) -> bool:
-    """Did the code itself change, not only the packages or Python its
-    automatic code version covers? Told by the code's own digest where the
-    history has it; else, a changed package is taken as the whole story."""
-    old_code = (old or {}).get("code")
-    new_code = (new or {}).get("code")
-    if old_code and new_code:
-        return bool(old_code != new_code)
-    return not any(c.kind == "package_changed" for c in changed)

@@ -55,6 +55,25 @@ def changed_components(
     return named + _differing("package", old.get("packages"), new.get("packages"))
 
 
+def code_changed(
+    old_version: str | None,
+    new_version: str | None,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any] | None,
+) -> bool:
+    """Did the code itself change, not only the packages or Python that an
+    automatic code version covers? Told by the code's own digest (``code``)
+    where both environments have it; else a changed package or Python is
+    taken as the whole story."""
+    if old_version == new_version:
+        return False
+    old_code, new_code = (old or {}).get("code"), (new or {}).get("code")
+    if old_code and new_code:
+        return bool(old_code != new_code)
+    named = changed_components(old, new)
+    return not any(n == "Python" or n.startswith("package '") for n in named)
+
+
 def _differing(what: str, old: Any, new: Any) -> list[str]:
     old, new = old or {}, new or {}
     return [
@@ -65,6 +84,8 @@ def _differing(what: str, old: Any, new: Any) -> list[str]:
 
 
 def names_of(settings: Mapping[str, object], name: str) -> tuple[str, ...]:
+    """A [settings] list of strings (variable names, paths), as the loader
+    checked it; () when unset."""
     value = settings.get(name) or ()
     return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
 

@@ -30,7 +30,7 @@ from ..model.spec import AssetKey, AssetSpec, is_directory
 from ..model.traversal import closure, walk
 from . import cache
 from .compile import compile_plan, compile_sensors
-from .environment import Components, resolve
+from .environment import Components, names_of, resolve
 from .records import (
     Planned,
     PlannedAsset,
@@ -65,6 +65,11 @@ class Plan:
     def assets(self) -> list[PlannedAsset]:
         """Every doit task of an asset (each partition), upstream first."""
         return [i for i in self.items if isinstance(i, PlannedAsset)]
+
+    @cached_property
+    def external_roots(self) -> tuple[str, ...]:
+        """Folders outside the project that outputs may reach through a symlink."""
+        return names_of(self.settings, "external_roots")
 
     @cached_property
     def by_task(self) -> dict[str, PlannedAsset]:

@@ -175,6 +175,11 @@ class PlannedAsset(NamedTuple):
         """Each upstream file it reads -> the asset that makes it."""
         return {path: key for key, files, _ in self.upstream for path in files}
 
+    def project_path(self, path: str) -> str:
+        """doit's path (relative to its working directory) -> the project's."""
+        prefix = self.prefix
+        return path[len(prefix) :] if prefix and path.startswith(prefix) else path
+
     def __repr__(self) -> str:
         # What doit info shows of it (doit prints a task's meta): the facts, not
         # every field; the command is shown as the user wrote it.

@@ -23,15 +23,15 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..model.spec import AssetKey
+from ..plan.environment import names_of
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset
-from .context import RunContext
-from .execute import Failure, Job, rehearse
+from .execute import Failure, job_of, rehearse
 from .trace import (
     Ignored,
     Trace,
@@ -40,6 +40,7 @@ from .trace import (
     read_trace,
     strace_argv,
     traced_command,
+    under,
     written_path,
 )
 
@@ -154,11 +155,16 @@ class AssetAudit:
 
 
 def audit_asset(
-    plan: Plan, asset: PlannedAsset, assets_file: str, dodo: str | None
+    plan: Plan,
+    asset: PlannedAsset,
+    assets_file: str,
+    dodo: str | None,
+    owners: Owners | None = None,
 ) -> AssetAudit:
-    """Rehearse ``asset`` under strace and say what it did not declare."""
+    """Rehearse ``asset`` under strace and say what it did not declare;
+    ``owners``: ``owners_of(plan)``, made once for many assets."""
     settings = plan.settings
-    ignored = ignored_paths(asset.root, _ignore_setting(settings))
+    ignored = ignored_paths(asset.root, names_of(settings, "audit_ignore"))
     language: Language = "shell" if asset.call is None else "python"
     with tempfile.TemporaryDirectory(prefix="doit-assets-audit.") as tmp:
         log = os.path.join(tmp, "strace.log")
@@ -170,20 +176,8 @@ def audit_asset(
             return AssetAudit(
                 asset.task, asset.location, language, failure=done.message
             )
-        findings = classify(plan, asset, done, ignored, skipped)
+        findings = classify(plan, asset, done, ignored, skipped, owners)
     return AssetAudit(asset.task, asset.location, language, tuple(findings))
-
-
-def _ignore_setting(settings: Mapping[str, object]) -> tuple[str, ...]:
-    value = settings.get("audit_ignore") or ()
-    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
-
-
-def _job(plan: Plan, asset: PlannedAsset) -> Job:
-    roots = plan.settings.get("external_roots") or ()
-    external = tuple(str(r) for r in roots) if isinstance(roots, list) else ()
-    context = RunContext(settings=plan.settings)
-    return Job(asset, tuple(plan.file_dep(asset)), external, context)
 
 
 def _rehearse_shell(plan: Plan, asset: PlannedAsset, log: str) -> Trace | Failure:
@@ -195,7 +189,7 @@ def _rehearse_shell(plan: Plan, asset: PlannedAsset, log: str) -> Trace | Failur
 
     # what the transform prints goes to stderr: stdout may be --json
     with contextlib.redirect_stdout(sys.stderr):
-        done = rehearse(_job(plan, asset), lambda attempt: None, wrap)
+        done = rehearse(job_of(plan, asset), lambda attempt: None, wrap)
     if isinstance(done, Failure):
         if not os.path.exists(log) or not os.path.getsize(log):
             return Failure(_UNTRACED)  # strace itself failed: not the transform
@@ -253,11 +247,12 @@ def classify(
     trace: Trace,
     ignored: Ignored,
     skipped: Iterable[str] = (),
+    owners: Owners | None = None,
 ) -> list[Finding]:
     """The findings of one traced rehearsal, each kind's line once, listing
     everything of that kind (what is declared already, and what is new)."""
     root = os.path.realpath(asset.root)
-    owners = _owners(plan)
+    owners = owners or owners_of(plan)
     declared = _declared(plan, asset)
     upstream = set(plan.deps(asset.key)) | {asset.key}
     skip = set(skipped)
@@ -278,7 +273,7 @@ def classify(
                 deps.setdefault(owner, path)
         elif path in ignored:
             continue
-        elif _inside(path, root):
+        elif under(path, root):
             inputs.append(os.path.relpath(path, root))
         else:
             outside.append(path)
@@ -302,18 +297,25 @@ def classify(
     for owner, path in cycles.items():
         findings.append(Finding("cycle", os.path.relpath(path, root), "", owner))
     if outside:
-        line = _line("audit_ignore", [*_ignore_setting(plan.settings), *outside])
+        line = _line(
+            "audit_ignore", [*names_of(plan.settings, "audit_ignore"), *outside]
+        )
         findings += [Finding("outside", p, line) for p in outside]
-    findings += _inside_writes(plan, asset, [p for p in writes if _inside(p, root)])
-    far = [p for p in writes if not _inside(p, root)]
+    inside = [p for p in writes if under(p, root)]
+    findings += _inside_writes(plan, asset, inside, owners, python)
+    far = [p for p in writes if not under(p, root)]
     if far:
-        line = _line("audit_ignore", [*_ignore_setting(plan.settings), *far])
+        line = _line("audit_ignore", [*names_of(plan.settings, "audit_ignore"), *far])
         findings += [Finding("write", p, line) for p in far]
     return findings
 
 
 def _inside_writes(
-    plan: Plan, asset: PlannedAsset, writes: Sequence[str]
+    plan: Plan,
+    asset: PlannedAsset,
+    writes: Sequence[str],
+    owners: Owners,
+    python: bool,
 ) -> list[Finding]:
     """A write into the project: another asset's output (no line: only that
     asset may write it), or a file to declare in 'path'. A partition's line
@@ -321,8 +323,6 @@ def _inside_writes(
     whose name does not hold the key exactly once gets none, since it would
     be the same file for every partition."""
     root = os.path.realpath(asset.root)
-    python = bool(asset.location and asset.location.split(":")[0].endswith(".py"))
-    owners = _owners(plan)
     group = plan.groups.get(asset.key)  # a partition: the declared templates
     declared = list(group.paths if group is not None else asset.paths)
     findings: list[Finding] = []
@@ -390,6 +390,8 @@ def _line(key: str, values: Sequence[str], python: bool = False) -> str:
 
 
 Paths = tuple[frozenset[str], tuple[str, ...]]  # files, and folders (their prefixes)
+# every planned output -> the asset that makes it; folders as prefixes
+Owners = tuple[dict[str, str], list[tuple[str, str]]]
 
 
 def _paths(files: Iterable[str]) -> Paths:
@@ -405,7 +407,7 @@ def _paths(files: Iterable[str]) -> Paths:
 
 def _covered(path: str, paths: Paths) -> bool:
     files, folders = paths
-    return path in files or any(_inside(path, f) for f in folders)
+    return path in files or any(under(path, f) for f in folders)
 
 
 def _declared(plan: Plan, asset: PlannedAsset) -> Paths:
@@ -426,7 +428,7 @@ def _covered_by(asset: PlannedAsset, root: str) -> Paths:
     return _paths(os.path.join(root, p) for p in asset.paths)
 
 
-def _owners(plan: Plan) -> tuple[dict[str, str], list[tuple[str, str]]]:
+def owners_of(plan: Plan) -> Owners:
     """Every planned output -> the asset that makes it (a source asset's
     files too: they are assets); folders as prefixes."""
     files: dict[str, str] = {}
@@ -441,14 +443,8 @@ def _owners(plan: Plan) -> tuple[dict[str, str], list[tuple[str, str]]]:
     return files, folders
 
 
-def _owner(
-    path: str, owners: tuple[dict[str, str], list[tuple[str, str]]]
-) -> str | None:
+def _owner(path: str, owners: Owners) -> str | None:
     files, folders = owners
     if path in files:
         return files[path]
-    return next((key for folder, key in folders if _inside(path, folder)), None)
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+    return next((key for folder, key in folders if under(path, folder)), None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..model.spec import is_directory
-from ..store.versions import file_md5
+from ..store.versions import dir_files, file_md5
 
 DIFF_LINES = 40  # lines of a unified diff shown; the rest are counted
 DIFF_BYTES = 256 * 1024  # a larger file gets sizes and digests, not a diff
@@ -85,13 +85,10 @@ def differences(output: str, current: str, rebuilt: str) -> list[Difference]:
 
 def _files(folder: str) -> dict[str, str]:
     """Each file in ``folder`` by its name relative to it ('/' separated)."""
-    found = {}
-    for parent, dirnames, names in os.walk(folder):
-        dirnames.sort()
-        for name in names:
-            full = os.path.join(parent, name)
-            found[os.path.relpath(full, folder).replace(os.sep, "/")] = full
-    return found
+    return {
+        os.path.relpath(full, folder).replace(os.sep, "/"): full
+        for full, _ in dir_files(folder)
+    }
 
 
 def _version(path: str) -> Version:

@@ -36,6 +36,7 @@ from typing import IO, Any, NamedTuple, TypeVar
 
 from ..model.clock import format_duration
 from ..paths import log_path
+from ..plan.plan import Plan
 from ..plan.records import MARK, PlannedAsset, PythonCall
 from ..store.records import CheckOutcome
 from .checks import blocking_failure, run_checks
@@ -92,6 +93,13 @@ class Job(NamedTuple):
     reads: tuple[str, ...]
     external_roots: tuple[str, ...] = ()
     context: RunContext | None = None
+
+
+def job_of(plan: Plan, asset: PlannedAsset, context: RunContext | None = None) -> Job:
+    """The job of a planned asset outside a doit run (a rehearsal): what doit
+    would check after it, and the project's external roots."""
+    context = context or RunContext(settings=plan.settings)
+    return Job(asset, tuple(plan.file_dep(asset)), plan.external_roots, context)
 
 
 class _Overwritten(Exception):
@@ -379,9 +387,10 @@ def _attempt(
     strict = StrictIO.of(
         asset.task, asset.root, asset.call is not None, context.settings
     )
-    if strict is not None and strict.refusal() is not None:
+    refused = strict.refusal() if strict is not None else None
+    if strict is not None and refused is not None:
         strict.close()
-        return Failure(strict.refusal() or "", retryable=False)
+        return Failure(refused, retryable=False)
     try:
         wrap = strict.wrap if strict is not None else None
         failure = _staged(job, attempt, context, log, wrap)

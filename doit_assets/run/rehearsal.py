@@ -15,8 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from ..plan.loading import load_plan
-from .context import RunContext
-from .execute import Failure, Job, rehearse
+from .execute import Failure, job_of, rehearse
 
 
 def main(argv: Sequence[str]) -> int:
@@ -26,10 +25,7 @@ def main(argv: Sequence[str]) -> int:
     except Exception as err:  # the parent loaded it: only a race can get here
         _report(result, f"the project did not load again: {err}", [])
         return 0
-    asset = plan.by_task[task]
-    roots = plan.settings.get("external_roots") or ()
-    external = tuple(str(r) for r in roots) if isinstance(roots, list) else ()
-    job = Job(asset, tuple(plan.file_dep(asset)), external, RunContext(plan.settings))
+    job = job_of(plan, plan.by_task[task])
     with open(begin, "rb"):
         pass
     done = rehearse(job, lambda attempt: None)

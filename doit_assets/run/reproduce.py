@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from ..model.spec import is_directory
 from ..paths import STATE_FILE
-from ..plan.environment import changed_components
+from ..plan.environment import changed_components, code_changed
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset
 from ..store.queries import HistoryQueries
@@ -28,7 +28,7 @@ from ..store.versions import FINGERPRINT, file_md5, output_state
 from ..text import md5_change, short_md5
 from .compare import Difference, differences
 from .context import RunContext
-from .execute import Failure, Job, rehearse
+from .execute import Failure, job_of, rehearse
 from .staging import Attempt
 
 # identical and differs: rebuilt and compared; refused: not a reproduction
@@ -109,7 +109,7 @@ def reproduce_one(
     reads = plan.file_dep(asset)
     refused = why_not(
         asset,
-        [_project_path(asset, p) for p in (*reads, *asset.dir_inputs)],
+        [asset.project_path(p) for p in (*reads, *asset.dir_inputs)],
         last,
         history.inputs(last.id),
         history.outputs(last.id),
@@ -123,8 +123,7 @@ def reproduce_one(
     refused = broken[0] if broken else refused
     if refused is not None:
         return Reproduction(task, "refused", refused, last.id)
-    roots = _external_roots(plan)
-    job = Job(asset, tuple(reads), roots, context)
+    job = job_of(plan, asset, context)
 
     def look(attempt: Attempt) -> list[Difference]:
         found: list[Difference] = []
@@ -162,7 +161,7 @@ def why_not(
     materialization's or ``saved_fingerprint`` (doit's, which ``accept``
     records); ``environment``: its components now, to name what changed."""
     since = f"since its last materialization (#{last.id})"
-    owners = {_project_path(asset, p): o for p, o in asset.owner_assets().items()}
+    owners = {asset.project_path(p): o for p, o in asset.owner_assets().items()}
     recorded = {i.path for i in inputs}
     for path in reads:
         if path not in recorded:
@@ -208,12 +207,8 @@ def _definition_change(
     if last.environment is None:  # made before the history kept it
         return fingerprint
     named = changed_components(last.environment, environment)
-    old_code, new_code = last.environment.get("code"), (environment or {}).get("code")
-    # the automatic code version covers Python and packages: the code's own
-    # digest tells its change apart (where the history has it; as why does)
-    by_packages = any(n == "Python" or n.startswith("package '") for n in named)
-    code = last.code_version != asset.code_version and (
-        old_code != new_code if old_code and new_code else not by_packages
+    code = code_changed(
+        last.code_version, asset.code_version, last.environment, environment
     )
     paths = sorted(o.path for o in outputs) != sorted(asset.paths)
     if not named or code or paths or last.transform != asset.transform:
@@ -250,15 +245,3 @@ def _last_success(history: HistoryQueries | None, task: str) -> Materialization 
         return None
     key, colon, partition = task.partition(":")
     return history.last_success(key, partition if colon else None)
-
-
-def _project_path(asset: PlannedAsset, path: str) -> str:
-    """doit's path (relative to its working directory) -> the project's."""
-    prefix = asset.prefix
-    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
-
-
-def _external_roots(plan: Plan) -> tuple[str, ...]:
-    """Folders outside the project that outputs may reach through a symlink."""
-    roots = plan.settings.get("external_roots") or ()
-    return tuple(str(r) for r in roots) if isinstance(roots, (list, tuple)) else ()

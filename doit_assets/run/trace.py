@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..paths import STAGING_PREFIX, STATE_DIR
+from ..plan.environment import names_of
 
 STRACE = "strace"
 TRACED_CALLS = "%file,fchdir,clone,clone3,fork,vfork"
@@ -130,7 +131,7 @@ class Trace:
         """Unlinked, or renamed away: a temporary file (and what it held) when
         the command made it, else a write like any other."""
         if path in self.made:
-            self.writes -= {p for p in self.writes if _under(p, path)}
+            self.writes -= {p for p in self.writes if under(p, path)}
         else:
             self.writes.add(path)
 
@@ -339,9 +340,9 @@ class Ignored:
         parts = path.split(os.sep)
         if any(p in IGNORED_NAMES or p.startswith(STAGING_PREFIX) for p in parts):
             return True
-        if _under(path, self.root):
-            return any(_under(path, folder) for folder in self.inside)
-        return any(_under(path, folder) for folder in self.outside)
+        if under(path, self.root):
+            return any(under(path, folder) for folder in self.inside)
+        return any(under(path, folder) for folder in self.outside)
 
 
 def ignored_paths(root: str, extra: Sequence[str] = ()) -> Ignored:
@@ -369,7 +370,8 @@ def ignored_paths(root: str, extra: Sequence[str] = ()) -> Ignored:
     )
 
 
-def _under(path: str, folder: str) -> bool:
+def under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or inside it (absolute, normalised paths)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
@@ -384,10 +386,7 @@ class StrictIO:
     def __init__(self, task: str, root: str, settings: Mapping[str, object]) -> None:
         self.task = task
         self.root = os.path.realpath(root)
-        extra = settings.get("audit_ignore") or ()
-        self.ignored = ignored_paths(
-            root, [str(e) for e in extra] if isinstance(extra, list) else []
-        )
+        self.ignored = ignored_paths(root, names_of(settings, "audit_ignore"))
         self.refused = strace_unavailable("[settings] strict_io")
         fd, self.log = tempfile.mkstemp(prefix="doit-assets-strict.", suffix=".log")
         os.close(fd)

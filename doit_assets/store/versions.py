@@ -45,7 +45,8 @@ def file_md5(path: str, st: os.stat_result | None = None) -> str:
     return result
 
 
-def _dir_files(path: str) -> list[tuple[str, os.stat_result]]:
+def dir_files(path: str) -> list[tuple[str, os.stat_result]]:
+    """Every file under a folder, in a stable order, with its stat."""
     found = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames.sort()
@@ -65,7 +66,7 @@ def output_state(path: str, *, names: bool = False) -> dict[str, Any] | None:
     if is_directory(path):
         if not os.path.isdir(path):
             return None
-        files = _dir_files(path)
+        files = dir_files(path)
         relative = [os.path.relpath(f, path) for f, _ in files]
         listing = "\n".join(
             f"{rel}\t{file_md5(f, st)}"
@@ -102,7 +103,7 @@ def _stamp(path: str) -> str | None:
     if is_directory(path):
         if not os.path.isdir(path):
             return None
-        return _dir_stamp(path, _dir_files(path))
+        return _dir_stamp(path, dir_files(path))
     try:
         st = os.stat(path)
     except FileNotFoundError:
