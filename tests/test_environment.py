@@ -830,3 +830,35 @@ def test_accept_says_a_source_is_skipped(project: Project) -> None:
         "unchanged copied: its environment is as recorded\n"
         "accepted the new environment of 0 assets\n"
     )
+
+
+def test_accept_is_refused_while_a_run_holds_the_lock_and_writes_nothing(
+    project: Project,
+) -> None:
+    from doit_assets.run.lock import RunLock
+
+    _pipeline(project)
+    project.doit_ok()
+    project.assets(PIPELINE.replace('seed = "7"', 'seed = "8"'))
+    lock = RunLock(str(project.path(".doit-assets/lock")))
+    lock.acquire("a run")
+    try:
+        result = project.doit("assets", "accept", "sorted")
+    finally:
+        lock.release()
+    assert (result.code, result.out) == (3, ""), result
+    assert result.err.startswith(
+        "ERROR: .doit-assets/lock: another doit run is using this project: "
+    ), result
+    assert "Traceback" not in result.err
+    # nothing was recorded: sorted still runs for its new env
+    assert project.doit_ok().ran == ["sorted"]
+
+
+def test_accept_of_an_unknown_partition_is_one_line(project: Project) -> None:
+    _pipeline(project)
+    result = project.doit("assets", "accept", "sorted:nope")
+    assert (result.code, result.out) == (3, ""), result
+    assert result.err == (
+        "ERROR: asset 'sorted' has no partitions. Name it as 'sorted'\n"
+    )
