@@ -1,43 +1,49 @@
 """The ``doit-assets`` console script.
 
-Light on purpose: a plain ``doit-assets`` whose project has not changed since
-its last full run is answered by the fast path before doit is imported.
+Light on purpose: a plain ``doit-assets`` is triaged by the fast path before
+doit is imported: answered there when nothing is stale, else doit gets only
+the tasks that can be.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args:
-        code = _try_noop()
-        if code is not None:
-            return code
+    found = _triage() if not args else None
+    if isinstance(found, int):
+        return found
     from ..doit_plugin.loader import run
+    from ..run.context import RunContext
 
-    return run(args)
+    if found is None:
+        return run(args)
+    try:
+        return run(args, RunContext(cone=found.tasks, fresh=found.fresh))
+    finally:
+        found.lock.release()
 
 
-def _try_noop() -> int | None:
+def _triage() -> Any:
     """The fast path, on the project a run would load (``DOIT_ASSETS_FILE``
     names another file, maybe in another folder)."""
-    from ..doit_plugin.fastpath import try_noop
+    from ..doit_plugin.fastpath import triage
 
     folder, name = os.path.split(os.environ.get("DOIT_ASSETS_FILE") or "assets.toml")
     if not folder:
-        return try_noop(name)
+        return triage(name)
     start = os.getcwd()
     try:
         os.chdir(folder)
     except OSError:
         return None  # doit will say what is wrong with it
-    code = try_noop(name)
-    if code is None:
-        os.chdir(start)  # doit changes into the folder itself
-    return code
+    found = triage(name)
+    os.chdir(start)  # doit changes into the folder itself
+    return found
 
 
 if __name__ == "__main__":  # pragma: no cover

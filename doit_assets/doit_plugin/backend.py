@@ -9,6 +9,7 @@ BACKEND plugin on every task command in every project: keep this module light.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from doit import Globals, dependency
@@ -18,6 +19,7 @@ from ..errors import AssetError
 from ..paths import STATE_FILE, state_folder_problem
 from ..run.lock import RunLock
 from ..store.saved import VALUES, read_values
+from ..store.stamps import CREATE, TABLE, stamp_of
 from ..store.versions import file_md5
 from .edge import as_doit_error, reported_by_doit
 
@@ -71,6 +73,8 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         self._pid = os.getpid()
         self._lock: RunLock | None = None
         self._spared: set[str] = set()
+        self._stamped: set[str] = set()  # the tasks with a stamp, once loaded
+        self._wanted: frozenset[str] | None = None  # see limit
         super().__init__(name, codec, module_name=module_name)
 
     def _sqlite3(self, name: str) -> Any:
@@ -78,6 +82,7 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         conn.execute("pragma busy_timeout = 10000")
         conn.execute("pragma journal_mode = wal")
         conn.execute("pragma synchronous = normal")
+        conn.execute(CREATE)  # each task's stamp, for the fast path (stamps.py)
         return conn
 
     def get(self, task_id: str, dependency: str) -> Any:
@@ -105,11 +110,31 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
                 lock.acquire(_command())  # held until doit exits
             self._lock = lock
 
+    def limit(self, tasks: frozenset[str]) -> None:
+        """Only these tasks will be asked about (the fast path's cone): read
+        their rows alone."""
+        if not self._loaded:
+            self._wanted = tasks
+
     def _load_all(self) -> None:
         self._loaded = True
-        rows = self._conn.execute("select task_id, task_data from doit").fetchall()
-        for row in rows:
-            self._cache.setdefault(row["task_id"], row["task_data"] or {})
+        for where, args in self._where():
+            rows = self._conn.execute(
+                f"select task_id, task_data from doit{where}", args
+            ).fetchall()
+            for row in rows:
+                self._cache.setdefault(row["task_id"], row["task_data"] or {})
+            stamped = self._conn.execute(f"select task_id from {TABLE}{where}", args)
+            self._stamped.update(row["task_id"] for row in stamped)
+
+    def _where(self) -> Iterator[tuple[str, tuple[str, ...]]]:
+        if self._wanted is None:
+            yield "", ()
+            return
+        wanted = sorted(self._wanted)
+        for start in range(0, len(wanted), 500):  # sqlite's limit of parameters
+            chunk = tuple(wanted[start : start + 500])
+            yield f" where task_id in ({','.join('?' * len(chunk))})", chunk
 
     def spare(self, task_id: str) -> None:
         """Keep this task's state at its next ``remove``: doit removes the
@@ -124,21 +149,45 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         self._locked()
         super().remove(task_id)
         self._cache.pop(task_id, None)
+        self._conn.execute(f"delete from {TABLE} where task_id = ?", (task_id,))
+        self._stamped.discard(task_id)
 
     def remove_all(self) -> None:
         self._locked()
         super().remove_all()
+        self._conn.execute(f"delete from {TABLE}")
+        self._stamped = set()
         self._loaded = True  # nothing left to load
 
     def flush(self, task_id: str) -> None:
         """Commit one task's state now, not at the end of the run."""
         if task_id in self._dirty:
-            self._conn.execute(
-                "insert or replace into doit values (?,?)",
-                (task_id, self.codec.encode(self._cache[task_id])),
-            )
+            self._write(task_id)
             self._dirty.discard(task_id)
         self._conn.commit()
+
+    def dump(self) -> None:
+        for task_id in self._dirty:
+            self._write(task_id)
+        self._dirty = set()
+        if self._loaded:  # a state saved before stamps: stamp it once
+            for task_id in self._cache.keys() - self._stamped:
+                self._write_stamp(task_id)
+        super().dump()
+
+    def _write(self, task_id: str) -> None:
+        """A task's state and its stamp, in the same transaction."""
+        data = self._cache[task_id]
+        self._conn.execute(
+            "insert or replace into doit values (?,?)",
+            (task_id, self.codec.encode(data)),
+        )
+        self._write_stamp(task_id)
+
+    def _write_stamp(self, task_id: str) -> None:
+        stamp = stamp_of(self._cache[task_id])
+        self._conn.execute(f"insert or replace into {TABLE} values (?,?)", (task_id, stamp))
+        self._stamped.add(task_id)
 
 
 def _command() -> str:

@@ -1,141 +1,250 @@
-"""The no-op fast path of ``doit-assets``: prove nothing changed without doit.
+"""The fast path of ``doit-assets``: hand doit only what can be stale.
 
-After a full, successful run, the reporter writes a manifest: a digest of
-``assets.toml`` (and of this package's code), the size and modification time
-of every file any asset reads or writes, and of doit's state file. When
-``doit-assets`` is run again with no arguments and every one of those is
-unchanged, nothing can be stale: it prints doit's lines (``-- NAME`` for
-each asset) and the reporter's summary line, records the run in the history
-and stops, without importing
-doit or building its task graph. Anything else, and doit runs as always.
+Every run that loads the whole project writes a manifest (``.doit-assets/
+noop.manifest``): a digest of ``assets.toml`` (and of this package's code),
+the environment its fingerprints hold, and for every doit task what doit's
+check reads of it (file_dep, targets, fingerprint, outputs, ``max_age``) and
+which tasks read its outputs. Each asset's stamp, committed with its state by
+the backend (``store/stamps.py``), says what the disk was like at its last
+success.
+
+When ``doit-assets`` is run again with no arguments, ``triage`` compares the
+two with the disk, without importing doit. The tasks whose stamp no longer
+holds, and everything downstream of them, are the *cone*: if it is empty, the
+run is answered here (doit's ``--`` lines, the summary line, a row in the
+history); otherwise doit gets the cone alone, and decides within it exactly
+as it would have with every task. A manifest that does not match (an edited
+``assets.toml``, another environment, a time window that moved on) and doit
+loads everything, as always.
 
 Only projects whose assets are fully known from ``assets.toml`` and the
-files above qualify: no Python assets, no globs or directories in ``inputs``
-(a new file could match them), no directory outputs. This module imports
-nothing from doit, and nothing that does.
+files above qualify: no Python assets, no globs or directories in
+``inputs`` (a new file could match them). This module imports nothing from
+doit, and nothing that does.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import marshal
 import os
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
 
 from ..atomic import read_nofollow, write_atomically
+from ..model import clock
+from ..model.traversal import closure
 from ..paths import HISTORY_FILE, MANIFEST, STATE_FILE
 from ..plan import cache
 from ..run.lock import RunLock
-from ..run.processes import Registry
+from ..run.processes import Registry, forget_watchdogs
 from ..run.summary import RunCounts, seconds_since_start, summary_line
 from ..store.schema import SCHEMA_VERSION
+from ..store.stamps import Disk, Expected, holds, read_all, unpack
 
-STATE_FILES = (STATE_FILE, STATE_FILE + "-wal")
-FORMAT = 4
+FORMAT = 5
+
+
+class Cone(NamedTuple):
+    """What doit is handed: the tasks that can be stale (and what reads them)."""
+
+    tasks: frozenset[str]
+    fresh: tuple[str, ...]  # every other task, up to date, in doit's order
+    lock: RunLock  # held from the triage to the end of doit's run
+
+
+class Task(NamedTuple):
+    """One doit task as the manifest keeps it."""
+
+    name: str
+    expected: Expected
+    downstream: tuple[int, ...]  # the tasks that read it, by position
 
 
 def project_digest(toml: str) -> str | None:
     return cache.project_digest(toml, f"noop manifest {FORMAT}")
 
 
-def _stamp(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns)
-
-
-def _state_stamp(path: str) -> tuple[int, int, int, int] | None:
-    """doit's state: also its inode and change time (see file_identity)."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
-
-
 def forget() -> None:
-    """Any run may change what the manifest vouches for: drop it first."""
+    """Drop the manifest: doit loads everything next time."""
     with contextlib.suppress(OSError):  # there may be none
         os.unlink(MANIFEST)
 
 
 def write(
     toml: str,
-    names: list[str],
-    files: Iterable[str],
+    tasks: list[Task],
     variables: Iterable[str] = (),
     tools: Iterable[str] = (),
+    renews_at: float | None = None,
 ) -> None:
-    """Vouch for the project as it is now (call after doit saved its state).
+    """Keep the shape of the project's tasks, unless the manifest has it already.
 
     ``variables``: the inherited variables in fingerprints (fingerprint_env);
     ``tools``: the version commands of ``requires``, vouched for by their
-    executables' stamps (a command whose program cannot be told: no vouching).
+    executables' stamps (a command whose program cannot be told: no manifest).
     """
     digest = project_digest(toml)
     if digest is None:
         return
-    stamps = [(path, _stamp(path)) for path in dict.fromkeys(files)]
-    if any(stamp is None for _, stamp in stamps):
-        return
     environment = _environment(variables, tools)
     if environment is None:
+        forget()
         return
-    state = [(path, _state_stamp(path)) for path in STATE_FILES]
-    data = marshal.dumps((FORMAT, digest, state, names, stamps, environment))
+    header = (FORMAT, digest, environment, renews_at)
+    if _header() == header:
+        return  # written by an earlier run of the same project
+    body = [(t.name, tuple(t.expected), t.downstream) for t in tasks]
     try:
-        write_atomically(MANIFEST, data)
-    except OSError:
+        write_atomically(MANIFEST, marshal.dumps(header) + marshal.dumps(body))
+    except (OSError, ValueError):
         forget()
 
 
-def try_noop(toml: str = "assets.toml") -> int | None:
-    """Answer a no-op run without doit, or return None to let doit run."""
+def _header() -> Any:
     try:
-        version, digest, state, names, stamps, environment = marshal.loads(
-            read_nofollow(MANIFEST)
-        )
+        return marshal.loads(read_nofollow(MANIFEST))
+    except Exception:  # missing or unreadable
+        return None
+
+
+def triage(toml: str = "assets.toml") -> int | Cone | None:
+    """Answer a run with nothing stale (its exit code), give the cone of what can
+    be stale, or return None to let doit load everything."""
+    try:
+        stream = io.BytesIO(read_nofollow(MANIFEST))
+        version, digest, environment, renews_at = marshal.load(stream)
     except Exception:  # missing or unreadable: doit decides
         return None
     if version != FORMAT or digest != project_digest(toml):
         return None
-    variables, tools = environment[0], environment[1]
-    if _environment(variables, tools) != environment:
+    if renews_at is not None and clock.now() >= renews_at:
+        return None  # a time window opened: partitions changed
+    if _environment(environment[0], environment[1]) != environment:
         return None
-    for path, stamp in state:
-        if _state_stamp(path) != (tuple(stamp) if stamp else None):
-            return None
-    for path, stamp in stamps:
-        if _stamp(path) != tuple(stamp):
-            return None
+    if not os.path.exists(STATE_FILE):
+        return None
     lock = RunLock()
-    command = "doit-assets"
     try:
-        if lock.try_acquire(command) is not None:
+        if lock.try_acquire("doit-assets") is not None:
             return None  # a run is going on: let doit say so
     except Exception:  # a state folder it cannot use: doit's run says why
         return None
-    if not Registry().empty():
-        lock.release()
-        return None  # a killed run left something behind: doit's run clears it
     try:
-        started = time.time()
-        out = sys.stdout
-        assets = _assets(names)
-        out.write("".join(f"-- {name}\n" for name in assets))
-        summary = summary_line(RunCounts(up_to_date=len(assets)), seconds_since_start())
-        out.write(summary + "\n")
-        out.flush()
-        _record_run(command, started, len(assets))
+        _clear_what_was_left()
+        cone = _cone(marshal.load(stream), lock)
+    except Exception:
+        lock.release()
+        return None
+    if cone.tasks:
+        return cone
+    try:
+        _answer(cone.fresh)
     finally:
         lock.release()
     return 0
+
+
+def _clear_what_was_left() -> None:
+    """A killed run's processes and staging folders go first, as a run of
+    doit's would clear them (the lock is held)."""
+    registry = Registry()
+    if not registry.empty():
+        registry.reap()
+        forget_watchdogs(registry)
+
+
+def _cone(rows: list[tuple[Any, ...]], lock: RunLock) -> Cone:
+    conn = sqlite3.connect(f"file:{STATE_FILE}?mode=ro", uri=True, timeout=10)
+    try:
+        stamps = read_all(conn)
+    finally:
+        conn.close()
+    disk = Disk()
+    stale = [
+        i
+        for i, (name, expected, _) in enumerate(rows)
+        if not holds(Expected._make(expected), unpack(stamps.get(name)), disk)
+    ]
+    reach = closure(stale, lambda i: rows[i][2])
+    tasks = frozenset(rows[i][0] for i in reach)
+    fresh = tuple(name for name, _, _ in rows if name not in tasks)
+    return Cone(tasks, fresh, lock)
+
+
+def _answer(fresh: tuple[str, ...]) -> None:
+    """What doit would print and record when nothing is stale."""
+    started = time.time()
+    out = sys.stdout
+    assets = up_to_date(fresh)
+    out.write("".join(f"-- {name}\n" for name in assets))
+    summary = summary_line(RunCounts(up_to_date=len(assets)), seconds_since_start())
+    out.write(summary + "\n")
+    out.flush()
+    _record_run("doit-assets", started, len(assets))
+
+
+def tasks_of(doit_tasks: list[dict[str, Any]]) -> list[Task]:
+    """The manifest's view of doit task dicts (tasks.py makes them)."""
+    names = [_name(t) for t in doit_tasks]
+    makers = {
+        target: name
+        for name, task in zip(names, doit_tasks, strict=True)
+        for target in task.get("targets") or ()
+    }
+    position = {name: i for i, name in enumerate(names)}
+    readers: dict[int, list[int]] = {}
+    for i, task in enumerate(doit_tasks):
+        ups = set(task.get("task_dep") or ())
+        ups.update(makers[p] for p in task.get("file_dep") or () if p in makers)
+        if task.get("name") is not None:  # a partition: its group reads it
+            ups.discard(task["basename"])
+            readers.setdefault(i, []).append(position[task["basename"]])
+        for up in ups:
+            if up in position:
+                readers.setdefault(position[up], []).append(i)
+    return [
+        Task(name, _expected(task), tuple(readers.get(i, ())))
+        for i, (name, task) in enumerate(zip(names, doit_tasks, strict=True))
+    ]
+
+
+def _name(task: Mapping[str, Any]) -> str:
+    name = task.get("name")
+    return str(task["basename"]) if name is None else f"{task['basename']}:{name}"
+
+
+def _expected(task: Mapping[str, Any]) -> Expected:
+    from .freshness import AssetFreshness  # imports nothing from doit
+
+    checks = task.get("uptodate") or ()
+    ours = [c for c in checks if isinstance(c, AssetFreshness)]
+    others = [c for c in checks if not isinstance(c, AssetFreshness)]
+    check = ours[0] if ours else None
+    file_dep = tuple(dict.fromkeys(task.get("file_dep") or ()))
+    group = "asset_group" in (task.get("meta") or {})  # runs with its partitions
+    return Expected(
+        None if check is None else check.fingerprint,
+        file_dep,
+        tuple(task.get("targets") or ()),
+        () if check is None else tuple(check.outputs),
+        () if check is None else tuple(check.dir_inputs),
+        None if check is None else check.max_age,
+        # doit runs it whatever it finds: uptodate False, or nothing to check
+        bool(others) or (not file_dep and check is None and not group),
+    )
+
+
+def up_to_date(names: Iterable[str]) -> list[str]:
+    """The tasks doit prints ``--`` for: not the parent of partitions (``KEY``
+    beside ``KEY:PARTITION``), which has nothing to run and is not an asset."""
+    names = list(names)
+    parents = {name.partition(":")[0] for name in names if ":" in name}
+    return [name for name in names if name not in parents]
 
 
 def _environment(
@@ -163,13 +272,6 @@ def _digest(value: str | None) -> str | None:
     import hashlib
 
     return None if value is None else hashlib.sha256(value.encode()).hexdigest()
-
-
-def _assets(names: list[str]) -> list[str]:
-    """The tasks doit prints ``--`` for: not the parent of partitions (``KEY``
-    beside ``KEY:PARTITION``), which has nothing to run and is not an asset."""
-    parents = {name.partition(":")[0] for name in names if ":" in name}
-    return [name for name in names if name not in parents]
 
 
 def _record_run(command: str, started: float, up_to_date: int) -> None:

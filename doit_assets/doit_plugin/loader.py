@@ -93,7 +93,7 @@ def _given(value: Any, env_var: str | None, flag: str) -> Given:
     return Given(value, flag)
 
 
-def run(args: list[str]) -> int:
+def run(args: list[str], context: RunContext | None = None) -> int:
     """doit, loading tasks from ``assets.toml`` (see console.py for the script)."""
-    code = DoitMain(AssetsLoader()).run(args)
+    code = DoitMain(AssetsLoader(context)).run(args)
     return int(code or 0)  # some doit commands return None for success

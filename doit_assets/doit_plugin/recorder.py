@@ -15,7 +15,6 @@ from typing import IO, Any
 
 from ..model.traversal import closure
 from ..paths import log_path
-from ..plan.environment import names_of
 from ..plan.records import PlannedAsset
 from ..run.attempts import ATTEMPT_VALUE
 from ..run.checks import CHECKED
@@ -34,7 +33,6 @@ from ..store.versions import (
     file_md5,
     output_state,
 )
-from . import fastpath
 from .freshness import AssetFreshness
 
 Saved = Callable[[str], Any]
@@ -74,11 +72,8 @@ class Recorder:
         context.run_id = self.run_id  # names its logs; retried attempts record with it
         if self.history.created:  # logs of an earlier history would share names
             forget_logs()
-        fastpath.forget()  # this run may change anything the manifest vouched for
         self.tasks = tasks
         self.selected = _selected_assets(tasks, selected)
-        self.everything = not selected or set(selected) >= set(tasks)
-        self.visited: list[str] = []  # in doit's order, for the fast path
         self.started_at: dict[str, float] = {}
         self.materialized = self.failed_count = self.up_to_date = 0
         # keep-going: each task doit did not run, with the failures that blocked it
@@ -100,9 +95,6 @@ class Recorder:
         )
 
     # -- events ----------------------------------------------------------------
-
-    def finished(self, task: Any) -> None:
-        self.visited.append(task.name)
 
     def started(self, task: Any) -> None:
         self.started_at[task.name] = time.time()
@@ -255,8 +247,6 @@ class Recorder:
             if self.materialized or self.failed_count:  # never on a no-op run
                 self._tidy()
             self.history.close()
-            if outcome == "success" and self.everything:
-                self._vouch()
         finally:
             if self.identity is not None:  # stopped or interrupted: nothing left
                 if self.started_at:
@@ -275,22 +265,6 @@ class Recorder:
             tidy(self.history, self.context.settings)
         except (sqlite3.Error, OSError) as err:
             sys.stderr.write(f"doit-assets: warning: retention did not run: {err}\n")
-
-    def _vouch(self) -> None:
-        """Write the fast path's manifest, if this project can use one."""
-        toml = self.context.fast_path
-        if toml is None or len(self.visited) != len(self.tasks):
-            return
-        files = []
-        commands: dict[str, None] = {}
-        for task in self.tasks.values():
-            files += task.file_dep
-            files += task.targets
-            asset = (task.meta or {}).get("asset")
-            if asset is not None:
-                commands.update(dict.fromkeys(asset.requires))
-        variables = names_of(self.context.settings, "fingerprint_env")
-        fastpath.write(toml, self.visited, files, variables, commands)
 
 
 def machine_summary() -> dict[str, str]:

@@ -75,6 +75,18 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
             self.runner.continue_ = keep_going(self.runner.continue_, settings)
         sys.excepthook = _quiet_interrupt(sys.excepthook)
         _stop_on(signal.SIGTERM, signal.SIGHUP)
+        self._fresh(self.recorder.context)
+
+    def _fresh(self, context: RunContext) -> None:
+        """The tasks the fast path found up to date, which doit never saw: said
+        and counted as doit would have."""
+        if not context.fresh:
+            return
+        from .fastpath import up_to_date
+
+        fresh = up_to_date(context.fresh)
+        self.write("".join(f"-- {name}\n" for name in fresh))
+        self.recorder.up_to_date += len(fresh)
 
     def write(self, text: str) -> None:
         if self.progress is not None:
@@ -96,8 +108,6 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
         # the output has its history row and doit makes it again (the same
         # version); the other way round, doit would take it as up to date with
         # no row in the history.
-        if self.recorder:
-            self.recorder.finished(task)
         outcome = None
         if self.recorder and _asset(task):
             outcome = self.recorder.succeeded(task, _state(task.name))
@@ -172,8 +182,6 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
-        if self.recorder:
-            self.recorder.finished(task)
         if self.recorder and _asset(task):
             self.recorder.up_to_date += 1
             if self.progress:

@@ -84,10 +84,15 @@ class AssetTasks:
     def _create(self) -> Iterator[dict[str, Any]]:
         # ours and doit's Tasks, built as we yield, live as long as the run
         forks_die_with_parent()  # doit -n's workers, forked after this
+        if self.context.cone is not None:
+            _limit_state(self.context.cone)
         with reported_by_doit(), collector_paused(freeze=True):
             plan = self.plan(collect(self._home_modules()))
             print_warnings(plan.on_disk.warnings, self.context.warned)
-            yield from doit_tasks(plan, self.context)
+            made = doit_tasks(plan, self.context)
+            if plan.fast_path is not None and self.context.cone is None:
+                keep_shape(plan, made)
+            yield from made
 
     def plan(self, python_assets: list[Declared], *, write_cache: bool = True) -> Plan:
         """The plan of this creator's project (with the @assets of its dodo.py);
@@ -129,6 +134,9 @@ def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
     """The doit task dicts of a plan (of the context's ``only`` assets, if any)."""
     roots = plan.external_roots
     items = plan.items
+    cone = context.cone
+    if cone is not None:  # the fast path's: the rest is up to date
+        items = [i for i in items if (i.key if isinstance(i, PlannedGroup) else i.task) in cone]
     if context.only:
         items = [
             i
@@ -142,6 +150,32 @@ def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
         else:
             made.append(_task(item, plan, context, roots))
     return made
+
+
+def _limit_state(cone: frozenset[str]) -> None:
+    """doit's state needs reading for the cone's tasks alone."""
+    from doit import Globals
+
+    from .backend import AssetStateDB
+
+    backend = getattr(Globals.dep_manager, "backend", None)
+    if isinstance(backend, AssetStateDB):
+        backend.limit(cone)
+
+
+def keep_shape(plan: Plan, made: list[dict[str, Any]]) -> None:
+    """Write the fast path's manifest of this project's tasks."""
+    from . import fastpath
+    from ..plan.environment import names_of
+
+    commands = dict.fromkeys(c for a in plan.assets for c in a.requires)
+    fastpath.write(
+        str(plan.fast_path),
+        fastpath.tasks_of(made),
+        names_of(plan.settings, "fingerprint_env"),
+        commands,
+        plan.renews_at,
+    )
 
 
 def _group_task(group: PlannedGroup) -> dict[str, Any]:
@@ -162,6 +196,8 @@ def _task(
     task_dep = asset.task_dep
     if context.only:
         task_dep = tuple(d for d in task_dep if context.chosen(d))
+    if context.cone is not None:
+        task_dep = tuple(d for d in task_dep if d in context.cone)
     task: dict[str, Any] = {
         "basename": asset.key,
         "doc": asset.doc,

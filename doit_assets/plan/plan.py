@@ -274,11 +274,9 @@ def plan_project(
                     sensor_rows,
                 ),
             )
-    # max_age and observations change what is stale without a file changing
-    by_clock = renews_at is not None or any(
-        i.max_age is not None or i.observable for i in items
-    )
-    vouched = standalone and key and not by_clock and _only_plain_files(items, checks)
+    # (max_age, observations and time windows: the fast path's manifest and
+    # stamps hold what they need)
+    vouched = standalone and key and _only_plain_files(checks)
     fast_path = str(path) if vouched else None
     resolved = resolve(items, settings)
     on_disk = _with_failed_tools(on_disk, resolved.failed_tools)
@@ -307,10 +305,8 @@ def _with_failed_tools(
     return dataclasses.replace(on_disk, missing_inputs=missing, warnings=warnings)
 
 
-def _only_plain_files(items: list[Planned], checks: list[tuple[Any, ...]]) -> bool:
-    """No directory outputs and no globs or directories in ``inputs``."""
-    if any(is_directory(p) for i in items for p in i.paths):
-        return False
+def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
+    """No globs or directories in ``inputs`` (a new file could match them)."""
     for check in checks:
         inputs = check[2]
         if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):

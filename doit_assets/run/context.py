@@ -49,6 +49,10 @@ class RunContext:
     wait_for_lock: bool = False
     # the command the history names (None: this process's own command line)
     command: str | None = None
+    # Performance (issue 17): the fast path's cone, the only tasks doit gets
+    # (None: all of them), and the tasks it found up to date, in doit's order
+    cone: frozenset[str] | None = None
+    fresh: tuple[str, ...] = ()
 
     def chosen(self, name: str) -> bool:
         """Does a task of ``name`` (``KEY`` or ``KEY:PARTITION``) belong to the run?"""

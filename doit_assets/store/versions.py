@@ -99,7 +99,8 @@ def _dir_stamp(path: str, files: list[tuple[str, os.stat_result]]) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _stamp(path: str) -> str | None:
+def current_stamp(path: str) -> str | None:
+    """A file's or folder's stamp as it is now (None: missing)."""
     if is_directory(path):
         if not os.path.isdir(path):
             return None
@@ -119,7 +120,7 @@ def unchanged(path: str, stored: Mapping[str, Any] | None) -> bool:
     """
     if not stored:
         return False
-    stamp = _stamp(path)
+    stamp = current_stamp(path)
     if stamp is None:
         return False
     if stamp == stored.get("stamp"):

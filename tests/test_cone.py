@@ -1,0 +1,232 @@
+"""The stale-cone fast path runs exactly what doit runs.
+
+Two copies of one random project take the same series of random edits: one
+is run by ``doit-assets`` (the fast path: doit gets only the cone of what can
+be stale), the other by ``doit-assets run`` (an argument: doit loads every
+task). After each edit both must run the same assets and leave the same
+files.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import PYTHON, Project
+
+pytestmark = pytest.mark.e2e
+
+# Runs the console script as `doit-assets` would, and says on stderr which
+# tasks the fast path handed doit ("cone: -" when it loaded everything).
+CONE_PROBE = """
+import sys
+from doit_assets.cli import console
+from doit_assets.doit_plugin import fastpath
+
+triage = fastpath.triage
+
+def told(toml="assets.toml"):
+    found = triage(toml)
+    if isinstance(found, fastpath.Cone):
+        sys.stderr.write("cone: " + " ".join(sorted(found.tasks)) + "\\n")
+    elif found is None:
+        sys.stderr.write("cone: -\\n")
+    else:
+        sys.stderr.write("cone: (none)\\n")
+    return found
+
+fastpath.triage = told
+sys.exit(console.main([]))
+"""
+
+
+def fast(project: Project) -> tuple[list[str], str, str]:
+    """`doit-assets` with no argument: what ran, the cone, the output."""
+    done = subprocess.run(
+        [PYTHON, "-c", CONE_PROBE], cwd=project.root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done
+    cone = [line[6:] for line in done.stderr.splitlines() if line.startswith("cone: ")]
+    ran = [line[3:] for line in done.stdout.splitlines() if line.startswith(".  ")]
+    return ran, cone[0], done.stdout
+
+
+def random_project(rng: random.Random, size: int) -> str:
+    """A random DAG of shell assets over a few sources, some with extra inputs
+    and a partitioned source."""
+    lines = [
+        '[assets.part]\npath = "data/part-{partition}.txt"\n'
+        'partitions = { static = ["a", "b"] }\n'
+    ]
+    names = ["part"]
+    for i in range(3):
+        lines.append(f'[assets.src{i}]\npath = "data/src{i}.txt"\n')
+        names.append(f"src{i}")
+    for i in range(size):
+        ups = rng.sample(names, k=min(len(names), rng.randint(1, 3)))
+        refs = " ".join(
+            "{" + up + (".paths}" if up == "part" else ".path}") for up in ups
+        )
+        extra = ""
+        if rng.random() < 0.3:
+            extra = f'inputs = ["data/extra{i}.txt"]\n'
+            refs += f" data/extra{i}.txt"
+        lines.append(
+            f'[assets.n{i}]\npath = "out/n{i}.txt"\n'
+            f'transform = "cat {refs} | cksum > {{self.path}}"\n{extra}'
+        )
+        names.append(f"n{i}")
+    return "\n".join(lines)
+
+
+def files_of(project: Project) -> dict[str, str]:
+    found = {}
+    for folder in ("data", "out"):
+        for path in sorted(project.path(folder).glob("*.txt")):
+            found[f"{folder}/{path.name}"] = path.read_text()
+    return found
+
+
+EDITS = ("source", "touch", "output", "delete", "extra", "nothing", "same_size")
+
+
+def edit(rng: random.Random, projects: list[Project], step: int) -> str:
+    kind = rng.choice(EDITS)
+    files = sorted(files_of(projects[0]))
+    outputs = [f for f in files if f.startswith("out/")]
+    sources = [f for f in files if f.startswith("data/") and "extra" not in f]
+    extras = [f for f in files if "extra" in f]
+    pick = {
+        "source": sources,
+        "touch": sources + outputs,
+        "output": outputs,
+        "delete": outputs,
+        "extra": extras or sources,
+        "nothing": sources,
+        "same_size": outputs,
+    }[kind]
+    target = rng.choice(pick)
+    for project in projects:
+        path = project.path(target)
+        if kind in ("source", "extra"):
+            path.write_text(f"{target} {step}\n")
+        elif kind == "touch":
+            os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+        elif kind == "output":
+            path.write_text("hand edited\n")
+        elif kind == "delete":
+            path.unlink()
+        elif kind == "same_size":  # same size, another mtime, other content
+            text = path.read_text()
+            path.write_text(text[::-1])
+    return f"{kind} {target}"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_cone_runs_exactly_what_doit_runs(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    toml = random_project(rng, 14)
+    projects = [Project(tmp_path / "fast"), Project(tmp_path / "full")]
+    for project in projects:
+        project.root.mkdir()
+        project.write("assets.toml", toml)
+        for name in ("data/part-a.txt", "data/part-b.txt"):
+            project.write(name, name + "\n")
+        for i in range(3):
+            project.write(f"data/src{i}.txt", f"src{i}\n")
+        for i in range(14):
+            if f"extra{i}" in toml:
+                project.write(f"data/extra{i}.txt", f"extra{i}\n")
+    fast_project, full_project = projects
+    assert fast_project.doit_assets().code == 0
+    assert full_project.doit_assets("run").code == 0
+    cones = 0
+    for step in range(12):
+        what = edit(rng, projects, step)
+        ran, cone, out = fast(fast_project)
+        full = full_project.doit_assets("run")
+        assert full.code == 0, full
+        assert sorted(ran) == sorted(full.ran), (what, cone, out, full)
+        assert files_of(fast_project) == files_of(full_project), what
+        cones += cone not in ("-",)
+    assert cones == 12  # every run was triaged by the fast path
+
+
+PIPELINE = """\
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.upper]
+path = "out/upper.txt"
+transform = "tr a-z A-Z < {raw.path} > {self.path}"
+
+[assets.count]
+path = "out/count.txt"
+transform = "wc -l < {upper.path} > {self.path}"
+"""
+
+
+def test_a_change_hands_doit_its_cone_alone(project: Project) -> None:
+    project.write("data/raw.txt", "a\nb\n")
+    project.assets(PIPELINE, dodo=False)
+    assert project.doit_assets().code == 0
+    project.write("out/count.txt", "99\n")
+    ran, cone, out = fast(project)
+    assert (ran, cone) == (["count"], "count")
+    # doit's lines for what it never saw, then its own, then the summary
+    assert out.splitlines()[:3] == ["-- raw", "-- upper", ".  count"], out
+    assert out.splitlines()[3].startswith("doit-assets: 1 made, 2 up to date in ")
+    assert fast(project)[1] == "(none)"
+
+
+def test_a_partial_run_keeps_the_fast_path(project: Project) -> None:
+    project.write("data/raw.txt", "a\nb\n")
+    project.assets(PIPELINE, dodo=False)
+    assert project.doit_assets().code == 0
+    project.write("data/raw.txt", "a\nb\nc\n")
+    assert project.doit_assets("upper").ran == ["upper"]
+    ran, cone, _ = fast(project)
+    assert (ran, cone) == (["count"], "count")
+
+
+SLOW = """\
+[assets.first]
+path = "out/first.txt"
+transform = "echo one > {self.path}"
+
+[assets.second]
+path = "out/second.txt"
+transform = "touch started; test -f go || sleep 30; cat {first.path} > {self.path}"
+"""
+
+
+def test_a_killed_run_keeps_the_stamps_of_what_it_finished(project: Project) -> None:
+    project.assets(SLOW, dodo=False)
+    assert project.doit_assets("first").code == 0  # the manifest, and a stamp
+    project.write("out/first.txt", "hand edited\n")
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "doit-assets")],
+        cwd=project.root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 30
+        while not project.exists("started"):
+            assert time.time() < deadline, "second never started"
+            time.sleep(0.05)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)  # the doit process, not its group
+        proc.wait()
+    assert project.read("out/first.txt") == "one\n"  # made again, then killed
+    project.write("go", "")
+    ran, cone, _ = fast(project)  # what the killed run left is cleared first
+    assert (ran, cone) == (["second"], "second")
+    assert fast(project)[1] == "(none)"
