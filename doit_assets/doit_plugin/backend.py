@@ -186,7 +186,9 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
 
     def _write_stamp(self, task_id: str) -> None:
         stamp = stamp_of(self._cache[task_id])
-        self._conn.execute(f"insert or replace into {TABLE} values (?,?)", (task_id, stamp))
+        self._conn.execute(
+            f"insert or replace into {TABLE} values (?,?)", (task_id, stamp)
+        )
         self._stamped.add(task_id)
 
 

@@ -136,7 +136,11 @@ def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
     items = plan.items
     cone = context.cone
     if cone is not None:  # the fast path's: the rest is up to date
-        items = [i for i in items if (i.key if isinstance(i, PlannedGroup) else i.task) in cone]
+        items = [
+            i
+            for i in items
+            if (i.key if isinstance(i, PlannedGroup) else i.task) in cone
+        ]
     if context.only:
         items = [
             i
@@ -165,8 +169,8 @@ def _limit_state(cone: frozenset[str]) -> None:
 
 def keep_shape(plan: Plan, made: list[dict[str, Any]]) -> None:
     """Write the fast path's manifest of this project's tasks."""
-    from . import fastpath
     from ..plan.environment import names_of
+    from . import fastpath
 
     commands = dict.fromkeys(c for a in plan.assets for c in a.requires)
     fastpath.write(

@@ -57,9 +57,7 @@ class Expected(NamedTuple):
 def stamp_of(data: Mapping[str, Any]) -> bytes:
     """The stamp of a task from doit's saved state of it."""
     values = data.get("_values_:") or {}
-    deps = tuple(
-        (dep, _mtime(data.get(dep))) for dep in (data.get("deps:") or ())
-    )
+    deps = tuple((dep, _mtime(data.get(dep))) for dep in (data.get("deps:") or ()))
     stamp = Stamp(
         values.get(FINGERPRINT),
         deps,
