@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Mapping
 
 from ..atomic import write_atomically
 from ..draw.drawing import render
@@ -32,6 +31,7 @@ from ..model.traversal import Shown
 from ..paths import GRAPH_PAGE
 from ..text import local_time, md5_change, table
 from .jsontext import print_json
+from .stamped_status import age_text, summary_line
 
 
 def status_command(args: argparse.Namespace) -> int:
@@ -188,13 +188,6 @@ def _cause_lines(cause: Cause, indent: str, shown: Shown, now: float) -> list[st
     return lines
 
 
-def summary_line(counts: Mapping[State, int], noun: str = "asset") -> str:
-    total = sum(counts.values())
-    parts = [f"{n} {state}" for state, n in counts.items() if n]
-    noun = noun if total == 1 else noun + "s"
-    return f"{total} {noun}: " + (", ".join(parts) if parts else "none selected")
-
-
 def graph_command(args: argparse.Namespace) -> int:
     answer = graph_answer(args.file, args.dodo, args.selection)
     title = f"{os.path.basename(os.getcwd())}: assets"
@@ -211,11 +204,7 @@ def graph_command(args: argparse.Namespace) -> int:
 
 
 def _age(status: AssetStatus, now: float) -> str:
-    age = status.age(now)
-    text = "-" if age is None else clock.format_duration(age)
-    if status.max_age is not None:
-        text += f" / {clock.format_duration(status.max_age)}"
-    return text
+    return age_text(status.made_at, status.max_age, now)
 
 
 def _when(timestamp: float | None, now: float) -> str:

@@ -20,7 +20,7 @@ from ..paths import STATE_FILE, state_folder_problem
 from ..run.lock import RunLock
 from ..store.saved import VALUES, read_values
 from ..store.stamps import CREATE, TABLE, stamp_of
-from ..store.versions import file_md5
+from ..store.versions import OUTPUTS, file_md5, moved_deps, moved_outputs
 from .edge import as_doit_error, reported_by_doit
 
 
@@ -38,7 +38,10 @@ class MD5Checker(dependency.MD5Checker):  # type: ignore[misc]
             return False
         if file_stat.st_size != size:
             return True
-        return bool(md5 != file_md5(file_path, file_stat))
+        if md5 != file_md5(file_path, file_stat):
+            return True
+        moved_deps[file_path] = (file_stat.st_mtime, size, md5)
+        return False
 
     def get_state(self, dep: str, current_state: Any) -> Any:
         st = os.stat(dep)
@@ -159,6 +162,30 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
         self._stamped = set()
         self._loaded = True  # nothing left to load
 
+    def restamp(self, task_id: str) -> None:
+        """An up-to-date task whose files' stamps moved (their content did not):
+        save the new stamps, as doit would have had it run the task."""
+        data = self._cache.get(task_id)
+        if not data:
+            return
+        changed = False
+        for dep in data.get("deps:") or ():
+            now = moved_deps.get(dep)
+            saved = data.get(dep)
+            if now is not None and saved and saved[0] != now[0] and saved[2] == now[2]:
+                data[dep] = list(now)
+                changed = True
+        outputs = (data.get("_values_:") or {}).get(OUTPUTS) or {}
+        for path, state in outputs.items():
+            stamp = moved_outputs.get(path)
+            if stamp is not None and state and state.get("stamp") != stamp:
+                state["stamp"] = stamp
+                changed = True
+        if changed:
+            self._locked()
+            self._dirty.add(task_id)
+            self.flush(task_id)
+
     def flush(self, task_id: str) -> None:
         """Commit one task's state now, not at the end of the run."""
         if task_id in self._dirty:
@@ -169,7 +196,7 @@ class AssetStateDB(SqliteDB):  # type: ignore[misc]
     def dump(self) -> None:
         for task_id in self._dirty:
             self._write(task_id)
-        self._dirty = set()
+        self._dirty.clear()
         if self._loaded:  # a state saved before stamps: stamp it once
             for task_id in self._cache.keys() - self._stamped:
                 self._write_stamp(task_id)

@@ -26,7 +26,6 @@ doit, and nothing that does.
 from __future__ import annotations
 
 import contextlib
-import io
 import marshal
 import os
 import sqlite3
@@ -36,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..atomic import read_nofollow, write_atomically
+from ..memory import collector_paused
 from ..model import clock
 from ..model.traversal import closure
 from ..paths import HISTORY_FILE, MANIFEST, STATE_FILE
@@ -44,7 +44,7 @@ from ..run.lock import RunLock
 from ..run.processes import Registry, forget_watchdogs
 from ..run.summary import RunCounts, seconds_since_start, summary_line
 from ..store.schema import SCHEMA_VERSION
-from ..store.stamps import Disk, Expected, holds, read_all, unpack
+from ..store.stamps import Disk, Expected, holds, read_all
 
 FORMAT = 5
 
@@ -63,6 +63,16 @@ class Task(NamedTuple):
     name: str
     expected: Expected
     downstream: tuple[int, ...]  # the tasks that read it, by position
+    asset: tuple[str, str, bool]  # its asset's key and kind; has it checks
+
+
+class Triaged(NamedTuple):
+    """Every task of the manifest (as tuples of a Task's fields), with the
+    stamps, and the cone's positions."""
+
+    tasks: list[tuple[Any, ...]]
+    stamps: dict[str, bytes]
+    cone: frozenset[int]
 
 
 def project_digest(toml: str) -> str | None:
@@ -98,16 +108,34 @@ def write(
     header = (FORMAT, digest, environment, renews_at)
     if _header() == header:
         return  # written by an earlier run of the same project
-    body = [(t.name, tuple(t.expected), t.downstream) for t in tasks]
+    body = _shared([(t.name, tuple(t.expected), t.downstream, t.asset) for t in tasks])
+    head = marshal.dumps(header)
     try:
-        write_atomically(MANIFEST, marshal.dumps(header) + marshal.dumps(body))
+        data = len(head).to_bytes(4, "big") + head + marshal.dumps(body)
+        write_atomically(MANIFEST, data)
     except (OSError, ValueError):
         forget()
 
 
+def _shared(value: Any, seen: dict[Any, Any] | None = None) -> Any:
+    """Equal strings and tuples made one object: marshal writes each once and
+    refers to it after (a path is a target of one task and a dep of others),
+    which halves the manifest and the time to read it."""
+    seen = {} if seen is None else seen
+    if isinstance(value, (tuple, list)):
+        items = [_shared(v, seen) for v in value]
+        value = tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, (str, tuple)):
+        try:
+            return seen.setdefault(value, value)
+        except TypeError:  # a tuple holding something unhashable
+            return value
+    return value
+
+
 def _header() -> Any:
     try:
-        return marshal.loads(read_nofollow(MANIFEST))
+        return marshal.loads(read_nofollow(MANIFEST)[4:])
     except Exception:  # missing or unreadable
         return None
 
@@ -115,9 +143,54 @@ def _header() -> Any:
 def triage(toml: str = "assets.toml") -> int | Cone | None:
     """Answer a run with nothing stale (its exit code), give the cone of what can
     be stale, or return None to let doit load everything."""
+    body = _matching_manifest(toml)
+    if body is None:
+        return None
+    lock = RunLock()
     try:
-        stream = io.BytesIO(read_nofollow(MANIFEST))
-        version, digest, environment, renews_at = marshal.load(stream)
+        if lock.try_acquire("doit-assets") is not None:
+            return None  # a run is going on: let doit say so
+    except Exception:  # a state folder it cannot use: doit's run says why
+        return None
+    try:
+        _clear_what_was_left()
+        found = _triaged(body)
+    except Exception:
+        lock.release()
+        return None
+    rows = found.tasks
+    tasks = frozenset(rows[i][0] for i in found.cone)
+    fresh = tuple(row[0] for i, row in enumerate(rows) if i not in found.cone)
+    if tasks:
+        return Cone(tasks, fresh, lock)
+    try:
+        _answer(fresh)
+    finally:
+        lock.release()
+    return 0
+
+
+def tasks_in(found: Triaged) -> list[Task]:
+    return [Task(n, Expected._make(e), d, a) for n, e, d, a in found.tasks]
+
+
+def look(toml: str = "assets.toml") -> Triaged | None:
+    """The triage without the run lock, for questions (``assets status``)."""
+    body = _matching_manifest(toml)
+    if body is None:
+        return None
+    try:
+        return _triaged(body)
+    except Exception:  # anything unexpected: the long way answers
+        return None
+
+
+def _matching_manifest(toml: str) -> memoryview | None:
+    """The manifest's body, if its header matches the project as it is now."""
+    try:
+        data = memoryview(read_nofollow(MANIFEST))
+        size = int.from_bytes(data[:4], "big")
+        version, digest, environment, renews_at = marshal.loads(data[4 : 4 + size])
     except Exception:  # missing or unreadable: doit decides
         return None
     if version != FORMAT or digest != project_digest(toml):
@@ -128,25 +201,7 @@ def triage(toml: str = "assets.toml") -> int | Cone | None:
         return None
     if not os.path.exists(STATE_FILE):
         return None
-    lock = RunLock()
-    try:
-        if lock.try_acquire("doit-assets") is not None:
-            return None  # a run is going on: let doit say so
-    except Exception:  # a state folder it cannot use: doit's run says why
-        return None
-    try:
-        _clear_what_was_left()
-        cone = _cone(marshal.load(stream), lock)
-    except Exception:
-        lock.release()
-        return None
-    if cone.tasks:
-        return cone
-    try:
-        _answer(cone.fresh)
-    finally:
-        lock.release()
-    return 0
+    return data[4 + size :]
 
 
 def _clear_what_was_left() -> None:
@@ -158,22 +213,22 @@ def _clear_what_was_left() -> None:
         forget_watchdogs(registry)
 
 
-def _cone(rows: list[tuple[Any, ...]], lock: RunLock) -> Cone:
+def _triaged(body: memoryview) -> Triaged:
+    with collector_paused():  # 10 000 tuples: nothing to collect
+        return _triage_rows(marshal.loads(body))
+
+
+def _triage_rows(rows: list[tuple[Any, ...]]) -> Triaged:
     conn = sqlite3.connect(f"file:{STATE_FILE}?mode=ro", uri=True, timeout=10)
     try:
         stamps = read_all(conn)
     finally:
         conn.close()
     disk = Disk()
-    stale = [
-        i
-        for i, (name, expected, _) in enumerate(rows)
-        if not holds(Expected._make(expected), unpack(stamps.get(name)), disk)
-    ]
-    reach = closure(stale, lambda i: rows[i][2])
-    tasks = frozenset(rows[i][0] for i in reach)
-    fresh = tuple(name for name, _, _ in rows if name not in tasks)
-    return Cone(tasks, fresh, lock)
+    get = stamps.get
+    stale = [i for i, row in enumerate(rows) if not holds(row[1], get(row[0]), disk)]
+    cone = frozenset(closure(stale, lambda i: rows[i][2]))
+    return Triaged(rows, stamps, cone)
 
 
 def _answer(fresh: tuple[str, ...]) -> None:
@@ -208,9 +263,17 @@ def tasks_of(doit_tasks: list[dict[str, Any]]) -> list[Task]:
             if up in position:
                 readers.setdefault(position[up], []).append(i)
     return [
-        Task(name, _expected(task), tuple(readers.get(i, ())))
+        Task(name, _expected(task), tuple(readers.get(i, ())), _asset_of(task))
         for i, (name, task) in enumerate(zip(names, doit_tasks, strict=True))
     ]
+
+
+def _asset_of(task: Mapping[str, Any]) -> tuple[str, str, bool]:
+    meta = task.get("meta") or {}
+    record = meta.get("asset") or meta.get("asset_group")
+    if record is None:
+        return str(task["basename"]), "", False
+    return record.key, record.kind, bool(getattr(record, "checks", ()))
 
 
 def _name(task: Mapping[str, Any]) -> str:

@@ -31,6 +31,7 @@ from ..run.summary import (
     summary_line,
 )
 from ..run.tail import SUMMARY_TAIL_LINES
+from ..store.versions import moved_deps, moved_outputs
 from .edge import reported_by_doit
 from .failures import Blocking, keep_going, rerun_command
 
@@ -182,6 +183,8 @@ class LineageReporter(ConsoleReporter):  # type: ignore[misc]
 
     def skip_uptodate(self, task: Any) -> None:
         super().skip_uptodate(task)
+        if moved_deps or moved_outputs:
+            _restamp(task.name)
         if self.recorder and _asset(task):
             self.recorder.up_to_date += 1
             if self.progress:
@@ -327,6 +330,13 @@ def _spare_state(task_id: str) -> None:
     spare = getattr(getattr(Globals.dep_manager, "backend", None), "spare", None)
     if spare is not None:
         spare(task_id)
+
+
+def _restamp(task_id: str) -> None:
+    manager = Globals.dep_manager
+    restamp = getattr(getattr(manager, "backend", None), "restamp", None)
+    if restamp is not None:
+        restamp(task_id)
 
 
 def _flush_state(task_id: str) -> None:

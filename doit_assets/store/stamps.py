@@ -136,32 +136,36 @@ class Disk:
         return found
 
 
-def holds(expected: Expected, stamp: Stamp | None, disk: Disk) -> bool:
-    """Would doit find the task up to date? False when unsure."""
-    if expected.always or stamp is None or not stamp.usable:
-        return False
-    if stamp.fingerprint != expected.fingerprint:
-        return False
-    saved = dict(stamp.deps)
-    if saved.keys() != set(expected.file_dep) or not _same_deps(expected, saved, disk):
-        return False
-    if not all(disk.mtime(target) is not None for target in expected.targets):
-        return False
-    if not _same_stamps(expected.outputs, stamp.outputs, disk):
-        return False
-    if not _same_stamps(expected.dir_inputs, stamp.dir_inputs, disk):
-        return False
-    if expected.max_age is not None:
-        made = stamp.made_at
-        return made is not None and disk.now - float(made) <= expected.max_age
-    return True
+def holds(expected: Expected, packed: bytes | None, disk: Disk) -> bool:
+    """Would doit find the task up to date? False when unsure.
 
-
-def _same_deps(expected: Expected, saved: dict[str, float | None], disk: Disk) -> bool:
-    for dep in expected.file_dep:
-        mtime = saved.get(dep)
-        if mtime is None or disk.mtime(dep) != mtime:
+    ``expected`` may be a plain tuple of Expected's fields, ``packed`` the
+    stamp as stored: the fast path asks this of every task of a project.
+    """
+    fingerprint, file_dep, targets, outputs, dir_inputs, max_age, always = expected
+    if always or packed is None:
+        return False
+    stamp = unpack(packed)
+    if stamp is None or not stamp.usable or stamp.fingerprint != fingerprint:
+        return False
+    mtime = disk.mtime
+    if len(stamp.deps) != len(file_dep):
+        return False
+    for dep, saved in stamp.deps:
+        if saved is None or mtime(dep) != saved:
             return False
+    if set(file_dep) != {dep for dep, _ in stamp.deps}:
+        return False
+    for target in targets:
+        if mtime(target) is None:
+            return False
+    if not _same_stamps(outputs, stamp.outputs, disk):
+        return False
+    if dir_inputs and not _same_stamps(dir_inputs, stamp.dir_inputs, disk):
+        return False
+    if max_age is not None:
+        made = stamp.made_at
+        return made is not None and disk.now - float(made) <= max_age
     return True
 
 

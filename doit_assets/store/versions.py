@@ -25,6 +25,15 @@ MADE_AT = "asset:made_at"
 # `reset-dep` only (a run's is in the history; 10 000 copies would slow a no-op)
 ENVIRONMENT = "asset:environment"
 
+# Files whose stamp moved while their content did not, seen this run: doit
+# takes them as unchanged but never saves their new stamp, so every later run
+# would hash them again (and the fast path would hand doit their tasks). The
+# reporter saves the new stamps of the up-to-date tasks that read or made them.
+# path -> doit's state of a file dependency (mtime, size, md5)
+moved_deps: dict[str, tuple[float, int, str]] = {}
+# path -> the output's stamp now
+moved_outputs: dict[str, str] = {}
+
 _CHUNK = 1 << 20
 # (path, size, mtime_ns) -> md5: a file is hashed at most once per process even
 # when several assets read it.
@@ -126,7 +135,10 @@ def unchanged(path: str, stored: Mapping[str, Any] | None) -> bool:
     if stamp == stored.get("stamp"):
         return True
     current = output_state(path)
-    return current is not None and current["md5"] == stored.get("md5")
+    if current is None or current["md5"] != stored.get("md5"):
+        return False
+    moved_outputs[path] = stamp
+    return True
 
 
 def too_old(values: Mapping[str, Any], max_age: float | None) -> bool:
