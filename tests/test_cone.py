@@ -230,3 +230,90 @@ def test_a_killed_run_keeps_the_stamps_of_what_it_finished(project: Project) -> 
     ran, cone, _ = fast(project)  # what the killed run left is cleared first
     assert (ran, cone) == (["second"], "second")
     assert fast(project)[1] == "(none)"
+
+
+# `doit-assets assets status` in a fresh interpreter: the answer, and whether
+# doit was imported; with "long", the stamps are not asked (doit answers).
+STATUS_PROBE = """
+import sys
+from doit_assets.cli import console, stamped_status
+
+if sys.argv[1] == "long":
+    stamped_status.stamped_status = lambda toml: None
+code = console.main(["assets", "status"])
+sys.stderr.write(f"doit imported: {'doit' in sys.modules}\\n")
+sys.exit(code)
+"""
+
+MIXED = """\
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.sales]
+path = "data/{partition}.csv"
+partitions = { static = ["eu", "us"] }
+
+[assets.up]
+path = "out/up.txt"
+transform = "cat {raw.path} {sales.paths} > {self.path}"
+max_age = "1h"
+
+[assets.per]
+path = "out/per-{partition}.txt"
+partitions = { static = ["eu", "us"] }
+transform = "cat data/{partition}.csv > {self.path}"
+"""
+
+
+def status(project: Project, way: str, now: float) -> tuple[str, str]:
+    done = subprocess.run(
+        [PYTHON, "-c", STATUS_PROBE, way],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOIT_ASSETS_NOW": str(now)},  # the same ages
+    )
+    assert done.returncode == 0, done
+    return done.stdout, done.stderr.strip()
+
+
+def test_status_from_the_stamps_is_the_status_doit_gives(project: Project) -> None:
+    project.write("data/raw.txt", "a\n")
+    project.write("data/eu.csv", "1\n")
+    project.write("data/us.csv", "2\n")
+    project.assets(MIXED, dodo=False)
+    assert project.doit_assets().code == 0
+    now = time.time() + 65
+    fast_answer, fast_doit = status(project, "fast", now)
+    long_answer, long_doit = status(project, "long", now)
+    assert (fast_doit, long_doit) == ("doit imported: False", "doit imported: True")
+    assert fast_answer == long_answer
+    assert fast_answer.splitlines()[-1] == "4 assets: 2 fresh, 2 source"
+    project.write("data/raw.txt", "b\n")  # stale: doit answers
+    assert status(project, "fast", now)[1] == "doit imported: True"
+
+
+EARLY_CUTOFF = """\
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.first]
+path = "out/first.txt"
+transform = "head -c 1 {raw.path} > {self.path}"
+
+[assets.second]
+path = "out/second.txt"
+transform = "cat {first.path} {first.path} > {self.path}"
+"""
+
+
+def test_an_output_made_again_the_same_leaves_nothing_stale(project: Project) -> None:
+    project.write("data/raw.txt", "abc\n")
+    project.assets(EARLY_CUTOFF, dodo=False)
+    assert project.doit_assets().code == 0
+    project.write("data/raw.txt", "axyz\n")  # first makes the same byte again
+    ran, cone, _ = fast(project)
+    assert (ran, cone) == (["first"], "first raw second")
+    # second was up to date (the same content, a new mtime): its new stamp is
+    # saved, so that it is not handed to doit again and again
+    assert fast(project)[1] == "(none)"
