@@ -103,6 +103,7 @@ class AssetTasks:
             python_assets,
             write_cache=write_cache,
             standalone=self.standalone,
+            cone=self.context.cone,
         )
         self.context.settings = plan.settings
         self.context.fast_path = plan.fast_path

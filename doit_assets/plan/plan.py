@@ -223,12 +223,14 @@ def plan_project(
     *,
     write_cache: bool = True,
     standalone: bool = False,
+    cone: frozenset[str] | None = None,
 ) -> Plan:
     """The plan of the project whose declarations are at ``path``.
 
     ``python_assets`` are ``@asset`` functions found outside it (a dodo.py).
     ``standalone``: loaded by ``doit-assets`` (no dodo.py), the only case the
-    no-op fast path can vouch for.
+    fast path can vouch for. ``cone``: the only tasks the run needs (the fast
+    path's), read alone from the project cache.
     """
     from ..load.project import command_names
 
@@ -237,6 +239,8 @@ def plan_project(
     saved = cache.load(key) if key else None
     if saved is not None and _still_valid(saved[5], clock.now()):
         settings, root, _, checks, rows, (_, renews_at), sensor_rows = saved
+        if cone is not None:
+            rows, checks = _in_cone(rows, checks, cone)
         items = from_tuples(rows)
         sensors = tuple(PlannedSensor._make(row) for row in sensor_rows)
         on_disk = check_files(root, map(FileCheck._make, checks))
@@ -289,6 +293,22 @@ def plan_project(
         sensors,
         resolved.components,
     )
+
+
+def _in_cone(
+    rows: list[tuple[Any, ...]], checks: list[tuple[Any, ...]], cone: frozenset[str]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The cached rows of the cone's tasks (key, then partition or a group's
+    doc), and the file checks of their assets."""
+    width = len(PlannedAsset._fields)
+    kept = [
+        row
+        for row in rows
+        if (row[1] if len(row) != width or row[2] is None else f"{row[1]}:{row[2]}")
+        in cone
+    ]
+    keys = {row[1] for row in kept}
+    return kept, [check for check in checks if check[0] in keys]
 
 
 def _with_failed_tools(
