@@ -74,7 +74,10 @@ def random_project(rng: random.Random, size: int) -> str:
             "{" + up + (".paths}" if up == "part" else ".path}") for up in ups
         )
         extra = ""
-        if rng.random() < 0.3:
+        if i % 5 == 4:  # a glob: a new or a removed match changes what it reads
+            extra = 'inputs = ["notes/*.txt"]\n'
+            refs += " notes/*.txt"
+        elif rng.random() < 0.3:
             extra = f'inputs = ["data/extra{i}.txt"]\n'
             refs += f" data/extra{i}.txt"
         lines.append(
@@ -87,13 +90,23 @@ def random_project(rng: random.Random, size: int) -> str:
 
 def files_of(project: Project) -> dict[str, str]:
     found = {}
-    for folder in ("data", "out"):
+    for folder in ("data", "out", "notes"):
         for path in sorted(project.path(folder).glob("*.txt")):
             found[f"{folder}/{path.name}"] = path.read_text()
     return found
 
 
-EDITS = ("source", "touch", "output", "delete", "extra", "nothing", "same_size")
+EDITS = (
+    "source",
+    "touch",
+    "output",
+    "delete",
+    "extra",
+    "nothing",
+    "same_size",
+    "new_note",
+    "drop_note",
+)
 
 
 def edit(rng: random.Random, projects: list[Project], step: int) -> str:
@@ -110,11 +123,15 @@ def edit(rng: random.Random, projects: list[Project], step: int) -> str:
         "extra": extras or sources,
         "nothing": sources,
         "same_size": outputs,
+        "new_note": [f"notes/n{step}.txt"],
+        "drop_note": [f for f in files if f.startswith("notes/")][1:] or sources,
     }[kind]
     target = rng.choice(pick)
     for project in projects:
         path = project.path(target)
-        if kind in ("source", "extra"):
+        if kind == "drop_note" and target.startswith("notes/"):
+            path.unlink()
+        elif kind in ("source", "extra", "new_note", "drop_note"):
             path.write_text(f"{target} {step}\n")
         elif kind == "touch":
             os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
@@ -140,6 +157,7 @@ def test_the_cone_runs_exactly_what_doit_runs(tmp_path: Path, seed: int) -> None
             project.write(name, name + "\n")
         for i in range(3):
             project.write(f"data/src{i}.txt", f"src{i}\n")
+        project.write("notes/first.txt", "first\n")
         for i in range(14):
             if f"extra{i}" in toml:
                 project.write(f"data/extra{i}.txt", f"extra{i}\n")

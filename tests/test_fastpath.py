@@ -164,7 +164,7 @@ def test_a_partial_run_keeps_the_manifest(project: Project) -> None:
     assert "doit imported: False" in probe(project).stdout
 
 
-def test_glob_inputs_never_use_the_fast_path(project: Project) -> None:
+def test_glob_inputs_are_expanded_again_by_the_fast_path(project: Project) -> None:
     project.write("data/raw.txt", "a\n")
     project.write("notes/one.txt", "1\n")
     project.assets(
@@ -172,9 +172,16 @@ def test_glob_inputs_never_use_the_fast_path(project: Project) -> None:
         dodo=False,
     )
     assert project.doit_assets().code == 0
-    assert not project.exists(MANIFEST)
-    project.write("notes/two.txt", "2\n")
+    assert project.exists(MANIFEST)
+    assert "doit imported: False" in probe(project).stdout
+    project.write("notes/two.txt", "2\n")  # a new match
     assert project.doit_assets().ran == ["count"]
+    assert "doit imported: False" in probe(project).stdout
+    project.path("notes/one.txt").unlink()  # one gone
+    assert project.doit_assets().ran == ["count"]
+    project.path("notes/two.txt").unlink()  # none left: doit says so
+    result = project.doit_assets()
+    assert result.code == 1 and "notes/*.txt" in result.out + result.err, result
 
 
 def test_a_dodo_py_run_does_not_write_a_manifest(project: Project) -> None:

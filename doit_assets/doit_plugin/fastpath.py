@@ -64,6 +64,9 @@ class Task(NamedTuple):
     expected: Expected
     downstream: tuple[int, ...]  # the tasks that read it, by position
     asset: tuple[str, str, bool]  # its asset's key and kind; has it checks
+    # inputs with globs or folders: (file check, root, prefix, upstream files),
+    # expanded again by each triage (None: none)
+    globbed: tuple[Any, ...] | None = None
 
 
 class Triaged(NamedTuple):
@@ -108,7 +111,9 @@ def write(
     header = (FORMAT, digest, environment, renews_at)
     if _header() == header:
         return  # written by an earlier run of the same project
-    body = _shared([(t.name, tuple(t.expected), t.downstream, t.asset) for t in tasks])
+    body = _shared(
+        [(t.name, tuple(t.expected), t.downstream, t.asset, t.globbed) for t in tasks]
+    )
     head = marshal.dumps(header)
     try:
         data = len(head).to_bytes(4, "big") + head + marshal.dumps(body)
@@ -171,7 +176,7 @@ def triage(toml: str = "assets.toml") -> int | Cone | None:
 
 
 def tasks_in(found: Triaged) -> list[Task]:
-    return [Task(n, Expected._make(e), d, a) for n, e, d, a in found.tasks]
+    return [Task(n, Expected._make(e), d, a, g) for n, e, d, a, g in found.tasks]
 
 
 def look(toml: str = "assets.toml") -> Triaged | None:
@@ -226,9 +231,33 @@ def _triage_rows(rows: list[tuple[Any, ...]]) -> Triaged:
         conn.close()
     disk = Disk()
     get = stamps.get
+    if any(row[4] for row in rows):
+        rows = _expanded(rows)
     stale = [i for i, row in enumerate(rows) if not holds(row[1], get(row[0]), disk)]
     cone = frozenset(closure(stale, lambda i: rows[i][2]))
     return Triaged(rows, stamps, cone)
+
+
+def _expanded(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows with the file_dep their globs and folders give now (a task
+    with an input gone is taken as stale: doit says why)."""
+    from ..load.files import FileCheck, check_files
+    from ..model.spec import AssetKey
+
+    made = []
+    for row in rows:
+        if row[4]:
+            check, root, prefix, upstream = row[4]
+            on_disk = check_files(root, [FileCheck._make(check)])
+            files = on_disk.inputs.get(AssetKey(check[0]), ())
+            file_dep = tuple(dict.fromkeys([*(prefix + f for f in files), *upstream]))
+            expected = list(row[1])
+            expected[1] = file_dep
+            if on_disk.missing_inputs or on_disk.missing_sources:
+                expected[6] = True  # always
+            row = (row[0], tuple(expected), *row[2:])
+        made.append(row)
+    return made
 
 
 def _answer(fresh: tuple[str, ...]) -> None:
@@ -243,7 +272,9 @@ def _answer(fresh: tuple[str, ...]) -> None:
     _record_run("doit-assets", started, len(assets))
 
 
-def tasks_of(doit_tasks: list[dict[str, Any]]) -> list[Task]:
+def tasks_of(
+    doit_tasks: list[dict[str, Any]], globbed: Mapping[str, tuple[Any, ...]]
+) -> list[Task]:
     """The manifest's view of doit task dicts (tasks.py makes them)."""
     names = [_name(t) for t in doit_tasks]
     makers = {
@@ -263,7 +294,13 @@ def tasks_of(doit_tasks: list[dict[str, Any]]) -> list[Task]:
             if up in position:
                 readers.setdefault(position[up], []).append(i)
     return [
-        Task(name, _expected(task), tuple(readers.get(i, ())), _asset_of(task))
+        Task(
+            name,
+            _expected(task),
+            tuple(readers.get(i, ())),
+            _asset_of(task),
+            globbed.get(name),
+        )
         for i, (name, task) in enumerate(zip(names, doit_tasks, strict=True))
     ]
 

@@ -176,11 +176,31 @@ def keep_shape(plan: Plan, made: list[dict[str, Any]]) -> None:
     commands = dict.fromkeys(c for a in plan.assets for c in a.requires)
     fastpath.write(
         str(plan.fast_path),
-        fastpath.tasks_of(made),
+        fastpath.tasks_of(made, _globbed(plan)),
         names_of(plan.settings, "fingerprint_env"),
         commands,
         plan.renews_at,
     )
+
+
+def _globbed(plan: Plan) -> dict[str, tuple[Any, ...]]:
+    """Each task whose ``inputs`` hold a glob or a folder -> what the fast path
+    needs to expand them again: the check, the project, how doit reaches it,
+    and the upstream files (a new file may match, and doit would run it)."""
+    import glob
+
+    checks = {c[0]: c for c in plan.file_checks if c[2]}
+    found = {}
+    for asset in plan.assets:
+        check = checks.get(asset.key)
+        if check is None:
+            continue
+        patterns = check[2]
+        if any(
+            glob.has_magic(p) or p.endswith("/") or os.path.isdir(p) for p in patterns
+        ):
+            found[asset.task] = (check, asset.root, asset.prefix, asset.file_dep)
+    return found
 
 
 def _group_task(group: PlannedGroup) -> dict[str, Any]:

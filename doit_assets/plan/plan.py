@@ -10,7 +10,6 @@ and answers the questions of selections and commands about the asset graph.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -58,6 +57,9 @@ class Plan:
     # Each asset's fingerprint components beyond its definition's text, by
     # task (issue 16: environment.py); assets without any are not here
     environment: Mapping[str, Components] = field(default_factory=dict)
+    # What is looked for on disk for each asset (load/files.FileCheck, as
+    # tuples): the fast path expands the globs of ``inputs`` again (issue 17)
+    file_checks: tuple[tuple[Any, ...], ...] = ()
 
     # -- the tasks ---------------------------------------------------------------
 
@@ -278,10 +280,9 @@ def plan_project(
                     sensor_rows,
                 ),
             )
-    # (max_age, observations and time windows: the fast path's manifest and
-    # stamps hold what they need)
-    vouched = standalone and key and _only_plain_files(checks)
-    fast_path = str(path) if vouched else None
+    # (max_age, observations, time windows and globs: the fast path's manifest
+    # and stamps hold what they need)
+    fast_path = str(path) if standalone and key else None
     resolved = resolve(items, settings)
     on_disk = _with_failed_tools(on_disk, resolved.failed_tools)
     return Plan(
@@ -292,6 +293,7 @@ def plan_project(
         renews_at,
         sensors,
         resolved.components,
+        tuple(tuple(c) for c in checks),
     )
 
 
@@ -323,15 +325,6 @@ def _with_failed_tools(
         missing[key] = (*missing.get(key, ()), *lacking)
     warnings = (*on_disk.warnings, *(m.warning for ms in failed.values() for m in ms))
     return dataclasses.replace(on_disk, missing_inputs=missing, warnings=warnings)
-
-
-def _only_plain_files(checks: list[tuple[Any, ...]]) -> bool:
-    """No globs or directories in ``inputs`` (a new file could match them)."""
-    for check in checks:
-        inputs = check[2]
-        if any(glob.has_magic(p) or os.path.isdir(p) for p in inputs):
-            return False
-    return True
 
 
 def _still_valid(valid: tuple[float, float | None], now: float) -> bool:
