@@ -28,6 +28,7 @@ class Node:
     name: str
     path: str
     deps: tuple[str, ...]  # names
+    inputs: tuple[str, ...] = ()  # plain files it reads besides its deps
 
 
 def layered_graph(n: int) -> list[Node]:
@@ -60,9 +61,14 @@ def layered_graph(n: int) -> list[Node]:
     for i in range(chain):
         name = f"chain_{i}"
         deps = ("seed", previous) if i == 0 else (previous,)
-        nodes.append(Node(name, f"build/{name}.txt", deps))
+        # the last asset alone reads data/tail.txt: "one input changed"
+        inputs = (TAIL,) if i == chain - 1 else ()
+        nodes.append(Node(name, f"build/{name}.txt", deps, inputs))
         previous = name
     return nodes
+
+
+TAIL = "data/tail.txt"
 
 
 def ladder_graph(n: int) -> list[Node]:
@@ -88,6 +94,9 @@ def write_sources(nodes: list[Node], root: str) -> None:
         if not node.deps:
             with open(os.path.join(root, node.path), "w") as f:
                 f.write(f"{node.name}\n")
+        for path in node.inputs:
+            with open(os.path.join(root, path), "w") as f:
+                f.write(f"{path}\n")
 
 
 def assets_toml(nodes: list[Node]) -> str:
@@ -96,8 +105,10 @@ def assets_toml(nodes: list[Node]) -> str:
         lines.append(f"[assets.{node.name}]")
         lines.append(f'path = "{node.path}"')
         if node.deps:
-            refs = " ".join("{" + d + ".path}" for d in node.deps)
+            refs = " ".join(["{" + d + ".path}" for d in node.deps] + list(node.inputs))
             lines.append(f'transform = "cat {refs} | cksum > {{self.path}}"')
+            if node.inputs:
+                lines.append(f"inputs = {list(node.inputs)!r}".replace("'", '"'))
         lines.append("")
     return "\n".join(lines)
 
@@ -114,7 +125,7 @@ def dodo_py(nodes: list[Node]) -> str:
     ]
     for node in nodes:
         if node.deps:
-            deps = ", ".join(repr(paths[d]) for d in node.deps)
+            deps = ", ".join([repr(paths[d]) for d in node.deps] + list(map(repr, node.inputs)))
             lines.append(f"    ({node.name!r}, {node.path!r}, [{deps}]),")
     lines += [
         "]",
@@ -140,7 +151,7 @@ def makefile(nodes: list[Node]) -> str:
     lines = [".PHONY: all", "all: " + " ".join(targets), ""]
     for node in nodes:
         if node.deps:
-            deps = " ".join(paths[d] for d in node.deps)
+            deps = " ".join([paths[d] for d in node.deps] + list(node.inputs))
             lines.append(f"{node.path}: {deps}")
             lines.append(f"\t@cat {deps} | cksum > $@")
     return "\n".join(lines) + "\n"

@@ -15,7 +15,7 @@ sys.path.insert(0, str(BENCHMARKS))
 
 from generate import ladder_graph, layered_graph, write_project  # noqa: E402
 from inspect_bench import SHAPES, bench_shape  # noqa: E402
-from run import TOOLS, executed  # noqa: E402
+from run import TOOLS, dvc_yaml, executed, snakefile  # noqa: E402
 
 
 def test_the_graph_has_the_promised_shape() -> None:
@@ -50,6 +50,8 @@ def test_every_tool_builds_then_does_nothing_then_rebuilds_one_percent(
     (tmp_path / "data" / "seed.txt").write_text("changed\n")
     assert run() == 1  # the chain: N/100 assets
     assert (tmp_path / "build" / "chain_0.txt").read_text().endswith("\n")
+    (tmp_path / "data" / "tail.txt").write_text("changed\n")
+    assert run() == 1  # one input: the last asset of the chain alone
 
 
 @pytest.mark.e2e
@@ -135,3 +137,14 @@ def test_watch_bench_measures_latency_ticks_and_idle(tmp_path: Path) -> None:
         ["| --poll", "10"],
     ]
     assert done.stdout.endswith(out.read_text())
+
+
+def test_the_peers_get_the_same_graph() -> None:
+    nodes = layered_graph(100)
+    made = [n for n in nodes if n.deps]
+    rules = snakefile(nodes)
+    stages = dvc_yaml(nodes)
+    assert rules.count("\nrule ") == len(made)  # and `rule all` first
+    assert "shell: 'cat data/seed.txt build/l9_7.txt data/tail.txt | cksum" in rules
+    assert stages.count("    cmd: cat ") == len(made)
+    assert "    - data/tail.txt\n" in stages
