@@ -125,7 +125,9 @@ def dodo_py(nodes: list[Node]) -> str:
     ]
     for node in nodes:
         if node.deps:
-            deps = ", ".join([repr(paths[d]) for d in node.deps] + list(map(repr, node.inputs)))
+            deps = ", ".join(
+                [repr(paths[d]) for d in node.deps] + list(map(repr, node.inputs))
+            )
             lines.append(f"    ({node.name!r}, {node.path!r}, [{deps}]),")
     lines += [
         "]",
