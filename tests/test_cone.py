@@ -31,9 +31,9 @@ from doit_assets.doit_plugin import fastpath
 
 triage = fastpath.triage
 
-def told(toml="assets.toml"):
-    found = triage(toml)
-    if isinstance(found, fastpath.Cone):
+def told(toml="assets.toml", dodo=None):
+    found = triage(toml, dodo)
+    if isinstance(found, fastpath.Cone) and found.tasks:
         sys.stderr.write("cone: " + " ".join(sorted(found.tasks)) + "\\n")
     elif found is None:
         sys.stderr.write("cone: -\\n")
@@ -42,19 +42,26 @@ def told(toml="assets.toml"):
     return found
 
 fastpath.triage = told
+if sys.argv[1:] == ["doit"]:  # doit with the project's dodo.py
+    from doit.doit_cmd import DoitMain
+
+    sys.exit(DoitMain().run([]))
 sys.exit(console.main([]))
 """
 
 
-def fast(project: Project) -> tuple[list[str], str, str]:
-    """`doit-assets` with no argument: what ran, the cone, the output."""
+def fast(project: Project, way: str = "doit-assets") -> tuple[list[str], str, str]:
+    """`doit-assets` (or `doit`) with no argument: what ran, the cone, the output."""
     done = subprocess.run(
-        [PYTHON, "-c", CONE_PROBE], cwd=project.root, capture_output=True, text=True
+        [PYTHON, "-c", CONE_PROBE, way],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done
     cone = [line[6:] for line in done.stderr.splitlines() if line.startswith("cone: ")]
     ran = [line[3:] for line in done.stdout.splitlines() if line.startswith(".  ")]
-    return ran, cone[0], done.stdout
+    return ran, cone[0] if cone else "not asked", done.stdout
 
 
 def random_project(rng: random.Random, size: int) -> str:
@@ -145,14 +152,19 @@ def edit(rng: random.Random, projects: list[Project], step: int) -> str:
     return f"{kind} {target}"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_cone_runs_exactly_what_doit_runs(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "way"), [(1, "doit-assets"), (2, "doit-assets"), (3, "doit")]
+)
+def test_the_cone_runs_exactly_what_doit_runs(
+    tmp_path: Path, seed: int, way: str
+) -> None:
     rng = random.Random(seed)
     toml = random_project(rng, 14)
     projects = [Project(tmp_path / "fast"), Project(tmp_path / "full")]
     for project in projects:
         project.root.mkdir()
         project.write("assets.toml", toml)
+        project.write("dodo.py", "from doit_assets.dodo import *\n")
         for name in ("data/part-a.txt", "data/part-b.txt"):
             project.write(name, name + "\n")
         for i in range(3):
@@ -163,11 +175,12 @@ def test_the_cone_runs_exactly_what_doit_runs(tmp_path: Path, seed: int) -> None
                 project.write(f"data/extra{i}.txt", f"extra{i}\n")
     fast_project, full_project = projects
     assert fast_project.doit_assets().code == 0
+    assert fast(fast_project, way)[1] in ("-", "(none)")  # writes its manifest
     assert full_project.doit_assets("run").code == 0
     cones = 0
     for step in range(12):
         what = edit(rng, projects, step)
-        ran, cone, out = fast(fast_project)
+        ran, cone, out = fast(fast_project, way)
         full = full_project.doit_assets("run")
         assert full.code == 0, full
         assert sorted(ran) == sorted(full.ran), (what, cone, out, full)
@@ -335,3 +348,34 @@ def test_an_output_made_again_the_same_leaves_nothing_stale(project: Project) ->
     # second was up to date (the same content, a new mtime): its new stamp is
     # saved, so that it is not handed to doit again and again
     assert fast(project)[1] == "(none)"
+
+
+def test_doit_with_a_dodo_py_hands_doit_the_cone_too(project: Project) -> None:
+    project.write("data/raw.txt", "a\nb\n")
+    project.assets(PIPELINE)  # with the one-line dodo.py
+    assert project.doit().code == 0
+    project.write("out/count.txt", "99\n")
+    ran, cone, out = fast(project, "doit")
+    assert (ran, cone) == (["count"], "count")
+    assert out.splitlines()[:3] == ["-- raw", "-- upper", ".  count"], out
+    # nothing stale: doit gets the last task alone, finds it up to date
+    ran, cone, out = fast(project, "doit")
+    assert (ran, cone) == ([], "(none)")
+    assert out.splitlines()[:3] == ["-- raw", "-- upper", "-- count"], out
+    assert out.splitlines()[3].startswith("doit-assets: 0 made, 3 up to date in ")
+    # a selection, list, -a: every task, as doit has them
+    assert project.doit("list").out.split() == ["count", "raw", "upper"]
+    assert project.doit("-a").ran == ["upper", "count"]
+
+
+def test_a_dodo_py_with_tasks_of_its_own_gets_every_task(project: Project) -> None:
+    project.write("data/raw.txt", "a\nb\n")
+    project.assets(PIPELINE)
+    dodo = project.read("dodo.py")
+    project.write(
+        "dodo.py",
+        dodo + "\ndef task_report():\n    return {'actions': ['true'], "
+        "'task_dep': ['count']}\n",
+    )
+    assert project.doit().code == 0
+    assert fast(project, "doit")[1] == "not asked"

@@ -78,14 +78,26 @@ class Triaged(NamedTuple):
     cone: frozenset[int]
 
 
-def project_digest(toml: str) -> str | None:
-    return cache.project_digest(toml, f"noop manifest {FORMAT}")
+def project_digest(toml: str, dodo: str | None = None) -> str | None:
+    """The project's, and with ``dodo`` the dodo file's too (``doit`` runs)."""
+    more = [f"noop manifest {FORMAT}"]
+    if dodo is not None:
+        digest = cache.project_digest(dodo, "dodo")
+        if digest is None:
+            return None
+        more.append(digest)
+    return cache.project_digest(toml, *more)
 
 
-def forget() -> None:
+def manifest_of(dodo: str | None) -> str:
+    """``doit-assets`` and ``doit`` with a dodo.py each keep their own."""
+    return MANIFEST if dodo is None else MANIFEST + ".dodo"
+
+
+def forget(dodo: str | None = None) -> None:
     """Drop the manifest: doit loads everything next time."""
     with contextlib.suppress(OSError):  # there may be none
-        os.unlink(MANIFEST)
+        os.unlink(manifest_of(dodo))
 
 
 def write(
@@ -94,6 +106,7 @@ def write(
     variables: Iterable[str] = (),
     tools: Iterable[str] = (),
     renews_at: float | None = None,
+    dodo: str | None = None,
 ) -> None:
     """Keep the shape of the project's tasks, unless the manifest has it already.
 
@@ -101,15 +114,15 @@ def write(
     ``tools``: the version commands of ``requires``, vouched for by their
     executables' stamps (a command whose program cannot be told: no manifest).
     """
-    digest = project_digest(toml)
+    digest = project_digest(toml, dodo)
     if digest is None:
         return
     environment = _environment(variables, tools)
     if environment is None:
-        forget()
+        forget(dodo)
         return
     header = (FORMAT, digest, environment, renews_at)
-    if _header() == header:
+    if _header(dodo) == header:
         return  # written by an earlier run of the same project
     body = _shared(
         [(t.name, tuple(t.expected), t.downstream, t.asset, t.globbed) for t in tasks]
@@ -117,9 +130,9 @@ def write(
     head = marshal.dumps(header)
     try:
         data = len(head).to_bytes(4, "big") + head + marshal.dumps(body)
-        write_atomically(MANIFEST, data)
+        write_atomically(manifest_of(dodo), data)
     except (OSError, ValueError):
-        forget()
+        forget(dodo)
 
 
 def _shared(value: Any, seen: dict[Any, Any] | None = None) -> Any:
@@ -138,17 +151,21 @@ def _shared(value: Any, seen: dict[Any, Any] | None = None) -> Any:
     return value
 
 
-def _header() -> Any:
+def _header(dodo: str | None) -> Any:
     try:
-        return marshal.loads(read_nofollow(MANIFEST)[4:])
+        return marshal.loads(read_nofollow(manifest_of(dodo))[4:])
     except Exception:  # missing or unreadable
         return None
 
 
-def triage(toml: str = "assets.toml") -> int | Cone | None:
+def triage(toml: str = "assets.toml", dodo: str | None = None) -> int | Cone | None:
     """Answer a run with nothing stale (its exit code), give the cone of what can
-    be stale, or return None to let doit load everything."""
-    body = _matching_manifest(toml)
+    be stale, or return None to let doit load everything.
+
+    With ``dodo`` (doit is loading the tasks of that dodo.py already), an empty
+    cone is a Cone too: its caller answers.
+    """
+    body = _matching_manifest(toml, dodo)
     if body is None:
         return None
     lock = RunLock()
@@ -166,7 +183,7 @@ def triage(toml: str = "assets.toml") -> int | Cone | None:
     rows = found.tasks
     tasks = frozenset(rows[i][0] for i in found.cone)
     fresh = tuple(row[0] for i, row in enumerate(rows) if i not in found.cone)
-    if tasks:
+    if tasks or dodo is not None:
         return Cone(tasks, fresh, lock)
     try:
         _answer(fresh)
@@ -190,15 +207,15 @@ def look(toml: str = "assets.toml") -> Triaged | None:
         return None
 
 
-def _matching_manifest(toml: str) -> memoryview | None:
+def _matching_manifest(toml: str, dodo: str | None = None) -> memoryview | None:
     """The manifest's body, if its header matches the project as it is now."""
     try:
-        data = memoryview(read_nofollow(MANIFEST))
+        data = memoryview(read_nofollow(manifest_of(dodo)))
         size = int.from_bytes(data[:4], "big")
         version, digest, environment, renews_at = marshal.loads(data[4 : 4 + size])
     except Exception:  # missing or unreadable: doit decides
         return None
-    if version != FORMAT or digest != project_digest(toml):
+    if version != FORMAT or digest != project_digest(toml, dodo):
         return None
     if renews_at is not None and clock.now() >= renews_at:
         return None  # a time window opened: partitions changed

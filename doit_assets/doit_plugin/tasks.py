@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from ..load.decorators import Declared, collect
@@ -84,15 +84,42 @@ class AssetTasks:
     def _create(self) -> Iterator[dict[str, Any]]:
         # ours and doit's Tasks, built as we yield, live as long as the run
         forks_die_with_parent()  # doit -n's workers, forked after this
-        if self.context.cone is not None:
-            _limit_state(self.context.cone)
         with reported_by_doit(), collector_paused(freeze=True):
-            plan = self.plan(collect(self._home_modules()))
+            modules = self._home_modules()
+            dodo = None if self.standalone else _dodo_alone(modules, self)
+            if dodo is not None:
+                self._triage(dodo)
+            if self.context.cone is not None:
+                _limit_state(self.context.cone)
+            plan = self.plan(collect(modules))
             print_warnings(plan.on_disk.warnings, self.context.warned)
             made = doit_tasks(plan, self.context)
-            if plan.fast_path is not None and self.context.cone is None:
-                keep_shape(plan, made)
+            shaped = self.standalone or dodo is not None
+            if plan.fast_path is not None and self.context.cone is None and shaped:
+                keep_shape(plan, made, dodo)
             yield from made
+
+    def _triage(self, dodo: str) -> None:
+        """``doit`` with a dodo.py that holds only this creator: the fast path's
+        cone, as ``doit-assets`` has it (a plain run only: ``doit list``,
+        ``clean``, ``forget`` and any selection see every task)."""
+        from . import fastpath
+
+        self.context.cone, self.context.fresh = None, ()
+        if not _plain_run():
+            return
+        found = fastpath.triage(str(self.path), dodo)
+        if not isinstance(found, fastpath.Cone):
+            return
+        found.lock.release()  # the run takes it again, its reporter first
+        cone, fresh = found.tasks, found.fresh
+        if not cone and fresh:
+            # doit's reporter records the run of the tasks it gets: give it the
+            # last one, which it will find up to date and print last, as always
+            last = fresh[-1]
+            cone = frozenset({last, last.partition(":")[0]})
+            fresh = tuple(name for name in fresh if name not in cone)
+        self.context.cone, self.context.fresh = cone, fresh
 
     def plan(self, python_assets: list[Declared], *, write_cache: bool = True) -> Plan:
         """The plan of this creator's project (with the @assets of its dodo.py);
@@ -157,6 +184,37 @@ def doit_tasks(plan: Plan, context: RunContext) -> list[dict[str, Any]]:
     return made
 
 
+def _dodo_alone(modules: list[ModuleType], creator: AssetTasks) -> str | None:
+    """The dodo.py, if it holds this creator and no other task (then the fast
+    path may leave tasks out: nothing else can name them)."""
+    if len(modules) != 1:
+        return None
+    for name, value in vars(modules[0]).items():
+        if name.startswith("task_") and callable(value):
+            return None
+        if value is not creator and hasattr(value, "create_doit_tasks"):
+            return None
+    return getattr(modules[0], "__file__", None)
+
+
+def _plain_run() -> bool:
+    """Is doit running every task (``doit`` or ``doit run``, no task named,
+    no default tasks, no ``--always-execute``)? doit tells a task creator
+    nothing of its command: its frame does."""
+    from doit.cmd_run import Run
+
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        command = frame.f_locals.get("self")
+        if isinstance(command, Run) and frame.f_code.co_name == "execute":
+            params = frame.f_locals.get("params") or {}
+            return not frame.f_locals.get("args") and not any(
+                params.get(option) for option in ("default_tasks", "always", "single")
+            )
+        frame = frame.f_back
+    return False
+
+
 def _limit_state(cone: frozenset[str]) -> None:
     """doit's state needs reading for the cone's tasks alone."""
     from doit import Globals
@@ -168,7 +226,7 @@ def _limit_state(cone: frozenset[str]) -> None:
         backend.limit(cone)
 
 
-def keep_shape(plan: Plan, made: list[dict[str, Any]]) -> None:
+def keep_shape(plan: Plan, made: list[dict[str, Any]], dodo: str | None) -> None:
     """Write the fast path's manifest of this project's tasks."""
     from ..plan.environment import names_of
     from . import fastpath
@@ -180,6 +238,7 @@ def keep_shape(plan: Plan, made: list[dict[str, Any]]) -> None:
         names_of(plan.settings, "fingerprint_env"),
         commands,
         plan.renews_at,
+        dodo,
     )
 
 

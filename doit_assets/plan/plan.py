@@ -48,7 +48,8 @@ class Plan:
     items: list[Planned]
     settings: Mapping[str, object]
     on_disk: OnDisk = field(default_factory=OnDisk)
-    # The assets.toml whose run the no-op fast path may vouch for (None: no).
+    # The assets.toml whose tasks the fast path may triage (None: not this
+    # project: Python assets, whose code is not in the file)
     fast_path: str | None = None
     # When the next time window opens (a partition appears); None: none will
     renews_at: float | None = None
@@ -282,7 +283,7 @@ def plan_project(
             )
     # (max_age, observations, time windows and globs: the fast path's manifest
     # and stamps hold what they need)
-    fast_path = str(path) if standalone and key else None
+    fast_path = str(path) if key else None  # its tasks known from the file
     resolved = resolve(items, settings)
     on_disk = _with_failed_tools(on_disk, resolved.failed_tools)
     return Plan(
