@@ -223,14 +223,13 @@ def _check_partitions(
     """Each partitioned edge has a mapping; a single '.path' reads one partition."""
     problems: list[AssetError] = []
     for spec in by_key.values():
-        single: set[str] = set()
-        if isinstance(spec.transform, str):
-            refs = parse_template(spec.transform).refs
-            single = {r.scope for r in refs if r.attr == "path"}
+        single: set[str] | None = None  # read when a dependency is partitioned
         for dep in spec.deps:
             upstream = by_key.get(dep)
             if upstream is None:
                 continue
+            if upstream.partitions is None and not spec.mappings:
+                continue  # most edges: nothing to map
             mapping = spec.mapping(dep)
             field = "partition_mapping" if mapping is not DEFAULT else "partitions"
             if upstream.partitions is None:
@@ -259,6 +258,8 @@ def _check_partitions(
             one = how.kind == "identity" or (
                 how.kind == "dimension" and len(upstream.partitions.dimensions) == 1
             )
+            if single is None:
+                single = _single_path_refs(spec)
             if dep in single and not one:
                 problems.append(
                     AssetDefinitionError(
@@ -271,6 +272,14 @@ def _check_partitions(
                     )
                 )
     return problems
+
+
+def _single_path_refs(spec: AssetSpec) -> set[str]:
+    """The assets a shell transform names with '{NAME.path}' (one file)."""
+    if not isinstance(spec.transform, str):
+        return set()
+    refs = parse_template(spec.transform).refs
+    return {r.scope for r in refs if r.attr == "path"}
 
 
 def _how(how: Reading, dep: str) -> str:

@@ -61,6 +61,34 @@ def parse_template(text: str) -> Template:
 
     Cached: the loader checks each template and the task builder renders it.
     """
+    if "{{" in text or "}}" in text or "${" in text:
+        return _parse_escaped(text)
+    # Most templates: no literal braces, so each reference is found with
+    # str.find instead of a walk character by character. Anything unusual
+    # goes to the walk, which reports the first problem.
+    parts: list[str | Ref] = []
+    i = 0
+    while True:
+        start = text.find("{", i)
+        if start == -1:
+            tail = text[i:]
+            if "}" in tail:
+                return _parse_escaped(text)
+            if tail:
+                parts.append(tail)
+            return Template(tuple(parts))
+        end = text.find("}", start + 1)
+        literal = text[i:start]
+        if end == -1 or "}" in literal or "{" in text[start + 1 : end]:
+            return _parse_escaped(text)
+        if literal:
+            parts.append(literal)
+        parts.append(_parse_ref(text[start + 1 : end], start + 1))
+        i = end + 1
+
+
+def _parse_escaped(text: str) -> Template:
+    """parse_template, one character at a time: literal braces and problems."""
     parts: list[str | Ref] = []
     literal: list[str] = []
     i, n = 0, len(text)
