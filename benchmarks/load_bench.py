@@ -110,7 +110,9 @@ def _child(script: str, project_dir: Path) -> dict[str, object]:
     return result
 
 
-def bench_load_vs_parse(n: int, repeat: int, project_dir: Path) -> list[dict[str, object]]:
+def bench_load_vs_parse(
+    n: int, repeat: int, project_dir: Path
+) -> list[dict[str, object]]:
     """Parse alone and uncached load_graph of the N-asset fan project in
     ``project_dir`` (written when it has no assets.toml), each repetition in
     fresh processes, interleaved. One dict per measure, medians in seconds."""
@@ -166,12 +168,16 @@ def _table(results: list[list[dict[str, object]]]) -> list[str]:
             f"| {load['n']:,} | {parse['parser']} | {float(str(parse['median_s'])):.3f} s "
             f"| {float(str(parse['stdlib_tomllib_s'])):.3f} s "
             f"| {float(str(load['median_s'])):.3f} s "
-            f"| {float(str(load['ratio_vs_parse'])):.2f}× "
-            f"| {float(str(load['ratio_vs_stdlib_tomllib'])):.2f}× "
+            f"| {float(str(load['ratio_vs_parse'])):.2f}x "
+            f"| {float(str(load['ratio_vs_stdlib_tomllib'])):.2f}x "
             f"| {float(str(load['us_per_asset'])):.1f} "
             f"| {float(str(load['peak_mb'])):.0f} MiB |"
         )
-    lines += ["", "Breakdown of load_graph (medians, seconds; timers in the bench only):", ""]
+    lines += [
+        "",
+        "Breakdown of load_graph (medians, seconds; timers in the bench only):",
+        "",
+    ]
     names = list(results[0][1]["phases"])  # type: ignore[call-overload]
     lines.append("| assets | " + " | ".join(names) + " |")
     lines.append("|---|" + "---|" * len(names))

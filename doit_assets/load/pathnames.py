@@ -24,7 +24,9 @@ LABEL_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 NUL_HINT = "Remove it: file names and shell commands cannot hold one"
 # A relative path that normpath leaves as it is: parts of these characters,
 # none empty and none starting with '.' (so no '.' or '..'), no trailing '/'.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*")
+_PLAIN_PATH = re.compile(
+    r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*"
+)
 
 
 def name_problem(name: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 PATH_ATTRIBUTES = ("path", "paths")
@@ -39,10 +39,12 @@ class Ref:
 @dataclass(frozen=True, slots=True)
 class Template:
     parts: tuple[str | Ref, ...]
+    # the references of parts, kept: the loader reads them several times
+    refs: tuple[Ref, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def refs(self) -> tuple[Ref, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Ref))
+    def __post_init__(self) -> None:
+        refs = tuple(p for p in self.parts if isinstance(p, Ref))
+        object.__setattr__(self, "refs", refs)
 
     def render(self, resolve: Callable[[Ref], str]) -> str:
         return "".join(p if isinstance(p, str) else resolve(p) for p in self.parts)
