@@ -163,7 +163,7 @@ def _check_deps(
     incomplete: bool,
 ) -> list[AssetError]:
     problems: list[AssetError] = []
-    names = sorted({*by_key, *known_keys})
+    names: list[str] = []  # sorted when a dependency names no asset: rarely
     for spec in [*by_key.values(), *partial]:
         multi_path_deps = False
         for dep in spec.deps:
@@ -172,6 +172,8 @@ def _check_deps(
                 if incomplete:
                     continue
                 found = explain_unknown(dep) if explain_unknown else None
+                if not names:
+                    names = sorted({*by_key, *known_keys})
                 hint = unknown_key_hint(dep, names, explain_unknown)
                 # a parameter named after no asset (not mapped with 'ins')
                 if not found and any(p == d == dep for p, d in spec.params):
