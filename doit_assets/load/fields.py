@@ -89,6 +89,9 @@ def paths(checker: Checker, name: str, table: dict[str, Any]) -> list[str]:
         )
         return []
     value = table["path"]
+    if isinstance(value, str) and value:  # most assets: one path
+        normal = relative(checker, name, "path", value)
+        return [normal] if normal else []
     raw = [value] if isinstance(value, str) else value
     if (
         not isinstance(raw, list)
@@ -158,7 +161,9 @@ def lengths(
 def strings(
     checker: Checker, name: str, table: dict[str, Any], field: str
 ) -> list[str]:
-    value = table.get(field, [])
+    if field not in table:
+        return []  # most assets leave most of these out
+    value = table[field]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         hint = None
         if isinstance(value, str):

@@ -38,6 +38,9 @@ def partitions(
     return parsed
 
 
+_PARTITION_REF = re.compile(r"\{partition(?:\.[^}]*)?\}")
+
+
 def partition_paths(
     checker: Checker,
     name: str,
@@ -47,7 +50,9 @@ def partition_paths(
 ) -> None:
     """Each partition needs files of its own; only partitions have them."""
     for path in paths:
-        for ref in re.findall(r"\{partition(?:\.[^}]*)?\}", path):
+        # most paths have no reference: no regex for them
+        refs = re.findall(_PARTITION_REF, path) if "{partition" in path else ()
+        for ref in refs:
             problem = partition_ref_problem(ref, ref[11:-1], partitions, "path")
             if problem:
                 checker.fail(name, "path", *problem)

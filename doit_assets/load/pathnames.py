@@ -22,6 +22,11 @@ from ..paths import STAGING_PREFIX, STAGING_ROOM, STATE_DIR
 # Group and tag names, as written after 'group:' and 'tag:' in a selection.
 LABEL_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 NUL_HINT = "Remove it: file names and shell commands cannot hold one"
+# A relative path that normpath leaves as it is: parts of these characters,
+# none empty and none starting with '.' (so no '.' or '..'), no trailing '/'.
+_PLAIN_PATH = re.compile(
+    r"[A-Za-z0-9_-][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*"
+)
 
 
 def name_problem(name: str) -> str | None:
@@ -55,6 +60,8 @@ def declared_path(
 
 def _relative(what: str, path: str) -> tuple[str | None, str | None, str | None]:
     """Normalise a project-relative path: (path, None, None) or (None, problem, hint)."""
+    if _PLAIN_PATH.fullmatch(path):
+        return path, None, None  # most paths: relative, already normal
     if "\0" in path:
         return None, f"{what} '{shown(path)}' contains a NUL character", NUL_HINT
     if posixpath.isabs(path) or os.path.isabs(path) or path.startswith("~"):

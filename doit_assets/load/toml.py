@@ -516,13 +516,14 @@ class _Builder:
         builder.failed_imports.update(self.failed_modules)  # reported already
         builder.pools = pools
         specs = []
+        lines, raw_lines = self.lines, self.raw_lines
         for name, table in assets.items():
-            self.lines[(name, "")] = self.line("assets", name) or 0
+            # a field's own line, else the asset's (what self.line finds)
+            asset_line = lines[(name, "")] = self.line("assets", name) or 0
             if isinstance(table, dict):
                 for field_name in table:
-                    self.lines[(name, field_name)] = (
-                        self.line("assets", name, field_name) or 0
-                    )
+                    line = raw_lines.get(("assets", name, field_name))
+                    lines[(name, field_name)] = asset_line if line is None else line
             spec = builder.build(name, table)
             if spec is not None:
                 specs.append(spec)
@@ -579,7 +580,14 @@ def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
         if not stripped or stripped.startswith("#"):
             continue
         if stripped.startswith("["):
-            header = _parse_dotted(stripped.lstrip("["))
+            bare_header = _BARE_HEADER.match(stripped)
+            if bare_header is not None:  # most headers: [a.b.c], bare keys
+                header: tuple[tuple[str, ...], str] | None = (
+                    tuple(bare_header.group(1).split(".")),
+                    "",
+                )
+            else:
+                header = _parse_dotted(stripped.lstrip("["))
             if header is not None:
                 table = header[0]
                 for i in range(1, len(table) + 1):
@@ -590,15 +598,28 @@ def _scan_lines(text: str) -> dict[tuple[str, ...], int]:
                     table = (*table, f"[{index}]")
                     lines.setdefault(table, number)
             continue
-        parsed = _parse_dotted(stripped, terminator="=")
-        if parsed is None:
-            continue
-        dotted, rest = parsed
-        full = table + dotted
-        for i in range(len(table) + 1, len(full) + 1):
-            lines.setdefault(full[:i], number)
-        in_multiline = _open_multiline(rest)
+        bare = _BARE_KEY.match(stripped)
+        if bare is not None:  # most lines: 'key = value', one key
+            lines.setdefault((*table, bare.group(1)), number)
+            rest = stripped[bare.end() :]
+        else:
+            parsed = _parse_dotted(stripped, terminator="=")
+            if parsed is None:
+                continue
+            dotted, rest = parsed
+            full = table + dotted
+            for i in range(len(table) + 1, len(full) + 1):
+                lines.setdefault(full[:i], number)
+        # only a triple quote opens a multi-line string
+        if '"""' in rest or "'''" in rest:
+            in_multiline = _open_multiline(rest)
     return lines
+
+
+# A bare key and its '=' (what _parse_dotted reads, in one step): the rest of
+# the line is the value.
+_BARE_KEY = re.compile(r"([A-Za-z0-9_-]+)[ \t]*=")
+_BARE_HEADER = re.compile(r"\[+([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\]")
 
 
 def _open_multiline(text: str, quote: str | None = None) -> str | None:

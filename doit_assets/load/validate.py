@@ -163,7 +163,7 @@ def _check_deps(
     incomplete: bool,
 ) -> list[AssetError]:
     problems: list[AssetError] = []
-    names = sorted({*by_key, *known_keys})
+    names: list[str] = []  # sorted when a dependency names no asset: rarely
     for spec in [*by_key.values(), *partial]:
         multi_path_deps = False
         for dep in spec.deps:
@@ -172,6 +172,8 @@ def _check_deps(
                 if incomplete:
                     continue
                 found = explain_unknown(dep) if explain_unknown else None
+                if not names:
+                    names = sorted({*by_key, *known_keys})
                 hint = unknown_key_hint(dep, names, explain_unknown)
                 # a parameter named after no asset (not mapped with 'ins')
                 if not found and any(p == d == dep for p, d in spec.params):
@@ -223,14 +225,13 @@ def _check_partitions(
     """Each partitioned edge has a mapping; a single '.path' reads one partition."""
     problems: list[AssetError] = []
     for spec in by_key.values():
-        single: set[str] = set()
-        if isinstance(spec.transform, str):
-            refs = parse_template(spec.transform).refs
-            single = {r.scope for r in refs if r.attr == "path"}
+        single: set[str] | None = None  # read when a dependency is partitioned
         for dep in spec.deps:
             upstream = by_key.get(dep)
             if upstream is None:
                 continue
+            if upstream.partitions is None and not spec.mappings:
+                continue  # most edges: nothing to map
             mapping = spec.mapping(dep)
             field = "partition_mapping" if mapping is not DEFAULT else "partitions"
             if upstream.partitions is None:
@@ -259,6 +260,8 @@ def _check_partitions(
             one = how.kind == "identity" or (
                 how.kind == "dimension" and len(upstream.partitions.dimensions) == 1
             )
+            if single is None:
+                single = _single_path_refs(spec)
             if dep in single and not one:
                 problems.append(
                     AssetDefinitionError(
@@ -271,6 +274,14 @@ def _check_partitions(
                     )
                 )
     return problems
+
+
+def _single_path_refs(spec: AssetSpec) -> set[str]:
+    """The assets a shell transform names with '{NAME.path}' (one file)."""
+    if not isinstance(spec.transform, str):
+        return set()
+    refs = parse_template(spec.transform).refs
+    return {r.scope for r in refs if r.attr == "path"}
 
 
 def _how(how: Reading, dep: str) -> str:

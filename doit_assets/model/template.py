@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 PATH_ATTRIBUTES = ("path", "paths")
@@ -39,10 +39,12 @@ class Ref:
 @dataclass(frozen=True, slots=True)
 class Template:
     parts: tuple[str | Ref, ...]
+    # the references of parts, kept: the loader reads them several times
+    refs: tuple[Ref, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def refs(self) -> tuple[Ref, ...]:
-        return tuple(p for p in self.parts if isinstance(p, Ref))
+    def __post_init__(self) -> None:
+        refs = tuple(p for p in self.parts if isinstance(p, Ref))
+        object.__setattr__(self, "refs", refs)
 
     def render(self, resolve: Callable[[Ref], str]) -> str:
         return "".join(p if isinstance(p, str) else resolve(p) for p in self.parts)
@@ -61,6 +63,34 @@ def parse_template(text: str) -> Template:
 
     Cached: the loader checks each template and the task builder renders it.
     """
+    if "{{" in text or "}}" in text or "${" in text:
+        return _parse_escaped(text)
+    # Most templates: no literal braces, so each reference is found with
+    # str.find instead of a walk character by character. Anything unusual
+    # goes to the walk, which reports the first problem.
+    parts: list[str | Ref] = []
+    i = 0
+    while True:
+        start = text.find("{", i)
+        if start == -1:
+            tail = text[i:]
+            if "}" in tail:
+                return _parse_escaped(text)
+            if tail:
+                parts.append(tail)
+            return Template(tuple(parts))
+        end = text.find("}", start + 1)
+        literal = text[i:start]
+        if end == -1 or "}" in literal or "{" in text[start + 1 : end]:
+            return _parse_escaped(text)
+        if literal:
+            parts.append(literal)
+        parts.append(_parse_ref(text[start + 1 : end], start + 1))
+        i = end + 1
+
+
+def _parse_escaped(text: str) -> Template:
+    """parse_template, one character at a time: literal braces and problems."""
     parts: list[str | Ref] = []
     literal: list[str] = []
     i, n = 0, len(text)
