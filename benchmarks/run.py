@@ -615,6 +615,7 @@ def main() -> None:
         "--peers", type=Path, default=None, help="a venv with snakemake, dvc"
     )
     parser.add_argument("--peer-sizes", type=int, nargs="*", default=[1000])
+    parser.add_argument("--peer-repeat", type=int, default=3, help="DVC is slow")
     parser.add_argument(
         "--no-extras", action="store_true", help="no -n 2, no load vs parse"
     )
@@ -634,7 +635,7 @@ def main() -> None:
     for n in args.sizes:
         measures += bench_size(n, args.repeat, work)
     for n in args.peer_sizes:
-        measures += bench_peers(n, args.repeat, work, args.peers)
+        measures += bench_peers(n, args.peer_repeat, work, args.peers)
     if args.big:
         measures += bench_big(args.big, args.repeat, work, args.reuse)
     extra, extra_notes = (
