@@ -199,20 +199,25 @@ def _dodo_alone(modules: list[ModuleType], creator: AssetTasks) -> str | None:
 
 def _plain_run() -> bool:
     """Is doit running every task (``doit`` or ``doit run``, no task named,
-    no default tasks, no ``--always-execute``)? doit tells a task creator
-    nothing of its command: its frame does."""
+    no default tasks, no ``--always-execute``), as a command of its own (not
+    inside ``doit auto``, which watches the files of the tasks it gets)?
+    doit tells a task creator nothing of its command: its frames do."""
+    from doit.cmd_base import DoitCmdBase
     from doit.cmd_run import Run
 
+    plain = False
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         command = frame.f_locals.get("self")
         if isinstance(command, Run) and frame.f_code.co_name == "execute":
             params = frame.f_locals.get("params") or {}
-            return not frame.f_locals.get("args") and not any(
+            plain = not frame.f_locals.get("args") and not any(
                 params.get(option) for option in ("default_tasks", "always", "single")
             )
+        elif isinstance(command, DoitCmdBase) and not isinstance(command, Run):
+            return False  # run by another command (doit auto)
         frame = frame.f_back
-    return False
+    return plain
 
 
 def _limit_state(cone: frozenset[str]) -> None:
