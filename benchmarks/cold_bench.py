@@ -28,7 +28,6 @@ Three parts, written to benchmarks/results/cold.md:
 from __future__ import annotations
 
 import argparse
-import cProfile
 import os
 import pstats
 import shutil
@@ -129,7 +128,10 @@ PHASES: list[tuple[str, list[tuple[str, int]]]] = [
         ],
     ),
     ("fsync of the output and its folder, move into place", [("Attempt.publish", 1)]),
-    ("attempt log (open, close)", [("AttemptLog.__init__", 1), ("AttemptLog.close", 1)]),
+    (
+        "attempt log (open, close)",
+        [("AttemptLog.__init__", 1), ("AttemptLog.close", 1)],
+    ),
     ("environment of the transform", [("transform_environment", 1)]),
     ("history row (one transaction)", [("Recorder._record", 1)]),
     (
@@ -225,9 +227,13 @@ def cold_breakdown(n: int, work: Path) -> Breakdown:
         phases.append((phase, value * per))
     run_tasks = found.get("run_tasks", 0.0)
     accounted = sum(v for _, v in phases) / per
-    phases.append(("doit's own per-task work and the rest", (run_tasks - accounted) * per))
+    phases.append(
+        ("doit's own per-task work and the rest", (run_tasks - accounted) * per)
+    )
     total = stats.total_tt  # type: ignore[attr-defined]
-    phases.append(("loading (assets.toml, plan, tasks), once", found.get("load_tasks", 0.0) * per))
+    phases.append(
+        ("loading (assets.toml, plan, tasks), once", found.get("load_tasks", 0.0) * per)
+    )
     return Breakdown(n, total, run_tasks, phases)
 
 
@@ -275,7 +281,9 @@ def bench_parallel(n: int, repeat: int, work: Path) -> Parallel:
 # -- the report ----------------------------------------------------------------------
 
 
-def report(colds: list[Cold], breakdown: Breakdown | None, parallel: Parallel | None) -> str:
+def report(
+    colds: list[Cold], breakdown: Breakdown | None, parallel: Parallel | None
+) -> str:
     out = ["# Cold builds (benchmarks/cold_bench.py)", ""]
     if colds:
         repeat = len(colds[0].seconds["make"])
@@ -332,10 +340,18 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cold-bench-") as tmp:
         work = Path(tmp)
-        colds = [] if args.skip_cold else [bench_cold(n, args.repeat, work) for n in args.sizes]
-        breakdown = cold_breakdown(args.profile_size, work) if args.profile_size else None
+        colds = (
+            []
+            if args.skip_cold
+            else [bench_cold(n, args.repeat, work) for n in args.sizes]
+        )
+        breakdown = (
+            cold_breakdown(args.profile_size, work) if args.profile_size else None
+        )
         parallel = (
-            bench_parallel(args.sleep_assets, args.repeat, work) if args.sleep_assets else None
+            bench_parallel(args.sleep_assets, args.repeat, work)
+            if args.sleep_assets
+            else None
         )
     text = report(colds, breakdown, parallel)
     args.output.write_text(text)
