@@ -132,7 +132,7 @@ PHASES: list[tuple[str, list[tuple[str, int]]]] = [
         "attempt log (open, close)",
         [("AttemptLog.__init__", 1), ("AttemptLog.close", 1)],
     ),
-    ("environment of the transform", [("transform_environment", 1)]),
+    ("environment of the transform", [("shell_environment", 1)]),
     ("history row (one transaction)", [("Recorder._record", 1)]),
     (
         "doit's state commit (backend flush, saved values)",
