@@ -41,7 +41,12 @@ from ..plan.records import MARK, PlannedAsset, PythonCall
 from ..store.records import CheckOutcome
 from .checks import blocking_failure, run_checks
 from .context import RunContext
-from .environ import changes_environment, environment_set, transform_environment
+from .environ import (
+    changes_environment,
+    environment_set,
+    shell_environment,
+    transform_environment,
+)
 from .logs import (
     METADATA_FILE,
     METADATA_VARIABLE,
@@ -120,7 +125,7 @@ def run_command(
     timeout: float | None = None,
     output: IO[str] | None = None,
     log: AttemptLog | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
 ) -> int:
     """Run a shell command in a process group of its own, streaming its output.
 
@@ -152,7 +157,7 @@ def run_command(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # its own group: stopped whole, never orphaned
-            env=None if env is None else dict(env),
+            env=env,
         )
     assert proc.stdout is not None and proc.stderr is not None
     try:
@@ -495,10 +500,7 @@ def run_transform(
             before_output=before_output,
             timeout=asset.timeout,
             log=log,
-            env={
-                **transform_environment(asset, settings),
-                METADATA_VARIABLE: reported,
-            },
+            env=shell_environment(asset, settings, {METADATA_VARIABLE: reported}),
         )
     except _Overwritten as stopped:
         return Failure(f"{stopped}. It was stopped: {asset.transform}")

@@ -182,9 +182,17 @@ class Registry:
         return self.run
 
     def started(self, entry: Entry, pid: int) -> None:
-        """The attempt's transform runs as process group ``pid``."""
-        entry.data["group"] = list(identity(pid) or (_boot_id(), pid, ""))
-        self._write(entry)
+        """The attempt's transform runs as process group ``pid``: a line
+        appended to its entry (one write to a file that exists, not a second
+        file made and renamed: a cold build pays this for every asset)."""
+        group = list(identity(pid) or (_boot_id(), pid, ""))
+        entry.data["group"] = group
+        line = b"\n" + json.dumps({"group": group}).encode()
+        fd = os.open(entry.path, os.O_WRONLY | os.O_APPEND | _NOFOLLOW)
+        try:
+            os.write(fd, line)  # one write: a kill lands before or after it
+        finally:
+            os.close(fd)
 
     def end(self, entry: Entry) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -206,12 +214,8 @@ class Registry:
                 continue
             if not name.endswith(".json"):
                 continue
-            try:
-                with open(path, "rb") as f:
-                    data = json.loads(f.read())
-            except (OSError, ValueError):
-                continue
-            if isinstance(data, dict):
+            data = _entry_data(path)
+            if data is not None:
                 yield Entry(path, data)
 
     def empty(self) -> bool:
@@ -245,6 +249,25 @@ class Registry:
 
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _entry_data(path: str) -> dict[str, object] | None:
+    """An entry: its first line as ``begin`` wrote it, updated by each line
+    appended after (``started``)."""
+    try:
+        with open(path, "rb") as f:
+            first, *updates = f.read().split(b"\n")
+        data = json.loads(first)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    for line in updates:
+        with contextlib.suppress(ValueError):
+            update = json.loads(line)
+            if isinstance(update, dict):
+                data.update(update)
+    return data
 
 
 def stop_group(pgid: int, grace: float = GRACE) -> None:

@@ -175,7 +175,11 @@ class Attempt:
     def end(self) -> None:
         """Remove the staging folders and the record, whatever happened."""
         for folder in self.folders.values():
-            shutil.rmtree(os.path.join(self.cwd, folder), ignore_errors=True)
+            path = os.path.join(self.cwd, folder)
+            try:
+                os.rmdir(path)  # after a success it is empty: one call, no walk
+            except OSError:
+                shutil.rmtree(path, ignore_errors=True)
         if self.entry is not None:
             self.registry.end(self.entry)
 
