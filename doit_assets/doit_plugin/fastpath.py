@@ -304,9 +304,10 @@ def tasks_of(
     for i, task in enumerate(doit_tasks):
         ups = set(task.get("task_dep") or ())
         ups.update(makers[p] for p in task.get("file_dep") or () if p in makers)
-        if task.get("name") is not None:  # a partition: its group reads it
-            ups.discard(task["basename"])
-            readers.setdefault(i, []).append(position[task["basename"]])
+        group = position.get(task["basename"])
+        if task.get("name") is not None and group is not None:
+            ups.discard(task["basename"])  # a partition: its group reads it
+            readers.setdefault(i, []).append(group)
         for up in ups:
             if up in position:
                 readers.setdefault(position[up], []).append(i)

@@ -85,14 +85,19 @@ class Recorder:
             return None
         if not getattr(stream, "isatty", lambda: False)():
             return None
-        return Progress(
+        from .fastpath import up_to_date
+
+        fresh = up_to_date(self.context.fresh)  # the fast path's: done already
+        progress = Progress(
             stream,
-            self.selected,
+            [*fresh, *self.selected],
             lambda: self.history.last_durations(self.selected),
             workers=workers,
             upstreams=lambda: asset_upstreams(self.tasks, self.selected),
             hooks=self.context.before_output,
         )
+        progress.done.update(fresh)
+        return progress
 
     # -- events ----------------------------------------------------------------
 

@@ -94,8 +94,10 @@ class AssetTasks:
             plan = self.plan(collect(modules))
             print_warnings(plan.on_disk.warnings, self.context.warned)
             made = doit_tasks(plan, self.context)
+            # the manifest holds every task: not from a run of some (--only)
+            every = self.context.cone is None and not self.context.only
             shaped = self.standalone or dodo is not None
-            if plan.fast_path is not None and self.context.cone is None and shaped:
+            if plan.fast_path is not None and every and shaped:
                 keep_shape(plan, made, dodo)
             yield from made
 
