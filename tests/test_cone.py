@@ -95,6 +95,48 @@ def random_project(rng: random.Random, size: int) -> str:
     return "\n".join(lines)
 
 
+# Python assets of the project (``[settings] modules``): one reads a shell
+# asset, one a helper of another module, and a shell asset reads both.
+STEPS = """\
+from pathlib import Path
+
+from doit_assets import asset
+from helpers import shout
+
+SALT = "0"
+
+
+@asset(path="out/py0.txt")
+def py0({up}: Path, output: Path) -> None:
+    output.write_text({up}.read_text() + SALT + "\\n")
+
+
+@asset(path="out/py1.txt")
+def py1(py0: Path, src1: Path, output: Path) -> None:
+    output.write_text(shout(py0.read_text() + src1.read_text()))
+"""
+
+HELPERS = """\
+def shout(text: str) -> str:
+    return text.upper()
+"""
+
+PYTHON_TOML = """
+[settings]
+modules = ["steps"]
+
+[assets.py_after]
+path = "out/py_after.txt"
+transform = "cat {py0.path} {py1.path} | cksum > {self.path}"
+"""
+
+
+def with_python(toml: str, rng: random.Random) -> tuple[str, str]:
+    """The project with Python assets too, and its module."""
+    up = f"n{rng.randrange(14)}"
+    return PYTHON_TOML + "\n" + toml, STEPS.replace("{up}", up)
+
+
 def files_of(project: Project) -> dict[str, str]:
     found = {}
     for folder in ("data", "out", "notes"):
@@ -116,8 +158,16 @@ EDITS = (
 )
 
 
-def edit(rng: random.Random, projects: list[Project], step: int) -> str:
-    kind = rng.choice(EDITS)
+# Edits of the Python modules: the code of an asset, a helper, only a comment.
+CODE_EDITS = ("salt", "helper", "comment")
+
+
+def edit(
+    rng: random.Random, projects: list[Project], step: int, python: bool = False
+) -> str:
+    kind = rng.choice(EDITS + CODE_EDITS if python else EDITS)
+    if kind in CODE_EDITS:
+        return edit_code(kind, projects, step)
     files = sorted(files_of(projects[0]))
     outputs = [f for f in files if f.startswith("out/")]
     sources = [f for f in files if f.startswith("data/") and "extra" not in f]
@@ -152,18 +202,48 @@ def edit(rng: random.Random, projects: list[Project], step: int) -> str:
     return f"{kind} {target}"
 
 
+def edit_code(kind: str, projects: list[Project], step: int) -> str:
+    for project in projects:
+        if kind == "salt":
+            steps = project.path("steps.py").read_text()
+            start = steps.index('SALT = "') + 8
+            end = steps.index('"', start)
+            project.write("steps.py", f"{steps[:start]}{step}{steps[end:]}")
+        elif kind == "helper":
+            helpers = project.path("helpers.py").read_text()
+            swap = ("upper", "lower") if "upper" in helpers else ("lower", "upper")
+            project.write("helpers.py", helpers.replace(*swap))
+        else:
+            steps = project.path("steps.py").read_text()
+            project.write("steps.py", steps + f"# step {step}\n")
+    return kind
+
+
 @pytest.mark.parametrize(
-    ("seed", "way"), [(1, "doit-assets"), (2, "doit-assets"), (3, "doit")]
+    ("seed", "way", "python"),
+    [
+        (1, "doit-assets", False),
+        (2, "doit-assets", False),
+        (3, "doit", False),
+        (4, "doit-assets", True),
+        (5, "doit", True),
+    ],
 )
 def test_the_cone_runs_exactly_what_doit_runs(
-    tmp_path: Path, seed: int, way: str
+    tmp_path: Path, seed: int, way: str, python: bool
 ) -> None:
     rng = random.Random(seed)
     toml = random_project(rng, 14)
+    steps = ""
+    if python:
+        toml, steps = with_python(toml, rng)
     projects = [Project(tmp_path / "fast"), Project(tmp_path / "full")]
     for project in projects:
         project.root.mkdir()
         project.write("assets.toml", toml)
+        if python:
+            project.write("steps.py", steps)
+            project.write("helpers.py", HELPERS)
         project.write("dodo.py", "from doit_assets.dodo import *\n")
         for name in ("data/part-a.txt", "data/part-b.txt"):
             project.write(name, name + "\n")
@@ -178,15 +258,20 @@ def test_the_cone_runs_exactly_what_doit_runs(
     assert fast(fast_project, way)[1] in ("-", "(none)")  # writes its manifest
     assert full_project.doit_assets("run").code == 0
     cones = 0
+    code_edits = 0
     for step in range(12):
-        what = edit(rng, projects, step)
+        what = edit(rng, projects, step, python)
         ran, cone, out = fast(fast_project, way)
         full = full_project.doit_assets("run")
         assert full.code == 0, full
         assert sorted(ran) == sorted(full.ran), (what, cone, out, full)
         assert files_of(fast_project) == files_of(full_project), what
+        # an edited module: the manifest no longer holds, doit loads everything
+        code_edits += what in CODE_EDITS
         cones += cone not in ("-",)
-    assert cones == 12  # every run was triaged by the fast path
+        assert (cone == "-") == (what in CODE_EDITS), (what, cone)
+    assert cones == 12 - code_edits  # every other run was triaged
+    assert not python or 0 < code_edits < 12
 
 
 PIPELINE = """\

@@ -17,10 +17,10 @@ as it would have with every task. A manifest that does not match (an edited
 ``assets.toml``, another environment, a time window that moved on) and doit
 loads everything, as always.
 
-Only projects whose assets are fully known from ``assets.toml`` and the
-files above qualify: no Python assets, no globs or directories in
-``inputs`` (a new file could match them). This module imports nothing from
-doit, and nothing that does.
+A project with Python assets qualifies when its modules' bytes, the
+interpreter and the folders of ``sys.path`` vouch for its tasks
+(load/python_code.py); @assets of a dodo.py do not. This module imports
+nothing from doit, and nothing that does.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from ..run.summary import RunCounts, seconds_since_start, summary_line
 from ..store.schema import SCHEMA_VERSION
 from ..store.stamps import Disk, Expected, holds, read_all
 
-FORMAT = 5
+FORMAT = 6
 
 
 class Cone(NamedTuple):
@@ -107,12 +107,15 @@ def write(
     tools: Iterable[str] = (),
     renews_at: float | None = None,
     dodo: str | None = None,
+    code: tuple[Any, ...] | None = None,
 ) -> None:
     """Keep the shape of the project's tasks, unless the manifest has it already.
 
     ``variables``: the inherited variables in fingerprints (fingerprint_env);
     ``tools``: the version commands of ``requires``, vouched for by their
-    executables' stamps (a command whose program cannot be told: no manifest).
+    executables' stamps (a command whose program cannot be told: no manifest);
+    ``code``: what the project's Python assets were made from
+    (load/python_code.py), None for a project of ``assets.toml`` alone.
     """
     digest = project_digest(toml, dodo)
     if digest is None:
@@ -121,7 +124,7 @@ def write(
     if environment is None:
         forget(dodo)
         return
-    header = (FORMAT, digest, environment, renews_at)
+    header = (FORMAT, digest, environment, renews_at, code)
     if _header(dodo) == header:
         return  # written by an earlier run of the same project
     body = _shared(
@@ -212,7 +215,8 @@ def _matching_manifest(toml: str, dodo: str | None = None) -> memoryview | None:
     try:
         data = memoryview(read_nofollow(manifest_of(dodo)))
         size = int.from_bytes(data[:4], "big")
-        version, digest, environment, renews_at = marshal.loads(data[4 : 4 + size])
+        header = marshal.loads(data[4 : 4 + size])
+        version, digest, environment, renews_at, code = header
     except Exception:  # missing or unreadable: doit decides
         return None
     if version != FORMAT or digest != project_digest(toml, dodo):
@@ -221,9 +225,17 @@ def _matching_manifest(toml: str, dodo: str | None = None) -> memoryview | None:
         return None  # a time window opened: partitions changed
     if _environment(environment[0], environment[1]) != environment:
         return None
+    if code is not None and not _code_holds(code):
+        return None  # a module edited, a package installed, another Python
     if not os.path.exists(STATE_FILE):
         return None
     return data[4 + size :]
+
+
+def _code_holds(code: tuple[Any, ...]) -> bool:
+    from ..load.python_code import still_holds  # imports nothing of doit
+
+    return still_holds(code)
 
 
 def _clear_what_was_left() -> None:

@@ -235,9 +235,16 @@ def _limit_state(cone: frozenset[str]) -> None:
 
 def keep_shape(plan: Plan, made: list[dict[str, Any]], dodo: str | None) -> None:
     """Write the fast path's manifest of this project's tasks."""
+    from ..load.python_code import code_of
     from ..plan.environment import names_of
     from . import fastpath
 
+    code = None
+    if plan.python:
+        code = code_of(os.getcwd(), dodo and os.path.realpath(dodo))
+        if code is None:  # a module that looked outside its code when imported
+            fastpath.forget(dodo)
+            return
     commands = dict.fromkeys(c for a in plan.assets for c in a.requires)
     fastpath.write(
         str(plan.fast_path),
@@ -246,6 +253,7 @@ def keep_shape(plan: Plan, made: list[dict[str, Any]], dodo: str | None) -> None
         commands,
         plan.renews_at,
         dodo,
+        code,
     )
 
 

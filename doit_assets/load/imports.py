@@ -23,6 +23,7 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from ..errors import AssetDefinitionError, AssetError, Location
+from .python_code import watching
 
 DECORATORS = ("asset", "observable_source")
 # Folders that hold no module of the project.
@@ -59,9 +60,10 @@ def import_module(name: str, root: str, file: str | None = None) -> ModuleType:
     if root not in sys.path:
         sys.path.insert(0, root)
     try:
-        if file is not None:
-            return _exec_file(name, file)
-        return importlib.import_module(name)
+        with watching(root):  # what it reads while imported: python_code.py
+            if file is not None:
+                return _exec_file(name, file)
+            return importlib.import_module(name)
     except AssetError:  # ours, raised by what the module called: already located
         raise
     except ModuleNotFoundError as err:

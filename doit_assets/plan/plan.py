@@ -49,7 +49,7 @@ class Plan:
     settings: Mapping[str, object]
     on_disk: OnDisk = field(default_factory=OnDisk)
     # The assets.toml whose tasks the fast path may triage (None: not this
-    # project: Python assets, whose code is not in the file)
+    # project: @assets of a dodo.py, which doit imports before we can look)
     fast_path: str | None = None
     # When the next time window opens (a partition appears); None: none will
     renews_at: float | None = None
@@ -61,6 +61,9 @@ class Plan:
     # What is looked for on disk for each asset (load/files.FileCheck, as
     # tuples): the fast path expands the globs of ``inputs`` again (issue 17)
     file_checks: tuple[tuple[Any, ...], ...] = ()
+    # Its assets come from its Python modules too: the fast path vouches for
+    # their code as well (load/python_code.py)
+    python: bool = False
 
     # -- the tasks ---------------------------------------------------------------
 
@@ -240,6 +243,7 @@ def plan_project(
     reserved = command_names() if reserved_names is None else reserved_names
     key = None if python_assets else cache.cache_key(Path(path), reserved)
     saved = cache.load(key) if key else None
+    python = False
     if saved is not None and _still_valid(saved[5], clock.now()):
         settings, root, _, checks, rows, (_, renews_at), sensor_rows = saved
         if cone is not None:
@@ -258,6 +262,7 @@ def plan_project(
         python_sensors = any(callable(s.observe) for s in sensors)
         if project.modules or python_sensors or any(s.is_python for s in graph):
             key = None  # its code is not in the file: never cached
+            python = not python_assets  # (a dodo.py's: never vouched for)
         # open time windows gain a partition as time passes
         renewals = [
             spec.partitions.renews_at(clock.now())
@@ -283,7 +288,7 @@ def plan_project(
             )
     # (max_age, observations, time windows and globs: the fast path's manifest
     # and stamps hold what they need)
-    fast_path = str(path) if key else None  # its tasks known from the file
+    fast_path = str(path) if key or python else None
     resolved = resolve(items, settings)
     on_disk = _with_failed_tools(on_disk, resolved.failed_tools)
     return Plan(
@@ -295,6 +300,7 @@ def plan_project(
         sensors,
         resolved.components,
         tuple(tuple(c) for c in checks),
+        python,
     )
 
 

@@ -1,0 +1,214 @@
+"""The fast path with Python assets: vouched for by the modules' bytes, the
+interpreter and the package folders, and left off when a module looks
+outside its code while it is imported."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from conftest import PYTHON, Project
+from history_support import assert_lines
+from test_cone import fast
+from test_fastpath import MANIFEST, PROBE
+
+STEPS = """\
+from pathlib import Path
+
+from doit_assets import asset
+from helpers import shout
+
+SALT = "1"
+
+
+@asset(path="out/loud.txt")
+def loud(raw: Path, output: Path) -> None:
+    output.write_text(shout(raw.read_text()) + SALT + "\\n")
+
+
+@asset
+def size(loud: Path) -> int:
+    return len(loud.read_text())
+"""
+
+HELPERS = """\
+def shout(text: str) -> str:
+    return text.upper()
+"""
+
+TOML = """\
+[settings]
+modules = ["steps"]
+
+[assets.raw]
+path = "data/raw.txt"
+
+[assets.copy]
+path = "out/copy.txt"
+transform = "cat {loud.path} > {self.path}"
+"""
+
+
+def built(project: Project, steps: str = STEPS) -> Project:
+    project.write("data/raw.txt", "a\n")
+    project.write("steps.py", steps)
+    project.write("helpers.py", HELPERS)
+    project.assets(TOML, dodo=False)
+    assert project.doit_assets().ran == ["loud", "copy", "size"]
+    return project
+
+
+def probe(project: Project) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-c", PROBE], cwd=project.root, capture_output=True, text=True
+    )
+
+
+def test_an_unchanged_python_project_is_answered_without_doit(
+    project: Project,
+) -> None:
+    built(project)
+    result = probe(project)
+    assert result.returncode == 0, result
+    assert_lines(
+        result.stdout,
+        [
+            "-- raw",
+            "-- loud",
+            "-- copy",
+            "-- size",
+            "doit-assets: 0 made, 4 up to date in <took>",
+            "doit imported: False",
+        ],
+    )
+
+
+def test_a_changed_source_hands_doit_the_cone_of_python_assets(
+    project: Project,
+) -> None:
+    built(project)
+    project.write("data/raw.txt", "b\n")
+    assert fast(project)[:2] == (["loud", "copy", "size"], "copy loud raw size")
+    assert project.read("out/copy.txt") == "B\n1\n"
+
+
+@pytest.mark.parametrize(
+    ("module", "old", "new", "ran"),
+    [
+        ("steps.py", 'SALT = "1"', 'SALT = "2"', ["loud", "copy", "size"]),
+        ("helpers.py", "upper()", "lower()", ["loud", "copy", "size"]),
+        ("steps.py", "from pathlib", "# a comment\nfrom pathlib", []),
+    ],
+)
+def test_an_edited_module_loads_everything(
+    project: Project, module: str, old: str, new: str, ran: list[str]
+) -> None:
+    built(project)
+    text = project.read(module)
+    project.write(module, text.replace(old, new))
+    assert fast(project)[:2] == (ran, "-")
+    assert fast(project)[:2] == ([], "(none)")  # and vouches for the new code
+
+
+def test_a_changed_package_folder_loads_everything(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.write("site/.keep", "")
+    monkeypatch.setenv("PYTHONPATH", str(project.path("site")))
+    built(project)
+    assert fast(project)[:2] == ([], "(none)")
+    project.write("site/newly_installed.py", "")  # pip install adds an entry
+    assert fast(project)[:2] == ([], "-")
+    assert fast(project)[:2] == ([], "(none)")
+    monkeypatch.setenv("PYTHONPATH", str(project.path("data")))
+    assert fast(project)[:2] == ([], "-")
+
+
+LISTING = """\
+import os
+from pathlib import Path
+
+from doit_assets import asset
+
+# one asset per file of conf/: the module decides its assets by the disk
+for name in sorted(os.listdir("conf")):
+    def make(output: Path, name: str = name) -> None:
+        output.write_text(name)
+    globals()[name] = asset(name=name, path=f"out/{name}.out")(make)
+"""
+
+
+def test_a_module_that_lists_a_folder_when_imported_gets_no_fast_path(
+    project: Project,
+) -> None:
+    project.write("conf/a", "")
+    project.write("steps.py", LISTING)
+    project.assets('[settings]\nmodules = ["steps"]\n', dodo=False)
+    assert project.doit_assets().ran == ["a"]
+    assert not project.exists(MANIFEST)
+    project.write("conf/b", "")
+    assert fast(project)[:2] == (["b"], "-")
+
+
+def test_a_module_that_reads_a_file_when_imported_gets_no_fast_path(
+    project: Project,
+) -> None:
+    reading = STEPS.replace('SALT = "1"', 'SALT = open("salt.txt").read().strip()')
+    project.write("salt.txt", "1\n")
+    built(project, reading)
+    assert not project.exists(MANIFEST)
+    project.write("salt.txt", "2\n")
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+
+
+PACKAGE = {
+    "pkg/__init__.py": "from . import data\n",
+    "pkg/data.py": "import pathlib\n"
+    "VALUE = (pathlib.Path(__file__).parent / 'v.txt').read_text()\n",
+    "pkg/v.txt": "v",
+}
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_a_package_that_reads_its_data_when_imported(
+    project: Project, monkeypatch: pytest.MonkeyPatch, inside: bool
+) -> None:
+    """An installed package's own reads are not the project's; the same
+    package kept in the project is the project's code, and its read counts."""
+    site = project.path("lib") if inside else project.root.parent / "site"
+    for name, text in PACKAGE.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text)
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    built(project, "import pkg  # noqa: F401\n" + STEPS)
+    assert project.exists(MANIFEST) is not inside
+
+
+def test_doit_with_a_dodo_py_that_imports_the_module_gets_every_task(
+    project: Project,
+) -> None:
+    built(project)
+    project.write(
+        "dodo.py", "import steps  # noqa: F401\nfrom doit_assets.dodo import *\n"
+    )
+    assert project.doit().code == 0
+    assert not project.exists(MANIFEST + ".dodo")  # imported where no one watched
+    project.write("dodo.py", "from doit_assets.dodo import *\n")
+    assert project.doit().code == 0
+    assert project.exists(MANIFEST + ".dodo")
+    assert fast(project, "doit")[:2] == ([], "(none)")
+
+
+def test_assets_of_a_dodo_py_get_no_fast_path(project: Project) -> None:
+    project.write("data/raw.txt", "a\n")
+    project.write(
+        "dodo.py",
+        "from pathlib import Path\nfrom doit_assets import asset\n"
+        "from doit_assets.dodo import *\n\n"
+        "@asset(path='out/loud.txt')\n"
+        "def loud(raw: Path, output: Path) -> None:\n"
+        "    output.write_text(raw.read_text().upper())\n",
+    )
+    project.assets('[assets.raw]\npath = "data/raw.txt"\n', dodo=False)
+    assert project.doit().ran == ["loud"]
+    assert not project.exists(MANIFEST + ".dodo")
