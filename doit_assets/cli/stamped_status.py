@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from typing import Any
 
-from ..doit_plugin.fastpath import Task, look, tasks_in
+from ..doit_plugin.fastpath import look
 from ..inspect.causes import STATES, State, partition_summary
 from ..model import clock
 from ..store.stamps import unpack
@@ -24,8 +25,8 @@ def stamped_status(toml: str) -> int | None:
     found = look(toml)
     if found is None or found.cone:
         return None
-    tasks = tasks_in(found)
-    if any(task.asset[2] or not task.asset[1] for task in tasks):
+    tasks = found.tasks  # the manifest's rows: fastpath.Task's fields
+    if any(asset[2] or not asset[1] for _, _, _, asset, _ in tasks):
         return None  # checks (their results are in the history), or a stranger
     rows, counts = _rows(tasks, found.stamps)
     sys.stdout.write(table(["ASSET", "STATUS", "AGE", "REASON"], rows, set()))
@@ -34,29 +35,28 @@ def stamped_status(toml: str) -> int | None:
 
 
 def _rows(
-    tasks: list[Task], stamps: Mapping[str, bytes]
+    tasks: list[tuple[Any, ...]], stamps: Mapping[str, bytes]
 ) -> tuple[list[list[str]], dict[State, int]]:
     now = clock.now()
     made: dict[str, float | None] = {}
     max_ages: dict[str, float | None] = {}
     kinds: dict[str, str] = {}
     partitions: dict[str, int] = {}
-    for task in tasks:
-        if task.name != task.asset[0]:
-            partitions[task.asset[0]] = partitions.get(task.asset[0], 0) + 1
-    for task in tasks:
-        key, kind, _ = task.asset
+    for name, _, _, (key, _, _), _ in tasks:
+        if name != key:
+            partitions[key] = partitions.get(key, 0) + 1
+    for name, expected, _, (key, kind, _), _ in tasks:
         kinds.setdefault(key, kind)
-        if task.name == key and key in partitions:
+        if name == key and key in partitions:
             continue  # the group: its partitions say it
-        stamp = unpack(stamps.get(task.name))
-        when = stamp.made_at if stamp is not None and kind != "source" else None
+        stamp = unpack(stamps.get(name)) if kind != "source" else None
+        when = None if stamp is None else stamp.made_at
         if when is not None:
             made[key] = max(float(when), made.get(key) or 0.0)
         else:
             made.setdefault(key, None)
-        if task.expected.max_age is not None:
-            max_ages[key] = task.expected.max_age
+        if expected[5] is not None:  # max_age
+            max_ages[key] = expected[5]
     rows = []
     counts: dict[State, int] = dict.fromkeys(STATES, 0)
     for key, kind in kinds.items():

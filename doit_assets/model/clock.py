@@ -10,6 +10,7 @@ same for a watcher and every run it starts.
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import re
 import time
@@ -37,7 +38,11 @@ def format_duration(seconds: float) -> str:
     """The largest two units: ``3d2h``, ``26h``, ``45m``, ``12s`` (hours below 2 days)."""
     if seconds < 1:
         return "0s"
-    left = int(seconds)
+    return _whole_seconds(int(seconds))
+
+
+@functools.lru_cache(maxsize=4096)  # a status table asks for many ages alike
+def _whole_seconds(left: int) -> str:
     if 3600 <= left < 2 * 86400:
         hours, left = divmod(left, 3600)
         minutes = left // 60

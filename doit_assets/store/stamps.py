@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..model import clock
+from ..model.spec import is_directory
 from .versions import DIR_INPUTS, FINGERPRINT, MADE_AT, OUTPUTS, current_stamp
 
 TABLE = "asset_stamps"
@@ -104,36 +105,45 @@ def unpack(data: bytes | None) -> Stamp | None:
 
 
 class Disk:
-    """The disk as one triage sees it: each path looked at once."""
+    """The disk as one triage sees it: each path looked at once (one ``stat``
+    answers both its modification time and its stamp)."""
 
     def __init__(self) -> None:
-        self._mtimes: dict[str, float | None] = {}
-        self._stamps: dict[str, str | None] = {}
+        self._stats: dict[str, os.stat_result | None] = {}
+        self._dir_stamps: dict[str, str | None] = {}
         self.now = clock.now()
 
-    def mtime(self, path: str) -> float | None:
+    def _stat(self, path: str) -> os.stat_result | None:
         try:
-            return self._mtimes[path]
+            return self._stats[path]
         except KeyError:
             pass
         try:
-            found: float | None = os.stat(path).st_mtime
+            found: os.stat_result | None = os.stat(path)
         except OSError:
             found = None
-        self._mtimes[path] = found
+        self._stats[path] = found
         return found
 
+    def mtime(self, path: str) -> float | None:
+        st = self._stat(path)
+        return None if st is None else st.st_mtime
+
     def stamp(self, path: str) -> str | None:
-        try:
-            return self._stamps[path]
-        except KeyError:
-            pass
-        try:
-            found = current_stamp(path)
-        except OSError:
-            found = None
-        self._stamps[path] = found
-        return found
+        """As ``versions.current_stamp`` says it."""
+        if is_directory(path):
+            try:
+                return self._dir_stamps[path]
+            except KeyError:
+                pass
+            try:
+                found = current_stamp(path)
+            except OSError:
+                found = None
+            self._dir_stamps[path] = found
+            return found
+        st = self._stat(path)
+        return None if st is None else f"{st.st_size}:{st.st_mtime_ns}"
 
 
 def holds(expected: Expected, packed: bytes | None, disk: Disk) -> bool:
