@@ -4,13 +4,11 @@ outside its code while it is imported."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
-from conftest import PYTHON, Project
+from conftest import Project
 from history_support import assert_lines
 from test_cone import fast
-from test_fastpath import MANIFEST, PROBE
+from test_fastpath import MANIFEST, probe
 
 STEPS = """\
 from pathlib import Path
@@ -56,12 +54,6 @@ def built(project: Project, steps: str = STEPS) -> Project:
     project.assets(TOML, dodo=False)
     assert project.doit_assets().ran == ["loud", "copy", "size"]
     return project
-
-
-def probe(project: Project) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PYTHON, "-c", PROBE], cwd=project.root, capture_output=True, text=True
-    )
 
 
 def test_an_unchanged_python_project_is_answered_without_doit(
