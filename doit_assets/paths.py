@@ -60,3 +60,8 @@ def state_folder_problem(folder: str = STATE_DIR) -> str | None:
     if not stat.S_ISDIR(st.st_mode):
         return f"'{folder}' is not a folder"
     return None
+
+
+def is_directory(path: str) -> bool:
+    """Directory outputs are written with a trailing slash: ``path = "build/plots/"``."""
+    return path.endswith("/")

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from ..inspect.causes import AssetStatus
 from ..model.clock import format_duration
 from ..model.cron import cron_expression, last_tick, next_tick
-from ..model.spec import is_directory
-from ..paths import OBSERVED_DIR
+from ..paths import OBSERVED_DIR, is_directory
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset
 

@@ -21,8 +21,7 @@ from ..load.files import print_warnings
 from ..load.toml import Project
 from ..memory import collector_paused
 from ..model.graph import AssetGraph
-from ..model.spec import is_directory
-from ..paths import STATE_FILE
+from ..paths import STATE_FILE, is_directory
 from ..plan.plan import Plan, plan_of, plan_project
 from ..plan.records import PlannedAsset, PlannedGroup
 from ..run.context import RunContext

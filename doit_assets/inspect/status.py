@@ -18,9 +18,8 @@ from typing import Any
 
 from ..memory import collector_paused
 from ..model import clock
-from ..model.spec import is_directory
 from ..model.values import observation_path
-from ..paths import HISTORY_FILE, OBSERVED_DIR, STATE_FILE
+from ..paths import HISTORY_FILE, OBSERVED_DIR, STATE_FILE, is_directory
 from ..plan.environment import code_changed
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset, PlannedGroup

@@ -27,8 +27,9 @@ from ..model.checks import (
     check_label,
 )
 from ..model.partitions import PartitionsDef
-from ..model.spec import AssetKey, AssetSpec, is_directory
+from ..model.spec import AssetKey, AssetSpec
 from ..model.template import PATH_ATTRIBUTES, TemplateError, parse_template
+from ..paths import is_directory
 from .decorators import AssetCheckDef
 from .fields import Checker
 from .pathnames import LABEL_PATTERN, declared_path, partition_ref_problem

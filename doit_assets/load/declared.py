@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from ..errors import AssetDefinitionError, AssetError, Location
-from ..model.spec import AssetKey, AssetSpec, is_directory
+from ..model.spec import AssetKey, AssetSpec
+from ..paths import is_directory
 
 Where = Callable[[AssetSpec, str], "Location | None"]
 PLACEHOLDER = re.compile(r"\{partition(?:\.[A-Za-z_][A-Za-z0-9_]*)?\}")

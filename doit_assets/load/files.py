@@ -23,8 +23,8 @@ from typing import Literal, NamedTuple
 
 from ..errors import AssetDefinitionError, Location
 from ..model.disk import Missing, MissingKind, OnDisk
-from ..model.spec import AssetKey, AssetSpec, is_directory
-from ..paths import STAGING_PREFIX, STATE_DIR
+from ..model.spec import AssetKey, AssetSpec
+from ..paths import STAGING_PREFIX, STATE_DIR, is_directory
 from .declared import Covered, Where, named_by_dependency
 
 INPUT_HINT = (

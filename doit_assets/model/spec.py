@@ -101,8 +101,3 @@ class AssetSpec:
     @property
     def is_python(self) -> bool:
         return callable(self.transform)
-
-
-def is_directory(path: str) -> bool:
-    """Directory outputs are written with a trailing slash: ``path = "build/plots/"``."""
-    return path.endswith("/")

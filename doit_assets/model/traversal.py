@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import repeat
 from typing import Generic, Literal, TypeVar
 
@@ -62,11 +61,32 @@ def closure(starts: Iterable[K], edges: Callable[[K], Iterable[K]]) -> list[K]:
 Shown = Literal["here", "above", "below"]
 
 
-@dataclass(slots=True)  # not frozen: made for every step, and frozen costs twice
 class Step(Generic[N]):
-    node: N
-    level: int  # 0: the root of a tree (one given, or one continued); 1: its children
-    shown: Shown
+    """One node as a tree shows it. (Not a dataclass: the fast path imports
+    this module, and ``dataclasses`` would cost it about 10 ms.)"""
+
+    __slots__ = ("level", "node", "shown")
+
+    def __init__(self, node: N, level: int, shown: Shown) -> None:
+        self.node = node
+        self.level = (
+            level  # 0: the root of a tree (one given, or continued); 1: its children
+        )
+        self.shown = shown
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Step):
+            return NotImplemented
+        return (self.node, self.level, self.shown) == (
+            other.node,
+            other.level,
+            other.shown,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"Step(node={self.node!r}, level={self.level!r}, shown={self.shown!r})"
 
 
 def walk_once(

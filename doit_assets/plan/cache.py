@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import marshal
 import os
-from pathlib import Path
 from typing import Any
 
 from ..atomic import read_nofollow, write_atomically
@@ -30,7 +29,9 @@ from ..paths import CACHE_FILE
 FORMAT = 10
 
 
-def cache_key(toml: Path, reserved_names: frozenset[str]) -> str | None:
+def cache_key(
+    toml: str | os.PathLike[str], reserved_names: frozenset[str]
+) -> str | None:
     """The key of a project: its file's bytes and everything else that shapes it."""
     return project_digest(
         toml, f"project cache {FORMAT}", "\0".join(sorted(reserved_names))
@@ -41,7 +42,8 @@ def project_digest(toml: str | os.PathLike[str], *more: str) -> str | None:
     """A digest of a project as it is now: its file's bytes and identity, where
     it is, and this package's code; ``more`` says what it is for."""
     try:
-        data = Path(toml).read_bytes()
+        with open(toml, "rb") as f:
+            data = f.read()
     except OSError:
         return None
     digest = hashlib.sha256(data)
@@ -58,7 +60,7 @@ def project_digest(toml: str | os.PathLike[str], *more: str) -> str | None:
 
 def code_stamp() -> str:
     """This package's own code, so that an upgrade or an edit invalidates."""
-    package = Path(__file__).parent.parent
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     stamps = []
     for folder, dirs, names in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

@@ -22,8 +22,9 @@ from ..model.checks import CheckSpec
 from ..model.graph import AssetGraph
 from ..model.mappings import UpstreamPartitions
 from ..model.partitions import render_key
-from ..model.spec import AssetKey, AssetSpec, is_directory
+from ..model.spec import AssetKey, AssetSpec
 from ..model.template import Ref, parse_template
+from ..paths import is_directory
 from .records import (
     DEFAULT_RETRY_DELAY,
     MARK,

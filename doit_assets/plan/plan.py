@@ -25,8 +25,9 @@ from ..load.toml import Project
 from ..model import clock
 from ..model.disk import Missing, OnDisk
 from ..model.graph import AssetGraph
-from ..model.spec import AssetKey, AssetSpec, is_directory
+from ..model.spec import AssetKey, AssetSpec
 from ..model.traversal import closure, walk
+from ..paths import is_directory
 from . import cache
 from .compile import compile_plan, compile_sensors
 from .environment import Components, names_of, resolve

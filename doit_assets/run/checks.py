@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.checks import HEADER_EXTENSIONS, CheckResult
-from ..model.spec import is_directory
+from ..paths import is_directory
 from ..plan.records import PlannedAsset, PlannedCheck, PythonCall
 from ..store.records import CheckOutcome
 from .staging import Attempt

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..model.spec import is_directory
+from ..paths import is_directory
 from ..store.versions import dir_files, file_md5
 
 DIFF_LINES = 40  # lines of a unified diff shown; the rest are counted

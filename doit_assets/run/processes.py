@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -30,7 +29,6 @@ import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from ..atomic import write_atomically
 from ..paths import RUNNING_DIR
@@ -152,10 +150,14 @@ def run_identity() -> Identity:
 # -- the registry ----------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class Entry:
-    path: str
-    data: dict[str, object]
+    """One attempt's file in the registry, and what it holds."""
+
+    __slots__ = ("data", "path")
+
+    def __init__(self, path: str, data: dict[str, object]) -> None:
+        self.path = path
+        self.data = data
 
 
 class Registry:
@@ -170,7 +172,7 @@ class Registry:
         """Record an attempt before its staging folders are made."""
         os.makedirs(self.folder, exist_ok=True)
         entry = Entry(
-            os.path.join(self.folder, secrets.token_hex(6) + ".json"),
+            os.path.join(self.folder, os.urandom(6).hex() + ".json"),
             {"run": list(self.run_identity()), "folders": list(folders), "group": None},
         )
         self._write(entry)

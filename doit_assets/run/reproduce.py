@@ -16,8 +16,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..model.spec import is_directory
-from ..paths import STATE_FILE
+from ..paths import STATE_FILE, is_directory
 from ..plan.environment import changed_components, code_changed
 from ..plan.plan import Plan
 from ..plan.records import PlannedAsset

@@ -27,8 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..atomic import sync_folder
-from ..model.spec import is_directory
-from ..paths import STAGING_PREFIX, STAGING_TOKEN
+from ..paths import STAGING_PREFIX, STAGING_TOKEN, is_directory
 from .processes import Entry, Registry, ensure_watchdog
 
 Stamp = tuple[int, int, int] | None  # (size, mtime, inode) of what is at a path

@@ -10,7 +10,7 @@ import os
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..text import first_line, format_took
 
@@ -19,9 +19,11 @@ from ..text import first_line, format_took
 _IMPORTED = time.monotonic()
 
 
-@dataclass(frozen=True, slots=True)
-class RunCounts:
-    """What one run did to its assets (partitions count one each)."""
+class RunCounts(NamedTuple):
+    """What one run did to its assets (partitions count one each).
+
+    (NamedTuples, not dataclasses: the fast path imports this module, and
+    ``dataclasses`` would cost it more than the rest of its imports.)"""
 
     made: int = 0
     up_to_date: int = 0
@@ -78,8 +80,7 @@ BLOCKED_SHOWN = 5  # blocked assets named per failure
 _WHERE = re.compile(r"^(?:[^\s:][^:]*:\d+: )?asset '[^']+': ")
 
 
-@dataclass(frozen=True, slots=True)
-class FailedAsset:
+class FailedAsset(NamedTuple):
     """One failure of a run, as the summary shows it."""
 
     task: str  # KEY or KEY:PARTITION

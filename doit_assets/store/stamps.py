@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..model import clock
-from ..model.spec import is_directory
+from ..paths import is_directory
 from .versions import DIR_INPUTS, FINGERPRINT, MADE_AT, OUTPUTS, current_stamp
 
 TABLE = "asset_stamps"

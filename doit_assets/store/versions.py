@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..model import clock
-from ..model.spec import is_directory
+from ..paths import is_directory
 
 FINGERPRINT = "asset:fingerprint"
 OUTPUTS = "asset:outputs"
