@@ -205,3 +205,28 @@ def test_max_age_and_observations_use_the_fast_path(
     assert project.doit_assets().ran == ["remote"]  # observed on every run
     monkeypatch.setenv("DOIT_ASSETS_NOW", str(time.time() + 2 * 3600))
     assert project.doit_assets().ran == ["remote", "count"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pyproject.toml", "[tool.doit.commands.run]\nalways = true\n"),
+        ("pyproject.toml", '[tool.doit]\ndefault_tasks = ["upper"]\n'),
+        ("doit.cfg", "[run]\nalways = True\n"),
+    ],
+)
+def test_doit_options_that_change_a_run_are_left_to_doit(
+    project: Project, name: str, text: str
+) -> None:
+    built(project)
+    project.write(name, text)
+    result = probe(project)
+    assert "doit imported: True" in result.stdout, result
+
+
+def test_doit_options_that_change_nothing_keep_the_fast_path(
+    project: Project,
+) -> None:
+    built(project)
+    project.write("pyproject.toml", "[tool.doit]\nverbosity = 2\nalways = false\n")
+    assert "doit imported: False" in probe(project).stdout

@@ -130,27 +130,48 @@ for name in sorted(os.listdir("conf")):
 """
 
 
-def test_a_module_that_lists_a_folder_when_imported_gets_no_fast_path(
-    project: Project,
-) -> None:
+def test_a_folder_listed_when_imported_is_listed_again(project: Project) -> None:
     project.write("conf/a", "")
     project.write("steps.py", LISTING)
     project.assets('[settings]\nmodules = ["steps"]\n', dodo=False)
     assert project.doit_assets().ran == ["a"]
-    assert not project.exists(MANIFEST)
+    assert fast(project)[:2] == ([], "(none)")
+    project.write("conf/a", "edited")  # the same names: nothing to load again
+    assert fast(project)[:2] == ([], "(none)")
     project.write("conf/b", "")
     assert fast(project)[:2] == (["b"], "-")
 
 
-def test_a_module_that_reads_a_file_when_imported_gets_no_fast_path(
-    project: Project,
+@pytest.mark.parametrize(
+    "read",
+    [
+        'open("salt.txt").read().strip()',
+        'pkgutil.get_data("steps", "salt.txt").decode().strip()',
+    ],
+)
+def test_a_file_read_when_imported_is_looked_at_again(
+    project: Project, read: str
 ) -> None:
-    reading = STEPS.replace('SALT = "1"', 'SALT = open("salt.txt").read().strip()')
+    reading = "import pkgutil\n" + STEPS.replace('SALT = "1"', f"SALT = {read}")
     project.write("salt.txt", "1\n")
     built(project, reading)
-    assert not project.exists(MANIFEST)
+    assert fast(project)[:2] == ([], "(none)")
     project.write("salt.txt", "2\n")
     assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+    assert project.read("out/copy.txt") == "A\n2\n"
+
+
+def test_a_module_that_runs_a_command_when_imported_gets_no_fast_path(
+    project: Project,
+) -> None:
+    running = STEPS.replace(
+        'SALT = "1"',
+        'import subprocess\nSALT = subprocess.run(["echo", "1"], '
+        "capture_output=True, text=True).stdout.strip()",
+    )
+    built(project, running)
+    assert not project.exists(MANIFEST)
+    assert fast(project)[:2] == ([], "-")
 
 
 PACKAGE = {
@@ -165,15 +186,73 @@ PACKAGE = {
 def test_a_package_that_reads_its_data_when_imported(
     project: Project, monkeypatch: pytest.MonkeyPatch, inside: bool
 ) -> None:
-    """An installed package's own reads are not the project's; the same
-    package kept in the project is the project's code, and its read counts."""
+    """A package on PYTHONPATH, or kept in the project: its modules are
+    digested, the data it reads is looked at again."""
     site = project.path("lib") if inside else project.root.parent / "site"
     for name, text in PACKAGE.items():
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text(text)
     monkeypatch.setenv("PYTHONPATH", str(site))
     built(project, "import pkg  # noqa: F401\n" + STEPS)
-    assert project.exists(MANIFEST) is not inside
+    assert fast(project)[:2] == ([], "(none)")
+    (site / "pkg/v.txt").write_text("w")
+    assert fast(project)[:2] == ([], "-")
+    assert fast(project)[:2] == ([], "(none)")
+    (site / "pkg/data.py").write_text(PACKAGE["pkg/data.py"] + "# edited in place\n")
+    assert fast(project)[:2] == ([], "-")
+
+
+def test_a_module_added_where_an_import_looks_is_noticed(project: Project) -> None:
+    optional = STEPS.replace(
+        'SALT = "1"',
+        'SALT = "1"\ntry:\n    from local_settings import *  # noqa: F403\n'
+        "except ImportError:\n    pass",
+    )
+    built(project, optional)
+    assert fast(project)[:2] == ([], "(none)")
+    project.write("local_settings.py", 'SALT = "local"\n')
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+    assert project.read("out/copy.txt") == "A\nlocal\n"
+
+
+def test_a_module_outside_the_project_edited_in_place_is_noticed(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = project.root.parent / "shared"
+    shared.mkdir()
+    (shared / "consts.py").write_text('SALT = "1"\n')
+    monkeypatch.setenv("PYTHONPATH", str(shared))
+    built(project, STEPS.replace('SALT = "1"', "from consts import SALT"))
+    (shared / "consts.py").write_text('SALT = "2"\n')  # its folder stays the same
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+
+
+def test_a_module_linked_from_outside_the_project_is_followed(
+    project: Project,
+) -> None:
+    elsewhere = project.root.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "steps.py").write_text(STEPS)
+    project.path("steps.py").symlink_to(elsewhere / "steps.py")
+    built(project, project.read("steps.py"))
+    assert fast(project)[:2] == ([], "(none)")
+    (elsewhere / "steps.py").write_text(STEPS.replace('SALT = "1"', 'SALT = "2"'))
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+
+
+def test_a_link_to_a_module_retargeted_is_noticed(project: Project) -> None:
+    project.write("impl/v1.py", HELPERS)
+    project.write("impl/v2.py", HELPERS.replace("upper()", "upper() + '!'"))
+    project.path("helpers.py").symlink_to("impl/v1.py")
+    project.write("data/raw.txt", "a\n")
+    project.write("steps.py", STEPS)
+    project.assets(TOML, dodo=False)
+    assert project.doit_assets().ran == ["loud", "copy", "size"]
+    assert fast(project)[:2] == ([], "(none)")
+    project.path("helpers.py").unlink()
+    project.path("helpers.py").symlink_to("impl/v2.py")
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+    assert project.read("out/copy.txt") == "A\n!1\n"
 
 
 def test_doit_with_a_dodo_py_that_imports_the_module_gets_every_task(
@@ -204,3 +283,19 @@ def test_assets_of_a_dodo_py_get_no_fast_path(project: Project) -> None:
     project.assets('[assets.raw]\npath = "data/raw.txt"\n', dodo=False)
     assert project.doit().ran == ["loud"]
     assert not project.exists(MANIFEST + ".dodo")
+
+
+def test_a_library_that_reads_a_project_file_when_imported(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lib = project.root.parent / "lib"
+    lib.mkdir()
+    (lib / "sitecfg.py").write_text(
+        'with open("settings.ini") as f:\n    SALT = f.read().strip()\n'
+    )
+    monkeypatch.setenv("PYTHONPATH", str(lib))
+    project.write("settings.ini", "1\n")
+    built(project, STEPS.replace('SALT = "1"', "from sitecfg import SALT"))
+    assert fast(project)[:2] == ([], "(none)")
+    project.write("settings.ini", "2\n")
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")

@@ -171,6 +171,8 @@ def triage(toml: str = "assets.toml", dodo: str | None = None) -> int | Cone | N
     body = _matching_manifest(toml, dodo)
     if body is None:
         return None
+    if dodo is None and _configured_run():
+        return None  # doit's own reading of the options decides
     lock = RunLock()
     try:
         if lock.try_acquire("doit-assets") is not None:
@@ -193,6 +195,52 @@ def triage(toml: str = "assets.toml", dodo: str | None = None) -> int | Cone | N
     finally:
         lock.release()
     return 0
+
+
+# doit options that change which tasks a plain run runs
+_RUN_OPTIONS = ("always", "default_tasks", "single")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+def _configured_run() -> bool:
+    """Does doit's configuration (``[tool.doit]`` of pyproject.toml, or
+    doit.cfg) set an option that changes what a plain run runs? (With a
+    dodo.py, the task creator sees the options doit took; ``doit-assets``
+    decides before doit reads them.)"""
+    try:
+        sections = _doit_config()
+    except Exception:  # unreadable: doit's run says why
+        return True
+    return any(
+        section.get(option) not in (None, False, *_FALSE)
+        for section in sections
+        for option in _RUN_OPTIONS
+    )
+
+
+def _doit_config() -> list[Mapping[str, Any]]:
+    """The sections of doit's configuration a run reads: global, then run."""
+    sections: list[Mapping[str, Any]] = []
+    try:
+        with open("pyproject.toml", "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        data = b""
+    if b"doit" in data:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib
+
+        table = tomllib.loads(data.decode()).get("tool", {}).get("doit", {})
+        sections += [table, table.get("commands", {}).get("run", {})]
+    if os.path.exists("doit.cfg"):
+        import configparser
+
+        parser = configparser.ConfigParser()
+        parser.read("doit.cfg")
+        sections += [parser[name] for name in ("GLOBAL", "run") if name in parser]
+    return sections
 
 
 def tasks_in(found: Triaged) -> list[Task]:

@@ -2,78 +2,87 @@
 
 A project whose assets come from its Python modules (``[settings] modules``,
 ``python = "module:function"``) has tasks that ``assets.toml`` alone does not
-tell. The fast path may still vouch for them when they are a function of
-things it can look at without importing anything: the bytes of the project's
-modules, the interpreter, and the folders of ``sys.path`` (installing,
-upgrading or removing a distribution changes its folder; the packages a code
-version counts are read from them). ``code_of`` says what those are after a
-load; ``still_holds`` checks them again before the next one.
+tell. The fast path may still vouch for them when what made them can be
+looked at again without importing anything. ``code_of`` says what that is
+after a load; ``still_holds`` checks it before the next one:
 
-A module that reads something else while it is imported (opens a file, lists
-a folder, runs a command, connects) may make other assets next time with the
-same code. Python's audit hooks tell: while the project's modules are
-imported, an audit event of that kind raised by the project's own code (not by
-the import system importing a module, not by doit-assets, not by a package it
-imports) marks the process, and the fast path is left off. What the hooks do
-not see: environment variables read at import (name them in
-``fingerprint_env``: the manifest keeps their values) and the mere existence
-of a path (``os.path.exists``).
+- the interpreter (``sys.version``, ``sys.prefix``, ``PYTHONPATH``), and the
+  folders of ``sys.path`` with their stamps (installing, upgrading or
+  removing a distribution changes its folder);
+- a digest of every module file imported that is not installed (the
+  project's, and those on ``PYTHONPATH`` or of an editable install), by the
+  path it was imported from (a symbolic link retargeted counts);
+- what was read while the project's modules were imported, as Python's
+  audit hooks report it: each file opened, by its stamp (size, modification
+  and change time, inode), and each folder listed, by its names; a folder
+  the import system looked in for a module (and the project's folder and
+  its modules' folders, whoever listed them first), by the names of the
+  modules and packages in it: a new one may change what an ``import``
+  finds. What belongs to the installed interpreter and its packages, to
+  ``__pycache__`` and to doit-assets' own state is left out.
+
+A module that runs a command, connects, or asks the host's name while it is
+imported cannot be looked at again: the fast path is left off for the
+project. What the hooks do not see: the clock, environment variables (name
+them in ``fingerprint_env``: the manifest keeps their values) and the calls
+that only ``stat`` a path (``os.path.exists``, ``getsize``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.machinery
 import os
 import sys
-from collections.abc import Iterator
-from types import FrameType
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
+from ..paths import STATE_DIR
 from .packages import is_project_file
 
-# The audit events of a module that looks outside its code while imported.
-_READS = frozenset(
+# Audit events after which no one can tell what a module made of its import.
+_UNTOLD = frozenset(
     {
-        "open",
-        "os.listdir",
-        "os.scandir",
-        "glob.glob",
-        "glob.glob/2",
         "subprocess.Popen",
         "os.system",
         "os.posix_spawn",
         "os.exec",
         "os.fork",
+        "os.forkpty",
         "socket.connect",
         "socket.getaddrinfo",
+        "socket.gethostname",
+        "socket.gethostbyname",
         "urllib.Request",
         "sqlite3.connect",
     }
 )
+_LISTED = frozenset({"os.listdir", "os.scandir"})
 _OWN = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class _Watch:
-    """The state of the audit hook, for the process."""
+    """What the audit hook saw, for the process."""
 
     hooked = False
     depth = 0  # imports of project modules going on
-    root = ""  # the real path of the project being imported
-    read = False  # a project module read something while it was imported
+    untold = False  # a command run, a connection made while importing
+    opened: ClassVar[set[str]] = set()  # files opened while importing
+    listed: ClassVar[set[str]] = set()  # folders listed while importing
+    searched: ClassVar[set[str]] = set()  # folders the import system listed
     audited: ClassVar[set[str]] = set()  # module files first imported watched
 
 
 @contextlib.contextmanager
 def watching(root: str) -> Iterator[None]:
-    """Import the project's modules within this: what they read is noticed,
-    and the modules imported are known to have been watched."""
+    """Import the project's modules within this: what they read is kept, and
+    the modules imported are known to have been watched."""
     if not _Watch.hooked:
         sys.addaudithook(_audit)  # for the process: a hook cannot be removed
         _Watch.hooked = True
     before = set(sys.modules)
     _Watch.depth += 1
-    _Watch.root = os.path.realpath(root)
     try:
         yield
     finally:
@@ -85,59 +94,118 @@ def watching(root: str) -> Iterator[None]:
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
-    if not _Watch.depth or _Watch.read or event not in _READS:
+    if not _Watch.depth:
         return
-    # The innermost frame that tells whose read it is: the import system's
-    # (a module being imported), doit-assets' own, or the project's code.
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        name = frame.f_code.co_filename
-        if name.startswith("<frozen importlib") or name.startswith(_OWN):
-            return
-        if is_project_file(name, _Watch.root):
-            _Watch.read = True
-            return
-        frame = frame.f_back
+    if event == "open":
+        path = args[0] if args else None
+        if isinstance(path, (str, bytes, os.PathLike)):
+            _Watch.opened.add(os.path.abspath(os.fsdecode(path)))
+    elif event in _LISTED:
+        path = args[0] if args else None
+        if path is None:
+            path = os.curdir
+        if isinstance(path, (str, bytes, os.PathLike)):
+            folder = os.path.abspath(os.fsdecode(path))
+            caller = sys._getframe(1).f_code.co_filename
+            if caller.startswith("<frozen importlib"):  # looking for a module
+                _Watch.searched.add(folder)
+            else:
+                _Watch.listed.add(folder)
+        else:  # a folder by its descriptor: which one is not known
+            _Watch.untold = True
+    elif event in _UNTOLD:
+        _Watch.untold = True
 
 
 def code_of(root: str, dodo: str | None = None) -> tuple[Any, ...] | None:
-    """What the project's Python assets were made from, now: the interpreter,
-    the folders of ``sys.path`` with their stamps, and each project module
-    imported with a digest of its bytes. None when the fast path cannot vouch
-    for them: a module read something while imported, or was imported
-    unwatched (by a dodo.py, say) so that no one knows whether it did."""
-    if _Watch.read:
+    """What the project's Python assets were made from, as it is now; None
+    when the fast path cannot vouch for them: a module ran a command (or the
+    like) while imported, or a project module was imported unwatched (by a
+    dodo.py, say), so that no one knows what it read."""
+    if _Watch.untold:
         return None
     real = os.path.realpath(root)
-    files = []
+    state = os.path.join(os.path.abspath(root), STATE_DIR) + os.sep
+    modules = set()
+    searched = {os.path.abspath(root)}
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
-        if not file or not is_project_file(file, real):
+        if not file:
             continue
-        file = os.path.realpath(file)
-        if file not in _Watch.audited and file != dodo:
-            return None
-        files.append(file)
-    entries = [e for e in dict.fromkeys(sys.path) if _searched(e, real)]
-    return _stamped(tuple(entries), tuple(sorted(set(files))))
+        file = os.path.abspath(file)
+        if is_project_file(file, real) and not file.startswith(_OWN):
+            resolved = os.path.realpath(file)
+            if resolved not in _Watch.audited and resolved != dodo:
+                return None
+            searched.add(os.path.dirname(file))
+        elif _left_out(file, real, state):
+            continue
+        modules.add(file)
+    opened = {
+        f for f in _Watch.opened if f not in modules and not _left_out(f, real, state)
+    }
+    listed = {f for f in _Watch.listed if not _left_out(f, real, state)}
+    searched.update(f for f in _Watch.searched if not _left_out(f, real, state))
+    entries = tuple(e for e in dict.fromkeys(sys.path) if _searched(e, real))
+    return _stamped(
+        entries, sorted(modules), sorted(opened), sorted(searched), sorted(listed)
+    )
 
 
 def still_holds(code: tuple[Any, ...]) -> bool:
-    """Are the interpreter, the folders and the modules as they were?"""
+    """Are the interpreter, its folders, the modules and what they read as
+    they were?"""
     try:
-        return _stamped(code[1], tuple(f for f, _ in code[3])) == code
-    except (TypeError, ValueError, IndexError):  # not what code_of makes
+        _, entries, _, modules, opened, searched, listed = code
+        now = _stamped(
+            entries,
+            [f for f, _ in modules],
+            [f for f, _ in opened],
+            [f for f, _ in searched],
+            [f for f, _ in listed],
+        )
+    except (TypeError, ValueError):  # not what code_of makes
         return False
+    return now == code
 
 
-def _stamped(entries: tuple[str, ...], files: tuple[str, ...]) -> tuple[Any, ...]:
+def _stamped(
+    entries: tuple[str, ...],
+    modules: Iterable[str],
+    opened: Iterable[str],
+    searched: Iterable[str],
+    listed: Iterable[str],
+) -> tuple[Any, ...]:
     python = (sys.version, sys.prefix, os.environ.get("PYTHONPATH"))
     return (
         python,
         entries,
-        tuple(_folder_stamp(e) for e in entries),
-        tuple((f, _digest(f)) for f in files),
+        tuple(_file_stamp(e or os.curdir) for e in entries),
+        tuple((f, _digest(f)) for f in modules),
+        tuple((f, _file_stamp(f)) for f in opened),
+        tuple((f, _listing(f, modules_only=True)) for f in searched),
+        tuple((f, _listing(f)) for f in listed),
     )
+
+
+def _left_out(path: str, root: str, state: str) -> bool:
+    """doit-assets itself, a compiled module's cache, the project's state, or
+    installed with the interpreter (outside the project): not what the
+    project's assets are made of."""
+    if path.startswith(_OWN) or path.startswith(state):
+        return True
+    parts = path.split(os.sep)
+    if "__pycache__" in parts or "site-packages" in parts or "dist-packages" in parts:
+        return True
+    if is_project_file(path, root):
+        return False  # (a project kept under the interpreter's prefix: /usr/src)
+    return any(path.startswith(prefix) for prefix in _installed())
+
+
+def _installed() -> tuple[str, ...]:
+    """The interpreter's folders (a virtual environment's too)."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return tuple(os.path.join(p, "") for p in prefixes)
 
 
 def _searched(entry: str, root: str) -> bool:
@@ -150,9 +218,9 @@ def _searched(entry: str, root: str) -> bool:
     return folder not in (root, scripts)
 
 
-def _folder_stamp(entry: str) -> tuple[int, ...] | None:
+def _file_stamp(path: str) -> tuple[int, ...] | None:
     try:
-        st = os.stat(entry or os.curdir)
+        st = os.stat(path)
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
@@ -164,3 +232,24 @@ def _digest(file: str) -> str | None:
             return hashlib.sha256(f.read()).hexdigest()
     except OSError:
         return None
+
+
+def _listing(folder: str, *, modules_only: bool = False) -> str | None:
+    """The names in a folder (a digest of them); ``modules_only``: those an
+    ``import`` may find, modules and packages (an output folder made there
+    is not one)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except OSError:
+        return None
+    if modules_only:
+        suffixes = tuple(importlib.machinery.all_suffixes())
+        entries = [
+            e
+            for e in entries
+            if e.name.endswith(suffixes)
+            or (e.is_dir() and os.path.exists(os.path.join(e.path, "__init__.py")))
+        ]
+    names = sorted(e.name for e in entries)
+    return hashlib.sha256("\0".join(names).encode()).hexdigest()
