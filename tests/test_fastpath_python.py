@@ -1,14 +1,20 @@
 """The fast path with Python assets: vouched for by the modules' bytes, the
-interpreter and the package folders, and left off when a module looks
-outside its code while it is imported."""
+interpreter and its import path, and what the modules read while they were
+imported; left off when a module runs a command then."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-from conftest import Project
+from conftest import PYTHON, Project
 from history_support import assert_lines
-from test_cone import fast
+from test_cone import CONE_PROBE, fast
 from test_fastpath import MANIFEST, probe
+
+import doit_assets
 
 STEPS = """\
 from pathlib import Path
@@ -299,3 +305,139 @@ def test_a_library_that_reads_a_project_file_when_imported(
     assert fast(project)[:2] == ([], "(none)")
     project.write("settings.ini", "2\n")
     assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+
+
+GLOBBING = """\
+import glob
+from pathlib import Path
+
+from doit_assets import asset
+
+READY = "-".join(sorted(p.split("/")[1] for p in glob.glob("data/*/ready.flag")))
+
+
+@asset(path=f"out/{READY or 'none'}.txt")
+def ready(output: Path) -> None:
+    output.write_text(READY)
+"""
+
+
+def test_a_glob_run_when_imported_is_run_again(project: Project) -> None:
+    project.write("data/a/ready.flag", "")
+    project.write("data/b/other", "")
+    project.write("steps.py", GLOBBING)
+    project.assets('[settings]\nmodules = ["steps"]\n', dodo=False)
+    assert project.doit_assets().ran == ["ready"]
+    assert fast(project)[:2] == ([], "(none)")
+    project.write("data/b/ready.flag", "")  # the folders listed stay the same
+    assert fast(project)[:2] == (["ready"], "-")
+    assert project.read("out/a-b.txt") == "a-b"
+
+
+EXECUTED = """\
+import importlib.util
+from pathlib import Path
+
+from doit_assets import asset
+
+spec = importlib.util.spec_from_file_location("config", "config.py")
+config = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(config)
+NAME = config.NAME
+
+
+@asset(path=f"out/{NAME}.txt")
+def made(output: Path) -> None:
+    output.write_text(NAME)
+"""
+
+
+def test_a_module_executed_from_its_bytecode_is_digested(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """exec'd, not kept in sys.modules, and with its bytecode cached the
+    import system only looks at the source: its source is digested all the
+    same."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    project.write("config.py", 'NAME = "one"\n')
+    project.write("steps.py", EXECUTED)
+    project.assets('[settings]\nmodules = ["steps"]\n', dodo=False)
+    assert project.doit_assets().ran == ["made"]
+    assert project.doit_assets("run").ran == []  # a load that reads the bytecode
+    assert project.exists("__pycache__")
+    assert fast(project)[:2] == ([], "(none)")
+    # (another size: within the same second Python would take the bytecode)
+    project.write("config.py", 'NAME = "three"\n')
+    assert fast(project)[:2] == (["made"], "-")
+    assert project.read("out/three.txt") == "three"
+
+
+NAMED = """\
+from pathlib import Path
+
+from doit_assets import asset
+from naming import NAME
+
+
+@asset(path=f"out/{NAME}.txt")
+def made(output: Path) -> None:
+    output.write_text(NAME)
+"""
+
+
+def test_another_import_path_at_start_is_noticed(
+    project: Project, tmp_path: Path
+) -> None:
+    """A .pth file edited, or pyvenv.cfg: the interpreter starts with another
+    sys.path, and the modules found may be others."""
+    venv = tmp_path / "venv"
+    subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    site = subprocess.run(
+        [python, "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    ours = [*sys.path[1:], str(Path(doit_assets.__file__).parent.parent)]
+    Path(site, "zz_doit_assets.pth").write_text("\n".join(ours) + "\n")
+    for name in ("one", "two"):
+        Path(tmp_path, name).mkdir()
+        Path(tmp_path, name, "naming.py").write_text(f'NAME = "{name}"\n')
+    Path(site, "naming.pth").write_text(str(tmp_path / "one") + "\n")
+    project.write("steps.py", NAMED)
+    project.assets('[settings]\nmodules = ["steps"]\n', dodo=False)
+
+    def cone() -> str:
+        done = subprocess.run(
+            [python, "-c", CONE_PROBE, "doit-assets"],
+            cwd=project.root,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done
+        return next(line for line in done.stderr.splitlines() if "cone" in line)
+
+    assert cone() == "cone: -"  # the first run
+    assert project.exists("out/one.txt")
+    assert cone() == "cone: (none)"
+    Path(site, "naming.pth").write_text(str(tmp_path / "two") + "\n")
+    assert cone() == "cone: -"
+    assert project.exists("out/two.txt")
+
+
+def test_only_the_interpreters_library_and_packages_go_unwatched(
+    tmp_path: Path,
+) -> None:
+    """What the interpreter installed is vouched for by its folders' stamps;
+    anything else under its prefix (/usr/local/etc) is looked at."""
+    from doit_assets.load.python_code import _left_out
+
+    root = str(tmp_path)
+    state = str(tmp_path / ".doit-assets") + "/"
+    assert _left_out(subprocess.__file__, root, state)  # the standard library
+    assert _left_out(pytest.__file__, root, state)  # an installed package
+    assert _left_out("/proc/self/status", root, state)
+    assert _left_out(str(tmp_path / ".doit-assets" / "x"), root, state)
+    assert not _left_out(str(Path(sys.prefix, "etc", "pipeline.cfg")), root, state)
+    assert not _left_out(str(tmp_path / "settings.ini"), root, state)

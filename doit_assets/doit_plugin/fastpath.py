@@ -46,7 +46,7 @@ from ..run.summary import RunCounts, seconds_since_start, summary_line
 from ..store.schema import SCHEMA_VERSION
 from ..store.stamps import Disk, Expected, holds, read_all
 
-FORMAT = 6
+FORMAT = 7
 
 
 class Cone(NamedTuple):

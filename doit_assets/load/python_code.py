@@ -31,8 +31,10 @@ that only ``stat`` a path (``os.path.exists``, ``getsize``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import importlib.machinery
+import importlib.util
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -71,6 +73,8 @@ class _Watch:
     opened: ClassVar[set[str]] = set()  # files opened while importing
     listed: ClassVar[set[str]] = set()  # folders listed while importing
     searched: ClassVar[set[str]] = set()  # folders the import system listed
+    globbed: ClassVar[set[tuple[str, bool]]] = set()  # glob.glob's patterns
+    startup: ClassVar[list[str]] = []  # sys.path before any project import
     audited: ClassVar[set[str]] = set()  # module files first imported watched
 
 
@@ -79,6 +83,7 @@ def watching(root: str) -> Iterator[None]:
     """Import the project's modules within this: what they read is kept, and
     the modules imported are known to have been watched."""
     if not _Watch.hooked:
+        _Watch.startup = list(sys.path)
         sys.addaudithook(_audit)  # for the process: a hook cannot be removed
         _Watch.hooked = True
     before = set(sys.modules)
@@ -113,6 +118,16 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
                 _Watch.listed.add(folder)
         else:  # a folder by its descriptor: which one is not known
             _Watch.untold = True
+    elif event in ("glob.glob", "glob.glob/2"):
+        pattern, recursive, *rest = args
+        root_dir = rest[0] if rest else None
+        if len(rest) > 1 and rest[1] is not None:  # relative to a descriptor
+            _Watch.untold = True
+        elif isinstance(pattern, (str, bytes)):
+            pattern = os.fsdecode(pattern)
+            if root_dir is not None:
+                pattern = os.path.join(os.fsdecode(root_dir), pattern)
+            _Watch.globbed.add((os.path.abspath(pattern), bool(recursive)))
     elif event in _UNTOLD:
         _Watch.untold = True
 
@@ -141,14 +156,31 @@ def code_of(root: str, dodo: str | None = None) -> tuple[Any, ...] | None:
         elif _left_out(file, real, state):
             continue
         modules.add(file)
+    # a module run from its cached bytecode (exec'd, or failing to import):
+    # its source, which the import system only looked at
+    modules.update(
+        source
+        for source in map(_source_of, _Watch.opened)
+        if source is not None and not _left_out(source, real, state)
+    )
     opened = {
         f for f in _Watch.opened if f not in modules and not _left_out(f, real, state)
     }
     listed = {f for f in _Watch.listed if not _left_out(f, real, state)}
     searched.update(f for f in _Watch.searched if not _left_out(f, real, state))
+    globbed = {g for g in _Watch.globbed if not _left_out(g[0], real, state)}
     entries = tuple(e for e in dict.fromkeys(sys.path) if _searched(e, real))
-    return _stamped(
-        entries, sorted(modules), sorted(opened), sorted(searched), sorted(listed)
+    startup = _search_path(_Watch.startup or sys.path, real)
+    return (
+        startup,
+        *_stamped(
+            entries,
+            sorted(modules),
+            sorted(opened),
+            sorted(searched),
+            sorted(listed),
+            sorted(globbed),
+        ),
     )
 
 
@@ -156,17 +188,20 @@ def still_holds(code: tuple[Any, ...]) -> bool:
     """Are the interpreter, its folders, the modules and what they read as
     they were?"""
     try:
-        _, entries, _, modules, opened, searched, listed = code
+        startup, _, entries, _, modules, opened, searched, listed, globbed = code
+        if _search_path(sys.path, os.path.realpath(os.curdir)) != startup:
+            return False  # another import path: a .pth file, pyvenv.cfg
         now = _stamped(
             entries,
             [f for f, _ in modules],
             [f for f, _ in opened],
             [f for f, _ in searched],
             [f for f, _ in listed],
+            [g for g, _ in globbed],
         )
     except (TypeError, ValueError):  # not what code_of makes
         return False
-    return now == code
+    return now == code[1:]
 
 
 def _stamped(
@@ -175,6 +210,7 @@ def _stamped(
     opened: Iterable[str],
     searched: Iterable[str],
     listed: Iterable[str],
+    globbed: Iterable[tuple[str, bool]],
 ) -> tuple[Any, ...]:
     python = (sys.version, sys.prefix, os.environ.get("PYTHONPATH"))
     return (
@@ -185,27 +221,58 @@ def _stamped(
         tuple((f, _file_stamp(f)) for f in opened),
         tuple((f, _listing(f, modules_only=True)) for f in searched),
         tuple((f, _listing(f)) for f in listed),
+        tuple((g, _matches(*g)) for g in globbed),
     )
 
 
 def _left_out(path: str, root: str, state: str) -> bool:
-    """doit-assets itself, a compiled module's cache, the project's state, or
-    installed with the interpreter (outside the project): not what the
-    project's assets are made of."""
+    """doit-assets itself, a compiled module's cache, the project's state, a
+    virtual file system, or installed with the interpreter (its standard
+    library and packages): not what the project's assets are made of."""
     if path.startswith(_OWN) or path.startswith(state):
+        return True
+    if path.startswith(_VIRTUAL):  # (its stamps move by themselves)
         return True
     parts = path.split(os.sep)
     if "__pycache__" in parts or "site-packages" in parts or "dist-packages" in parts:
         return True
     if is_project_file(path, root):
-        return False  # (a project kept under the interpreter's prefix: /usr/src)
-    return any(path.startswith(prefix) for prefix in _installed())
+        return False
+    return path.startswith(_installed())
 
 
+_VIRTUAL = ("/proc/", "/sys/", "/dev/")
+
+
+@functools.lru_cache(maxsize=1)
 def _installed() -> tuple[str, ...]:
-    """The interpreter's folders (a virtual environment's too)."""
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    return tuple(os.path.join(p, "") for p in prefixes)
+    """The folders of the interpreter's standard library and packages (of a
+    virtual environment's too), not the rest of its prefix (``/usr``)."""
+    import site
+    import sysconfig
+
+    folders = set(site.getsitepackages())
+    for base in ({}, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}):
+        paths = sysconfig.get_paths(vars=base)
+        folders.update(paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+    found = {os.path.join(f, "") for f in folders}
+    found.update(os.path.join(os.path.realpath(f), "") for f in folders)
+    return tuple(sorted(found))
+
+
+def _source_of(file: str) -> str | None:
+    """The source of a cached bytecode file (``__pycache__/x.cpython-311.pyc``)."""
+    if not file.endswith(".pyc") or "__pycache__" not in file:
+        return None
+    try:
+        source = importlib.util.source_from_cache(file)
+    except ValueError:
+        return None
+    return source if os.path.exists(source) else None
+
+
+def _search_path(path: Iterable[str], root: str) -> tuple[str, ...]:
+    return tuple(e for e in dict.fromkeys(path) if _searched(e, root))
 
 
 def _searched(entry: str, root: str) -> bool:
@@ -232,6 +299,14 @@ def _digest(file: str) -> str | None:
             return hashlib.sha256(f.read()).hexdigest()
     except OSError:
         return None
+
+
+def _matches(pattern: str, recursive: bool) -> str:
+    """What a glob pattern matches now (a digest)."""
+    import glob
+
+    found = sorted(glob.glob(pattern, recursive=recursive))
+    return hashlib.sha256("\0".join(found).encode()).hexdigest()
 
 
 def _listing(folder: str, *, modules_only: bool = False) -> str | None:
