@@ -441,3 +441,17 @@ def test_only_the_interpreters_library_and_packages_go_unwatched(
     assert _left_out(str(tmp_path / ".doit-assets" / "x"), root, state)
     assert not _left_out(str(Path(sys.prefix, "etc", "pipeline.cfg")), root, state)
     assert not _left_out(str(tmp_path / "settings.ini"), root, state)
+
+
+def test_fast_path_false_loads_everything_every_time(project: Project) -> None:
+    """For a module whose assets depend on what the fast path cannot see."""
+    clocked = STEPS.replace('SALT = "1"', "import time\nSALT = str(time.time_ns())")
+    project.write("data/raw.txt", "a\n")
+    project.write("steps.py", clocked)
+    project.write("helpers.py", HELPERS)
+    project.assets(
+        TOML.replace("[settings]\n", "[settings]\nfast_path = false\n"), dodo=False
+    )
+    assert project.doit_assets().ran == ["loud", "copy", "size"]
+    assert not project.exists(MANIFEST)
+    assert fast(project)[:2] == (["loud", "copy", "size"], "-")

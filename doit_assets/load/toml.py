@@ -64,7 +64,10 @@ SETTINGS_KEYS = (
     # audit (issue 16): every shell transform traced; paths audit never reports
     "strict_io",
     "audit_ignore",
+    # the fast path of doit-assets (issue 17): on unless false
+    "fast_path",
 )
+BOOLEAN_SETTINGS = ("progress", "keep_going", "strict_io", "fast_path")
 BOM = "\ufeff"
 # The settings that are defaults of an asset's keys, with an example (issue 14)
 RUN_SETTINGS = ("retries", "retry_delay", "timeout", "on_failure")
@@ -307,16 +310,9 @@ class _Builder:
                     hint=did_you_mean(name, SETTINGS_KEYS)
                     or "Allowed: " + ", ".join(SETTINGS_KEYS),
                 )
-            elif name == "progress" and not isinstance(value, bool):
+            elif name in BOOLEAN_SETTINGS and not isinstance(value, bool):
                 self.fail(
-                    f"setting 'progress' must be true or false, got {type_name(value)}",
-                    "settings",
-                    name,
-                )
-            elif name == "keep_going" and not isinstance(value, bool):
-                self.fail(
-                    "setting 'keep_going' must be true or false, got "
-                    f"{type_name(value)}",
+                    f"setting '{name}' must be true or false, got {type_name(value)}",
                     "settings",
                     name,
                 )
@@ -349,13 +345,6 @@ class _Builder:
                     "settings",
                     name,
                     hint='Write a number and a unit: s, m, h, d or w (for example "12w")',
-                )
-            elif name == "strict_io" and not isinstance(value, bool):
-                self.fail(
-                    "setting 'strict_io' must be true or false, got "
-                    f"{type_name(value)}",
-                    "settings",
-                    name,
                 )
             elif name == "audit_ignore" and _paths_problem(value):
                 self.fail(

@@ -289,7 +289,8 @@ def plan_project(
             )
     # (max_age, observations, time windows and globs: the fast path's manifest
     # and stamps hold what they need)
-    fast_path = str(path) if key or python else None
+    wanted = settings.get("fast_path") is not False  # [settings] fast_path
+    fast_path = str(path) if (key or python) and wanted else None
     resolved = resolve(items, settings)
     on_disk = _with_failed_tools(on_disk, resolved.failed_tools)
     return Plan(
