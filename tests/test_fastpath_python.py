@@ -455,3 +455,21 @@ def test_fast_path_false_loads_everything_every_time(project: Project) -> None:
     assert project.doit_assets().ran == ["loud", "copy", "size"]
     assert not project.exists(MANIFEST)
     assert fast(project)[:2] == (["loud", "copy", "size"], "-")
+
+
+def test_a_log_file_opened_when_imported_is_not_an_input(project: Project) -> None:
+    logged = STEPS.replace(
+        'SALT = "1"',
+        'import logging\nlogging.basicConfig(filename="steps.log", level=logging.INFO)\n'
+        'SALT = "1"',
+    ).replace(
+        "    output.write_text(shout(",
+        '    logging.info("loud")\n    output.write_text(shout(',
+        1,
+    )
+    built(project, logged)
+    assert fast(project)[:2] == ([], "(none)")
+    project.write("data/raw.txt", "b\n")
+    assert fast(project)[:2] == (["loud", "copy", "size"], "copy loud raw size")
+    assert "loud" in project.read("steps.log")
+    assert fast(project)[:2] == ([], "(none)")

@@ -102,8 +102,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not _Watch.depth:
         return
     if event == "open":
-        path = args[0] if args else None
-        if isinstance(path, (str, bytes, os.PathLike)):
+        path, mode, flags = (*args, None, None, None)[:3]
+        if isinstance(path, (str, bytes, os.PathLike)) and not _write_only(mode, flags):
             _Watch.opened.add(os.path.abspath(os.fsdecode(path)))
     elif event in _LISTED:
         path = args[0] if args else None
@@ -130,6 +130,15 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             _Watch.globbed.add((os.path.abspath(pattern), bool(recursive)))
     elif event in _UNTOLD:
         _Watch.untold = True
+
+
+def _write_only(mode: Any, flags: Any) -> bool:
+    """Opened to write alone (a log file): nothing read from it."""
+    if isinstance(mode, str):
+        return "r" not in mode and "+" not in mode
+    if isinstance(flags, int):
+        return flags & os.O_ACCMODE == os.O_WRONLY
+    return False
 
 
 def code_of(root: str, dodo: str | None = None) -> tuple[Any, ...] | None:
