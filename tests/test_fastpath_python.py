@@ -473,3 +473,17 @@ def test_a_log_file_opened_when_imported_is_not_an_input(project: Project) -> No
     assert fast(project)[:2] == (["loud", "copy", "size"], "copy loud raw size")
     assert "loud" in project.read("steps.log")
     assert fast(project)[:2] == ([], "(none)")
+
+
+def test_temporary_files_made_when_imported_keep_the_fast_path(
+    project: Project,
+) -> None:
+    scratch = STEPS.replace(
+        'SALT = "1"',
+        "import tempfile\nwith tempfile.TemporaryFile() as f:\n    pass\n"
+        "with tempfile.TemporaryDirectory() as d:\n    pass\n"
+        'SALT = "1"',
+    )
+    built(project, scratch)
+    assert fast(project)[:2] == ([], "(none)")
+    assert fast(project)[:2] == ([], "(none)")

@@ -24,8 +24,9 @@ after a load; ``still_holds`` checks it before the next one:
 A module that runs a command, connects, or asks the host's name while it is
 imported cannot be looked at again: the fast path is left off for the
 project. What the hooks do not see: the clock, environment variables (name
-them in ``fingerprint_env``: the manifest keeps their values) and the calls
-that only ``stat`` a path (``os.path.exists``, ``getsize``).
+them in ``fingerprint_env``: the manifest keeps their values), the calls that
+only ``stat`` a path (``os.path.exists``, ``getsize``) or read a link
+(``os.readlink``, ``Path.resolve``); docs/performance.md has the list.
 """
 
 from __future__ import annotations
@@ -116,8 +117,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
                 _Watch.searched.add(folder)
             else:
                 _Watch.listed.add(folder)
-        else:  # a folder by its descriptor: which one is not known
-            _Watch.untold = True
+        # (a folder by its descriptor: shutil.rmtree's walk of what it removes)
     elif event in ("glob.glob", "glob.glob/2"):
         pattern, recursive, *rest = args
         root_dir = rest[0] if rest else None
@@ -173,7 +173,11 @@ def code_of(root: str, dodo: str | None = None) -> tuple[Any, ...] | None:
         if source is not None and not _left_out(source, real, state)
     )
     opened = {
-        f for f in _Watch.opened if f not in modules and not _left_out(f, real, state)
+        f
+        for f in _Watch.opened
+        if f not in modules
+        and not _left_out(f, real, state)
+        and not os.path.isdir(f)  # (tempfile's unnamed file in /tmp)
     }
     listed = {f for f in _Watch.listed if not _left_out(f, real, state)}
     searched.update(f for f in _Watch.searched if not _left_out(f, real, state))
