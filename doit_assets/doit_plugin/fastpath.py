@@ -226,7 +226,9 @@ def _doit_config() -> list[Mapping[str, Any]]:
             data = f.read()
     except FileNotFoundError:
         data = b""
-    if b"doit" in data:
+    # ([tool.doit], [tool.doit.commands.run], or doit = {...} under [tool];
+    # a dependency on doit-assets alone is not worth a parse on every run)
+    if b"tool.doit" in data or (b"[tool]" in data and b"doit" in data):
         if sys.version_info >= (3, 11):
             import tomllib
         else:  # pragma: no cover
@@ -241,10 +243,6 @@ def _doit_config() -> list[Mapping[str, Any]]:
         parser.read("doit.cfg")
         sections += [parser[name] for name in ("GLOBAL", "run") if name in parser]
     return sections
-
-
-def tasks_in(found: Triaged) -> list[Task]:
-    return [Task(n, Expected._make(e), d, a, g) for n, e, d, a, g in found.tasks]
 
 
 def look(toml: str = "assets.toml") -> Triaged | None:

@@ -241,7 +241,7 @@ def keep_shape(plan: Plan, made: list[dict[str, Any]], dodo: str | None) -> None
     code = None
     if plan.python:
         code = code_of(os.getcwd(), dodo and os.path.realpath(dodo))
-        if code is None:  # a module that looked outside its code when imported
+        if code is None:  # a command run at import, or a module imported unwatched
             fastpath.forget(dodo)
             return
     commands = dict.fromkeys(c for a in plan.assets for c in a.requires)

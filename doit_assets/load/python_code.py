@@ -13,7 +13,7 @@ after a load; ``still_holds`` checks it before the next one:
   project's, and those on ``PYTHONPATH`` or of an editable install), by the
   path it was imported from (a symbolic link retargeted counts);
 - what was read while the project's modules were imported, as Python's
-  audit hooks report it: each file opened, by its stamp (size, modification
+  audit hooks report it: each file opened to read, by its stamp (size, modification
   and change time, inode), and each folder listed, by its names; a folder
   the import system looked in for a module (and the project's folder and
   its modules' folders, whoever listed them first), by the names of the
@@ -21,9 +21,8 @@ after a load; ``still_holds`` checks it before the next one:
   finds. What belongs to the installed interpreter and its packages, to
   ``__pycache__`` and to doit-assets' own state is left out.
 
-A module that runs a command, connects, or asks the host's name while it is
-imported cannot be looked at again: the fast path is left off for the
-project. What the hooks do not see: the clock, environment variables (name
+A module that runs a command or connects while it is imported cannot be
+looked at again: the fast path is left off for the project. What the hooks do not see: the clock, environment variables (name
 them in ``fingerprint_env``: the manifest keeps their values), the calls that
 only ``stat`` a path (``os.path.exists``, ``getsize``) or read a link
 (``os.readlink``, ``Path.resolve``); docs/performance.md has the list.
@@ -294,8 +293,12 @@ def _searched(entry: str, root: str) -> bool:
     the interpreter's scripts (first on the path of ``doit``, not of
     ``python -m doit``)."""
     folder = os.path.realpath(entry or os.curdir)
-    scripts = os.path.realpath(os.path.dirname(sys.executable))
-    return folder not in (root, scripts)
+    return folder not in (root, _scripts())
+
+
+@functools.lru_cache(maxsize=1)
+def _scripts() -> str:
+    return os.path.realpath(os.path.dirname(sys.executable))
 
 
 def _file_stamp(path: str) -> tuple[int, ...] | None:

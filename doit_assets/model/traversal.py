@@ -69,24 +69,9 @@ class Step(Generic[N]):
 
     def __init__(self, node: N, level: int, shown: Shown) -> None:
         self.node = node
-        self.level = (
-            level  # 0: the root of a tree (one given, or continued); 1: its children
-        )
+        # 0: the root of a tree (one given, or one continued); 1: its children
+        self.level = level
         self.shown = shown
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Step):
-            return NotImplemented
-        return (self.node, self.level, self.shown) == (
-            other.node,
-            other.level,
-            other.shown,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
-
-    def __repr__(self) -> str:
-        return f"Step(node={self.node!r}, level={self.level!r}, shown={self.shown!r})"
 
 
 def walk_once(

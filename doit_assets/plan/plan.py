@@ -50,7 +50,8 @@ class Plan:
     settings: Mapping[str, object]
     on_disk: OnDisk = field(default_factory=OnDisk)
     # The assets.toml whose tasks the fast path may triage (None: not this
-    # project: @assets of a dodo.py, which doit imports before we can look)
+    # project: @assets of a dodo.py, which doit imports before we can look,
+    # or [settings] fast_path = false)
     fast_path: str | None = None
     # When the next time window opens (a partition appears); None: none will
     renews_at: float | None = None
